@@ -1,0 +1,3 @@
+"""QR Terminal: a countertop dynamic-QR payment terminal."""
+
+__version__ = "0.1.0"

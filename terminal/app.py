@@ -1,0 +1,188 @@
+"""The composition root and the event loop: builds the parts from config, turns pygame events and
+worker results into core events, executes the core's effects, and redraws only when the screen changed.
+
+One thread (this one) owns pygame, the screen and the journal. Workers only post events.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import pygame
+
+from terminal.backends.base import Backend
+from terminal.backends.http import HttpBackend
+from terminal.backends.worker import OrderWorker
+from terminal.config import Config
+from terminal.core import guard
+from terminal.core.clock import Now
+from terminal.core.effects import CancelOrder, CreateOrder, Effect, JournalSale, JournalSecurity, WatchOrder
+from terminal.core.events import Event, KeyPressed, Tick
+from terminal.core.machine import Settings, TerminalState, initial, step
+from terminal.core.screen import ScreenModel, screen_for
+from terminal.devices.display import Display
+from terminal.devices.keypad import key_for
+from terminal.store.journal import Journal, JournalError
+
+log = logging.getLogger(__name__)
+
+CORE_EVENT = pygame.event.custom_type()
+#: After a key press the loop polls input fast, so typing and Enter → QR feel instant.
+ACTIVE_HZ = 200
+ACTIVE_SECONDS = 3.0
+
+
+def read_clock() -> Now:
+    """The shell's one clock reading, handed to the core."""
+    return Now(wall=datetime.now(UTC), mono=time.monotonic())
+
+
+@dataclass
+class Observer:
+    """Hooks for the demo's automation form, tests and bench: every journaled change and every frame."""
+
+    transition: Callable[[JournalSale, Now], None] | None = None
+    frame: Callable[[ScreenModel, Display], None] | None = None
+
+
+def settings_from(config: Config) -> Settings:
+    """The core's settings from the config."""
+    t = config.terminal
+    return Settings(
+        terminal_id=t.id,
+        merchant_name=config.merchant_name,
+        currency=t.currency,
+        maximum=t.max_amount,
+        payee=guard.PayeeRules(config.payee.name, config.payee.ids, config.payee.url_hosts),
+        sale_ttl=t.sale_ttl,
+        result_seconds=t.result_seconds,
+        create_timeout=float(config.backend.timeout + 10),
+        id_prefix=secrets.token_hex(4),
+    )
+
+
+def backend_from(config: Config) -> Backend:
+    """The backend named by ``backend.kind``."""
+    b = config.backend
+    return HttpBackend(
+        b.url,
+        config.device_token,
+        timeout=b.timeout,
+        allow_plain_http=b.allow_plain_http,
+        ca_file=b.ca_file,
+        sandbox=b.sandbox,
+    )
+
+
+class App:
+    """The running terminal: one loop, one state, effects executed in order."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        backend: Backend,
+        journal: Journal,
+        display: Display,
+        long_poll: float = 25.0,
+        poll_interval: float = 2.0,
+        fps: int = 20,
+        observer: Observer | None = None,
+        clock: Callable[[], Now] = read_clock,
+    ) -> None:
+        self.journal = journal
+        self.display = display
+        self.observer = observer or Observer()
+        self.fps = fps
+        self.clock = clock
+        self.sandbox = backend.sandbox
+        self.state: TerminalState = initial(settings, next_seq=journal.next_seq())
+        self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval)
+        self._wake = threading.Event()
+        self._running = False
+        self._last_key = -1e9
+        self._last_tick = -1e9
+
+    def post(self, event: Event) -> None:
+        """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
+        if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event)):
+            log.error("event queue refused %r", event)
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End the loop (from any thread)."""
+        self._running = False
+        self._wake.set()
+
+    def run(self, until: Callable[[App], bool] | None = None) -> None:
+        """Run until QUIT, :meth:`stop`, or ``until(app)`` is true."""
+        self._running = True
+        self.render()
+        while self._running:
+            self.pump()
+            if until is not None and until(self):
+                break
+            busy = time.monotonic() - self._last_key < ACTIVE_SECONDS
+            self._wake.wait(1 / ACTIVE_HZ if busy else 1 / self.fps)
+            self._wake.clear()
+        self.worker.stop()
+
+    def pump(self) -> None:
+        """One pass of the loop: events → core → effects, the once-a-second tick, redraw if changed."""
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self._running = False
+            elif event.type == CORE_EVENT:
+                self.handle(event.event)
+            elif (key := key_for(event)) is not None:
+                self._last_key = time.monotonic()
+                self.handle(KeyPressed(key))
+        now = self.clock()
+        if now.mono - self._last_tick >= 1.0:
+            self._last_tick = now.mono
+            self.handle(Tick(), now)
+        self.render(now)
+
+    def handle(self, event: Event, now: Now | None = None) -> None:
+        """Step the core and execute its effects; a journal failure undoes the step."""
+        now = now or self.clock()
+        before = self.state
+        self.state, effects = step(self.state, event, now)
+        try:
+            for effect in effects:
+                self.execute(effect, now)
+        except JournalError as exc:
+            log.error("journal write failed, step undone: %s", exc)
+            self.state = replace(before, notice="Cannot write the journal: call support")
+
+    def execute(self, effect: Effect, now: Now) -> None:
+        """Do one effect. Journal effects are written (committed) before the next effect runs."""
+        match effect:
+            case JournalSale(sale=sale, previous=previous, cause=cause):
+                self.journal.record_sale(sale, previous, cause, now.wall)
+                log.info("sale %s: %s → %s (%s)", sale.reference, previous, sale.status, cause)
+                if self.observer.transition:
+                    self.observer.transition(effect, now)
+            case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
+                self.journal.record_security(sale_id, message, payload, now.wall)
+                log.warning("SECURITY: QR refused for %s: %s", sale_id, message)
+            case CreateOrder(request=request):
+                self.worker.create(request)
+            case WatchOrder(sale_id=sale_id, order_id=order_id):
+                self.worker.watch(sale_id, order_id)
+            case CancelOrder(sale_id=sale_id, order_id=order_id):
+                self.worker.cancel(sale_id, order_id)
+
+    def render(self, now: Now | None = None) -> None:
+        """Draw the screen if its model changed (the countdown changes it once a second)."""
+        model = screen_for(self.state, now or self.clock(), sandbox=self.sandbox)
+        if model != self.display.shown:
+            self.display.draw(model)
+            if self.observer.frame:
+                self.observer.frame(model, self.display)

@@ -1,0 +1,45 @@
+"""The backend interface every backend satisfies (contract v1 client, sandbox, provider adapters)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
+from terminal.core.problems import Problem, ProblemKind
+
+
+class BackendError(Exception):
+    """A backend call that did not work; ``problem`` says what kind of trouble, for the shopkeeper."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"{problem.kind}: {problem.detail}")
+        self.problem = problem
+
+
+def bad_reply(detail: str) -> BackendError:
+    """The error for a reply the terminal cannot understand."""
+    return BackendError(Problem(ProblemKind.BAD_REPLY, detail))
+
+
+class Backend(Protocol):
+    """Creates orders and reports their status. Every method may block (call it from a worker thread)
+    and raises :class:`BackendError` on any failure — never a library exception."""
+
+    #: True for the bundled sandbox (the screen then carries a SANDBOX mark).
+    sandbox: bool
+
+    def create_order(self, request: OrderRequest) -> Order:
+        """Create the order for a sale. Retrying with the same request returns the same order."""
+        ...
+
+    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
+        """The order's status; with ``wait``, answer when it differs from ``known`` or after ``wait`` s."""
+        ...
+
+    def cancel_order(self, order_id: str) -> OrderUpdate:
+        """Cancel the order (idempotent). On an order already paid, return it as paid — money wins."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,136 @@
+"""Backend contract v1's JSON, both ways: replies parsed into core data, core data written as JSON.
+
+Every parse error names the field, so a bad backend reply becomes a message an integrator can act on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from terminal.backends.base import BackendError, bad_reply
+from terminal.core.money import Amount, MoneyError
+from terminal.core.orders import Order, OrderStatus, OrderUpdate, Payee, Payment, QrCode
+
+
+def amount_json(amount: Amount) -> dict[str, Any]:
+    """``{"value": 1250, "currency": "INR"}``."""
+    return {"value": amount.minor, "currency": amount.currency}
+
+
+def time_json(at: datetime) -> str:
+    """An aware time as UTC ISO 8601 with a ``Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_order(data: Any) -> Order:
+    """An order reply (create, or an order inside an error). Raises BackendError(bad_reply)."""
+    obj = _object(data, "order")
+    return Order(
+        id=_str(obj, "id"),
+        status=_status(obj),
+        reference=_str(obj, "reference"),
+        amount=parse_amount(obj.get("amount"), "amount"),
+        qr=QrCode(
+            scheme=_str(_object(obj.get("qr"), "qr"), "scheme", "qr."),
+            payload=_str(_object(obj.get("qr"), "qr"), "payload", "qr."),
+        ),
+        payee=Payee(
+            name=_str(_object(obj.get("payee"), "payee"), "name", "payee."),
+            id=_str(_object(obj.get("payee"), "payee"), "id", "payee."),
+        ),
+        expires_at=parse_time(obj.get("expires_at"), "expires_at"),
+        receipt_url=_optional_str(obj, "receipt_url"),
+        sandbox=obj.get("sandbox") is True,
+    )
+
+
+def parse_update(data: Any) -> OrderUpdate:
+    """A status reply (GET order, cancel)."""
+    obj = _object(data, "order")
+    payment = None
+    if obj.get("paid") is not None:
+        paid = _object(obj["paid"], "paid")
+        payment = Payment(
+            amount=parse_amount(paid.get("amount"), "paid.amount"),
+            at=parse_time(paid["at"], "paid.at") if paid.get("at") else None,
+            payer=_optional_str(paid, "payer", "paid."),
+            provider_ref=_optional_str(paid, "provider_ref", "paid."),
+        )
+    code = message = None
+    if obj.get("failure") is not None:
+        failure = _object(obj["failure"], "failure")
+        code = _optional_str(failure, "code", "failure.")
+        message = _optional_str(failure, "message", "failure.")
+    status = _status(obj)
+    if status is OrderStatus.PAID and payment is None:
+        raise bad_reply("status is paid but 'paid' is missing")
+    return OrderUpdate(
+        order_id=_str(obj, "id"), status=status, payment=payment, failure_code=code, failure_message=message
+    )
+
+
+def parse_amount(data: Any, where: str) -> Amount:
+    """``{"value": int, "currency": str}``."""
+    obj = _object(data, where)
+    value = obj.get("value")
+    if type(value) is not int:
+        raise bad_reply(f"'{where}.value' must be an integer of minor units, got {value!r}")
+    try:
+        return Amount(value, _str(obj, "currency", f"{where}."))
+    except MoneyError as exc:
+        raise bad_reply(f"'{where}': {exc}") from None
+
+
+def parse_time(data: Any, where: str) -> datetime:
+    """An ISO 8601 time with a zone (``Z`` or an offset)."""
+    if not isinstance(data, str):
+        raise bad_reply(f"'{where}' must be an ISO 8601 time, got {data!r}")
+    try:
+        at = datetime.fromisoformat(data.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_reply(f"'{where}' is not an ISO 8601 time: {data!r}") from None
+    if at.tzinfo is None:
+        raise bad_reply(f"'{where}' has no time zone: {data!r}")
+    return at
+
+
+def error_message(data: Any) -> str:
+    """The ``error.message`` (or code) of an error reply, or an empty string."""
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        err = data["error"]
+        return str(err.get("message") or err.get("code") or "")
+    return ""
+
+
+def _object(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise bad_reply(f"'{where}' must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise bad_reply(f"'{prefix}{key}' is missing or not a string")
+    return value
+
+
+def _optional_str(obj: dict[str, Any], key: str, prefix: str = "") -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_reply(f"'{prefix}{key}' must be a string")
+    return value
+
+
+def _status(obj: dict[str, Any]) -> OrderStatus:
+    raw = obj.get("status")
+    try:
+        return OrderStatus(raw)
+    except ValueError:
+        raise bad_reply(f"'status' {raw!r} is not one of {', '.join(OrderStatus)}") from None
+
+
+__all__ = ["BackendError", "amount_json", "error_message", "parse_order", "parse_update", "time_json"]

@@ -1,0 +1,122 @@
+"""Runs backend calls off the loop thread and posts their results as core events.
+
+The loop never blocks on the network: each call runs in a thread that only *posts* events (create →
+OrderCreated/OrderNotCreated, watch/cancel → OrderUpdated). Waits use an interruptible Event.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from terminal.backends.base import Backend, BackendError
+from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated
+from terminal.core.orders import OrderRequest, OrderStatus
+
+log = logging.getLogger(__name__)
+
+
+class OrderWorker:
+    """Creates, follows (long-poll, with a polling fallback) and cancels orders for the loop."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        post: Callable[[Event], None],
+        *,
+        long_poll: float = 25.0,
+        poll_interval: float = 2.0,
+        max_backoff: float = 30.0,
+        cancel_attempts: int = 5,
+    ) -> None:
+        self.backend = backend
+        self._post = post
+        self._long_poll = long_poll
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._cancel_attempts = cancel_attempts
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def create(self, request: OrderRequest) -> None:
+        """Create the order in the background; posts OrderCreated or OrderNotCreated."""
+        self._spawn(self._create, request, name=f"create-{request.reference}")
+
+    def watch(self, sale_id: str, order_id: str) -> None:
+        """Follow the order until its status is final; posts OrderUpdated on every change."""
+        self._spawn(self._watch, sale_id, order_id, name=f"watch-{order_id}")
+
+    def cancel(self, sale_id: str, order_id: str) -> None:
+        """Cancel the order (retrying: cancel is idempotent); posts the reply as OrderUpdated."""
+        self._spawn(self._cancel, sale_id, order_id, name=f"cancel-{order_id}")
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Ask every thread to end and wait a little for them (a long-poll in flight is abandoned)."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.backend.close()
+
+    # --- threads ------------------------------------------------------------------------------
+
+    def _spawn(self, target: Callable[..., None], *args: str | OrderRequest, name: str) -> None:
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _create(self, request: OrderRequest) -> None:
+        try:
+            order = self.backend.create_order(request)
+        except BackendError as exc:
+            log.warning("create %s failed: %s", request.reference, exc)
+            self._post(OrderNotCreated(request.sale_id, exc.problem))
+        else:
+            self._post(OrderCreated(request.sale_id, order))
+
+    def _watch(self, sale_id: str, order_id: str) -> None:
+        known = OrderStatus.PENDING
+        failures = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                update = self.backend.get_order(order_id, wait=self._long_poll, known=known)
+            except BackendError as exc:
+                failures += 1
+                delay = self._backoff(failures, exc.problem.retry_after)
+                log.info("watch %s: %s; next try in %.1f s", order_id, exc, delay)
+                self._stop.wait(delay)
+                continue
+            failures = 0
+            if update.status != known:
+                self._post(OrderUpdated(sale_id, update))
+                known = update.status
+            if known.is_final:
+                return
+            if time.monotonic() - started < min(1.0, self._long_poll / 2):
+                # The backend answered at once with nothing new: it does not long-poll. Poll instead.
+                self._stop.wait(self._poll_interval)
+
+    def _cancel(self, sale_id: str, order_id: str) -> None:
+        for attempt in range(1, self._cancel_attempts + 1):
+            try:
+                update = self.backend.cancel_order(order_id)
+            except BackendError as exc:
+                log.warning("cancel %s (try %d): %s", order_id, attempt, exc)
+                if self._stop.wait(self._backoff(attempt, exc.problem.retry_after)):
+                    return
+                continue
+            self._post(OrderUpdated(sale_id, update))
+            return
+        # Still open at the backend: the watcher (if any) keeps following it until it expires there.
+        log.error("cancel %s gave up after %d tries", order_id, self._cancel_attempts)
+
+    def _backoff(self, failures: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter, at least the server's Retry-After."""
+        ceiling = min(self._max_backoff, 0.5 * 2**failures)
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, retry_after or 0.0)

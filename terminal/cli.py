@@ -1,0 +1,124 @@
+"""``qr-terminal``: run the terminal, run the sandbox, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from terminal import __version__
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script."""
+    parser = argparse.ArgumentParser(prog="qr-terminal", description="Countertop dynamic-QR payment terminal.")
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the terminal from a config file")
+    run.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
+
+    sandbox = sub.add_parser("sandbox", help="run the sandbox backend (contract v1, customer page)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (%(default)s)")
+    sandbox.add_argument("--port", type=int, default=8765, help="port (%(default)s)")
+    sandbox.add_argument(
+        "--lan",
+        action="store_true",
+        help="bind all interfaces and put the LAN address into QR links (a phone on the Wi-Fi can pay)",
+    )
+    sandbox.add_argument(
+        "--scheme",
+        choices=["url", "upi"],
+        default="url",
+        help="QR payload: a link to the pay page (default) or a format-accurate UPI URI",
+    )
+    sandbox.add_argument("--token", default=None, help="device token to accept (default: the demo token)")
+
+    from terminal.demo import add_arguments
+
+    add_arguments(sub.add_parser("demo", help="the sandbox and the terminal together, no hardware needed"))
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING if args.command == "demo" else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "run":
+        return _run(Path(args.config))
+    if args.command == "sandbox":
+        return _sandbox(args)
+    from terminal.demo import run_demo
+
+    return run_demo(args)
+
+
+def _run(path: Path) -> int:
+    from terminal.config import ConfigError, load
+
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        print(f"qr-terminal: config error: {exc}", file=sys.stderr)
+        return 2
+    if config.display.driver:
+        os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
+    from terminal.app import App, backend_from, settings_from
+    from terminal.devices.display import Display
+    from terminal.store.journal import Journal, JournalError
+
+    try:
+        journal = Journal(config.terminal.journal)
+    except JournalError as exc:
+        print(f"qr-terminal: {exc}", file=sys.stderr)
+        return 2
+    d = config.display
+    display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
+    app = App(
+        settings=settings_from(config),
+        backend=backend_from(config),
+        journal=journal,
+        display=display,
+        long_poll=config.backend.long_poll,
+        poll_interval=config.backend.poll_interval,
+        fps=d.fps,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: app.stop())
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        journal.close()
+        display.close()
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
+
+    host = "0.0.0.0" if args.lan else args.host
+    public = lan_address() if args.lan else None
+    try:
+        server = Sandbox(host, args.port, public_host=public, token=args.token or DEFAULT_TOKEN, scheme=args.scheme)
+    except OSError as exc:
+        print(f"qr-terminal sandbox: cannot listen on {host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"sandbox: contract v1 at {server.url}/v1, customer pages at {server.public_url}/pay/<order>", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt

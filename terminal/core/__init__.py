@@ -1,0 +1,1 @@
+"""The pure core: every rule of the terminal, no I/O, no clock (``now`` is passed in)."""

@@ -1,0 +1,48 @@
+"""What can happen to the terminal: keys, timer ticks and backend results (posted by workers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from terminal.core.keys import Key
+from terminal.core.orders import Order, OrderUpdate
+from terminal.core.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPressed:
+    """A key on any keypad."""
+
+    key: Key
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed (the loop sends one about every second): expiry, countdown, result timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCreated:
+    """The backend created the order for sale ``sale_id``."""
+
+    sale_id: str
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNotCreated:
+    """Creating the order for sale ``sale_id`` failed."""
+
+    sale_id: str
+    problem: Problem
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated:
+    """The backend reported an order's status (from a poll or a cancel reply)."""
+
+    sale_id: str
+    update: OrderUpdate
+
+
+Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated

@@ -1,0 +1,330 @@
+"""The terminal's rules: ``step(state, event, now) → (state', effects)``. Pure; every rule is unit-tested.
+
+Rules that are easy to get wrong, and where they live:
+- money that arrived wins: a paid status after our own expiry or cancel still makes the sale paid (``_paid``);
+- cancel while creating: the order, once it exists, is cancelled (``_order_created``);
+- a status for another order, or a repeated one, changes nothing (``_order_updated``);
+- the QR is shown only after the payload guard accepted it (``_order_created``);
+- every change of a sale is journaled first: ``JournalSale`` precedes every other effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from terminal.core import guard
+from terminal.core.clock import Now
+from terminal.core.effects import CancelOrder, CreateOrder, Effect, JournalSale, JournalSecurity, WatchOrder
+from terminal.core.entry import AmountEntry
+from terminal.core.events import Event, KeyPressed, OrderCreated, OrderNotCreated, OrderUpdated, Tick
+from terminal.core.keys import Key
+from terminal.core.money import Amount
+from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
+from terminal.core.problems import Problem, ProblemKind
+from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
+
+#: How many ended sales whose orders are still open we keep following for a late payment.
+BACKGROUND_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The rules' parameters, from the config file."""
+
+    terminal_id: str
+    merchant_name: str
+    currency: str
+    maximum: Amount
+    payee: guard.PayeeRules
+    sale_ttl: int = 300
+    result_seconds: int = 10
+    create_timeout: float = 20.0
+    #: Unique per start of the program: sale ids (the backend's idempotency keys) stay unique even if
+    #: the journal is wiped and sequence numbers start again.
+    id_prefix: str = "0"
+
+
+class Phase(StrEnum):
+    """What the counter is doing: nothing, taking an amount, or running the current sale."""
+
+    IDLE = "idle"
+    ENTERING = "entering"
+    SALE = "sale"
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalState:
+    """Everything the core knows. ``sale`` is the sale on screen; ``background`` holds ended sales whose
+    orders are not yet confirmed closed by the backend."""
+
+    settings: Settings
+    entry: AmountEntry
+    next_seq: int = 1
+    phase: Phase = Phase.IDLE
+    sale: Sale | None = None
+    result_until: float | None = None
+    background: tuple[Sale, ...] = field(default=())
+    notice: str = ""
+
+
+def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
+    """The state at start: idle, sequence numbers continuing from the journal."""
+    return TerminalState(settings=settings, entry=_fresh_entry(settings), next_seq=next_seq)
+
+
+Step = tuple[TerminalState, list[Effect]]
+
+
+def step(state: TerminalState, event: Event, now: Now) -> Step:
+    """Apply one event at time ``now``."""
+    match event:
+        case KeyPressed(key=key):
+            return _key(state, key, now)
+        case Tick():
+            return _tick(state, now)
+        case OrderCreated(sale_id=sale_id, order=order):
+            return _order_created(state, sale_id, order, now)
+        case OrderNotCreated(sale_id=sale_id, problem=problem):
+            return _order_not_created(state, sale_id, problem, now)
+        case OrderUpdated(sale_id=sale_id, update=update):
+            return _order_updated(state, sale_id, update, now)
+    raise TypeError(f"unknown event {event!r}")
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def _key(state: TerminalState, key: Key, now: Now) -> Step:
+    if state.phase is Phase.IDLE:
+        if key.is_digit or key is Key.POINT:
+            return _start_entry(state, key), []
+        return state, []
+    if state.phase is Phase.ENTERING:
+        if key is Key.CANCEL:
+            return replace(state, phase=Phase.IDLE, entry=_fresh_entry(state.settings)), []
+        if key is Key.ENTER:
+            entry, amount = state.entry.submit()
+            if amount is None:
+                return replace(state, entry=entry), []
+            return _start_sale(state, amount, now)
+        return replace(state, entry=state.entry.press(key)), []
+    sale = state.sale
+    assert sale is not None
+    if sale.status is SaleStatus.CREATING and key is Key.CANCEL:
+        return _end(state, sale, SaleStatus.CANCELLED, "cancelled by the shopkeeper while the QR was made", now)
+    if sale.status is SaleStatus.AWAITING_PAYMENT and key is Key.CANCEL:
+        return _end(state, sale, SaleStatus.CANCELLED, "cancelled by the shopkeeper", now)
+    if sale.status.is_final:
+        if key.is_digit or key is Key.POINT:
+            return _start_entry(_leave_sale(state), key), []
+        if key in (Key.ENTER, Key.CANCEL, Key.CLEAR, Key.BACKSPACE):
+            return _leave_sale(state), []
+    return state, []
+
+
+def _start_entry(state: TerminalState, key: Key) -> TerminalState:
+    entry = _fresh_entry(state.settings).press(key)
+    return replace(state, phase=Phase.ENTERING, entry=entry, notice="")
+
+
+def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
+    s = state.settings
+    seq = state.next_seq
+    reference = f"{s.terminal_id}-{seq:06d}"
+    sale = Sale(
+        id=f"{s.terminal_id}-{s.id_prefix}-{seq:06d}",
+        seq=seq,
+        reference=reference,
+        amount=amount,
+        status=SaleStatus.CREATING,
+        started_at=now.wall,
+        deadline=now.mono + s.create_timeout,
+    )
+    request = OrderRequest(
+        sale_id=sale.id,
+        reference=reference,
+        amount=amount,
+        expires_in=s.sale_ttl,
+        description=f"{s.merchant_name} {reference}",
+    )
+    new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=_fresh_entry(s), result_until=None)
+    return new, [JournalSale(sale, None, "sale started"), CreateOrder(request)]
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+def _tick(state: TerminalState, now: Now) -> Step:
+    sale = state.sale
+    if state.phase is not Phase.SALE or sale is None:
+        return state, []
+    due = sale.deadline is not None and now.mono >= sale.deadline
+    if sale.status is SaleStatus.CREATING and due:
+        failure = Failure(
+            FailureKind.BACKEND,
+            Problem(ProblemKind.TIMEOUT).advice,
+            Problem(ProblemKind.TIMEOUT, "no answer to create within the terminal's limit"),
+        )
+        return _end(state, sale, SaleStatus.FAILED, "no answer from the backend", now, failure=failure)
+    if sale.status is SaleStatus.AWAITING_PAYMENT and due:
+        return _end(state, sale, SaleStatus.EXPIRED, "QR expired on the terminal's timer", now)
+    if sale.status.is_final and state.result_until is not None and now.mono >= state.result_until:
+        return _leave_sale(state), []
+    return state, []
+
+
+# --- backend results ----------------------------------------------------------------------------
+
+
+def _order_created(state: TerminalState, sale_id: str, order: Order, now: Now) -> Step:
+    sale = _find(state, sale_id)
+    if sale is None or sale.order is not None:
+        return state, []
+    if sale.status is not SaleStatus.CREATING:
+        # Cancelled (or timed out) while the order was being made: make sure nobody can pay it.
+        ended = replace(sale, order=order)
+        journal = JournalSale(ended, sale.status, f"order {order.id} arrived after the sale ended: cancelling it")
+        return _place(state, ended), [journal, CancelOrder(sale.id, order.id)]
+    s = state.settings
+    reason = guard.check(order, reference=sale.reference, amount=sale.amount, rules=s.payee)
+    if reason is not None:
+        failure = Failure(FailureKind.QR_REFUSED, f"QR refused: {reason}")
+        ended = replace(sale, order=order, status=SaleStatus.FAILED, failure=failure, deadline=None)
+        effects: list[Effect] = [
+            JournalSale(ended, sale.status, f"QR refused by the payload guard: {reason}"),
+            JournalSecurity(sale.id, reason, order.qr.payload),
+            CancelOrder(sale.id, order.id),
+        ]
+        return _place(replace(state, result_until=now.mono + s.result_seconds), ended), effects
+    shown = replace(sale, order=order, status=SaleStatus.AWAITING_PAYMENT, deadline=now.mono + s.sale_ttl)
+    effects = [
+        JournalSale(shown, sale.status, f"QR shown for order {order.id}"),
+        WatchOrder(sale.id, order.id),
+    ]
+    return _place(state, shown), effects
+
+
+def _order_not_created(state: TerminalState, sale_id: str, problem: Problem, now: Now) -> Step:
+    sale = _find(state, sale_id)
+    if sale is None or sale.order is not None or not sale.order_open:
+        return state, []
+    if sale.status is SaleStatus.CREATING:
+        failure = Failure(FailureKind.BACKEND, problem.advice, problem)
+        cause = f"order not created: {problem.kind}: {problem.detail}"
+        return _end(state, sale, SaleStatus.FAILED, cause, now, failure=failure, order_open=False)
+    closed = replace(sale, order_open=False)
+    journal = JournalSale(closed, sale.status, f"order not created ({problem.kind}); nothing to cancel")
+    return _place(state, closed), [journal]
+
+
+def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now: Now) -> Step:
+    sale = _find(state, sale_id)
+    if sale is None or sale.order is None or update.order_id != sale.order.id:
+        return state, []
+    status = update.status
+    if status is OrderStatus.PENDING or sale.status is SaleStatus.PAID:
+        return state, []
+    if status is OrderStatus.PAID:
+        return _paid(state, sale, update, now)
+    if status not in (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+        return state, []
+    if sale.status is SaleStatus.AWAITING_PAYMENT:
+        if status is OrderStatus.FAILED:
+            message = update.failure_message or "The payment was declined."
+            failure = Failure(FailureKind.DECLINED, message)
+            cause = f"backend reports failed: {update.failure_code or '-'} {message}"
+            return _end(state, sale, SaleStatus.FAILED, cause, now, failure=failure, order_open=False)
+        ended = SaleStatus.EXPIRED if status is OrderStatus.EXPIRED else SaleStatus.CANCELLED
+        return _end(state, sale, ended, f"backend reports {status}", now, order_open=False)
+    if not sale.order_open:
+        return state, []
+    closed = replace(sale, order_open=False)
+    return _place(state, closed), [JournalSale(closed, sale.status, f"backend confirms the order is {status}")]
+
+
+def _paid(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> Step:
+    late = sale.status is not SaleStatus.AWAITING_PAYMENT
+    paid = replace(sale, status=SaleStatus.PAID, payment=update.payment, failure=None, order_open=False, deadline=None)
+    cause = f"paid after the sale was {sale.status}: money that arrived wins" if late else "paid"
+    effects: list[Effect] = [JournalSale(paid, sale.status, cause)]
+    until = now.mono + state.settings.result_seconds
+    if state.sale is not None and state.sale.id == sale.id:
+        return replace(state, sale=paid, result_until=until), effects
+    rest = tuple(s for s in state.background if s.id != sale.id)
+    current_busy = state.phase is Phase.ENTERING or (
+        state.phase is Phase.SALE and state.sale is not None and not state.sale.status.is_final
+    )
+    if current_busy:
+        notice = f"Earlier sale {sale.reference} was paid ({paid_amount(paid).format()})"
+        return replace(state, background=rest, notice=notice), effects
+    base = _leave_sale(replace(state, background=rest))
+    return replace(base, phase=Phase.SALE, sale=paid, result_until=until), effects
+
+
+def paid_amount(sale: Sale) -> Amount:
+    """What the customer actually paid (the backend's figure when it gave one)."""
+    return sale.payment.amount if sale.payment is not None else sale.amount
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _end(
+    state: TerminalState,
+    sale: Sale,
+    status: SaleStatus,
+    cause: str,
+    now: Now,
+    *,
+    failure: Failure | None = None,
+    order_open: bool | None = None,
+) -> Step:
+    ended = replace(
+        sale,
+        status=status,
+        failure=failure,
+        deadline=None,
+        order_open=sale.order_open if order_open is None else order_open,
+    )
+    effects: list[Effect] = [JournalSale(ended, sale.status, cause)]
+    if sale.status is SaleStatus.AWAITING_PAYMENT and ended.order_open and sale.order is not None:
+        effects.append(CancelOrder(sale.id, sale.order.id))
+    new = _place(state, ended)
+    if new.sale is not None and new.sale.id == sale.id:
+        new = replace(new, result_until=now.mono + state.settings.result_seconds)
+    return new, effects
+
+
+def _find(state: TerminalState, sale_id: str) -> Sale | None:
+    if state.sale is not None and state.sale.id == sale_id:
+        return state.sale
+    return next((s for s in state.background if s.id == sale_id), None)
+
+
+def _place(state: TerminalState, sale: Sale) -> TerminalState:
+    if state.sale is not None and state.sale.id == sale.id:
+        return replace(state, sale=sale)
+    keep = sale.order_open and sale.status is not SaleStatus.PAID
+    background = tuple((sale if s.id == sale.id else s) for s in state.background if keep or s.id != sale.id)
+    return replace(state, background=background)
+
+
+def _leave_sale(state: TerminalState) -> TerminalState:
+    """Back to idle; a sale whose order may still change is followed in the background."""
+    sale = state.sale
+    background = state.background
+    if sale is not None and sale.order_open and sale.status is not SaleStatus.PAID:
+        background = (*background, sale)[-BACKGROUND_LIMIT:]
+    return replace(
+        state,
+        phase=Phase.IDLE,
+        sale=None,
+        result_until=None,
+        background=background,
+        entry=_fresh_entry(state.settings),
+    )
+
+
+def _fresh_entry(settings: Settings) -> AmountEntry:
+    return AmountEntry(currency=settings.currency, maximum=settings.maximum)

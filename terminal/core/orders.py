@@ -1,0 +1,89 @@
+"""What a backend says about an order, as plain data (parsed at the edge, in ``terminal.backends``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from terminal.core.money import Amount
+
+
+class OrderStatus(StrEnum):
+    """An order's status in backend contract v1."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the status can no longer change to paid."""
+        return self is not OrderStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class QrCode:
+    """The payload to show, exactly as the backend sent it, and its scheme (upi, emv, epc, url)."""
+
+    scheme: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payee:
+    """Whom the customer pays: a name for people and an id (VPA, Pix key, IBAN, …)."""
+
+    name: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the terminal asks a backend to create for one sale."""
+
+    sale_id: str
+    reference: str
+    amount: Amount
+    expires_in: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A created order: its QR, payee and expiry."""
+
+    id: str
+    status: OrderStatus
+    reference: str
+    amount: Amount
+    qr: QrCode
+    payee: Payee
+    expires_at: datetime
+    receipt_url: str | None = None
+    sandbox: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money that arrived for an order."""
+
+    amount: Amount
+    at: datetime | None = None
+    payer: str | None = None
+    provider_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """An order's status as last reported, with the payment or the failure when there is one."""
+
+    order_id: str
+    status: OrderStatus
+    payment: Payment | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None

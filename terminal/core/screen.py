@@ -1,0 +1,109 @@
+"""What the screen shows, as plain data. The display adapter draws it; tests read it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from terminal.core.clock import Now
+from terminal.core.machine import Phase, TerminalState, paid_amount
+from terminal.core.sale import FailureKind, Sale, SaleStatus
+
+
+class Tone(StrEnum):
+    """The colour of the screen's message: neutral, good (paid), bad (failed/error), warn (expired)."""
+
+    NEUTRAL = "neutral"
+    GOOD = "good"
+    BAD = "bad"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenModel:
+    """One screen. ``name`` is one of idle, entry, qr, paid, failed, expired, cancelled, error."""
+
+    name: str
+    title: str
+    merchant: str
+    tone: Tone = Tone.NEUTRAL
+    amount: str = ""
+    lines: tuple[str, ...] = ()
+    qr: str | None = None
+    countdown: str = ""
+    hint: str = ""
+    notice: str = ""
+    sandbox: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every screen carries: the merchant's name, a notice line and the SANDBOX mark."""
+
+    merchant: str
+    notice: str
+    sandbox: bool
+
+    def make(self, name: str, title: str, **fields: Any) -> ScreenModel:
+        return ScreenModel(name, title, self.merchant, notice=self.notice, sandbox=self.sandbox, **fields)
+
+
+def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> ScreenModel:
+    """The screen for ``state`` at ``now`` (the countdown is the only part that moves with time)."""
+    s = state.settings
+    if state.sale is not None and state.sale.order is not None and state.sale.order.sandbox:
+        sandbox = True
+    base = _Frame(s.merchant_name, state.notice, sandbox)
+    if state.phase is Phase.IDLE:
+        return base.make("idle", "Ready", lines=("Type the amount on the keypad",))
+    if state.phase is Phase.ENTERING:
+        entry = state.entry
+        return base.make(
+            "entry",
+            "Amount",
+            amount=entry.display(),
+            lines=(entry.message,) if entry.message else (),
+            tone=Tone.BAD if entry.message else Tone.NEUTRAL,
+            hint="Enter: show QR   Cancel: clear",
+        )
+    assert state.sale is not None
+    return _sale_screen(state, state.sale, now, base)
+
+
+def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> ScreenModel:
+    amount = sale.amount.format()
+    ref = f"Ref {sale.reference}"
+    if sale.status is SaleStatus.CREATING:
+        return base.make("entry", "Preparing QR…", amount=amount, hint="Cancel: stop")
+    if sale.status is SaleStatus.AWAITING_PAYMENT:
+        assert sale.order is not None
+        left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
+        return base.make(
+            "qr",
+            "Scan to pay",
+            amount=amount,
+            qr=sale.order.qr.payload,
+            lines=(f"to {state.settings.payee.name}", sale.order.payee.id, ref),
+            countdown=f"{left // 60}:{left % 60:02d}",
+            hint="Cancel: stop",
+        )
+    if sale.status is SaleStatus.PAID:
+        got = paid_amount(sale)
+        lines = [ref]
+        if sale.payment is not None and sale.payment.provider_ref:
+            lines.append(f"Payment ref {sale.payment.provider_ref}")
+        if got != sale.amount:
+            lines.append(f"Received {got.format()} for a sale of {amount}")
+        return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=tuple(lines))
+    if sale.status is SaleStatus.EXPIRED:
+        return base.make("expired", "QR expired", tone=Tone.WARN, amount=amount, lines=("No payment received", ref))
+    if sale.status is SaleStatus.CANCELLED:
+        return base.make("cancelled", "Sale cancelled", amount=amount, lines=(ref,))
+    failure = sale.failure
+    message = failure.message if failure is not None else "The sale did not complete."
+    if failure is not None and failure.kind is FailureKind.DECLINED:
+        return base.make("failed", "Payment failed", tone=Tone.BAD, amount=amount, lines=(message, ref))
+    title = "QR refused" if failure is not None and failure.kind is FailureKind.QR_REFUSED else "No QR"
+    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint="Enter: continue")

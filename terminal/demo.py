@@ -1,0 +1,247 @@
+"""``qr-terminal demo``: the sandbox and the terminal in one process, with no hardware.
+
+With a display it opens a window (the keyboard is the keypad; the customer pays on the sandbox's page).
+Headless (``--headless``, or no display found) it runs one scripted sale: the amount is typed through
+the same key path a person uses, every distinct screen is saved as ``DIR/NN-<screen>.png``, each state
+transition is printed as a JSON line, and the exit code says whether the sale ended as the customer's
+action implies (pay → paid, decline → failed, ignore → expired).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from terminal.core.clock import Now
+from terminal.core.effects import JournalSale
+from terminal.core.money import Amount, MoneyError
+from terminal.core.screen import ScreenModel
+
+EXPECTED = {"pay": "paid", "decline": "failed", "ignore": "expired"}
+RESULT_SCREENS = {"paid", "failed", "expired", "cancelled", "error"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options."""
+    parser.add_argument("--headless", action="store_true", help="no window: run one scripted sale, save PNG frames")
+    parser.add_argument("--frames", type=Path, default=None, help="where headless frames go (default demo-frames/)")
+    parser.add_argument("--amount", default=None, help="the amount typed, e.g. 12.50 (headless default 12.50)")
+    parser.add_argument("--customer", choices=sorted(EXPECTED), default="pay", help="what the customer does")
+    parser.add_argument("--ttl", type=int, default=None, help="seconds the QR stays valid (default 300; 20 for ignore)")
+    parser.add_argument("--db", type=Path, default=None, help="journal file (default: a temporary file)")
+    parser.add_argument("--size", default="800x480", help="screen size WxH (default %(default)s)")
+    parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="rotate the layout")
+    parser.add_argument("--currency", default="INR", help="currency (default %(default)s)")
+    parser.add_argument("--scheme", choices=["url", "upi"], default="url", help="the sandbox's QR payload")
+    parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
+
+
+def has_display() -> bool:
+    """True when a window can be opened (X11/Wayland session, or an SDL driver chosen on purpose)."""
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver and driver != "dummy":
+        return True
+    return driver != "dummy" and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo; the exit code is 0 when it went as asked."""
+    headless = args.headless or not has_display()
+    if headless and not args.headless:
+        print("No display found: running headless (one scripted sale, PNG frames).", file=sys.stderr)
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    try:
+        size = tuple(int(part) for part in args.size.lower().split("x"))
+        if len(size) != 2 or min(size) < 64:
+            raise ValueError
+        amount = Amount.parse(args.amount or "12.50", args.currency) if headless or args.amount else None
+    except ValueError as exc:
+        print(
+            f"qr-terminal demo: {exc if isinstance(exc, MoneyError) else 'bad --size, expected WxH'}", file=sys.stderr
+        )
+        return 2
+    ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
+
+    from terminal.app import App, Observer
+    from terminal.backends.http import HttpBackend
+    from terminal.core import guard
+    from terminal.core.machine import Settings
+    from terminal.devices.display import Display
+    from terminal.sandbox.server import DEFAULT_PAYEE, DEFAULT_TOKEN, Sandbox, lan_address
+    from terminal.store.journal import Journal
+
+    with tempfile.TemporaryDirectory(prefix="qr-terminal-demo-") as tmp:
+        public = lan_address() if args.lan else None
+        sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme).start()
+        settings = Settings(
+            terminal_id="T1",
+            merchant_name="Demo Shop",
+            currency=args.currency,
+            maximum=Amount(10_000_000 * 10 ** Amount(0, args.currency).exponent, args.currency),
+            payee=guard.PayeeRules(
+                DEFAULT_PAYEE.name, (DEFAULT_PAYEE.id,), (urlsplit(sandbox.public_url).hostname or "127.0.0.1",)
+            ),
+            sale_ttl=ttl,
+            result_seconds=4 if headless else 10,
+            id_prefix=os.urandom(4).hex(),
+        )
+        journal = Journal(args.db or Path(tmp) / "journal.db")
+        w, h = size
+        display = Display(size=(w, h), rotate=args.rotate, title="QR Terminal — demo")
+        backend = HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True)
+        try:
+            if headless:
+                return _scripted(App, Observer, settings, backend, journal, display, sandbox, amount, args)
+            print(
+                f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>",
+                file=sys.stderr,
+            )
+            app = App(
+                settings=settings,
+                backend=backend,
+                journal=journal,
+                display=display,
+                observer=Observer(transition=_print_transition(sandbox)),
+            )
+            app.run()
+            return 0
+        finally:
+            journal.close()
+            display.close()
+            sandbox.stop()
+
+
+def _scripted(App, Observer, settings, backend, journal, display, sandbox, amount, args) -> int:  # type: ignore[no-untyped-def]
+    import pygame
+
+    from terminal.devices.keypad import CHAR_KEYS
+
+    frames = FrameWriter(args.frames or Path("demo-frames"))
+    expected = EXPECTED[args.customer]
+    outcome: dict[str, str] = {}
+    customer = Customer(args.customer)
+
+    def on_frame(model: ScreenModel, shown) -> None:  # type: ignore[no-untyped-def]
+        frames.draw(model, shown)
+        if model.name == "qr" and app.state.sale is not None and app.state.sale.order is not None:
+            customer.act(app.state.sale.order.qr.payload, app.state.sale.order.id, sandbox.url)
+
+    def on_transition(effect: JournalSale, now: Now) -> None:
+        _emit(effect, now)
+        if effect.sale.status.is_final:
+            outcome["status"] = str(effect.sale.status)
+
+    app = App(
+        settings=settings,
+        backend=backend,
+        journal=journal,
+        display=display,
+        observer=Observer(transition=on_transition, frame=on_frame),
+    )
+    for char in amount.decimal():
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=CHAR_KEYS[char], mod=0, unicode=char, scancode=0))
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0))
+    deadline = time.monotonic() + settings.sale_ttl + 30
+
+    def done(app: App) -> bool:  # type: ignore[valid-type]
+        shown = app.display.shown
+        finished = "status" in outcome and shown is not None and shown.name in RESULT_SCREENS
+        return finished or time.monotonic() > deadline
+
+    app.run(until=done)
+    frames.flush()
+    customer.join()
+    status = outcome.get("status", "timeout")
+    print(json.dumps({"result": status, "expected": expected, "frames": str(frames.folder)}), flush=True)
+    return 0 if status == expected else 1
+
+
+class FrameWriter:
+    """Saves the last frame of every run of one screen name as ``NN-<name>.png``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("[0-9][0-9]-*.png"):
+            old.unlink()
+        self.count = 0
+        self._pending: tuple[str, object] | None = None
+
+    def draw(self, model: ScreenModel, display) -> None:  # type: ignore[no-untyped-def]
+        if self._pending is not None and self._pending[0] != model.name:
+            self.flush()
+        self._pending = (model.name, display.screen.copy())
+
+    def flush(self) -> None:
+        import pygame
+
+        if self._pending is None:
+            return
+        name, surface = self._pending
+        pygame.image.save(surface, str(self.folder / f"{self.count:02d}-{name}.png"))
+        self.count += 1
+        self._pending = None
+
+
+class Customer:
+    """The customer's phone: opens the QR's page and presses Pay or Decline (or does nothing)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self._thread: threading.Thread | None = None
+
+    def act(self, payload: str, order_id: str, sandbox_url: str) -> None:
+        if self.action == "ignore" or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._press, args=(payload, order_id, sandbox_url), daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _press(self, payload: str, order_id: str, sandbox_url: str) -> None:
+        button = "pay" if self.action == "pay" else "decline"
+        if payload.startswith("http"):
+            page = payload.split("?")[0]
+            requests.get(page, timeout=5).raise_for_status()  # a phone opens the page first
+            requests.post(f"{page}/{button}", timeout=5, allow_redirects=False).raise_for_status()
+        else:  # a UPI payload: no page to open; the sandbox's helper plays the customer's bank
+            helper = "pay" if button == "pay" else "fail"
+            requests.post(f"{sandbox_url}/sandbox/orders/{order_id}/{helper}", json={}, timeout=5).raise_for_status()
+
+
+def _emit(effect: JournalSale, now: Now) -> None:
+    sale = effect.sale
+    line = {
+        "at": now.wall.isoformat(timespec="milliseconds"),
+        "sale": sale.reference,
+        "from": effect.previous,
+        "to": str(sale.status),
+        "amount": sale.amount.decimal(),
+        "currency": sale.amount.currency,
+        "order": sale.order.id if sale.order else None,
+        "cause": effect.cause,
+    }
+    print(json.dumps(line), flush=True)
+
+
+def _print_transition(sandbox):  # type: ignore[no-untyped-def]
+    def show(effect: JournalSale, now: Now) -> None:
+        _emit(effect, now)
+        order = effect.sale.order
+        if order is not None and effect.sale.status == "awaiting_payment":
+            print(f"Customer page: {sandbox.public_url}/pay/{order.id}", file=sys.stderr, flush=True)
+
+    return show

@@ -1,0 +1,193 @@
+"""Draws a ScreenModel on any pygame surface, laid out from the surface's own size.
+
+Landscape screens put the QR left and the words right; portrait screens put the QR on top. Result
+screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pygame
+
+from terminal.core.screen import ScreenModel, Tone
+from terminal.devices.qr_surface import QrTooLarge, qr_surface
+
+WHITE = (255, 255, 255)
+INK = (17, 17, 17)
+GREY = (90, 90, 90)
+SANDBOX_RED = (192, 57, 43)
+
+#: Background and text colour of each screen.
+COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "paid": ((10, 125, 50), WHITE),
+    "failed": ((179, 38, 30), WHITE),
+    "error": ((179, 38, 30), WHITE),
+    "expired": ((242, 169, 0), INK),
+    "cancelled": ((68, 68, 68), WHITE),
+}
+TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}
+
+
+class Fonts:
+    """The bundled DejaVu Sans (it has ₹ ฿ € R$), cached per size."""
+
+    def __init__(self) -> None:
+        folder = resources.files("terminal.assets").joinpath("fonts")
+        self._paths = {False: str(folder.joinpath("DejaVuSans.ttf")), True: str(folder.joinpath("DejaVuSans-Bold.ttf"))}
+        self._cache: dict[tuple[bool, int], pygame.font.Font] = {}
+
+    def get(self, size: int, *, bold: bool = False) -> pygame.font.Font:
+        """The font at ``size`` pixels."""
+        key = (bold, max(6, size))
+        font = self._cache.get(key)
+        if font is None:
+            font = self._cache[key] = pygame.font.Font(self._paths[bold], key[1])
+        return font
+
+    def fit(self, text: str, size: int, width: int, *, bold: bool = False) -> pygame.font.Font:
+        """The largest font up to ``size`` in which ``text`` fits ``width`` pixels."""
+        font = self.get(size, bold=bold)
+        while size > 8 and font.size(text)[0] > width:
+            size = max(8, int(size * 0.9))
+            font = self.get(size, bold=bold)
+        return font
+
+
+class Painter:
+    """Paints screens; one per display (it caches fonts)."""
+
+    def __init__(self, fonts: Fonts | None = None) -> None:
+        self.fonts = fonts or Fonts()
+
+    def paint(self, surface: pygame.Surface, model: ScreenModel) -> None:
+        """Draw ``model`` filling ``surface``."""
+        width, height = surface.get_size()
+        background, ink = COLOURS.get(model.name, (WHITE, INK))
+        surface.fill(background)
+        unit = min(width, height)
+        margin = max(4, unit // 40)
+        top = self._top_bar(surface, model, ink, margin, unit)
+        bottom = height - margin
+        if model.hint:
+            font = self.fonts.fit(model.hint, unit // 18, width - 2 * margin)
+            bottom -= font.get_height()
+            self._text(
+                surface,
+                model.hint,
+                font,
+                GREY if model.name in ("idle", "entry", "qr") else ink,
+                (width // 2, bottom),
+                anchor="midtop",
+            )
+        area = pygame.Rect(margin, top, width - 2 * margin, bottom - top - margin)
+        if model.qr is not None:
+            self._qr_layout(surface, model, area, ink, unit)
+        else:
+            self._centred(surface, model, area, ink, unit)
+
+    # --- parts ------------------------------------------------------------------------------
+
+    def _top_bar(
+        self, surface: pygame.Surface, model: ScreenModel, ink: tuple[int, int, int], margin: int, unit: int
+    ) -> int:
+        width = surface.get_width()
+        font = self.fonts.get(unit // 16, bold=True)
+        right = width - margin
+        if model.sandbox:
+            mark = self.fonts.get(unit // 18, bold=True).render("SANDBOX", True, WHITE)
+            box = mark.get_rect(topright=(right, margin)).inflate(margin, margin // 2)
+            box.topright = (right, margin)
+            pygame.draw.rect(surface, SANDBOX_RED, box)
+            surface.blit(mark, mark.get_rect(center=box.center))
+            right = box.left - margin
+        name = self.fonts.fit(model.merchant, unit // 16, right - 2 * margin, bold=True)
+        self._text(surface, model.merchant, name, ink, (margin, margin), anchor="topleft")
+        bottom = margin + font.get_height() + margin // 2
+        if model.notice:
+            small = self.fonts.fit(model.notice, unit // 20, width - 2 * margin)
+            self._text(
+                surface,
+                model.notice,
+                small,
+                TONE_INK[Tone.GOOD] if model.name != "paid" else ink,
+                (margin, bottom),
+                anchor="topleft",
+            )
+            bottom += small.get_height() + margin // 2
+        return bottom
+
+    def _qr_layout(
+        self, surface: pygame.Surface, model: ScreenModel, area: pygame.Rect, ink: tuple[int, int, int], unit: int
+    ) -> None:
+        assert model.qr is not None
+        portrait = area.height > area.width
+        side = min(area.width, int(area.height * 0.62)) if portrait else min(area.height, int(area.width * 0.56))
+        try:
+            qr = qr_surface(model.qr, side)
+        except QrTooLarge:
+            self._centred(surface, model, area, ink, unit, extra=("This QR is too large for the screen",))
+            return
+        if portrait:
+            rect = qr.get_rect(midtop=(area.centerx, area.top))
+            text_area = pygame.Rect(area.left, rect.bottom, area.width, area.bottom - rect.bottom)
+        else:
+            rect = qr.get_rect(midleft=(area.left, area.centery))
+            text_area = pygame.Rect(
+                rect.right + unit // 30, area.top, area.right - rect.right - unit // 30, area.height
+            )
+        surface.blit(qr, rect)
+        self._stack(surface, model, text_area, ink, unit, countdown=True)
+
+    def _centred(
+        self,
+        surface: pygame.Surface,
+        model: ScreenModel,
+        area: pygame.Rect,
+        ink: tuple[int, int, int],
+        unit: int,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        self._stack(surface, model, area, ink, unit, extra=extra)
+
+    def _stack(
+        self,
+        surface: pygame.Surface,
+        model: ScreenModel,
+        area: pygame.Rect,
+        ink: tuple[int, int, int],
+        unit: int,
+        *,
+        countdown: bool = False,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        """Title, amount, lines (and countdown), centred vertically in ``area``."""
+        line_ink = TONE_INK[model.tone] if model.name in ("entry",) else ink
+        items: list[tuple[str, pygame.font.Font, tuple[int, int, int]]] = []
+        items.append((model.title, self.fonts.fit(model.title, unit // 9, area.width, bold=True), ink))
+        if model.amount:
+            items.append((model.amount, self.fonts.fit(model.amount, unit // 5, area.width, bold=True), ink))
+        for line in (*model.lines, *extra):
+            if line:
+                items.append((line, self.fonts.fit(line, unit // 15, area.width), line_ink))
+        if countdown and model.countdown:
+            items.append((model.countdown, self.fonts.fit(model.countdown, unit // 10, area.width, bold=True), GREY))
+        gap = unit // 40
+        total = sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1)
+        y = area.top + max(0, (area.height - total) // 2)
+        for text, font, colour in items:
+            self._text(surface, text, font, colour, (area.centerx, y), anchor="midtop")
+            y += font.get_height() + gap
+
+    @staticmethod
+    def _text(
+        surface: pygame.Surface,
+        text: str,
+        font: pygame.font.Font,
+        colour: tuple[int, int, int],
+        position: tuple[int, int],
+        *,
+        anchor: str,
+    ) -> None:
+        image = font.render(text, True, colour)
+        surface.blit(image, image.get_rect(**{anchor: position}))

@@ -1,0 +1,304 @@
+"""The sandbox's order book: contract v1's rules (idempotency, long-poll, expiry, cancel, refunds) in
+memory, thread-safe. The HTTP layer (``server.py``) only translates requests to these calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from terminal.backends.contract import amount_json, time_json
+from terminal.core.money import Amount, MoneyError
+from terminal.core.orders import Payee
+from terminal.core.payloads import upi
+
+FINAL = {"paid", "failed", "expired", "cancelled", "refunded", "partially_refunded"}
+
+
+class SandboxError(Exception):
+    """A request the contract answers with an error: HTTP ``status``, error ``code`` and ``message``."""
+
+    def __init__(self, status: int, code: str, message: str, body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.body = status, code, message, body
+
+
+@dataclass
+class SandboxOrder:
+    """One order held by the sandbox."""
+
+    id: str
+    reference: str
+    amount: Amount
+    description: str
+    created_at: datetime
+    expires_at: datetime
+    qr_scheme: str
+    qr_payload: str
+    status: str = "pending"
+    paid: dict[str, Any] | None = None
+    failure: dict[str, str] | None = None
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+
+
+class OrderBook:
+    """Orders by id, idempotency keys, and a condition that wakes long-polls on every change."""
+
+    def __init__(
+        self,
+        *,
+        payee: Payee,
+        pay_base: str,
+        scheme: str = "url",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if scheme not in ("url", "upi"):
+            raise ValueError(f"sandbox QR scheme must be url or upi, not {scheme!r}")
+        self.payee = payee
+        self.pay_base = pay_base.rstrip("/")
+        self.scheme = scheme
+        self._clock = clock
+        self._orders: dict[str, SandboxOrder] = {}
+        self._keys: dict[str, tuple[str, str]] = {}  # idempotency key → (body hash, order or refund id)
+        self._changed = threading.Condition()
+
+    def now(self) -> datetime:
+        """The sandbox's time."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    # --- contract ---------------------------------------------------------------------------
+
+    def create(self, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+        """Create an order; returns (order JSON, created). Same key + same body → same order."""
+        if not key:
+            raise SandboxError(400, "idempotency_key_required", "Idempotency-Key header is required")
+        reference, amount, expires_in, description = _order_request(body)
+        digest = _digest(body)
+        with self._changed:
+            if key in self._keys:
+                known_digest, order_id = self._keys[key]
+                if known_digest != digest:
+                    raise SandboxError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
+                return self._json(self._orders[order_id]), False
+            order_id = "ord_" + secrets.token_hex(8)
+            now = self.now()
+            order = SandboxOrder(
+                id=order_id,
+                reference=reference,
+                amount=amount,
+                description=description,
+                created_at=now,
+                expires_at=now + timedelta(seconds=expires_in),
+                qr_scheme=self.scheme,
+                qr_payload=self._payload(order_id, reference, amount, description),
+            )
+            self._orders[order_id] = order
+            self._keys[key] = (digest, order_id)
+            return self._json(order), True
+
+    def get(self, order_id: str, *, wait: float = 0, known: str | None = None) -> dict[str, Any]:
+        """The order; with ``wait``, block until its status differs from ``known`` or ``wait`` passes."""
+        deadline = time.monotonic() + max(0.0, min(wait, 60.0))
+        with self._changed:
+            order = self._find(order_id)
+            while known is not None and order.status == known:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                if order.status == "pending":
+                    left = min(left, max(0.05, (order.expires_at - self.now()).total_seconds()))
+                self._changed.wait(left)
+                self._expire_due(order)
+            return self._json(order)
+
+    def cancel(self, order_id: str) -> dict[str, Any]:
+        """Cancel a pending order (idempotent); a paid one → 409 carrying the order."""
+        with self._changed:
+            order = self._find(order_id)
+            if order.status == "pending":
+                self._set(order, "cancelled")
+            elif order.status in ("paid", "refunded", "partially_refunded"):
+                raise SandboxError(409, "already_paid", "the order is paid", self._json(order))
+            return self._json(order)
+
+    def refund(self, order_id: str, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+        """Refund part or all of a paid order, idempotently."""
+        if not key:
+            raise SandboxError(400, "idempotency_key_required", "Idempotency-Key header is required")
+        if not isinstance(body, dict):
+            raise SandboxError(400, "invalid_request", "body must be a JSON object")
+        amount = _amount(body.get("amount"), "amount")
+        digest = _digest(body)
+        with self._changed:
+            order = self._find(order_id)
+            if key in self._keys:
+                known_digest, refund_id = self._keys[key]
+                if known_digest != digest:
+                    raise SandboxError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
+                return next(r for r in order.refunds if r["id"] == refund_id), False
+            if order.status not in ("paid", "partially_refunded") or order.paid is None:
+                raise SandboxError(409, "not_paid", f"the order is {order.status}, not paid")
+            refunded = sum(r["amount"]["value"] for r in order.refunds)
+            paid_minor = order.paid["amount"]["value"]
+            if amount.currency != order.amount.currency or amount.minor <= 0 or refunded + amount.minor > paid_minor:
+                raise SandboxError(422, "refund_too_large", "the refund exceeds what remains of the payment")
+            refund = {
+                "id": "rfd_" + secrets.token_hex(8),
+                "status": "succeeded",
+                "amount": amount_json(amount),
+                "reason": str(body.get("reason", "")),
+            }
+            order.refunds.append(refund)
+            self._keys[key] = (digest, refund["id"])
+            whole = refunded + amount.minor == paid_minor
+            self._set(order, "refunded" if whole else "partially_refunded")
+            return refund, True
+
+    def history(self, since: str | None, limit: int) -> list[dict[str, Any]]:
+        """Orders created at or after ``since`` (ISO 8601), oldest first."""
+        start = datetime.min.replace(tzinfo=UTC)
+        if since:
+            try:
+                start = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise SandboxError(400, "invalid_request", f"since={since!r} is not an ISO 8601 time") from None
+        with self._changed:
+            for order in self._orders.values():
+                self._expire_due(order)
+            chosen = sorted((o for o in self._orders.values() if o.created_at >= start), key=lambda o: o.created_at)
+            return [self._json(o) for o in chosen[: max(1, min(limit, 500))]]
+
+    def settlement(self, date: str) -> dict[str, Any]:
+        """Totals of the orders paid on ``date`` (UTC), no fees (it is a sandbox)."""
+        with self._changed:
+            paid = [o for o in self._orders.values() if o.paid and o.paid["at"].startswith(date)]
+            gross = sum(o.paid["amount"]["value"] for o in paid if o.paid)
+            refunds = sum(r["amount"]["value"] for o in paid for r in o.refunds)
+            currency = paid[0].amount.currency if paid else "INR"
+            return {
+                "date": date,
+                "currency": currency,
+                "count": len(paid),
+                "gross": gross,
+                "fees": 0,
+                "net": gross - refunds,
+            }
+
+    # --- the customer and the test helpers ----------------------------------------------------
+
+    def pay(self, order_id: str, amount_minor: int | None = None, payer: str = "customer@sandbox") -> dict[str, Any]:
+        """The customer pays (the full amount, or ``amount_minor`` for a partial or over payment)."""
+        with self._changed:
+            order = self._find(order_id)
+            if order.status != "pending":
+                raise SandboxError(409, "not_pending", f"the order is {order.status}")
+            paid = Amount(order.amount.minor if amount_minor is None else amount_minor, order.amount.currency)
+            order.paid = {
+                "at": time_json(self.now()),
+                "amount": amount_json(paid),
+                "payer": payer,
+                "provider_ref": f"SBX{secrets.randbelow(10**9):09d}",
+            }
+            self._set(order, "paid")
+            return self._json(order)
+
+    def fail(self, order_id: str, code: str = "declined", message: str = "The customer declined.") -> dict[str, Any]:
+        """The payment fails (the customer declined)."""
+        with self._changed:
+            order = self._find(order_id)
+            if order.status != "pending":
+                raise SandboxError(409, "not_pending", f"the order is {order.status}")
+            order.failure = {"code": code, "message": message}
+            self._set(order, "failed")
+            return self._json(order)
+
+    def expire(self, order_id: str) -> dict[str, Any]:
+        """The order expires now."""
+        with self._changed:
+            order = self._find(order_id)
+            if order.status == "pending":
+                self._set(order, "expired")
+            return self._json(order)
+
+    def order_for_page(self, order_id: str) -> SandboxOrder:
+        """The order, for the customer page."""
+        with self._changed:
+            return self._find(order_id)
+
+    # --- inside -----------------------------------------------------------------------------
+
+    def _payload(self, order_id: str, reference: str, amount: Amount, description: str) -> str:
+        if self.scheme == "upi":
+            return upi.build(pa=self.payee.id, pn=self.payee.name, amount=amount, tr=reference, tn=description)
+        query = f"am={amount.decimal()}&cu={amount.currency}&tr={reference}"
+        return f"{self.pay_base}/pay/{order_id}?{query}"
+
+    def _find(self, order_id: str) -> SandboxOrder:
+        order = self._orders.get(order_id)
+        if order is None:
+            raise SandboxError(404, "not_found", f"no order {order_id!r}")
+        self._expire_due(order)
+        return order
+
+    def _expire_due(self, order: SandboxOrder) -> None:
+        if order.status == "pending" and self.now() >= order.expires_at:
+            self._set(order, "expired")
+
+    def _set(self, order: SandboxOrder, status: str) -> None:
+        order.status = status
+        self._changed.notify_all()
+
+    def _json(self, order: SandboxOrder) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": order.id,
+            "status": order.status,
+            "reference": order.reference,
+            "amount": amount_json(order.amount),
+            "qr": {"scheme": order.qr_scheme, "payload": order.qr_payload},
+            "payee": {"name": self.payee.name, "id": self.payee.id},
+            "expires_at": time_json(order.expires_at),
+            "created_at": time_json(order.created_at),
+            "sandbox": True,
+        }
+        if order.paid:
+            data["paid"] = order.paid
+        if order.failure:
+            data["failure"] = order.failure
+        if order.refunds:
+            data["refunds"] = order.refunds
+        return data
+
+
+def _order_request(body: Any) -> tuple[str, Amount, int, str]:
+    if not isinstance(body, dict):
+        raise SandboxError(400, "invalid_request", "body must be a JSON object")
+    reference = body.get("reference")
+    if not isinstance(reference, str) or not reference:
+        raise SandboxError(400, "invalid_request", "'reference' must be a non-empty string")
+    amount = _amount(body.get("amount"), "amount")
+    if amount.minor <= 0:
+        raise SandboxError(400, "invalid_amount", "'amount.value' must be above zero")
+    expires_in = body.get("expires_in", 300)
+    if type(expires_in) is not int or not 1 <= expires_in <= 86400:
+        raise SandboxError(400, "invalid_request", "'expires_in' must be whole seconds between 1 and 86400")
+    description = body.get("description", "")
+    return reference, amount, expires_in, description if isinstance(description, str) else ""
+
+
+def _amount(data: Any, where: str) -> Amount:
+    if not isinstance(data, dict) or type(data.get("value")) is not int:
+        raise SandboxError(400, "invalid_amount", f'\'{where}\' must be {{"value": <minor units>, "currency": …}}')
+    try:
+        return Amount(data["value"], str(data.get("currency")))
+    except MoneyError as exc:
+        raise SandboxError(400, "invalid_amount", f"'{where}': {exc}") from None
+
+
+def _digest(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Persistence: the SQLite journal (sqlite-utils) and its migrations."""

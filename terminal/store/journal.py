@@ -1,0 +1,129 @@
+"""The journal: one SQLite file (WAL, ``synchronous=FULL``) where every sale and every change of it is
+committed before the screen, LEDs or till say anything about it. Only the loop thread writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from terminal.core.sale import Sale
+from terminal.store.migrations import migrations
+
+
+class JournalError(Exception):
+    """The journal file cannot be opened or written; the message names the file and the cause."""
+
+
+class Journal:
+    """The terminal's journal at ``path`` (created with its directory when missing)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = Database(sqlite3.connect(str(self.path), check_same_thread=True))
+            # WAL lets readers (reports, the CLI) run beside the terminal; FULL makes every commit
+            # survive a power cut, which is the point of the journal.
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous=FULL")
+            migrations.apply(self.db)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the file."""
+        self.db.close()
+
+    def next_seq(self) -> int:
+        """The sequence number for the next sale (after the highest journaled)."""
+        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM sales").fetchone()
+        return int(row[0]) + 1
+
+    def record_sale(self, sale: Sale, previous: str | None, cause: str, at: datetime) -> None:
+        """Commit the sale's row and one event, atomically."""
+        when = _iso(at)
+        with self._writing(), self.db.atomic():
+            self.db["sales"].upsert(_sale_row(sale, when), pk="id")
+            self.db["events"].insert(
+                {
+                    "at": when,
+                    "kind": "sale",
+                    "sale_id": sale.id,
+                    "from_status": previous,
+                    "to_status": str(sale.status),
+                    "cause": cause,
+                    "detail": None,
+                }
+            )
+
+    def record_security(self, sale_id: str, message: str, payload: str, at: datetime) -> None:
+        """Commit a security event (a QR the guard refused), with the refused payload for investigation."""
+        with self._writing(), self.db.atomic():
+            self.db["events"].insert(
+                {
+                    "at": _iso(at),
+                    "kind": "security",
+                    "sale_id": sale_id,
+                    "cause": f"QR refused: {message}",
+                    "detail": json.dumps({"payload": payload}),
+                }
+            )
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:  # disk full, I/O error, read-only file system
+            raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+    def sale(self, sale_id: str) -> dict[str, Any] | None:
+        """The sale's row, or None."""
+        rows = list(self.db["sales"].rows_where("id = ?", [sale_id]))
+        return rows[0] if rows else None
+
+    def sales(self) -> list[dict[str, Any]]:
+        """Every sale, oldest first."""
+        return list(self.db["sales"].rows_where(order_by="seq"))
+
+    def events(self, sale_id: str | None = None) -> list[dict[str, Any]]:
+        """Journal events, oldest first (of one sale when ``sale_id`` is given)."""
+        if sale_id is None:
+            return list(self.db["events"].rows_where(order_by="id"))
+        return list(self.db["events"].rows_where("sale_id = ?", [sale_id], order_by="id"))
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
+    order, payment, failure = sale.order, sale.payment, sale.failure
+    return {
+        "id": sale.id,
+        "seq": sale.seq,
+        "reference": sale.reference,
+        "amount_minor": sale.amount.minor,
+        "currency": sale.amount.currency,
+        "status": str(sale.status),
+        "started_at": _iso(sale.started_at),
+        "updated_at": when,
+        "order_id": order.id if order else None,
+        "qr_scheme": order.qr.scheme if order else None,
+        "qr_payload": order.qr.payload if order else None,
+        "payee_id": order.payee.id if order else None,
+        "expires_at": _iso(order.expires_at) if order else None,
+        "paid_minor": payment.amount.minor if payment else None,
+        "paid_currency": payment.amount.currency if payment else None,
+        "payer": payment.payer if payment else None,
+        "provider_ref": payment.provider_ref if payment else None,
+        "failure_kind": str(failure.kind) if failure else None,
+        "failure": failure.message if failure else None,
+        "order_open": int(sale.order_open),
+    }

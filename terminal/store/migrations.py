@@ -1,0 +1,55 @@
+"""The journal's schema, as sqlite-utils migrations: add a new function, never edit an applied one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("qr-terminal")
+
+
+@migrations()
+def m001_sales_and_events(db: Database) -> None:
+    """sales: the current state of each sale; events: the append-only journal of every change."""
+    db["sales"].create(
+        {
+            "id": str,
+            "seq": int,
+            "reference": str,
+            "amount_minor": int,
+            "currency": str,
+            "status": str,
+            "started_at": str,
+            "updated_at": str,
+            "order_id": str,
+            "qr_scheme": str,
+            "qr_payload": str,
+            "payee_id": str,
+            "expires_at": str,
+            "paid_minor": int,
+            "paid_currency": str,
+            "payer": str,
+            "provider_ref": str,
+            "failure_kind": str,
+            "failure": str,
+            "order_open": int,
+        },
+        pk="id",
+        not_null={"seq", "reference", "amount_minor", "currency", "status", "started_at", "updated_at"},
+    )
+    db["sales"].create_index(["seq"])
+    db["sales"].create_index(["reference"], unique=True)
+    db["events"].create(
+        {
+            "id": int,
+            "at": str,
+            "kind": str,
+            "sale_id": str,
+            "from_status": str,
+            "to_status": str,
+            "cause": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "kind", "cause"},
+    )
+    db["events"].create_index(["sale_id"])
