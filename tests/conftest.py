@@ -1,0 +1,34 @@
+"""Shared fixtures: real parts only (SDL's dummy driver, a real sandbox on 127.0.0.1, real SQLite files)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from terminal.sandbox.server import Sandbox  # noqa: E402
+from terminal.store.journal import Journal  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A real sandbox server on an ephemeral loopback port."""
+    with Sandbox("127.0.0.1", 0) as server:
+        yield server
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    """A journal in a temporary SQLite file."""
+    j = Journal(tmp_path / "journal.db")
+    yield j
+    j.close()
