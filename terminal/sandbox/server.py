@@ -70,7 +70,7 @@ class Sandbox(ThreadingHTTPServer):
 
     def start(self) -> Sandbox:
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self.serve_forever, name="sandbox", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="sandbox", daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,159 @@
+"""The contract v1 client against real servers: the sandbox, and a scripted one for every way to fail."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from terminal.backends.base import BackendError
+from terminal.backends.http import HttpBackend, check_url
+from terminal.core.money import Amount
+from terminal.core.orders import OrderRequest, OrderStatus
+from terminal.core.problems import ProblemKind
+from terminal.sandbox.server import DEFAULT_TOKEN
+
+from .servers import Reply, ScriptedServer, closed_port
+
+REQUEST = OrderRequest("T1-ab-000001", "T1-000001", Amount(1250, "INR"), 300, "Demo Shop T1-000001")
+
+
+def client(url, **kw):
+    return HttpBackend(url, kw.pop("token", DEFAULT_TOKEN), **kw)
+
+
+def test_create_returns_the_order_with_its_qr(sandbox):
+    order = client(sandbox.url, sandbox=True).create_order(REQUEST)
+    assert order.status is OrderStatus.PENDING
+    assert order.reference == "T1-000001" and order.amount == Amount(1250, "INR")
+    assert order.qr.scheme == "url" and "/pay/" + order.id in order.qr.payload
+    assert order.payee.id == "demo-shop@sandbox" and order.sandbox
+
+
+def test_create_sends_the_idempotency_key_the_token_and_integer_minor_units():
+    with ScriptedServer(Reply(201, b"{}")) as server, pytest.raises(BackendError):
+        client(server.url, token="device-token-for-tests").create_order(REQUEST)
+    method, path, headers, body = server.requests[0]
+    assert (method, path) == ("POST", "/v1/orders")
+    assert headers["Idempotency-Key"] == "T1-ab-000001"
+    assert headers["Authorization"] == "Bearer device-token-for-tests"
+    assert json.loads(body) == {"reference": "T1-000001", "amount": {"value": 1250, "currency": "INR"},
+                                "expires_in": 300, "description": "Demo Shop T1-000001"}
+
+
+def test_retrying_create_returns_the_same_order(sandbox):
+    backend = client(sandbox.url)
+    assert backend.create_order(REQUEST).id == backend.create_order(REQUEST).id
+
+
+def problem_of(call):
+    with pytest.raises(BackendError) as caught:
+        call()
+    return caught.value.problem
+
+
+def test_connection_refused_is_unreachable():
+    problem = problem_of(lambda: client(f"http://127.0.0.1:{closed_port()}").create_order(REQUEST))
+    assert problem.kind is ProblemKind.UNREACHABLE
+
+
+def test_a_slow_backend_times_out():
+    with ScriptedServer(Reply(201, b"{}", delay=2)) as server:
+        started = time.monotonic()
+        problem = problem_of(lambda: client(server.url, timeout=0.3).create_order(REQUEST))
+    assert problem.kind is ProblemKind.TIMEOUT
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "detail"),
+    [(Reply(400, b'{"error": {"code": "invalid_amount", "message": "amount too small"}}'), ProblemKind.REJECTED,
+      "amount too small"),
+     (Reply(401, b'{"error": {"code": "unauthorised"}}'), ProblemKind.UNAUTHORISED, "401"),
+     (Reply(409, b'{"error": {"code": "idempotency_conflict"}}'), ProblemKind.CONFLICT, "idempotency_conflict"),
+     (Reply(500, b"<html>oops</html>"), ProblemKind.SERVER, "HTTP 500"),
+     (Reply(503, b"", headers={"Retry-After": "7"}), ProblemKind.SERVER, "503"),
+     (Reply(201, b"not json at all"), ProblemKind.BAD_REPLY, "not JSON"),
+     (Reply(201, b'{"id": "ord_1", "status": "pending"}'), ProblemKind.BAD_REPLY, "'reference'"),
+     (Reply(201, b'[1, 2]'), ProblemKind.BAD_REPLY, "JSON object")],
+)
+def test_every_failure_becomes_a_problem_with_a_reason(reply, kind, detail):
+    with ScriptedServer(reply) as server:
+        problem = problem_of(lambda: client(server.url).create_order(REQUEST))
+    assert problem.kind is kind
+    assert detail in problem.detail
+
+
+def test_retry_after_is_read():
+    with ScriptedServer(Reply(429, b"{}", headers={"Retry-After": "7"})) as server:
+        assert problem_of(lambda: client(server.url).create_order(REQUEST)).retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [("amount", {"value": 12.5, "currency": "INR"}, "integer of minor units"),
+     ("amount", {"value": 1250, "currency": "XXX"}, "unknown currency"),
+     ("expires_at", "tomorrow", "ISO 8601"), ("expires_at", "2026-11-27T10:00:00", "no time zone"),
+     ("status", "weird", "is not one of"), ("qr", {"scheme": "upi"}, "'qr.payload'")],
+)
+def test_a_reply_with_a_bad_field_names_the_field(sandbox, field, value, why):
+    order, _ = sandbox.book.create("k1", {"reference": "T1-000001", "amount": {"value": 1250, "currency": "INR"}})
+    order[field] = value
+    with ScriptedServer(Reply(201, json.dumps(order).encode())) as server:
+        problem = problem_of(lambda: client(server.url).create_order(REQUEST))
+    assert problem.kind is ProblemKind.BAD_REPLY and why in problem.detail
+
+
+def test_long_poll_answers_as_soon_as_the_order_is_paid(sandbox):
+    backend = client(sandbox.url)
+    order = backend.create_order(REQUEST)
+    threading.Timer(0.3, sandbox.book.pay, args=(order.id,)).start()
+    started = time.monotonic()
+    update = backend.get_order(order.id, wait=10, known=OrderStatus.PENDING)
+    assert update.status is OrderStatus.PAID
+    assert update.payment.amount == Amount(1250, "INR") and update.payment.provider_ref.startswith("SBX")
+    assert 0.25 < time.monotonic() - started < 3
+
+
+def test_long_poll_returns_the_same_status_after_wait(sandbox):
+    backend = client(sandbox.url)
+    order = backend.create_order(REQUEST)
+    started = time.monotonic()
+    assert backend.get_order(order.id, wait=1, known=OrderStatus.PENDING).status is OrderStatus.PENDING
+    assert time.monotonic() - started >= 0.9
+
+
+def test_long_poll_query_carries_wait_and_known():
+    body = json.dumps({"id": "ord_1", "status": "pending"}).encode()
+    with ScriptedServer(Reply(200, body)) as server:
+        client(server.url).get_order("ord_1", wait=25, known=OrderStatus.PENDING)
+    assert server.requests[0][1] == "/v1/orders/ord_1?wait=25&known=pending"
+
+
+def test_cancel_on_a_paid_order_reports_it_paid(sandbox):
+    backend = client(sandbox.url)
+    order = backend.create_order(REQUEST)
+    sandbox.book.pay(order.id)
+    assert backend.cancel_order(order.id).status is OrderStatus.PAID
+
+
+def test_cancel_is_idempotent(sandbox):
+    backend = client(sandbox.url)
+    order = backend.create_order(REQUEST)
+    assert backend.cancel_order(order.id).status is OrderStatus.CANCELLED
+    assert backend.cancel_order(order.id).status is OrderStatus.CANCELLED
+
+
+def test_a_wrong_token_is_unauthorised(sandbox):
+    problem = problem_of(lambda: client(sandbox.url, token="wrong-token-here").create_order(REQUEST))
+    assert problem.kind is ProblemKind.UNAUTHORISED
+
+
+@pytest.mark.parametrize(
+    ("url", "plain", "ok"),
+    [("https://pay.example.com", False, True), ("http://127.0.0.1:8765", False, True),
+     ("http://localhost:8765", False, True), ("http://192.168.1.10:8765", False, False),
+     ("http://192.168.1.10:8765", True, True), ("ftp://x", False, False), ("pay.example.com", False, False)],
+)
+def test_plain_http_only_to_loopback_unless_allowed(url, plain, ok):
+    assert (check_url(url, allow_plain_http=plain) is None) is ok

@@ -1,0 +1,67 @@
+"""The journal is a real SQLite file: WAL, synchronous=FULL, migrations, every change committed."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from terminal.core.money import Amount
+from terminal.core.sale import Sale, SaleStatus
+from terminal.store.journal import Journal, JournalError
+
+AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+SALE = Sale("T1-ab-000001", 1, "T1-000001", Amount(1250, "INR"), SaleStatus.CREATING, AT)
+
+
+def test_the_file_is_wal_with_full_sync_and_migrated(journal):
+    assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert {"sales", "events", "_sqlite_migrations"} <= set(journal.db.table_names())
+
+
+def test_a_sale_and_its_event_are_committed_and_seen_by_another_connection(journal):
+    journal.record_sale(SALE, None, "sale started", AT)
+    other = sqlite3.connect(journal.path)
+    row = other.execute("SELECT reference, amount_minor, currency, status FROM sales").fetchone()
+    assert row == ("T1-000001", 1250, "INR", "creating")
+    assert other.execute("SELECT from_status, to_status, cause FROM events").fetchall() == [
+        (None, "creating", "sale started")]
+
+
+def test_each_transition_updates_the_sale_and_appends_an_event(journal):
+    journal.record_sale(SALE, None, "sale started", AT)
+    from dataclasses import replace
+
+    journal.record_sale(replace(SALE, status=SaleStatus.CANCELLED), "creating", "cancelled", AT)
+    assert journal.sale(SALE.id)["status"] == "cancelled"
+    assert [e["to_status"] for e in journal.events(SALE.id)] == ["creating", "cancelled"]
+
+
+def test_reopening_keeps_everything_and_the_sequence_continues(tmp_path):
+    first = Journal(tmp_path / "j.db")
+    first.record_sale(SALE, None, "sale started", AT)
+    first.close()
+    again = Journal(tmp_path / "j.db")
+    assert again.next_seq() == 2 and len(again.sales()) == 1
+    again.close()
+
+
+def test_security_events_keep_the_refused_payload(journal):
+    journal.record_security("T1-ab-000001", "payee 'x' is not this shop's", "upi://pay?pa=x", AT)
+    event = journal.events()[0]
+    assert event["kind"] == "security" and "upi://pay?pa=x" in event["detail"]
+
+
+def test_an_unwritable_place_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(JournalError, match="cannot open the journal"):
+        Journal(blocker / "journal.db")
+
+
+def test_a_failed_write_is_a_journal_error(tmp_path):
+    journal = Journal(tmp_path / "j.db")
+    journal.db.execute("PRAGMA query_only = ON")
+    with pytest.raises(JournalError, match="cannot write the journal"):
+        journal.record_sale(SALE, None, "sale started", AT)
+    journal.close()
