@@ -8,13 +8,13 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from terminal.sandbox.server import Sandbox  # noqa: E402
-from terminal.store.journal import Journal  # noqa: E402
+from terminal.sandbox.server import Sandbox
+from terminal.store.journal import Journal
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -52,14 +52,16 @@ def test_secrets_come_from_the_secrets_file_relative_to_the_config(tmp_path):
 
 @pytest.mark.parametrize(
     ("change", "key", "expected"),
-    [(("id = \"T1\"", "id = \"T-1!\""), "terminal.id", "letters or digits"),
-     (("id = \"T1\"", "id = \"T1\"\ncurrency = \"XYZ\""), "terminal.currency", "one of"),
-     (("id = \"T1\"", "id = \"T1\"\nmax_amount = \"12.345\""), "terminal.max_amount", "an amount in INR"),
-     (("id = \"T1\"", "id = \"T1\"\nsale_ttl = \"5 minutes\""), "terminal.sale_ttl", "whole number from 30"),
-     (("ids = [\"shop@okbank\"]", "ids = []"), "payee.ids", "at least one"),
-     (("url = \"https://pay.example.com\"", "url = \"http://10.0.0.5\""), "backend.url", "https"),
-     (("url = \"https://pay.example.com\"", "url = \"https://x\"\ntimout = 5"), "backend.timout", "a known key"),
-     (("[merchant]", "[merchnat]"), "merchant.name", "a value")],
+    [
+        (('id = "T1"', 'id = "T-1!"'), "terminal.id", "letters or digits"),
+        (('id = "T1"', 'id = "T1"\ncurrency = "XYZ"'), "terminal.currency", "one of"),
+        (('id = "T1"', 'id = "T1"\nmax_amount = "12.345"'), "terminal.max_amount", "an amount in INR"),
+        (('id = "T1"', 'id = "T1"\nsale_ttl = "5 minutes"'), "terminal.sale_ttl", "whole number from 30"),
+        (('ids = ["shop@okbank"]', "ids = []"), "payee.ids", "at least one"),
+        (('url = "https://pay.example.com"', 'url = "http://10.0.0.5"'), "backend.url", "https"),
+        (('url = "https://pay.example.com"', 'url = "https://x"\ntimout = 5'), "backend.timout", "a known key"),
+        (("[merchant]", "[merchnat]"), "merchant.name", "a value"),
+    ],
 )
 def test_a_broken_key_names_file_key_value_and_expectation(tmp_path, change, key, expected):
     path = write(tmp_path, MINIMAL.replace(*change), 'device_token = "token-from-file"')
@@ -83,8 +85,9 @@ def test_unreadable_toml_is_a_config_error(tmp_path):
 
 def test_qr_terminal_run_exits_2_with_the_message(tmp_path):
     path = write(tmp_path, MINIMAL.replace('id = "T1"', 'id = ""'))
-    result = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "terminal", "run", "--config", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert f"config error: {path}: terminal.id = ''" in result.stderr
     assert "Traceback" not in result.stderr

@@ -37,8 +37,12 @@ def test_create_sends_the_idempotency_key_the_token_and_integer_minor_units():
     assert (method, path) == ("POST", "/v1/orders")
     assert headers["Idempotency-Key"] == "T1-ab-000001"
     assert headers["Authorization"] == "Bearer device-token-for-tests"
-    assert json.loads(body) == {"reference": "T1-000001", "amount": {"value": 1250, "currency": "INR"},
-                                "expires_in": 300, "description": "Demo Shop T1-000001"}
+    assert json.loads(body) == {
+        "reference": "T1-000001",
+        "amount": {"value": 1250, "currency": "INR"},
+        "expires_in": 300,
+        "description": "Demo Shop T1-000001",
+    }
 
 
 def test_retrying_create_returns_the_same_order(sandbox):
@@ -67,15 +71,20 @@ def test_a_slow_backend_times_out():
 
 @pytest.mark.parametrize(
     ("reply", "kind", "detail"),
-    [(Reply(400, b'{"error": {"code": "invalid_amount", "message": "amount too small"}}'), ProblemKind.REJECTED,
-      "amount too small"),
-     (Reply(401, b'{"error": {"code": "unauthorised"}}'), ProblemKind.UNAUTHORISED, "401"),
-     (Reply(409, b'{"error": {"code": "idempotency_conflict"}}'), ProblemKind.CONFLICT, "idempotency_conflict"),
-     (Reply(500, b"<html>oops</html>"), ProblemKind.SERVER, "HTTP 500"),
-     (Reply(503, b"", headers={"Retry-After": "7"}), ProblemKind.SERVER, "503"),
-     (Reply(201, b"not json at all"), ProblemKind.BAD_REPLY, "not JSON"),
-     (Reply(201, b'{"id": "ord_1", "status": "pending"}'), ProblemKind.BAD_REPLY, "'reference'"),
-     (Reply(201, b'[1, 2]'), ProblemKind.BAD_REPLY, "JSON object")],
+    [
+        (
+            Reply(400, b'{"error": {"code": "invalid_amount", "message": "amount too small"}}'),
+            ProblemKind.REJECTED,
+            "amount too small",
+        ),
+        (Reply(401, b'{"error": {"code": "unauthorised"}}'), ProblemKind.UNAUTHORISED, "401"),
+        (Reply(409, b'{"error": {"code": "idempotency_conflict"}}'), ProblemKind.CONFLICT, "idempotency_conflict"),
+        (Reply(500, b"<html>oops</html>"), ProblemKind.SERVER, "HTTP 500"),
+        (Reply(503, b"", headers={"Retry-After": "7"}), ProblemKind.SERVER, "503"),
+        (Reply(201, b"not json at all"), ProblemKind.BAD_REPLY, "not JSON"),
+        (Reply(201, b'{"id": "ord_1", "status": "pending"}'), ProblemKind.BAD_REPLY, "'reference'"),
+        (Reply(201, b"[1, 2]"), ProblemKind.BAD_REPLY, "JSON object"),
+    ],
 )
 def test_every_failure_becomes_a_problem_with_a_reason(reply, kind, detail):
     with ScriptedServer(reply) as server:
@@ -91,10 +100,14 @@ def test_retry_after_is_read():
 
 @pytest.mark.parametrize(
     ("field", "value", "why"),
-    [("amount", {"value": 12.5, "currency": "INR"}, "integer of minor units"),
-     ("amount", {"value": 1250, "currency": "XXX"}, "unknown currency"),
-     ("expires_at", "tomorrow", "ISO 8601"), ("expires_at", "2026-11-27T10:00:00", "no time zone"),
-     ("status", "weird", "is not one of"), ("qr", {"scheme": "upi"}, "'qr.payload'")],
+    [
+        ("amount", {"value": 12.5, "currency": "INR"}, "integer of minor units"),
+        ("amount", {"value": 1250, "currency": "XXX"}, "unknown currency"),
+        ("expires_at", "tomorrow", "ISO 8601"),
+        ("expires_at", "2026-11-27T10:00:00", "no time zone"),
+        ("status", "weird", "is not one of"),
+        ("qr", {"scheme": "upi"}, "'qr.payload'"),
+    ],
 )
 def test_a_reply_with_a_bad_field_names_the_field(sandbox, field, value, why):
     order, _ = sandbox.book.create("k1", {"reference": "T1-000001", "amount": {"value": 1250, "currency": "INR"}})
@@ -151,9 +164,15 @@ def test_a_wrong_token_is_unauthorised(sandbox):
 
 @pytest.mark.parametrize(
     ("url", "plain", "ok"),
-    [("https://pay.example.com", False, True), ("http://127.0.0.1:8765", False, True),
-     ("http://localhost:8765", False, True), ("http://192.168.1.10:8765", False, False),
-     ("http://192.168.1.10:8765", True, True), ("ftp://x", False, False), ("pay.example.com", False, False)],
+    [
+        ("https://pay.example.com", False, True),
+        ("http://127.0.0.1:8765", False, True),
+        ("http://localhost:8765", False, True),
+        ("http://192.168.1.10:8765", False, False),
+        ("http://192.168.1.10:8765", True, True),
+        ("ftp://x", False, False),
+        ("pay.example.com", False, False),
+    ],
 )
 def test_plain_http_only_to_loopback_unless_allowed(url, plain, ok):
     assert (check_url(url, allow_plain_http=plain) is None) is ok

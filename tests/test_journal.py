@@ -25,7 +25,8 @@ def test_a_sale_and_its_event_are_committed_and_seen_by_another_connection(journ
     row = other.execute("SELECT reference, amount_minor, currency, status FROM sales").fetchone()
     assert row == ("T1-000001", 1250, "INR", "creating")
     assert other.execute("SELECT from_status, to_status, cause FROM events").fetchall() == [
-        (None, "creating", "sale started")]
+        (None, "creating", "sale started")
+    ]
 
 
 def test_each_transition_updates_the_sale_and_appends_an_event(journal):

@@ -62,8 +62,10 @@ def test_an_order_expires_by_itself(sandbox):
 
 def test_cancel_then_pay_is_refused_and_pay_then_cancel_is_409_with_the_order(sandbox):
     a = create(sandbox, "a").json()
-    assert requests.post(f"{sandbox.url}/v1/orders/{a['id']}/cancel", headers=AUTH, timeout=5).json()["status"] == \
-        "cancelled"
+    assert (
+        requests.post(f"{sandbox.url}/v1/orders/{a['id']}/cancel", headers=AUTH, timeout=5).json()["status"]
+        == "cancelled"
+    )
     assert requests.post(f"{sandbox.url}/sandbox/orders/{a['id']}/pay", timeout=5).status_code == 409
     b = create(sandbox, "b", {**BODY, "reference": "T1-000002"}).json()
     requests.post(f"{sandbox.url}/sandbox/orders/{b['id']}/pay", timeout=5)
@@ -120,8 +122,10 @@ def test_the_customer_page_declines(sandbox):
 def test_upi_scheme_gives_a_fixed_amount_upi_uri():
     with Sandbox(scheme="upi") as sandbox:
         order = create(sandbox).json()
-    assert order["qr"] == {"scheme": "upi", "payload": "upi://pay?pa=demo-shop@sandbox&pn=Demo%20Shop&am=12.50"
-                                                        "&tr=T1-000001&cu=INR"}
+    assert order["qr"] == {
+        "scheme": "upi",
+        "payload": "upi://pay?pa=demo-shop@sandbox&pn=Demo%20Shop&am=12.50&tr=T1-000001&cu=INR",
+    }
 
 
 def test_lan_mode_puts_the_public_address_in_qr_links():

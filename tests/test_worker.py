@@ -65,8 +65,10 @@ def test_watch_survives_backend_errors_with_backoff(sandbox):
 
 def test_watch_falls_back_to_polling_when_the_backend_does_not_long_poll():
     pending = b'{"id": "ord_1", "status": "pending"}'
-    paid = (b'{"id": "ord_1", "status": "paid", "paid": {"at": "2026-11-27T10:00:00Z", '
-            b'"amount": {"value": 1250, "currency": "INR"}, "provider_ref": "UTR1"}}')
+    paid = (
+        b'{"id": "ord_1", "status": "paid", "paid": {"at": "2026-11-27T10:00:00Z", '
+        b'"amount": {"value": 1250, "currency": "INR"}, "provider_ref": "UTR1"}}'
+    )
     with ScriptedServer(Reply(200, pending), Reply(200, pending), Reply(200, paid)) as server:
         worker, events = worker_for(server.url, long_poll=5, poll_interval=0.2)
         worker.watch("s1", "ord_1")

@@ -161,23 +161,43 @@ class Painter:
         countdown: bool = False,
         extra: tuple[str, ...] = (),
     ) -> None:
-        """Title, amount, lines (and countdown), centred vertically in ``area``."""
-        line_ink = TONE_INK[model.tone] if model.name in ("entry",) else ink
-        items: list[tuple[str, pygame.font.Font, tuple[int, int, int]]] = []
-        items.append((model.title, self.fonts.fit(model.title, unit // 9, area.width, bold=True), ink))
-        if model.amount:
-            items.append((model.amount, self.fonts.fit(model.amount, unit // 5, area.width, bold=True), ink))
-        for line in (*model.lines, *extra):
-            if line:
-                items.append((line, self.fonts.fit(line, unit // 15, area.width), line_ink))
-        if countdown and model.countdown:
-            items.append((model.countdown, self.fonts.fit(model.countdown, unit // 10, area.width, bold=True), GREY))
-        gap = unit // 40
-        total = sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1)
+        """Title, amount, lines (and countdown), centred vertically in ``area``; shrunk until they fit."""
+        scale = 1.0
+        for _ in range(8):
+            items = self._items(model, area.width, ink, unit, scale, countdown=countdown, extra=extra)
+            gap = max(1, int(unit * scale) // 40)
+            total = sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1)
+            if total <= area.height:
+                break
+            scale *= max(0.5, min(0.95, area.height / total))
         y = area.top + max(0, (area.height - total) // 2)
         for text, font, colour in items:
             self._text(surface, text, font, colour, (area.centerx, y), anchor="midtop")
             y += font.get_height() + gap
+
+    def _items(
+        self,
+        model: ScreenModel,
+        width: int,
+        ink: tuple[int, int, int],
+        unit: int,
+        scale: float,
+        *,
+        countdown: bool,
+        extra: tuple[str, ...],
+    ) -> list[tuple[str, pygame.font.Font, tuple[int, int, int]]]:
+        line_ink = TONE_INK[model.tone] if model.name == "entry" else ink
+        size = lambda fraction: max(8, int(unit * scale / fraction))  # noqa: E731
+        items = [(model.title, self.fonts.fit(model.title, size(9), width, bold=True), ink)]
+        if model.amount:
+            items.append((model.amount, self.fonts.fit(model.amount, size(5), width, bold=True), ink))
+        for line in (*model.lines, *extra):
+            if line:
+                font = self.fonts.get(size(15))
+                items += [(row, self.fonts.fit(row, size(15), width), line_ink) for row in _wrap(line, font, width)]
+        if countdown and model.countdown:
+            items.append((model.countdown, self.fonts.fit(model.countdown, size(10), width, bold=True), GREY))
+        return items
 
     @staticmethod
     def _text(
@@ -191,3 +211,14 @@ class Painter:
     ) -> None:
         image = font.render(text, True, colour)
         surface.blit(image, image.get_rect(**{anchor: position}))
+
+
+def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
+    """Break ``text`` into rows that fit ``width`` at ``font`` (a single long word stays whole)."""
+    rows: list[str] = []
+    for word in text.split():
+        if rows and font.size(f"{rows[-1]} {word}")[0] <= width:
+            rows[-1] = f"{rows[-1]} {word}"
+        else:
+            rows.append(word)
+    return rows or [text]

@@ -32,7 +32,10 @@ _HELPER = re.compile(r"^/sandbox/orders/([A-Za-z0-9_-]+)/(pay|fail|expire)$")
 
 @dataclass
 class Fault:
-    """A planned misbehaviour for the next ``count`` requests to ``route`` (create, get, cancel)."""
+    """A planned misbehaviour for the next ``count`` requests to ``route`` (create, get, cancel).
+
+    ``status`` 0 means "answer normally, after ``delay``" (a slow network); else that status and ``body``.
+    """
 
     route: str
     count: int = 1
@@ -244,6 +247,8 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if fault.delay:
             threading.Event().wait(fault.delay)
+        if fault.status == 0:
+            return False
         self._send(fault.status, fault.body.encode(), "application/json")
         return True
 

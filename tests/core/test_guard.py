@@ -16,14 +16,15 @@ from .helpers import T0
 
 RULES = PayeeRules("Razorpay shop", ("rpy.qrrazorpay2102110597@icici", "shop@okbank"), ("pay.example.test",))
 VECTORS = json.loads((SHARED / "vectors" / "payment-qr.json").read_text())
+ONE = Amount(100, "INR")
 PSP = next(v["payload"] for v in VECTORS["upi"] if v["name"] == "psp_dynamic_qr_sample")
 
 
-def order(payload, scheme="upi", amount=Amount(100, "INR"), reference="T1-000001", payee="shop@okbank"):
+def order(payload, scheme="upi", amount=ONE, reference="T1-000001", payee="shop@okbank"):
     return Order("ord_1", OrderStatus.PENDING, reference, amount, QrCode(scheme, payload), Payee("Shop", payee), T0)
 
 
-def check(o, amount=Amount(100, "INR"), reference="T1-000001"):
+def check(o, amount=ONE, reference="T1-000001"):
     return guard.check(o, reference=reference, amount=amount, rules=RULES)
 
 
@@ -42,12 +43,14 @@ def test_the_npci_sample_is_refused_because_mam_lets_the_customer_change_the_amo
 
 @pytest.mark.parametrize(
     ("payload", "why"),
-    [("upi://pay?pa=evil@okbank&am=1.00&cu=INR", "evil@okbank"),
-     ("upi://pay?pa=SHOP@okbank&am=2.00&cu=INR", "asks for ₹2.00"),
-     ("upi://pay?pa=shop@okbank&am=1.00&cu=INR&tr=T1-000002", "reference"),
-     ("upi://pay?pa=shop@okbank&am=abc&cu=INR", "malformed"),
-     ("upi://pay?pn=x&am=1.00", "malformed"),
-     ("https://evil.example/pay?am=1.00&cu=INR&tr=T1-000001", "evil.example")],
+    [
+        ("upi://pay?pa=evil@okbank&am=1.00&cu=INR", "evil@okbank"),
+        ("upi://pay?pa=SHOP@okbank&am=2.00&cu=INR", "asks for ₹2.00"),
+        ("upi://pay?pa=shop@okbank&am=1.00&cu=INR&tr=T1-000002", "reference"),
+        ("upi://pay?pa=shop@okbank&am=abc&cu=INR", "malformed"),
+        ("upi://pay?pn=x&am=1.00", "malformed"),
+        ("https://evil.example/pay?am=1.00&cu=INR&tr=T1-000001", "evil.example"),
+    ],
 )
 def test_refused(payload, why):
     scheme = "url" if payload.startswith("http") else "upi"
@@ -64,8 +67,11 @@ def test_a_pay_page_url_on_a_trusted_host_with_amount_and_reference():
 
 @pytest.mark.parametrize(
     ("query", "why"),
-    [("am=2.00&cu=INR&tr=T1-000001", "asks for ₹2.00"), ("cu=INR&tr=T1-000001", "does not state the amount"),
-     ("am=1.00&cu=INR&tr=T1-000009", "reference")],
+    [
+        ("am=2.00&cu=INR&tr=T1-000001", "asks for ₹2.00"),
+        ("cu=INR&tr=T1-000001", "does not state the amount"),
+        ("am=1.00&cu=INR&tr=T1-000009", "reference"),
+    ],
 )
 def test_a_pay_page_url_must_state_our_amount_and_reference(query, why):
     assert why in check(order(f"https://pay.example.test/pay/ord_1?{query}", scheme="url"))

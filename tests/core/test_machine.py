@@ -81,8 +81,10 @@ def test_the_order_shows_its_exact_payload_and_is_watched():
     order = order_for(state)
     state, effects = step(state, OrderCreated(state.sale.id, order), at(1))
     assert state.sale.status is SaleStatus.AWAITING_PAYMENT
-    assert effects == [JournalSale(state.sale, SaleStatus.CREATING, "QR shown for order ord_1"),
-                       WatchOrder(state.sale.id, "ord_1")]
+    assert effects == [
+        JournalSale(state.sale, SaleStatus.CREATING, "QR shown for order ord_1"),
+        WatchOrder(state.sale.id, "ord_1"),
+    ]
     screen = screen_for(state, at(1))
     assert screen.name == "qr"
     assert screen.qr == order.qr.payload
@@ -98,11 +100,13 @@ def test_the_countdown_follows_the_monotonic_clock():
 
 @pytest.mark.parametrize(
     ("change", "why"),
-    [({"amount": Amount(1, "INR")}, "the order is for ₹0.01"),
-     ({"reference": "T1-999999"}, "reference"),
-     ({"payload": "upi://pay?pa=fraudster@okbank&am=12.50&tr=T1-000001&cu=INR"}, "fraudster@okbank"),
-     ({"payload": "upi://pay?pa=chaipoint@okbank&am=1.00&tr=T1-000001&cu=INR"}, "asks for ₹1.00"),
-     ({"payload": "upi://pay?pa=chaipoint@okbank&tr=T1-000001&cu=INR"}, "leaves the amount open")],
+    [
+        ({"amount": Amount(1, "INR")}, "the order is for ₹0.01"),
+        ({"reference": "T1-999999"}, "reference"),
+        ({"payload": "upi://pay?pa=fraudster@okbank&am=12.50&tr=T1-000001&cu=INR"}, "fraudster@okbank"),
+        ({"payload": "upi://pay?pa=chaipoint@okbank&am=1.00&tr=T1-000001&cu=INR"}, "asks for ₹1.00"),
+        ({"payload": "upi://pay?pa=chaipoint@okbank&tr=T1-000001&cu=INR"}, "leaves the amount open"),
+    ],
 )
 def test_a_qr_that_pays_someone_else_or_another_amount_is_never_shown(change, why):
     state = creating()
@@ -122,9 +126,13 @@ def test_a_qr_that_pays_someone_else_or_another_amount_is_never_shown(change, wh
 
 @pytest.mark.parametrize(
     ("kind", "advice"),
-    [(ProblemKind.UNREACHABLE, "No connection"), (ProblemKind.TIMEOUT, "did not answer in time"),
-     (ProblemKind.REJECTED, "refused the sale"), (ProblemKind.SERVER, "has a problem"),
-     (ProblemKind.BAD_REPLY, "cannot read")],
+    [
+        (ProblemKind.UNREACHABLE, "No connection"),
+        (ProblemKind.TIMEOUT, "did not answer in time"),
+        (ProblemKind.REJECTED, "refused the sale"),
+        (ProblemKind.SERVER, "has a problem"),
+        (ProblemKind.BAD_REPLY, "cannot read"),
+    ],
 )
 def test_a_failed_create_shows_the_error_screen_and_is_journaled(kind, advice):
     state = creating()
@@ -184,8 +192,10 @@ def test_cancel_while_awaiting_payment_cancels_the_order():
     state = awaiting()
     state, effects = step(state, KeyPressed(Key.CANCEL), at(5))
     assert state.sale.status is SaleStatus.CANCELLED
-    assert effects == [JournalSale(state.sale, SaleStatus.AWAITING_PAYMENT, "cancelled by the shopkeeper"),
-                       CancelOrder(state.sale.id, "ord_1")]
+    assert effects == [
+        JournalSale(state.sale, SaleStatus.AWAITING_PAYMENT, "cancelled by the shopkeeper"),
+        CancelOrder(state.sale.id, "ord_1"),
+    ]
 
 
 # --- payment -------------------------------------------------------------------------------------
@@ -286,8 +296,9 @@ def test_the_backend_reports_a_declined_payment():
     assert (screen.name, screen.lines[0]) == ("failed", "Declined by bank")
 
 
-@pytest.mark.parametrize(("status", "ended"), [(OrderStatus.EXPIRED, SaleStatus.EXPIRED),
-                                               (OrderStatus.CANCELLED, SaleStatus.CANCELLED)])
+@pytest.mark.parametrize(
+    ("status", "ended"), [(OrderStatus.EXPIRED, SaleStatus.EXPIRED), (OrderStatus.CANCELLED, SaleStatus.CANCELLED)]
+)
 def test_the_backend_ends_the_order(status, ended):
     state = awaiting()
     state, effects = step(state, OrderUpdated(state.sale.id, OrderUpdate("ord_1", status)), at(9))
@@ -320,8 +331,9 @@ def test_keys_other_than_cancel_do_nothing_while_the_qr_is_shown():
 
 # --- invariants over any sequence of events ------------------------------------------------------
 
-EVENTS = st.sampled_from(["key", "tick", "created", "created_bad", "not_created", "paid", "failed", "expired",
-                          "cancelled", "paid_other"])
+EVENTS = st.sampled_from(
+    ["key", "tick", "created", "created_bad", "not_created", "paid", "failed", "expired", "cancelled", "paid_other"]
+)
 KEYS = st.sampled_from([Key.D1, Key.D0, Key.POINT, Key.ENTER, Key.CANCEL, Key.BACKSPACE])
 
 
@@ -340,8 +352,11 @@ def test_journal_first_paid_is_final_and_only_guarded_qrs_are_shown(script):
             "key": KeyPressed(key),
             "tick": Tick(),
             "created": OrderCreated(sid, order_for(state)) if state.sale else Tick(),
-            "created_bad": OrderCreated(sid, replace(order_for(state), payee=replace(order_for(state).payee,
-                                        id="fraud@okbank"))) if state.sale else Tick(),
+            "created_bad": OrderCreated(
+                sid, replace(order_for(state), payee=replace(order_for(state).payee, id="fraud@okbank"))
+            )
+            if state.sale
+            else Tick(),
             "not_created": OrderNotCreated(sid, Problem(ProblemKind.SERVER)),
             "paid": OrderUpdated(sid, paid_update()),
             "failed": OrderUpdated(sid, OrderUpdate("ord_1", OrderStatus.FAILED)),

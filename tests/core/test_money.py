@@ -9,8 +9,16 @@ from terminal.core.money import EXPONENTS, Amount, MoneyError
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("12.50", "INR", 1250), ("12.5", "INR", 1250), ("12", "INR", 1200), (".5", "EUR", 50),
-     ("1250", "JPY", 1250), ("1.234", "KWD", 1234), ("0.01", "USD", 1), ("0", "THB", 0)],
+    [
+        ("12.50", "INR", 1250),
+        ("12.5", "INR", 1250),
+        ("12", "INR", 1200),
+        (".5", "EUR", 50),
+        ("1250", "JPY", 1250),
+        ("1.234", "KWD", 1234),
+        ("0.01", "USD", 1),
+        ("0", "THB", 0),
+    ],
 )
 def test_parse_uses_the_currency_exponent(text, currency, minor):
     assert Amount.parse(text, currency) == Amount(minor, currency)
@@ -18,9 +26,15 @@ def test_parse_uses_the_currency_exponent(text, currency, minor):
 
 @pytest.mark.parametrize(
     ("text", "currency", "why"),
-    [("12.505", "INR", "2 decimal places"), ("12.5", "JPY", "no decimal"), ("abc", "INR", "not an amount"),
-     ("-5", "INR", "not an amount"), ("", "INR", "not an amount"), ("1e3", "INR", "not an amount"),
-     ("1.2.3", "INR", "not an amount")],
+    [
+        ("12.505", "INR", "2 decimal places"),
+        ("12.5", "JPY", "no decimal"),
+        ("abc", "INR", "not an amount"),
+        ("-5", "INR", "not an amount"),
+        ("", "INR", "not an amount"),
+        ("1e3", "INR", "not an amount"),
+        ("1.2.3", "INR", "not an amount"),
+    ],
 )
 def test_parse_refuses_what_is_not_an_amount(text, currency, why):
     with pytest.raises(MoneyError, match=why):
@@ -38,8 +52,14 @@ def test_an_amount_refuses_floats_negatives_and_unknown_currencies():
 
 @pytest.mark.parametrize(
     ("amount", "shown"),
-    [(Amount(125000, "INR"), "₹1,250.00"), (Amount(5, "BRL"), "R$0.05"), (Amount(99900, "THB"), "฿999.00"),
-     (Amount(1250, "EUR"), "€12.50"), (Amount(1500, "JPY"), "¥1,500"), (Amount(12345, "KWD"), "12.345 KWD")],
+    [
+        (Amount(125000, "INR"), "₹1,250.00"),
+        (Amount(5, "BRL"), "R$0.05"),
+        (Amount(99900, "THB"), "฿999.00"),
+        (Amount(1250, "EUR"), "€12.50"),
+        (Amount(1500, "JPY"), "¥1,500"),
+        (Amount(12345, "KWD"), "12.345 KWD"),
+    ],
 )
 def test_format_for_people(amount, shown):
     assert amount.format() == shown

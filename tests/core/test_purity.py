@@ -4,8 +4,24 @@ import ast
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "terminal" / "core"
-FORBIDDEN_MODULES = {"pygame", "requests", "sqlite3", "sqlite_utils", "gpiozero", "serial", "escpos", "socket",
-                     "threading", "time", "os", "subprocess", "http", "urllib3", "random", "secrets"}
+FORBIDDEN_MODULES = {
+    "pygame",
+    "requests",
+    "sqlite3",
+    "sqlite_utils",
+    "gpiozero",
+    "serial",
+    "escpos",
+    "socket",
+    "threading",
+    "time",
+    "os",
+    "subprocess",
+    "http",
+    "urllib3",
+    "random",
+    "secrets",
+}
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "open"}
 
 

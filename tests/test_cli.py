@@ -1,0 +1,92 @@
+"""The command line as integrators and docs use it: the demo's automation form and the sandbox."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from .qr import decode
+
+ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+
+
+def qr_terminal(*args, timeout=90):
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=ENV, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize(
+    ("customer", "result", "screens", "extra"),
+    [
+        ("pay", "paid", ["idle", "entry", "qr", "paid"], []),
+        ("decline", "failed", ["idle", "entry", "qr", "failed"], []),
+        ("ignore", "expired", ["idle", "entry", "qr", "expired"], ["--ttl", "2"]),
+    ],
+)
+def test_the_headless_demo_runs_one_sale_as_the_customer_acts(tmp_path, customer, result, screens, extra):
+    frames = tmp_path / "frames"
+    db = tmp_path / "demo.db"
+    run = qr_terminal(
+        "demo",
+        "--headless",
+        "--frames",
+        str(frames),
+        "--amount",
+        "12.50",
+        "--customer",
+        customer,
+        "--db",
+        str(db),
+        *extra,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    transitions = [(line["from"], line["to"]) for line in lines if "to" in line]
+    assert transitions == [(None, "creating"), ("creating", "awaiting_payment"), ("awaiting_payment", result)]
+    assert lines[-1] == {"result": result, "expected": result, "frames": str(frames)}
+    written = sorted(p.name for p in frames.glob("*.png"))
+    assert written == [f"{i:02d}-{name}.png" for i, name in enumerate(screens)]
+    [payload] = decode(frames / "02-qr.png")
+    assert "am=12.50" in payload and "tr=T1-000001" in payload
+    assert db.exists()
+
+
+def test_the_demo_refuses_a_bad_amount_with_exit_2(tmp_path):
+    run = qr_terminal("demo", "--headless", "--frames", str(tmp_path), "--amount", "12.505")
+    assert run.returncode == 2 and "2 decimal places" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_demo_says_when_it_falls_back_to_headless(tmp_path):
+    env = {k: v for k, v in ENV.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    run = subprocess.run(
+        [sys.executable, "-m", "terminal", "demo", "--frames", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "No display found: running headless" in run.stderr
+
+
+def test_qr_terminal_sandbox_serves_the_contract_until_sigterm():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        banner = proc.stdout.readline()
+        url = banner.split(" at ")[1].split("/v1")[0]
+        reply = requests.get(f"{url}/v1/orders", headers={"Authorization": "Bearer sandbox-device-token"}, timeout=5)
+        assert reply.status_code == 200 and reply.json() == {"orders": []}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

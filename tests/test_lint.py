@@ -1,0 +1,26 @@
+"""The code stays formatted and lint-clean (ruff), and the core type-checks strictly (mypy)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_finds_nothing():
+    result = run("ruff", "check", "terminal", "tests", "bench")
+    assert result.returncode == 0, result.stdout
+
+
+def test_ruff_format_changes_nothing():
+    result = run("ruff", "format", "--check", "terminal", "tests", "bench")
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_core_type_checks_strictly():
+    result = run("mypy")
+    assert result.returncode == 0, result.stdout
