@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CORE_EVENT = pygame.event.custom_type()
 #: After a key press the loop polls input fast, so typing and Enter → QR feel instant.
-ACTIVE_HZ = 200
+ACTIVE_HZ = 500
 ACTIVE_SECONDS = 3.0
 
 
@@ -107,6 +107,7 @@ class App:
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
+        self._calls: list[Effect] = []
         self._last_tick = -1e9
 
     def post(self, event: Event) -> None:
@@ -148,11 +149,12 @@ class App:
             self._last_tick = now.mono
             self.handle(Tick(), now)
         self.render(now)
+        self.dispatch()
 
     def handle(self, event: Event, now: Now | None = None) -> None:
-        """Step the core and execute its effects; a journal failure undoes the step."""
+        """Step the core and execute its effects; a journal failure undoes the step (and its calls)."""
         now = now or self.clock()
-        before = self.state
+        before, calls = self.state, len(self._calls)
         self.state, effects = step(self.state, event, now)
         try:
             for effect in effects:
@@ -160,6 +162,7 @@ class App:
         except JournalError as exc:
             log.error("journal write failed, step undone: %s", exc)
             self.state = replace(before, notice="Cannot write the journal: call support")
+            del self._calls[calls:]
 
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""
@@ -172,12 +175,21 @@ class App:
             case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
                 self.journal.record_security(sale_id, message, payload, now.wall)
                 log.warning("SECURITY: QR refused for %s: %s", sale_id, message)
-            case CreateOrder(request=request):
-                self.worker.create(request)
-            case WatchOrder(sale_id=sale_id, order_id=order_id):
-                self.worker.watch(sale_id, order_id)
-            case CancelOrder(sale_id=sale_id, order_id=order_id):
-                self.worker.cancel(sale_id, order_id)
+            case CreateOrder() | WatchOrder() | CancelOrder():
+                self._calls.append(effect)
+
+    def dispatch(self) -> None:
+        """Hand the backend calls of this pass to the worker — after the screen was drawn, so their
+        threads do not compete with the drawing for the interpreter."""
+        calls, self._calls = self._calls, []
+        for call in calls:
+            match call:
+                case CreateOrder(request=request):
+                    self.worker.create(request)
+                case WatchOrder(sale_id=sale_id, order_id=order_id):
+                    self.worker.watch(sale_id, order_id)
+                case CancelOrder(sale_id=sale_id, order_id=order_id):
+                    self.worker.cancel(sale_id, order_id)
 
     def render(self, now: Now | None = None) -> None:
         """Draw the screen if its model changed (the countdown changes it once a second)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import weakref
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -62,7 +63,8 @@ class HttpBackend:
         self._verify: bool | str = ca_file or True
         # requests.Session is not thread-safe; each worker thread gets its own (keep-alive per thread).
         self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        # Weak: a watcher thread's session goes away with its thread.
+        self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     # --- contract ---------------------------------------------------------------------------
@@ -99,7 +101,7 @@ class HttpBackend:
     def close(self) -> None:
         """Close every thread's session."""
         with self._lock:
-            for session in self._sessions:
+            for session in list(self._sessions):
                 session.close()
             self._sessions.clear()
 
@@ -114,7 +116,7 @@ class HttpBackend:
             session.verify = self._verify
             self._local.session = session
             with self._lock:
-                self._sessions.append(session)
+                self._sessions.add(session)
         return session
 
     def _call(self, method: str, path: str, *, extra_time: float = 0, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from terminal.backends.base import Backend, BackendError
 from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated
@@ -40,10 +41,13 @@ class OrderWorker:
         self._cancel_attempts = cancel_attempts
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Creates and cancels share a few long-lived threads, so their HTTP connections (and TLS sessions)
+        # are reused: a fresh TLS handshake per sale would dominate key→QR time on a real network.
+        self._calls = ThreadPoolExecutor(max_workers=3, thread_name_prefix="backend")
 
     def create(self, request: OrderRequest) -> None:
         """Create the order in the background; posts OrderCreated or OrderNotCreated."""
-        self._spawn(self._create, request, name=f"create-{request.reference}")
+        self._calls.submit(self._create, request)
 
     def watch(self, sale_id: str, order_id: str) -> None:
         """Follow the order until its status is final; posts OrderUpdated on every change."""
@@ -51,11 +55,12 @@ class OrderWorker:
 
     def cancel(self, sale_id: str, order_id: str) -> None:
         """Cancel the order (retrying: cancel is idempotent); posts the reply as OrderUpdated."""
-        self._spawn(self._cancel, sale_id, order_id, name=f"cancel-{order_id}")
+        self._calls.submit(self._cancel, sale_id, order_id)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Ask every thread to end and wait a little for them (a long-poll in flight is abandoned)."""
         self._stop.set()
+        self._calls.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -63,7 +68,7 @@ class OrderWorker:
 
     # --- threads ------------------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], *args: str | OrderRequest, name: str) -> None:
+    def _spawn(self, target: Callable[..., None], *args: str, name: str) -> None:
         self._threads = [t for t in self._threads if t.is_alive()]
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         self._threads.append(thread)

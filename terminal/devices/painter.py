@@ -29,28 +29,44 @@ COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
 TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}
 
 
+#: The font sizes used (about 12 % apart). Snapping to a ladder keeps the number of loaded faces small:
+#: each FreeType face of DejaVu costs about 1 MB, and a Pi Zero 2 W has 512 MB for everything.
+LADDER = (8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 25, 28, 32, 36, 40, 45, 50, 56, 63, 71, 80, 90, 100, 112, 126,
+          142, 160, 180, 200, 225, 250)  # fmt: skip
+
+
+def snap(size: float) -> int:
+    """The largest ladder size not above ``size`` (at least the smallest)."""
+    return max((s for s in LADDER if s <= size), default=LADDER[0])
+
+
 class Fonts:
-    """The bundled DejaVu Sans (it has ₹ ฿ € R$), cached per size."""
+    """The bundled DejaVu Sans (it has ₹ ฿ € R$), cached per ladder size."""
 
     def __init__(self) -> None:
         folder = resources.files("terminal.assets").joinpath("fonts")
         self._paths = {False: str(folder.joinpath("DejaVuSans.ttf")), True: str(folder.joinpath("DejaVuSans-Bold.ttf"))}
         self._cache: dict[tuple[bool, int], pygame.font.Font] = {}
 
-    def get(self, size: int, *, bold: bool = False) -> pygame.font.Font:
-        """The font at ``size`` pixels."""
-        key = (bold, max(6, size))
+    def get(self, size: float, *, bold: bool = False) -> pygame.font.Font:
+        """The font at ``size`` pixels (snapped down to the ladder)."""
+        key = (bold, snap(size))
         font = self._cache.get(key)
         if font is None:
             font = self._cache[key] = pygame.font.Font(self._paths[bold], key[1])
         return font
 
-    def fit(self, text: str, size: int, width: int, *, bold: bool = False) -> pygame.font.Font:
+    def fit(self, text: str, size: float, width: int, *, bold: bool = False) -> pygame.font.Font:
         """The largest font up to ``size`` in which ``text`` fits ``width`` pixels."""
         font = self.get(size, bold=bold)
-        while size > 8 and font.size(text)[0] > width:
-            size = max(8, int(size * 0.9))
-            font = self.get(size, bold=bold)
+        wide = font.size(text)[0]
+        if wide > width:
+            # Text width grows in proportion to the size: one measurement finds the size, one checks it.
+            step = LADDER.index(snap(size * width / wide))
+            font = self.get(LADDER[step], bold=bold)
+            while step > 0 and font.size(text)[0] > width:
+                step -= 1
+                font = self.get(LADDER[step], bold=bold)
         return font
 
 
@@ -59,6 +75,8 @@ class Painter:
 
     def __init__(self, fonts: Fonts | None = None) -> None:
         self.fonts = fonts or Fonts()
+        # Most of a screen's text is the same from one redraw to the next (the countdown changes).
+        self._rendered: dict[tuple[str, int, tuple[int, int, int]], pygame.Surface] = {}
 
     def paint(self, surface: pygame.Surface, model: ScreenModel) -> None:
         """Draw ``model`` filling ``surface``."""
@@ -199,8 +217,8 @@ class Painter:
             items.append((model.countdown, self.fonts.fit(model.countdown, size(10), width, bold=True), GREY))
         return items
 
-    @staticmethod
     def _text(
+        self,
         surface: pygame.Surface,
         text: str,
         font: pygame.font.Font,
@@ -209,7 +227,12 @@ class Painter:
         *,
         anchor: str,
     ) -> None:
-        image = font.render(text, True, colour)
+        key = (text, id(font), colour)
+        image = self._rendered.get(key)
+        if image is None:
+            if len(self._rendered) > 48:  # a screen has about ten texts; big ones cost 1 MB each
+                self._rendered.clear()
+            image = self._rendered[key] = font.render(text, True, colour)
         surface.blit(image, image.get_rect(**{anchor: position}))
 
 

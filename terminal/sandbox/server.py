@@ -116,6 +116,9 @@ def lan_address() -> str:
 class _Handler(BaseHTTPRequestHandler):
     server: Sandbox
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits ~40 ms for
+    # the delayed ACK before the body arrives.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -274,8 +277,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            log.debug("client went away before the answer (a long-poll abandoned)")
 
 
 def _int(text: str, name: str) -> int:

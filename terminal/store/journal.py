@@ -49,18 +49,13 @@ class Journal:
     def record_sale(self, sale: Sale, previous: str | None, cause: str, at: datetime) -> None:
         """Commit the sale's row and one event, atomically."""
         when = _iso(at)
+        row = _sale_row(sale, when)
+        # Plain SQL on the hot path (Enter → QR): sqlite-utils' upsert introspects the table on every call.
         with self._writing(), self.db.atomic():
-            self.db["sales"].upsert(_sale_row(sale, when), pk="id")
-            self.db["events"].insert(
-                {
-                    "at": when,
-                    "kind": "sale",
-                    "sale_id": sale.id,
-                    "from_status": previous,
-                    "to_status": str(sale.status),
-                    "cause": cause,
-                    "detail": None,
-                }
+            self.db.execute(_UPSERT_SALE, row)
+            self.db.execute(
+                "INSERT INTO events (at, kind, sale_id, from_status, to_status, cause) VALUES (?, 'sale', ?, ?, ?, ?)",
+                (when, sale.id, previous, str(sale.status), cause),
             )
 
     def record_security(self, sale_id: str, message: str, payload: str, at: datetime) -> None:
@@ -97,6 +92,34 @@ class Journal:
         if sale_id is None:
             return list(self.db["events"].rows_where(order_by="id"))
         return list(self.db["events"].rows_where("sale_id = ?", [sale_id], order_by="id"))
+
+
+_SALE_COLUMNS = (
+    "id",
+    "seq",
+    "reference",
+    "amount_minor",
+    "currency",
+    "status",
+    "started_at",
+    "updated_at",
+    "order_id",
+    "qr_scheme",
+    "qr_payload",
+    "payee_id",
+    "expires_at",
+    "paid_minor",
+    "paid_currency",
+    "payer",
+    "provider_ref",
+    "failure_kind",
+    "failure",
+    "order_open",
+)
+_UPSERT_SALE = (
+    f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
+    f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _SALE_COLUMNS if c != 'id')}"
+)
 
 
 def _iso(at: datetime) -> str:
