@@ -164,6 +164,19 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(figures))
 
 
+def segno_cost(count: int) -> list[float]:
+    """What segno alone takes to encode payloads like the sandbox's (part of every key→QR)."""
+    import segno
+
+    times = []
+    for i in range(max(count, 5)):
+        payload = f"http://127.0.0.1:40000/pay/ord_{i:016x}?am=12.50&cu=INR&tr=B1-{i:06d}"
+        started = time.perf_counter()
+        segno.make_qr(payload, error="m")
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
@@ -225,6 +238,8 @@ def main() -> None:
     ]
     for label, get, target in lines:
         print(f"{label:38} {get(rows['ours']):12.1f} {get(rows['naive']):12.1f}  {target}")
+    encode = segno_cost(args.sales)
+    print(f"{'  of key→QR: segno encode p50 / p95 (ms)':38} {pct(encode, 0.5):6.1f} /{pct(encode, 0.95):5.1f}")
     samples = {p: (len(r["key_to_qr"]), len(r["paid_to_screen"])) for p, r in rows.items()}
     print(
         f"samples (key→QR, paid→screen): ours {samples['ours']}, naive {samples['naive']}; "
