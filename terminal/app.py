@@ -152,17 +152,28 @@ class App:
         self.dispatch()
 
     def handle(self, event: Event, now: Now | None = None) -> None:
-        """Step the core and execute its effects; a journal failure undoes the step (and its calls)."""
+        """Step the core and execute its effects. A journal failure undoes the step (and its backend calls);
+        so does a bug, which is logged and journaled while the counter keeps working."""
         now = now or self.clock()
         before, calls = self.state, len(self._calls)
-        self.state, effects = step(self.state, event, now)
         try:
+            self.state, effects = step(self.state, event, now)
             for effect in effects:
                 self.execute(effect, now)
         except JournalError as exc:
             log.error("journal write failed, step undone: %s", exc)
-            self.state = replace(before, notice="Cannot write the journal: call support")
-            del self._calls[calls:]
+            self._undo(before, calls, "Cannot write the journal: call support")
+        except Exception as exc:  # the loop's last line of defence: never a traceback on the counter
+            log.exception("internal error while handling %r; step undone", event)
+            self._undo(before, calls, "Internal error (logged): that last step was not taken")
+            try:
+                self.journal.record_error(f"{type(event).__name__}: {exc!r}", now.wall)
+            except JournalError as journal_exc:
+                log.error("could not journal the internal error either: %s", journal_exc)
+
+    def _undo(self, before: TerminalState, calls: int, notice: str) -> None:
+        self.state = replace(before, notice=notice)
+        del self._calls[calls:]
 
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""

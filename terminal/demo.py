@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -114,6 +115,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 display=display,
                 observer=Observer(transition=_print_transition(sandbox)),
             )
+            signal.signal(signal.SIGTERM, lambda *_: app.stop())
             app.run()
             return 0
         finally:

@@ -90,3 +90,23 @@ def test_qr_terminal_sandbox_serves_the_contract_until_sigterm():
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_the_demo_is_interactive_when_there_is_a_display_and_stops_cleanly_on_sigterm():
+    env = {**ENV, "SDL_VIDEODRIVER": "offscreen"}  # a real (offscreen) window: the demo takes it as a display
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        banner = proc.stderr.readline()
+        assert banner.startswith("Demo: type an amount and press Enter.")
+        page = banner.split("Customer pages: ")[1].split("/pay/")[0]
+        assert (
+            requests.get(
+                f"{page}/v1/orders", headers={"Authorization": "Bearer sandbox-device-token"}, timeout=5
+            ).status_code
+            == 200
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

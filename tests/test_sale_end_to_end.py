@@ -151,3 +151,17 @@ def test_the_screen_is_redrawn_only_when_it_changes(terminal):
         terminal.app.pump()
         time.sleep(0.01)
     assert 2 <= len(terminal.recorder.frames) - start <= 3  # the countdown, once a second
+
+
+def test_a_bug_while_handling_an_event_is_logged_journaled_and_the_counter_keeps_working(terminal, sandbox):
+    from terminal.core.events import OrderCreated
+
+    sandbox.inject(Fault("create", status=0, delay=0.5))
+    terminal.press("2E")
+    sale_id = terminal.app.state.sale.id
+    terminal.app.post(OrderCreated(sale_id, order="not an order"))  # what a broken adapter might post
+    terminal.app.pump()
+    assert terminal.screen.notice == "Internal error (logged): that last step was not taken"
+    [error] = [e for e in terminal.journal.events() if e["kind"] == "error"]
+    assert "OrderCreated" in error["cause"] and "AttributeError" in error["cause"]
+    assert terminal.until_screen("qr").amount == "₹2.00"  # the real order still arrives and is shown

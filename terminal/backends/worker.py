@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from terminal.backends.base import Backend, BackendError
 from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated
 from terminal.core.orders import OrderRequest, OrderStatus
+from terminal.core.problems import Problem, ProblemKind
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ class OrderWorker:
         except BackendError as exc:
             log.warning("create %s failed: %s", request.reference, exc)
             self._post(OrderNotCreated(request.sale_id, exc.problem))
+        except Exception as exc:  # a backend adapter's bug must still end the sale's "creating" at once
+            log.exception("create %s: unexpected error", request.reference)
+            self._post(OrderNotCreated(request.sale_id, Problem(ProblemKind.BAD_REPLY, repr(exc))))
         else:
             self._post(OrderCreated(request.sale_id, order))
 

@@ -71,6 +71,11 @@ class Journal:
                 }
             )
 
+    def record_error(self, message: str, at: datetime) -> None:
+        """Commit an internal error (a bug the loop survived), for support."""
+        with self._writing(), self.db.atomic():
+            self.db.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'error', ?)", (_iso(at), message))
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         try:
