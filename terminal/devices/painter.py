@@ -102,7 +102,7 @@ class Painter:
         if model.qr is not None:
             self._qr_layout(surface, model, area, ink, unit)
         else:
-            self._centred(surface, model, area, ink, unit)
+            self._stack(surface, model, area, ink, unit)
 
     # --- parts ------------------------------------------------------------------------------
 
@@ -144,7 +144,7 @@ class Painter:
         try:
             qr = qr_surface(model.qr, side)
         except QrTooLarge:
-            self._centred(surface, model, area, ink, unit, extra=("This QR is too large for the screen",))
+            self._stack(surface, model, area, ink, unit, extra=("This QR is too large for the screen",))
             return
         if portrait:
             rect = qr.get_rect(midtop=(area.centerx, area.top))
@@ -156,17 +156,6 @@ class Painter:
             )
         surface.blit(qr, rect)
         self._stack(surface, model, text_area, ink, unit, countdown=True)
-
-    def _centred(
-        self,
-        surface: pygame.Surface,
-        model: ScreenModel,
-        area: pygame.Rect,
-        ink: tuple[int, int, int],
-        unit: int,
-        extra: tuple[str, ...] = (),
-    ) -> None:
-        self._stack(surface, model, area, ink, unit, extra=extra)
 
     def _stack(
         self,
