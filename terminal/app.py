@@ -59,7 +59,9 @@ def settings_from(config: Config) -> Settings:
         merchant_name=config.merchant_name,
         currency=t.currency,
         maximum=t.max_amount,
-        payee=guard.PayeeRules(config.payee.name, config.payee.ids, config.payee.url_hosts),
+        payee=guard.PayeeRules(
+            config.payee.name, config.payee.ids, config.payee.url_hosts, config.payee.allow_unknown_formats
+        ),
         sale_ttl=t.sale_ttl,
         result_seconds=t.result_seconds,
         create_timeout=float(config.backend.timeout + 10),

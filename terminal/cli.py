@@ -34,13 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     sandbox.add_argument(
         "--scheme",
-        choices=["url", "upi"],
+        choices=["url", "upi", "pix", "promptpay", "paynow", "epc"],
         default="url",
-        help="QR payload: a link to the pay page (default) or a format-accurate UPI URI",
+        help="QR payload: a link to the pay page (default) or a format-accurate payload of that scheme",
     )
     sandbox.add_argument("--token", default=None, help="device token to accept (default: the demo token)")
 
+    from terminal import payload_tool
     from terminal.demo import add_arguments
+
+    payload_tool.add_arguments(sub.add_parser("payload", help="read or build a payment-QR payload"))
 
     add_arguments(sub.add_parser("demo", help="the sandbox and the terminal together, no hardware needed"))
 
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(Path(args.config))
     if args.command == "sandbox":
         return _sandbox(args)
+    if args.command == "payload":
+        return payload_tool.run(args)
     from terminal.demo import run_demo
 
     return run_demo(args)

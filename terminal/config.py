@@ -47,6 +47,7 @@ class PayeeSection:
     name: str
     ids: tuple[str, ...]
     url_hosts: tuple[str, ...]
+    allow_unknown_formats: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ _MISSING = object()
 _SECTIONS = {
     "terminal": {"id", "currency", "max_amount", "sale_ttl", "result_seconds", "journal"},
     "merchant": {"name"},
-    "payee": {"name", "ids", "url_hosts"},
+    "payee": {"name", "ids", "url_hosts", "allow_unknown_formats"},
     "backend": {"kind", "url", "timeout", "long_poll", "poll_interval", "allow_plain_http", "ca_file", "sandbox"},
     "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
     "secrets": {"file"},
@@ -129,6 +130,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         name=r.string("payee.name", merchant_name),
         ids=r.strings("payee.ids", nonempty=True),
         url_hosts=r.strings("payee.url_hosts", default=()),
+        allow_unknown_formats=r.boolean("payee.allow_unknown_formats", False),
     )
     allow_plain_http = r.boolean("backend.allow_plain_http", False)
     url = r.string("backend.url")

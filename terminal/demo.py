@@ -26,6 +26,7 @@ from terminal.core.clock import Now
 from terminal.core.effects import JournalSale
 from terminal.core.money import Amount, MoneyError
 from terminal.core.screen import ScreenModel
+from terminal.sandbox.book import SCHEMES
 
 EXPECTED = {"pay": "paid", "decline": "failed", "ignore": "expired"}
 RESULT_SCREENS = {"paid", "failed", "expired", "cancelled", "error"}
@@ -41,8 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=None, help="journal file (default: a temporary file)")
     parser.add_argument("--size", default="800x480", help="screen size WxH (default %(default)s)")
     parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="rotate the layout")
-    parser.add_argument("--currency", default="INR", help="currency (default %(default)s)")
-    parser.add_argument("--scheme", choices=["url", "upi"], default="url", help="the sandbox's QR payload")
+    parser.add_argument("--currency", default=None, help="currency (default: the scheme's, INR for url)")
+    parser.add_argument(
+        "--scheme",
+        choices=list(SCHEMES),
+        default="url",
+        help="the sandbox's QR payload: a pay-page link (default) or a format-accurate payload",
+    )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
 
 
@@ -56,6 +62,7 @@ def has_display() -> bool:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; the exit code is 0 when it went as asked."""
+    args.currency = args.currency or SCHEMES[args.scheme][1] or "INR"
     headless = args.headless or not has_display()
     if headless and not args.headless:
         print("No display found: running headless (one scripted sale, PNG frames).", file=sys.stderr)
@@ -79,7 +86,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from terminal.core import guard
     from terminal.core.machine import Settings
     from terminal.devices.display import Display
-    from terminal.sandbox.server import DEFAULT_PAYEE, DEFAULT_TOKEN, Sandbox, lan_address
+    from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
     from terminal.store.journal import Journal
 
     with tempfile.TemporaryDirectory(prefix="qr-terminal-demo-") as tmp:
@@ -91,7 +98,9 @@ def run_demo(args: argparse.Namespace) -> int:
             currency=args.currency,
             maximum=Amount(10_000_000 * 10 ** Amount(0, args.currency).exponent, args.currency),
             payee=guard.PayeeRules(
-                DEFAULT_PAYEE.name, (DEFAULT_PAYEE.id,), (urlsplit(sandbox.public_url).hostname or "127.0.0.1",)
+                sandbox.book.payee.name,
+                (sandbox.book.payee.id,),
+                (urlsplit(sandbox.public_url).hostname or "127.0.0.1",),
             ),
             sale_ttl=ttl,
             result_seconds=4 if headless else 10,

@@ -12,6 +12,7 @@ import pygame
 from terminal.app import App, Observer
 from terminal.backends.http import HttpBackend
 from terminal.core.effects import JournalSale
+from terminal.core.money import Amount
 from terminal.core.screen import ScreenModel
 from terminal.devices.display import Display
 from terminal.devices.keypad import CHAR_KEYS
@@ -71,12 +72,19 @@ class Terminal:
 
 
 def make_terminal(
-    tmp_path: Path, url: str, *, size=(800, 480), token: str = DEFAULT_TOKEN, timeout: float = 3, **settings_changes
+    tmp_path: Path,
+    url: str,
+    *,
+    size=(800, 480),
+    token: str = DEFAULT_TOKEN,
+    timeout: float = 3,
+    payee_id: str = "demo-shop@sandbox",
+    currency: str = "INR",
+    **settings_changes,
 ) -> Terminal:
     host = url.split("//")[1].split(":")[0]
-    settings = replace(
-        SETTINGS, payee=replace(SETTINGS.payee, ids=("demo-shop@sandbox",), url_hosts=(host,)), **settings_changes
-    )
+    payee = replace(SETTINGS.payee, ids=(payee_id,), url_hosts=(host,))
+    settings = replace(SETTINGS, payee=payee, currency=currency, maximum=Amount(10**9, currency), **settings_changes)
     journal = Journal(tmp_path / "journal.db")
     recorder = Recorder(tmp_path)
     display = Display(size=size)

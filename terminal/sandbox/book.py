@@ -16,7 +16,16 @@ from typing import Any
 from terminal.backends.contract import amount_json, time_json
 from terminal.core.money import Amount, MoneyError
 from terminal.core.orders import Payee
-from terminal.core.payloads import upi
+from terminal.core.payloads import emv, emv_profiles, epc, upi
+
+#: The QR payloads the sandbox can issue, the contract's scheme name for each, and the currency each pays in.
+SCHEMES = {"url": ("url", None), "upi": ("upi", "INR"), "pix": ("emv", "BRL"), "promptpay": ("emv", "THB"),
+           "paynow": ("emv", "SGD"), "epc": ("epc", "EUR")}  # fmt: skip
+#: A payee id of the right shape for each scheme (none of them real).
+SAMPLE_PAYEE_IDS = {"url": "demo-shop@sandbox", "upi": "demo-shop@sandbox", "pix": "demo-shop@sandbox",
+                    "promptpay": "0812345678", "paynow": "201403121W", "epc": "DE89370400440532013000"}  # fmt: skip
+#: Test switch: what a compromised backend might change in the payload while its JSON stays honest.
+TAMPERS = ("payee", "amount", "currency", "crc")
 
 FINAL = {"paid", "failed", "expired", "cancelled", "refunded", "partially_refunded"}
 
@@ -58,8 +67,8 @@ class OrderBook:
         scheme: str = "url",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if scheme not in ("url", "upi"):
-            raise ValueError(f"sandbox QR scheme must be url or upi, not {scheme!r}")
+        if scheme not in SCHEMES:
+            raise ValueError(f"sandbox QR scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
         self.payee = payee
         self.pay_base = pay_base.rstrip("/")
         self.scheme = scheme
@@ -67,6 +76,8 @@ class OrderBook:
         self._orders: dict[str, SandboxOrder] = {}
         self._keys: dict[str, tuple[str, str]] = {}  # idempotency key → (body hash, order or refund id)
         self._changed = threading.Condition()
+        #: One of TAMPERS (or None): every new order's payload is altered that way.
+        self.tamper: str | None = None
 
     def now(self) -> datetime:
         """The sandbox's time."""
@@ -79,6 +90,9 @@ class OrderBook:
         if not key:
             raise SandboxError(400, "idempotency_key_required", "Idempotency-Key header is required")
         reference, amount, expires_in, description = _order_request(body)
+        currency = SCHEMES[self.scheme][1]
+        if currency is not None and amount.currency != currency:
+            raise SandboxError(400, "invalid_currency", f"{self.scheme} QRs pay in {currency}, not {amount.currency}")
         digest = _digest(body)
         with self._changed:
             if key in self._keys:
@@ -95,7 +109,7 @@ class OrderBook:
                 description=description,
                 created_at=now,
                 expires_at=now + timedelta(seconds=expires_in),
-                qr_scheme=self.scheme,
+                qr_scheme=SCHEMES[self.scheme][0],
                 qr_payload=self._payload(order_id, reference, amount, description),
             )
             self._orders[order_id] = order
@@ -234,10 +248,39 @@ class OrderBook:
     # --- inside -----------------------------------------------------------------------------
 
     def _payload(self, order_id: str, reference: str, amount: Amount, description: str) -> str:
+        payee_id, shown = self.payee.id, amount
+        if self.tamper == "payee":
+            payee_id = {"promptpay": "0899999999", "paynow": "199912345Z",
+                        "epc": "FR1420041010050500013M02606"}.get(self.scheme, "fraudster@sandbox")  # fmt: skip
+        elif self.tamper == "amount":
+            shown = Amount(amount.minor * 10, amount.currency)
+        payload = self._build(payee_id, shown, order_id, reference, description)
+        if self.tamper == "currency":
+            payload = _other_currency(payload)
+        elif self.tamper == "crc":
+            if not payload.startswith("000201"):
+                raise SandboxError(400, "tamper_needs_emv", "only EMV payloads carry a CRC to corrupt")
+            payload = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+        return payload
+
+    def _build(self, payee_id: str, amount: Amount, order_id: str, reference: str, description: str) -> str:
+        name = self.payee.name[:25]
+        compact = "".join(c for c in reference if c.isalnum())[:25]
         if self.scheme == "upi":
-            return upi.build(pa=self.payee.id, pn=self.payee.name, amount=amount, tr=reference, tn=description)
+            return upi.build(pa=payee_id, pn=self.payee.name, amount=amount, tr=reference, tn=description)
+        if self.scheme == "pix":
+            return emv_profiles.build_pix(key=payee_id, name=name, city="Sao Paulo", amount=amount, txid=compact)
+        if self.scheme == "promptpay":
+            return emv_profiles.build_promptpay(payee=payee_id, amount=amount, reference=reference)
+        if self.scheme == "paynow":
+            return emv_profiles.build_paynow(proxy=payee_id, name=name, amount=amount, reference=reference)
+        if self.scheme == "epc":
+            return epc.build(
+                name=self.payee.name, iban=payee_id, amount=amount, text=f"{reference} {description}"[:140]
+            )
         query = f"am={amount.decimal()}&cu={amount.currency}&tr={reference}"
-        return f"{self.pay_base}/pay/{order_id}?{query}"
+        base = self.pay_base if payee_id == self.payee.id else "https://pay.fraudster.example"  # a link's payee
+        return f"{base}/pay/{order_id}?{query}"
 
     def _find(self, order_id: str) -> SandboxOrder:
         order = self._orders.get(order_id)
@@ -302,3 +345,14 @@ def _amount(data: Any, where: str) -> Amount:
 
 def _digest(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _other_currency(payload: str) -> str:
+    """The same payload asking for another currency (a USD price where the shop sells in rupees…)."""
+    if payload.startswith("000201"):
+        parsed = emv.parse(payload)
+        pairs: emv.Build = [(f.tag, "840" if f.tag == "53" else f.value) for f in parsed.fields if f.tag != "63"]
+        return emv.build(pairs)
+    if payload.startswith("BCD"):
+        return payload.replace("\nEUR", "\nUSD", 1)
+    return payload.replace("cu=INR", "cu=USD").replace("cu=BRL", "cu=USD")

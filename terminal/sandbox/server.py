@@ -16,18 +16,24 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from terminal.core.orders import Payee
-from terminal.sandbox.book import OrderBook, SandboxError
+from terminal.sandbox.book import SAMPLE_PAYEE_IDS, SCHEMES, TAMPERS, OrderBook, SandboxError
 
 log = logging.getLogger(__name__)
 
 #: The device token the sandbox accepts unless told otherwise (obviously not a secret).
 DEFAULT_TOKEN = "sandbox-device-token"
-DEFAULT_PAYEE = Payee(name="Demo Shop", id="demo-shop@sandbox")
+
+
+def sample_payee(scheme: str) -> Payee:
+    """The sandbox's payee for ``scheme``: Demo Shop with an id of the shape that scheme uses."""
+    return Payee(name="Demo Shop", id=SAMPLE_PAYEE_IDS[scheme])
+
 
 _ORDER = re.compile(r"^/v1/orders/([A-Za-z0-9_-]+)$")
 _ORDER_ACTION = re.compile(r"^/v1/orders/([A-Za-z0-9_-]+)/(cancel|refunds)$")
 _PAGE = re.compile(r"^/pay/([A-Za-z0-9_-]+)(?:/(pay|decline))?$")
 _HELPER = re.compile(r"^/sandbox/orders/([A-Za-z0-9_-]+)/(pay|fail|expire)$")
+_TAMPER = "/sandbox/tamper"
 
 
 @dataclass
@@ -57,7 +63,7 @@ class Sandbox(ThreadingHTTPServer):
         *,
         public_host: str | None = None,
         token: str = DEFAULT_TOKEN,
-        payee: Payee = DEFAULT_PAYEE,
+        payee: Payee | None = None,
         scheme: str = "url",
     ) -> None:
         super().__init__((host, port), _Handler)
@@ -66,7 +72,9 @@ class Sandbox(ThreadingHTTPServer):
         self.url = f"http://{connect_host}:{bound_port}"
         self.public_url = f"http://{public_host or connect_host}:{bound_port}"
         self.token = token
-        self.book = OrderBook(payee=payee, pay_base=self.public_url, scheme=scheme)
+        if scheme not in SCHEMES:
+            raise ValueError(f"sandbox QR scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
+        self.book = OrderBook(payee=payee or sample_payee(scheme), pay_base=self.public_url, scheme=scheme)
         self.faults: list[Fault] = []
         self._faults_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -143,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._page(method, m.group(1), m.group(2))
             elif method == "POST" and (m := _HELPER.match(url.path)) is not None:
                 self._helper(m.group(1), m.group(2), body)
+            elif method == "POST" and url.path == _TAMPER:
+                self._tamper(body)
             else:
                 raise SandboxError(404, "not_found", f"no route {method} {url.path}")
         except SandboxError as exc:
@@ -198,6 +208,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             self._json(200, book.expire(order_id))
+
+    def _tamper(self, body: Any) -> None:
+        what = body.get("what") if isinstance(body, dict) else None
+        if what is not None and what not in TAMPERS:
+            raise SandboxError(400, "invalid_request", f"'what' must be one of {', '.join(TAMPERS)} or null")
+        self.server.book.tamper = what
+        self._json(200, {"tamper": what})
 
     def _page(self, method: str, order_id: str, action: str | None) -> None:
         book = self.server.book

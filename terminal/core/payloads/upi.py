@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from terminal.core.money import Amount
+from terminal.core.payloads.errors import PayloadError
 
 
-class UpiError(ValueError):
+class UpiError(PayloadError):
     """A string that is not a usable UPI payment URI."""
 
 
@@ -45,7 +46,10 @@ class UpiUri:
 
 def parse(text: str) -> UpiUri:
     """Parse a UPI URI; raises UpiError when it is not one."""
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise UpiError(f"not a URI: {exc}") from None
     if parts.scheme.lower() != "upi" or parts.netloc.lower() != "pay":
         raise UpiError("not a upi://pay URI")
     params: dict[str, str] = {}

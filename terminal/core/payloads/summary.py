@@ -1,0 +1,149 @@
+"""Any payment-QR payload, read into one shape: whom it pays, how much, with which reference.
+
+This is what the guard checks and what ``qr-terminal payload parse`` prints. Every failure is a
+:class:`~terminal.core.payloads.errors.PayloadError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from terminal.core.money import Amount, MoneyError
+from terminal.core.payloads import emv, emv_profiles, epc, upi
+from terminal.core.payloads.emv_profiles import Account
+from terminal.core.payloads.errors import PayloadError
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a payload says. ``accounts``: every account it can pay (a customer's app picks one)."""
+
+    scheme: str  # upi, emv, epc, url
+    profile: str  # upi, pix, promptpay, paynow, khqr, vietqr, qris, emv, epc, url
+    payee_name: str | None
+    accounts: tuple[Account, ...]
+    amount: Amount | None
+    amount_editable: bool = False
+    reference: str | None = None
+    crc_ok: bool | None = None
+    currency: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """For ``qr-terminal payload parse``."""
+        return {
+            "scheme": self.scheme,
+            "profile": self.profile,
+            "payee": {"name": self.payee_name, "ids": [i for a in self.accounts for i in a.ids[:1]]},
+            "amount": self.amount.decimal() if self.amount else None,
+            "currency": self.amount.currency if self.amount else self.currency,
+            "amount_editable": self.amount_editable,
+            "reference": self.reference,
+            "crc_ok": self.crc_ok,
+            "fields": self.fields,
+        }
+
+
+def scheme_of(text: str) -> str | None:
+    """The scheme a payload is written in, by its first characters, or None."""
+    if text.startswith("000201"):
+        return "emv"
+    if text[:4].lower() == "upi:":
+        return "upi"
+    if text.startswith(("BCD\n", "BCD\r\n")):
+        return "epc"
+    if text[:8].lower().startswith(("http://", "https://")):
+        return "url"
+    return None
+
+
+def summarise(text: str) -> Summary:
+    """Read any supported payload. Raises PayloadError."""
+    if not isinstance(text, str) or not text:
+        raise PayloadError("an empty payload")
+    scheme = scheme_of(text)
+    if scheme == "emv":
+        return _emv(emv.parse(text))
+    if scheme == "upi":
+        return _upi(upi.parse(text))
+    if scheme == "epc":
+        return _epc(epc.parse(text))
+    if scheme == "url":
+        return _url(text)
+    raise PayloadError("not a payment QR this terminal reads (EMV, UPI, EPC or a pay-page link)")
+
+
+def _emv(payload: emv.EmvPayload) -> Summary:
+    accounts = emv_profiles.accounts(payload)
+    fields: dict[str, Any] = {
+        f.tag: ({c.tag: _sub_json(c) for c in f.children} if f.children else f.value) for f in payload.fields
+    }
+    return Summary(
+        scheme="emv",
+        profile=emv_profiles.profile(payload),
+        payee_name=payload.get("59"),
+        accounts=accounts,
+        amount=payload.amount(),
+        amount_editable=any(a.amount_editable for a in accounts) or payload.get("55") is not None,
+        reference=emv_profiles.reference(payload),
+        crc_ok=payload.crc_ok,
+        currency=payload.currency,
+        fields=fields,
+    )
+
+
+def _sub_json(field: emv.Field) -> Any:
+    return {c.tag: c.value for c in field.children} if field.children else field.value
+
+
+def _upi(uri: upi.UpiUri) -> Summary:
+    return Summary(
+        scheme="upi",
+        profile="upi",
+        payee_name=uri.payee_name or None,
+        accounts=(Account("upi", (uri.payee_address,)),),
+        amount=uri.amount(),
+        amount_editable="mam" in uri.params,
+        reference=uri.params.get("tr"),
+        fields=dict(uri.params),
+    )
+
+
+def _epc(payload: epc.EpcPayload) -> Summary:
+    return Summary(
+        scheme="epc",
+        profile="epc",
+        payee_name=payload.name,
+        accounts=(Account("epc", (payload.iban,)),),
+        amount=payload.amount,
+        reference=payload.reference or payload.text or None,
+        fields={"version": payload.version, "charset": payload.charset, "bic": payload.bic, "name": payload.name,
+                "iban": payload.iban, "purpose": payload.purpose, "reference": payload.reference,
+                "text": payload.text, "information": payload.information, "bytes": epc.byte_length(payload)},
+    )  # fmt: skip
+
+
+def _url(text: str) -> Summary:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError as exc:
+        raise PayloadError(f"not a usable link: {exc}") from None
+    query = dict(parse_qsl(parts.query))
+    amount = None
+    if "am" in query:
+        try:
+            amount = Amount.parse(query["am"], query.get("cu", ""))
+        except MoneyError as exc:
+            raise PayloadError(f"the link's amount: {exc}") from None
+    return Summary(
+        scheme="url",
+        profile="url",
+        payee_name=None,
+        accounts=(Account("url", (host,)),),
+        amount=amount,
+        reference=query.get("tr"),
+        fields={"host": host, "path": parts.path, **query},
+    )

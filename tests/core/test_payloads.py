@@ -1,0 +1,207 @@
+"""Payloads against the published vectors, and properties: build → parse round-trips for every buildable
+scheme; parsing any string raises only PayloadError."""
+
+import contextlib
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from terminal.core.money import Amount
+from terminal.core.payloads import emv, emv_profiles, epc, upi
+from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.summary import summarise
+
+from ..conftest import SHARED
+
+VECTORS = json.loads((SHARED / "vectors" / "payment-qr.json").read_text())
+
+
+def test_the_crc_check_value():
+    assert emv.crc16(VECTORS["crc_check"]["input"].encode()) == VECTORS["crc_check"]["crc16_ccitt_false"]
+
+
+@pytest.mark.parametrize("vector", VECTORS["valid"], ids=lambda v: v["name"])
+def test_published_emv_payloads_parse_with_their_crc(vector):
+    payload = emv.parse(vector["payload"])
+    assert payload.crc_ok
+    assert payload.get("63") == vector["crc"]
+    assert payload.fields[0].tag == "00" and payload.fields[-1].tag == "63"
+
+
+@pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["name"])
+def test_published_invalid_payloads_are_rejected(vector):
+    with pytest.raises(PayloadError):
+        payload = emv.parse(vector["payload"])
+        assert payload.crc_ok, "a parsed payload with a bad CRC is also a rejection"
+        raise AssertionError("parsed")
+
+
+@pytest.mark.parametrize(
+    ("name", "profile", "payee", "amount", "reference"),
+    [
+        ("emvco_spec_A13A", "emv", "BEST TRANSPORT", Amount(2372, "CNY"), None),
+        ("pix_bcb_static", "pix", "Fulano de Tal", None, None),
+        ("pix_starkbank_static", "pix", "Arya Stark", Amount(12500, "BRL"), "1297364819273409"),
+        ("promptpay_FE29", "promptpay", None, None, None),
+        ("promptpay_amt_3045", "promptpay", None, Amount(12345, "THB"), None),
+        ("paynow_B69E", "paynow", "ACME Pte Ltd.", None, None),
+    ],
+)
+def test_what_each_vector_says(name, profile, payee, amount, reference):
+    said = summarise(next(v["payload"] for v in VECTORS["valid"] if v["name"] == name))
+    assert (said.profile, said.payee_name, said.amount, said.reference) == (profile, payee, amount, reference)
+
+
+def test_the_emvco_sample_keeps_its_multibyte_language_template():
+    said = summarise(VECTORS["valid"][0]["payload"])
+    assert said.fields["64"] == {"00": "ZH", "01": "最佳运输", "02": "北京"}  # lengths count characters
+
+
+def test_pix_and_promptpay_accounts():
+    pix = summarise(VECTORS["valid"][1]["payload"])
+    assert pix.accounts[0].ids == ("123e4567-e12b-12d1-a456-426655440000",)
+    promptpay = summarise(VECTORS["valid"][3]["payload"])
+    assert "0899999999" in promptpay.accounts[0].ids
+
+
+@pytest.mark.parametrize("vector", VECTORS["epc069_12"], ids=lambda v: v["name"])
+def test_epc_examples_round_trip_within_their_byte_count(vector):
+    parsed = epc.parse(vector["payload"])
+    assert epc.byte_length(parsed) == vector["bytes"]
+    again = epc.build(
+        name=parsed.name,
+        iban=parsed.iban,
+        amount=parsed.amount,
+        bic=parsed.bic,
+        reference=parsed.reference,
+        text=parsed.text,
+        purpose=parsed.purpose,
+        charset=parsed.charset,
+    )
+    assert again == vector["payload"]
+
+
+@pytest.mark.parametrize("vector", VECTORS["upi"], ids=lambda v: v["name"])
+def test_upi_samples_parse_and_keep_their_bytes(vector):
+    uri = upi.parse(vector["payload"])
+    assert uri.raw == vector["payload"]
+    assert summarise(vector["payload"]).accounts[0].ids == (uri.payee_address,)
+
+
+@pytest.mark.parametrize(
+    ("call", "why"),
+    [
+        (lambda: emv_profiles.build_pix(key="k", name="x" * 26, city="Rio", amount=Amount(1, "BRL")), "59"),
+        (lambda: emv_profiles.build_pix(key="k", name="Shop", city="x" * 16, amount=Amount(1, "BRL")), "60"),
+        (lambda: emv_profiles.build_pix(key="k", name="Shop", city="Rio", amount=Amount(1, "BRL"), txid="a-b"), "txid"),
+        (lambda: emv_profiles.build_pix(key="k", name="Shop", city="Rio", amount=Amount(1, "EUR")), "BRL"),
+        (lambda: emv_profiles.build_promptpay(payee="12345", amount=Amount(1, "THB")), "mobile number"),
+        (lambda: epc.build(name="Shop", iban="DE00370400440532013000", amount=Amount(1, "EUR")), "valid IBAN"),
+        (lambda: epc.build(name="x" * 71, iban="DE89370400440532013000", amount=Amount(1, "EUR")), "1–70"),
+        (
+            lambda: epc.build(name="S", iban="DE89370400440532013000", amount=Amount(100_000_000_000, "EUR")),
+            "999999999.99",
+        ),
+        (
+            lambda: epc.build(
+                name="S", iban="DE89370400440532013000", amount=Amount(1, "EUR"), reference="RF1", text="t"
+            ),
+            "not both",
+        ),
+    ],
+)
+def test_builders_enforce_the_limits(call, why):
+    with pytest.raises(PayloadError, match=why):
+        call()
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+NAMES = st.from_regex(r"[A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.'-]([A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.' -]{0,23}[A-Za-z0-9.])?",
+                      fullmatch=True)  # fmt: skip
+REFS = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=25)
+MINORS = st.integers(min_value=1, max_value=99_999_999_99)
+
+
+@settings(max_examples=200)
+@given(
+    key=st.from_regex(r"[a-z0-9._-]{1,30}@[a-z0-9-]{1,20}\.com", fullmatch=True),
+    name=NAMES,
+    city=NAMES.map(lambda s: s[:15]),
+    minor=MINORS,
+    txid=REFS,
+)
+def test_pix_build_parse_round_trip(key, name, city, minor, txid):
+    amount = Amount(minor, "BRL")
+    said = summarise(emv_profiles.build_pix(key=key, name=name, city=city, amount=amount, txid=txid))
+    assert (said.profile, said.accounts[0].ids, said.payee_name, said.amount, said.reference, said.crc_ok) == (
+        "pix",
+        (key,),
+        name,
+        amount,
+        txid,
+        True,
+    )
+
+
+@settings(max_examples=200)
+@given(mobile=st.from_regex(r"0[689][0-9]{8}", fullmatch=True), minor=MINORS, ref=REFS)
+def test_promptpay_build_parse_round_trip(mobile, minor, ref):
+    amount = Amount(minor, "THB")
+    said = summarise(emv_profiles.build_promptpay(payee=mobile, amount=amount, reference=ref))
+    assert mobile in said.accounts[0].ids and said.amount == amount and said.reference == ref and said.crc_ok
+
+
+@settings(max_examples=200)
+@given(uen=st.from_regex(r"[0-9]{9}[A-Z]", fullmatch=True), name=NAMES, minor=MINORS, ref=REFS)
+def test_paynow_build_parse_round_trip(uen, name, minor, ref):
+    amount = Amount(minor, "SGD")
+    said = summarise(emv_profiles.build_paynow(proxy=uen, name=name, amount=amount, reference=ref))
+    assert said.accounts[0].ids == (uen,) and not said.amount_editable
+    assert (said.payee_name, said.amount, said.reference) == (name, amount, ref)
+
+
+@settings(max_examples=200)
+@given(vpa=st.from_regex(r"[a-z0-9.]{1,20}@[a-z]{2,10}", fullmatch=True), name=NAMES, minor=MINORS, ref=REFS,
+       note=st.text(max_size=40))  # fmt: skip
+def test_upi_build_parse_round_trip(vpa, name, minor, ref, note):
+    amount = Amount(minor, "INR")
+    said = summarise(upi.build(pa=vpa, pn=name, amount=amount, tr=ref, tn=note))
+    assert (said.accounts[0].ids, said.payee_name, said.amount, said.reference) == ((vpa,), name, amount, ref)
+    assert not said.amount_editable
+
+
+@settings(max_examples=200)
+@given(
+    name=st.from_regex(r"[^\s]([^\n\r]{0,68}[^\s])?", fullmatch=True),
+    minor=st.integers(min_value=1, max_value=999_999_999_99),
+    text=st.from_regex(r"[^\n\r]{0,140}", fullmatch=True),
+)
+def test_epc_build_parse_round_trip(name, minor, text):
+    amount = Amount(minor, "EUR")
+    try:
+        payload = epc.build(name=name, iban="DE89370400440532013000", amount=amount, text=text)
+    except epc.EpcError as exc:
+        assert "331 bytes" in str(exc)  # long UTF-8 text: refused, never truncated
+        return
+    parsed = epc.parse(payload)
+    assert (parsed.name, parsed.iban, parsed.amount, parsed.text) == (name, "DE89370400440532013000", amount, text)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(), st.text().map(lambda s: "000201" + s), st.text().map(lambda s: "upi://pay?" + s),
+                 st.text().map(lambda s: "BCD\n" + s), st.text().map(lambda s: "https://" + s)))  # fmt: skip
+def test_parsing_any_string_raises_only_payload_errors(text):
+    with contextlib.suppress(PayloadError):  # any other exception fails the test
+        summarise(text)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 99), st.text(min_size=1, max_size=30)), max_size=8))
+def test_arbitrary_tlv_after_the_header_raises_only_payload_errors(pairs):
+    body = "000201" + "".join(f"{t:02d}{len(v):02d}{v}" for t, v in pairs)
+    body += "6304"
+    with contextlib.suppress(PayloadError):  # any other exception fails the test
+        summarise(body + emv.crc16(body.encode()))
