@@ -205,3 +205,42 @@ def test_arbitrary_tlv_after_the_header_raises_only_payload_errors(pairs):
     body += "6304"
     with contextlib.suppress(PayloadError):  # any other exception fails the test
         summarise(body + emv.crc16(body.encode()))
+
+
+# --- profiles read but not built (structures as their national specifications lay them out) --------
+
+KHQR = emv.build([("00", "01"), ("01", "12"), ("29", [("00", "jonhsmith@nbcq")]), ("52", "5999"), ("53", "116"),
+                  ("54", "5000"), ("58", "KH"), ("59", "Jonh Smith"), ("60", "Phnom Penh")])  # fmt: skip
+VIETQR = emv.build([("00", "01"), ("01", "12"),
+                    ("38", [("00", "A000000727"), ("01", "00069704360113" + "0011012345678"), ("02", "QRIBFTTA")]),
+                    ("53", "704"), ("54", "50000"), ("58", "VN"), ("62", [("08", "T1 000001")])])  # fmt: skip
+QRIS = emv.build([("00", "01"), ("01", "12"),
+                  ("26", [("00", "ID.DANA.WWW"), ("01", "936009153022591481"), ("02", "022591481"), ("03", "UMI")]),
+                  ("51", [("00", "ID.CO.QRIS.WWW"), ("02", "ID1020017611473"), ("03", "UMI")]), ("52", "5812"),
+                  ("53", "360"), ("54", "15000"), ("58", "ID"), ("59", "Toko Sembako"), ("60", "Jakarta"),
+                  ("61", "12340")])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("payload", "profile", "ids", "amount"),
+    [
+        (KHQR, "khqr", [("jonhsmith@nbcq",)], Amount(500000, "KHR")),
+        (VIETQR, "vietqr", [("0011012345678", "970436/0011012345678")], Amount(50000, "VND")),
+        (QRIS, "qris", [("936009153022591481", "022591481"), ("ID1020017611473",)], Amount(1500000, "IDR")),
+    ],
+)
+def test_khqr_vietqr_and_qris_name_their_accounts(payload, profile, ids, amount):
+    said = summarise(payload)
+    assert said.profile == profile and said.crc_ok
+    assert [a.ids for a in said.accounts] == ids
+    assert said.amount == amount
+
+
+def test_a_template_without_subfields_is_tolerated_when_parsing():
+    payload = emv.build([("00", "01"), ("26", "not-a-template"), ("53", "986"), ("58", "BR")])
+    assert summarise(payload).fields["26"] == "not-a-template"
+
+
+def test_long_names_from_the_field_are_tolerated_when_parsing():
+    body = "000201" + "5930" + "A" * 30 + "6304"  # 59 is limited to 25 when building
+    assert summarise(body + emv.crc16(body.encode())).payee_name == "A" * 30
