@@ -24,9 +24,12 @@ from terminal.core import guard
 from terminal.core.clock import Now
 from terminal.core.effects import CancelOrder, CreateOrder, Effect, JournalSale, JournalSecurity, WatchOrder
 from terminal.core.events import Event, KeyPressed, Tick
+from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
 from terminal.core.screen import ScreenModel, screen_for
+from terminal.core.signals import CLICK, pattern_for
 from terminal.devices.display import Display
+from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
 from terminal.store.journal import Journal, JournalError
 
@@ -97,9 +100,11 @@ class App:
         fps: int = 20,
         observer: Observer | None = None,
         clock: Callable[[], Now] = read_clock,
+        indicators: Indicators | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
+        self.indicators = indicators
         self.observer = observer or Observer()
         self.fps = fps
         self.clock = clock
@@ -142,16 +147,26 @@ class App:
             if event.type == pygame.QUIT:
                 self._running = False
             elif event.type == CORE_EVENT:
-                self.handle(event.event)
+                if isinstance(event.event, KeyPressed):  # from the GPIO keypad or buttons
+                    self.press(event.event.key)
+                else:
+                    self.handle(event.event)
             elif (key := key_for(event)) is not None:
-                self._last_key = time.monotonic()
-                self.handle(KeyPressed(key))
+                self.press(key)
         now = self.clock()
         if now.mono - self._last_tick >= 1.0:
             self._last_tick = now.mono
             self.handle(Tick(), now)
         self.render(now)
         self.dispatch()
+
+    def press(self, key: Key) -> None:
+        """A key from any keypad: a click when it did something, and fast input polling for a while."""
+        self._last_key = time.monotonic()
+        before = self.state
+        self.handle(KeyPressed(key))
+        if self.state is not before and self.indicators is not None:
+            self.indicators.play(CLICK)
 
     def handle(self, event: Event, now: Now | None = None) -> None:
         """Step the core and execute its effects. A journal failure undoes the step (and its backend calls);
@@ -208,6 +223,10 @@ class App:
         """Draw the screen if its model changed (the countdown changes it once a second)."""
         model = screen_for(self.state, now or self.clock(), sandbox=self.sandbox)
         if model != self.display.shown:
+            previous = self.display.shown
             self.display.draw(model)
+            pattern = pattern_for(previous, model)
+            if pattern is not None and self.indicators is not None:
+                self.indicators.play(pattern)
             if self.observer.frame:
                 self.observer.frame(model, self.display)

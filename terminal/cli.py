@@ -74,7 +74,9 @@ def _run(path: Path) -> int:
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
     from terminal.app import App, backend_from, settings_from
+    from terminal.core.events import KeyPressed
     from terminal.devices.display import Display
+    from terminal.hardware import open_hardware
     from terminal.store.journal import Journal, JournalError
 
     try:
@@ -84,21 +86,18 @@ def _run(path: Path) -> int:
         return 2
     d = config.display
     display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
-    app = App(
-        settings=settings_from(config),
-        backend=backend_from(config),
-        journal=journal,
-        display=display,
-        long_poll=config.backend.long_poll,
-        poll_interval=config.backend.poll_interval,
-        fps=d.fps,
-    )
+    app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
+              long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps)  # fmt: skip
+    hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
+                             on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
+    app.indicators = hardware.indicators
     signal.signal(signal.SIGTERM, lambda *_: app.stop())
     try:
         app.run()
     except KeyboardInterrupt:
         pass
     finally:
+        hardware.close()
         journal.close()
         display.close()
     return 0

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from terminal.backends.http import check_url
+from terminal.core.keys import Key
 from terminal.core.money import EXPONENTS, Amount, MoneyError
+from terminal.devices.indicators import IndicatorPins
+from terminal.devices.matrix_keypad import LAYOUT_4X3, LAYOUT_4X4, MatrixConfig
 
 TOKEN_ENV = "QR_TERMINAL_DEVICE_TOKEN"
 
@@ -87,6 +90,10 @@ class Config:
     backend: BackendSection
     display: DisplaySection
     device_token: str
+    indicators: IndicatorPins | None = None
+    gpio_mock: bool = False
+    keypad: MatrixConfig | None = None
+    buttons: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -100,6 +107,10 @@ _SECTIONS = {
     "backend": {"kind", "url", "timeout", "long_poll", "poll_interval", "allow_plain_http", "ca_file", "sandbox"},
     "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
     "secrets": {"file"},
+    "indicators": {"green", "red", "amber", "rgb", "active_high", "buzzer", "buzzer_type", "sound"},
+    "gpio": {"mock"},
+    "keypad": {"rows", "columns", "layout", "keys"},
+    "buttons": {"cancel", "reprint", "feed"},
 }
 
 
@@ -155,10 +166,52 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         rotate=r.choice("display.rotate", [0, 90, 180, 270], 0),
         fps=r.integer("display.fps", 20, low=5, high=60),
     )
+    indicators = IndicatorPins(
+        green=r.pin("indicators.green"),
+        red=r.pin("indicators.red"),
+        amber=r.pin("indicators.amber"),
+        rgb=r.pins("indicators.rgb", 3),
+        active_high=r.boolean("indicators.active_high", True),
+        buzzer=r.pin("indicators.buzzer"),
+        buzzer_type=r.choice("indicators.buzzer_type", ["active", "passive"], "active"),
+        sound=r.boolean("indicators.sound", True),
+    )
+    fitted = any(p is not None for p in (indicators.green, indicators.red, indicators.amber, indicators.rgb,
+                                         indicators.buzzer))  # fmt: skip
+    gpio_mock = r.boolean("gpio.mock", False)
+    keypad = _keypad(r)
+    buttons = {name: pin for name in ("cancel", "reprint", "feed") if (pin := r.pin(f"buttons.{name}")) is not None}
     secrets_file = r.string("secrets.file", "")
     token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
     r.reject_unknown()
-    return Config(path, merchant_name, terminal, payee, backend, display, token)
+    r.distinct_pins()
+    return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
+                  gpio_mock, keypad, buttons)  # fmt: skip
+
+
+def _keypad(r: _Reader) -> MatrixConfig | None:
+    if "keypad" not in r.data:
+        return None
+    rows = r.pins("keypad.rows", 4)
+    columns = r.pins("keypad.columns", (3, 4))
+    if rows is None or columns is None:
+        raise ConfigError(r.path, "keypad.rows" if rows is None else "keypad.columns", _MISSING,
+                          "the keypad's row and column GPIOs")  # fmt: skip
+    default = LAYOUT_4X4 if len(columns) == 4 else LAYOUT_4X3
+    layout = r.strings("keypad.layout", default=default)
+    if len(layout) != 4 or any(len(row) != len(columns) for row in layout):
+        raise ConfigError(r.path, "keypad.layout", list(layout), f"4 strings of {len(columns)} key labels each")
+    table = r._get("keypad.keys", {})
+    if not isinstance(table, dict):
+        raise ConfigError(r.path, "keypad.keys", table, 'a table such as { A = "cancel", D = "enter" }')
+    keys = []
+    for label, action in table.items():
+        try:
+            keys.append((label, Key(action)))
+        except ValueError:
+            actions = ", ".join(k.value for k in Key if not k.is_digit)
+            raise ConfigError(r.path, f"keypad.keys.{label}", action, f"one of {actions}") from None
+    return MatrixConfig(rows, columns, tuple(layout), tuple(keys))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -197,6 +250,7 @@ class _Reader:
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path, self.data = path, data
+        self._pins: dict[str, int] = {}
 
     def _get(self, dotted: str, default: Any) -> Any:
         section, key = dotted.split(".")
@@ -249,6 +303,42 @@ class _Reader:
         if nonempty and not value:
             raise ConfigError(self.path, dotted, value, "at least one entry")
         return tuple(value)
+
+    def pin(self, dotted: str) -> int | None:
+        """A BCM GPIO number (2–27), or None when the key is absent (the part is not fitted)."""
+        value = self._get(dotted, None)
+        if value is None:
+            return None
+        if type(value) is not int or not 2 <= value <= 27:
+            raise ConfigError(
+                self.path, dotted, value, "a BCM GPIO number from 2 to 27 (leave the key out if not fitted)"
+            )
+        self._pins[dotted] = value
+        return value
+
+    def pins(self, dotted: str, count: int | tuple[int, ...]) -> tuple[int, ...] | None:
+        """A list of ``count`` BCM GPIO numbers (one of the counts, given several), or None when absent."""
+        value = self._get(dotted, None)
+        if value is None:
+            return None
+        counts = (count,) if isinstance(count, int) else count
+        count = len(value) if isinstance(value, list) and len(value) in counts else counts[-1]
+        if (
+            not isinstance(value, list)
+            or len(value) != count
+            or not all(type(v) is int and 2 <= v <= 27 for v in value)
+        ):
+            raise ConfigError(self.path, dotted, value, f"a list of {count} BCM GPIO numbers from 2 to 27")
+        for i, v in enumerate(value):
+            self._pins[f"{dotted}[{i}]"] = v
+        return tuple(value)
+
+    def distinct_pins(self) -> None:
+        seen: dict[int, str] = {}
+        for key, value in self._pins.items():
+            if value in seen:
+                raise ConfigError(self.path, key, value, f"a GPIO not already used by {seen[value]}")
+            seen[value] = key
 
     def reject_unknown(self) -> None:
         for section, table in self.data.items():

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
@@ -26,10 +27,18 @@ from terminal.core.clock import Now
 from terminal.core.effects import JournalSale
 from terminal.core.money import Amount, MoneyError
 from terminal.core.screen import ScreenModel
+from terminal.devices.indicators import IndicatorPins
 from terminal.sandbox.book import SCHEMES
+
+if TYPE_CHECKING:
+    from terminal.app import App
+    from terminal.devices.display import Display
+    from terminal.sandbox.server import Sandbox
 
 EXPECTED = {"pay": "paid", "decline": "failed", "ignore": "expired"}
 RESULT_SCREENS = {"paid", "failed", "expired", "cancelled", "error"}
+#: The demo's LEDs and buzzer (on gpiozero's MockFactory): the README's default wiring.
+DEMO_INDICATORS = IndicatorPins(green=5, red=6, amber=26, buzzer=12)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sandbox's QR payload: a pay-page link (default) or a format-accurate payload",
     )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
+    parser.add_argument(
+        "--gpio-log",
+        type=Path,
+        default=None,
+        help="write every pin change of the (mock) LEDs and buzzer: seconds, pin, value",
+    )
 
 
 def has_display() -> bool:
@@ -73,109 +88,111 @@ def run_demo(args: argparse.Namespace) -> int:
         size = tuple(int(part) for part in args.size.lower().split("x"))
         if len(size) != 2 or min(size) < 64:
             raise ValueError
-        amount = Amount.parse(args.amount or "12.50", args.currency) if headless or args.amount else None
+        amount = Amount.parse(args.amount or "12.50", args.currency)
     except ValueError as exc:
-        print(
-            f"qr-terminal demo: {exc if isinstance(exc, MoneyError) else 'bad --size, expected WxH'}", file=sys.stderr
-        )
+        message = exc if isinstance(exc, MoneyError) else "bad --size, expected WxH"
+        print(f"qr-terminal demo: {message}", file=sys.stderr)
         return 2
     ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
 
-    from terminal.app import App, Observer
+    from terminal.app import App
     from terminal.backends.http import HttpBackend
     from terminal.core import guard
+    from terminal.core.events import KeyPressed
     from terminal.core.machine import Settings
     from terminal.devices.display import Display
+    from terminal.hardware import open_hardware
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
     from terminal.store.journal import Journal
 
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qr-terminal-demo-") as tmp:
         public = lan_address() if args.lan else None
         sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme).start()
+        payee = sandbox.book.payee
+        host = urlsplit(sandbox.public_url).hostname or "127.0.0.1"
         settings = Settings(
             terminal_id="T1",
             merchant_name="Demo Shop",
             currency=args.currency,
             maximum=Amount(10_000_000 * 10 ** Amount(0, args.currency).exponent, args.currency),
-            payee=guard.PayeeRules(
-                sandbox.book.payee.name,
-                (sandbox.book.payee.id,),
-                (urlsplit(sandbox.public_url).hostname or "127.0.0.1",),
-            ),
+            payee=guard.PayeeRules(payee.name, (payee.id,), (host,)),
             sale_ttl=ttl,
             result_seconds=4 if headless else 10,
             id_prefix=os.urandom(4).hex(),
         )
         journal = Journal(args.db or Path(tmp) / "journal.db")
-        w, h = size
-        display = Display(size=(w, h), rotate=args.rotate, title="QR Terminal — demo")
-        backend = HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True)
+        display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
+        app = App(settings=settings, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
+                  display=display)  # fmt: skip
+        # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
+        hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
+                                 on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
+        app.indicators = hardware.indicators
         try:
             if headless:
-                return _scripted(App, Observer, settings, backend, journal, display, sandbox, amount, args)
-            print(
-                f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>",
-                file=sys.stderr,
-            )
-            app = App(
-                settings=settings,
-                backend=backend,
-                journal=journal,
-                display=display,
-                observer=Observer(transition=_print_transition(sandbox)),
-            )
+                return Scripted(app, sandbox, args).run(amount)
+            print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>",
+                  file=sys.stderr)  # fmt: skip
+            app.observer.transition = _print_transition(sandbox)
             signal.signal(signal.SIGTERM, lambda *_: app.stop())
             app.run()
             return 0
         finally:
+            if args.gpio_log:
+                if hardware.indicators is not None:
+                    hardware.indicators.wait_idle(2.0)  # let the last pattern finish
+                hardware.gpio_log(args.gpio_log, started)
+            hardware.close()
             journal.close()
             display.close()
             sandbox.stop()
 
 
-def _scripted(App, Observer, settings, backend, journal, display, sandbox, amount, args) -> int:  # type: ignore[no-untyped-def]
-    import pygame
+class Scripted:
+    """One sale typed through the real key path, the customer acting on the QR, frames and JSON lines out."""
 
-    from terminal.devices.keypad import CHAR_KEYS
+    def __init__(self, app: App, sandbox: Sandbox, args: argparse.Namespace) -> None:
+        self.app, self.sandbox = app, sandbox
+        self.frames = FrameWriter(args.frames or Path("demo-frames"))
+        self.expected = EXPECTED[args.customer]
+        self.customer = Customer(args.customer)
+        self.outcome: str | None = None
+        app.observer.frame = self.on_frame
+        app.observer.transition = self.on_transition
 
-    frames = FrameWriter(args.frames or Path("demo-frames"))
-    expected = EXPECTED[args.customer]
-    outcome: dict[str, str] = {}
-    customer = Customer(args.customer)
+    def on_frame(self, model: ScreenModel, display: Display) -> None:
+        self.frames.draw(model, display)
+        sale = self.app.state.sale
+        if model.name == "qr" and sale is not None and sale.order is not None:
+            self.customer.act(sale.order.qr.payload, sale.order.id, self.sandbox.url)
 
-    def on_frame(model: ScreenModel, shown) -> None:  # type: ignore[no-untyped-def]
-        frames.draw(model, shown)
-        if model.name == "qr" and app.state.sale is not None and app.state.sale.order is not None:
-            customer.act(app.state.sale.order.qr.payload, app.state.sale.order.id, sandbox.url)
-
-    def on_transition(effect: JournalSale, now: Now) -> None:
+    def on_transition(self, effect: JournalSale, now: Now) -> None:
         _emit(effect, now)
         if effect.sale.status.is_final:
-            outcome["status"] = str(effect.sale.status)
+            self.outcome = str(effect.sale.status)
 
-    app = App(
-        settings=settings,
-        backend=backend,
-        journal=journal,
-        display=display,
-        observer=Observer(transition=on_transition, frame=on_frame),
-    )
-    for char in amount.decimal():
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=CHAR_KEYS[char], mod=0, unicode=char, scancode=0))
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0))
-    deadline = time.monotonic() + settings.sale_ttl + 30
+    def run(self, amount: Amount) -> int:
+        import pygame
 
-    def done(app: App) -> bool:  # type: ignore[valid-type]
-        shown = app.display.shown
-        finished = "status" in outcome and shown is not None and shown.name in RESULT_SCREENS
-        return finished or time.monotonic() > deadline
+        from terminal.devices.keypad import CHAR_KEYS
 
-    app.run(until=done)
-    frames.flush()
-    customer.join()
-    status = outcome.get("status", "timeout")
-    print(json.dumps({"result": status, "expected": expected, "frames": str(frames.folder)}), flush=True)
-    return 0 if status == expected else 1
+        for char in amount.decimal():
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=CHAR_KEYS[char], mod=0, unicode=char, scancode=0))
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0))
+        deadline = time.monotonic() + self.app.state.settings.sale_ttl + 30
+
+        def done(app: App) -> bool:
+            shown = app.display.shown
+            finished = self.outcome is not None and shown is not None and shown.name in RESULT_SCREENS
+            return finished or time.monotonic() > deadline
+
+        self.app.run(until=done)
+        self.frames.flush()
+        self.customer.join()
+        status = self.outcome or "timeout"
+        print(json.dumps({"result": status, "expected": self.expected, "frames": str(self.frames.folder)}), flush=True)
+        return 0 if status == self.expected else 1
 
 
 class FrameWriter:

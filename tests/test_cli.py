@@ -110,3 +110,17 @@ def test_the_demo_is_interactive_when_there_is_a_display_and_stops_cleanly_on_si
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_the_demo_logs_the_paid_pattern_on_the_mock_pins(tmp_path):
+    log = tmp_path / "gpio.log"
+    run = qr_terminal("demo", "--headless", "--frames", str(tmp_path / "f"), "--amount", "12.50", "--customer",
+                      "pay", "--gpio-log", str(log))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    changes = [line.split() for line in log.read_text().splitlines()]
+    green_on = next(float(t) for t, pin, value in changes if pin == "GPIO5" and value == "1")
+    amber = [(float(t), v) for t, pin, v in changes if pin == "GPIO26"]
+    assert amber[0][1] == "1" and amber[0][0] < green_on  # amber while the QR waited, then green
+    beeps_after_paid = [v for t, pin, v in changes if pin == "GPIO12" and float(t) >= green_on]
+    assert beeps_after_paid == ["1", "0", "1", "0"]  # the double short beep
+    assert not any(pin == "GPIO6" and v == "1" for _, pin, v in changes)  # red never lit

@@ -91,3 +91,45 @@ def test_qr_terminal_run_exits_2_with_the_message(tmp_path):
     assert result.returncode == 2
     assert f"config error: {path}: terminal.id = ''" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_example_fits_leds_a_buzzer_a_keypad_and_a_cancel_button():
+    config = load(EXAMPLE, environ=ENV)
+    assert (config.indicators.green, config.indicators.red, config.indicators.amber) == (5, 6, 26)
+    assert config.indicators.buzzer == 12 and config.indicators.buzzer_type == "active"
+    assert config.keypad.rows == (16, 20, 21, 22) and config.keypad.columns == (19, 13, 27, 4)
+    assert dict(config.keypad.keys)["D"].value == "enter"
+    assert config.buttons == {"cancel": 23}
+
+
+def test_without_hardware_sections_nothing_is_fitted(tmp_path):
+    config = load(write(tmp_path, MINIMAL, 'device_token = "token-from-file"'), environ={})
+    assert (config.indicators, config.keypad, config.buttons) == (None, None, {})
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "expected"),
+    [
+        ("[indicators]\ngreen = 40", "indicators.green", "from 2 to 27"),
+        ("[indicators]\ngreen = 5\nred = 5", "indicators.red", "not already used by indicators.green"),
+        ("[indicators]\nrgb = [5, 6]", "indicators.rgb", "a list of 3"),
+        ('[indicators]\nbuzzer = 12\nbuzzer_type = "loud"', "indicators.buzzer_type", "one of active, passive"),
+        (
+            '[keypad]\nrows = [16, 20, 21, 22]\ncolumns = [19, 13, 27, 4]\nlayout = ["123", "456", "789", "*0#"]',
+            "keypad.layout",
+            "4 strings of 4",
+        ),
+        (
+            '[keypad]\nrows = [16, 20, 21, 22]\ncolumns = [19, 13, 27, 4]\nkeys = { A = "explode" }',
+            "keypad.keys.A",
+            "one of",
+        ),
+        ("[keypad]\nrows = [16, 20, 21, 22]", "keypad.columns", "row and column"),
+        ("[buttons]\nprint = 23", "buttons.print", "a known key"),
+    ],
+)
+def test_a_broken_hardware_key_is_named(tmp_path, section, key, expected):
+    path = write(tmp_path, MINIMAL + section + "\n", 'device_token = "token-from-file"')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+    assert caught.value.key == key and expected in str(caught.value)

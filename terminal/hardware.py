@@ -1,0 +1,85 @@
+"""The optional shop hardware, opened from config: LEDs and buzzer, the GPIO keypad, buttons.
+
+Each part may be absent, and a part that cannot open (no GPIO on this machine, a pin in use) is logged and left
+out: the counter keeps selling without its LEDs rather than not at all. ``mock`` (config ``gpio.mock``, and the
+demo) puts everything on gpiozero's MockFactory, whose pin changes ``gpio_log`` can write out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from terminal.core.keys import Key
+from terminal.devices.indicators import IndicatorPins, Indicators
+from terminal.devices.matrix_keypad import MatrixConfig, MatrixKeypad
+
+log = logging.getLogger(__name__)
+
+BUTTON_KEYS = {"cancel": Key.CANCEL}
+
+
+@dataclass
+class Hardware:
+    """What opened. ``factory`` is the MockFactory when mocked (None on a real Pi)."""
+
+    factory: Any = None
+    indicators: Indicators | None = None
+    keypad: MatrixKeypad | None = None
+    parts: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release every pin."""
+        for part in self.parts:
+            part.close()
+        self.parts.clear()
+
+    def gpio_log(self, path: Path, started: float) -> None:
+        """Write every pin change made on the MockFactory: ``seconds pin value``, in time order."""
+        if self.factory is None:
+            raise ValueError("only mocked GPIO can be logged")
+        changes = []
+        for info, pin in self.factory.pins.items():
+            at = pin._last_change - sum(s.timestamp for s in pin.states[1:])  # the first state's time
+            for state in pin.states[1:]:
+                at += state.timestamp
+                changes.append((at - started, info.name, state.state))
+        lines = [f"{t:9.3f} {name} {value:g}" for t, name, value in sorted(changes)]
+        path.write_text("\n".join(lines) + ("\n" if lines else ""))
+
+
+def open_hardware(*, indicators: IndicatorPins | None, keypad: MatrixConfig | None, buttons: dict[str, int],
+                  on_key: Callable[[Key], None], mock: bool = False, factory: Any = None) -> Hardware:  # fmt: skip
+    """Open whatever the config fits; ``on_key`` gets keypad and button presses (from their threads).
+    ``factory``: a gpiozero pin factory to use (tests pass a prepared MockFactory)."""
+    hardware = Hardware(factory=factory)
+    if mock and factory is None:
+        from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+        hardware.factory = MockFactory(pin_class=MockPWMPin)
+    factory = hardware.factory
+    if indicators is not None:
+        hardware.indicators = _open("LEDs and buzzer", hardware, lambda: Indicators(indicators, pin_factory=factory))
+    if keypad is not None:
+        hardware.keypad = _open("GPIO keypad", hardware, lambda: MatrixKeypad(keypad, on_key, pin_factory=factory))
+    wired = {name: pin for name, pin in buttons.items() if name in BUTTON_KEYS}
+    if wired:
+        from terminal.devices.buttons import Buttons
+
+        _open("buttons", hardware, lambda: Buttons(wired, lambda name: on_key(BUTTON_KEYS[name]), pin_factory=factory))
+    return hardware
+
+
+def _open(what: str, hardware: Hardware, make: Callable[[], Any]) -> Any:
+    from gpiozero.exc import GPIOZeroError
+
+    try:
+        part = make()
+    except (GPIOZeroError, OSError, ValueError) as exc:
+        log.error("%s not available, running without them: %s", what, exc)
+        return None
+    hardware.parts.append(part)
+    return part
