@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pygame
 
@@ -22,15 +23,33 @@ from terminal.backends.worker import OrderWorker
 from terminal.config import Config
 from terminal.core import guard
 from terminal.core.clock import Now
-from terminal.core.effects import CancelOrder, CreateOrder, Effect, JournalSale, JournalSecurity, WatchOrder
-from terminal.core.events import Event, KeyPressed, Tick
+from terminal.core.effects import (
+    CancelOrder,
+    CreateOrder,
+    Effect,
+    FeedPaper,
+    JournalSale,
+    JournalSecurity,
+    PrintReceipt,
+    WatchOrder,
+)
+from terminal.core.events import Event, KeyPressed, PrinterChanged, Tick
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
+from terminal.core.receipt import ShopDetails, receipt_for
 from terminal.core.screen import ScreenModel, screen_for
 from terminal.core.signals import CLICK, pattern_for
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
+from terminal.devices.printer import (
+    PrinterConfig,
+    PrinterError,
+    PrintJobDone,
+    PrintJobFailed,
+    PrintQueue,
+    ReceiptPrinter,
+)
 from terminal.store.journal import Journal, JournalError
 
 log = logging.getLogger(__name__)
@@ -69,7 +88,26 @@ def settings_from(config: Config) -> Settings:
         result_seconds=t.result_seconds,
         create_timeout=float(config.backend.timeout + 10),
         id_prefix=secrets.token_hex(4),
+        auto_print=config.printer.auto_print if config.printer else "never",
     )
+
+
+def shop_from(config: Config) -> ShopDetails:
+    """Who the receipts say printed them."""
+    footer = config.printer.footer if config.printer else ()
+    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer)
+
+
+def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None) -> PrintQueue | None:
+    """The receipt printer's queue, attached to ``app`` (None, logged, when the profile is unknown)."""
+    try:
+        printer = ReceiptPrinter(config, cache_dir=cache_dir)
+    except PrinterError as exc:
+        log.error("receipt printer not used: %s", exc)
+        return None
+    queue = PrintQueue(printer, app.post, lambda problem: app.post(PrinterChanged(problem)))
+    app.attach_printer(queue)
+    return queue
 
 
 def backend_from(config: Config) -> Backend:
@@ -101,10 +139,13 @@ class App:
         observer: Observer | None = None,
         clock: Callable[[], Now] = read_clock,
         indicators: Indicators | None = None,
+        shop: ShopDetails | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
         self.indicators = indicators
+        self.print_queue: PrintQueue | None = None
+        self.shop = shop or ShopDetails(settings.merchant_name, terminal_id=settings.terminal_id)
         self.observer = observer or Observer()
         self.fps = fps
         self.clock = clock
@@ -114,10 +155,10 @@ class App:
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
-        self._calls: list[Effect] = []
+        self._calls: list[Callable[[], None]] = []
         self._last_tick = -1e9
 
-    def post(self, event: Event) -> None:
+    def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
         if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event)):
             log.error("event queue refused %r", event)
@@ -140,6 +181,8 @@ class App:
             self._wake.wait(1 / ACTIVE_HZ if busy else 1 / self.fps)
             self._wake.clear()
         self.worker.stop()
+        if self.print_queue is not None:
+            self.print_queue.stop()
 
     def pump(self) -> None:
         """One pass of the loop: events → core → effects, the once-a-second tick, redraw if changed."""
@@ -149,6 +192,8 @@ class App:
             elif event.type == CORE_EVENT:
                 if isinstance(event.event, KeyPressed):  # from the GPIO keypad or buttons
                     self.press(event.event.key)
+                elif isinstance(event.event, PrintJobDone | PrintJobFailed):
+                    self._print_job(event.event)
                 else:
                     self.handle(event.event)
             elif (key := key_for(event)) is not None:
@@ -159,6 +204,15 @@ class App:
             self.handle(Tick(), now)
         self.render(now)
         self.dispatch()
+
+    def _print_job(self, outcome: PrintJobDone | PrintJobFailed) -> None:
+        try:
+            if isinstance(outcome, PrintJobDone):
+                self.journal.print_job_done(outcome.job_id, self.clock().wall)
+            else:
+                self.journal.print_job_failed(outcome.job_id, outcome.error)
+        except JournalError as exc:
+            log.error("could not journal print job %s: %s", outcome.job_id, exc)
 
     def press(self, key: Key) -> None:
         """A key from any keypad: a click when it did something, and fast input polling for a while."""
@@ -203,21 +257,37 @@ class App:
             case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
                 self.journal.record_security(sale_id, message, payload, now.wall)
                 log.warning("SECURITY: QR refused for %s: %s", sale_id, message)
-            case CreateOrder() | WatchOrder() | CancelOrder():
-                self._calls.append(effect)
+            case CreateOrder(request=request):
+                self._calls.append(lambda: self.worker.create(request))
+            case WatchOrder(sale_id=sale_id, order_id=order_id):
+                self._calls.append(lambda: self.worker.watch(sale_id, order_id))
+            case CancelOrder(sale_id=sale_id, order_id=order_id):
+                self._calls.append(lambda: self.worker.cancel(sale_id, order_id))
+            case PrintReceipt(sale=sale, reprint=reprint):
+                queue = self.print_queue
+                if queue is not None:
+                    local = (sale.payment.at if sale.payment and sale.payment.at else now.wall).astimezone()
+                    receipt = receipt_for(sale, shop=self.shop, local_time=local.strftime("%Y-%m-%d %H:%M"),
+                                          columns=queue.printer.columns, reprint=reprint)  # fmt: skip
+                    job_id = self.journal.add_print_job(receipt, now.wall)
+                    self._calls.append(lambda: queue.submit(job_id, receipt))
+            case FeedPaper():
+                if self.print_queue is not None:
+                    self._calls.append(self.print_queue.feed)
 
     def dispatch(self) -> None:
-        """Hand the backend calls of this pass to the worker — after the screen was drawn, so their
-        threads do not compete with the drawing for the interpreter."""
+        """Hand this pass's backend calls and print jobs to their threads — after the screen was drawn, so
+        those threads do not compete with the drawing for the interpreter."""
         calls, self._calls = self._calls, []
         for call in calls:
-            match call:
-                case CreateOrder(request=request):
-                    self.worker.create(request)
-                case WatchOrder(sale_id=sale_id, order_id=order_id):
-                    self.worker.watch(sale_id, order_id)
-                case CancelOrder(sale_id=sale_id, order_id=order_id):
-                    self.worker.cancel(sale_id, order_id)
+            call()
+
+    def attach_printer(self, queue: PrintQueue) -> None:
+        """Print through ``queue`` from now on, starting with the jobs an earlier run left unprinted."""
+        self.print_queue = queue
+        self.state = replace(self.state, settings=replace(self.state.settings, printer=True))
+        for job_id, receipt in self.journal.pending_print_jobs():
+            queue.submit(job_id, receipt)
 
     def render(self, now: Now | None = None) -> None:
         """Draw the screen if its model changed (the countdown changes it once a second)."""

@@ -73,7 +73,7 @@ def _run(path: Path) -> int:
         return 2
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
-    from terminal.app import App, backend_from, settings_from
+    from terminal.app import App, backend_from, open_printer, settings_from, shop_from
     from terminal.core.events import KeyPressed
     from terminal.devices.display import Display
     from terminal.hardware import open_hardware
@@ -87,10 +87,14 @@ def _run(path: Path) -> int:
     d = config.display
     display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
     app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
-              long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps)  # fmt: skip
+              long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
+              shop=shop_from(config))  # fmt: skip
     hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
                              on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
     app.indicators = hardware.indicators
+    if config.printer is not None:
+        cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
+        open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)
     signal.signal(signal.SIGTERM, lambda *_: app.stop())
     try:
         app.run()

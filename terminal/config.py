@@ -18,6 +18,7 @@ from terminal.core.keys import Key
 from terminal.core.money import EXPONENTS, Amount, MoneyError
 from terminal.devices.indicators import IndicatorPins
 from terminal.devices.matrix_keypad import LAYOUT_4X3, LAYOUT_4X4, MatrixConfig
+from terminal.devices.printer import CONNECTIONS, PrinterConfig
 
 TOKEN_ENV = "QR_TERMINAL_DEVICE_TOKEN"
 
@@ -94,6 +95,9 @@ class Config:
     gpio_mock: bool = False
     keypad: MatrixConfig | None = None
     buttons: dict[str, int] = field(default_factory=dict)
+    printer: PrinterConfig | None = None
+    merchant_address: tuple[str, ...] = ()
+    store: str = ""
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -102,7 +106,7 @@ class Config:
 _MISSING = object()
 _SECTIONS = {
     "terminal": {"id", "currency", "max_amount", "sale_ttl", "result_seconds", "journal"},
-    "merchant": {"name"},
+    "merchant": {"name", "address", "store"},
     "payee": {"name", "ids", "url_hosts", "allow_unknown_formats"},
     "backend": {"kind", "url", "timeout", "long_poll", "poll_interval", "allow_plain_http", "ca_file", "sandbox"},
     "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
@@ -111,6 +115,19 @@ _SECTIONS = {
     "gpio": {"mock"},
     "keypad": {"rows", "columns", "layout", "keys"},
     "buttons": {"cancel", "reprint", "feed"},
+    "printer": {
+        "connection",
+        "profile",
+        "usb_vendor",
+        "usb_product",
+        "device",
+        "baudrate",
+        "host",
+        "port",
+        "timeout",
+        "auto_print",
+        "footer",
+    },
 }
 
 
@@ -137,6 +154,8 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         journal=r.file_path("terminal.journal", "/var/lib/qr-terminal/journal.db"),
     )
     merchant_name = r.string("merchant.name")
+    address = r.strings("merchant.address", default=())
+    store = r.string("merchant.store", "")
     payee = PayeeSection(
         name=r.string("payee.name", merchant_name),
         ids=r.strings("payee.ids", nonempty=True),
@@ -184,9 +203,33 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     secrets_file = r.string("secrets.file", "")
     token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
     r.reject_unknown()
+    printer = _printer(r)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons)  # fmt: skip
+                  gpio_mock, keypad, buttons, printer, address, store)  # fmt: skip
+
+
+def _printer(r: _Reader) -> PrinterConfig | None:
+    connection = r.choice("printer.connection", list(CONNECTIONS), "none")
+    if connection == "none":
+        return None
+    needs = {"usb": ("printer.usb_vendor", "printer.usb_product"), "serial": ("printer.device",),
+             "file": ("printer.device",), "directory": ("printer.device",), "network": ("printer.host",)}  # fmt: skip
+    for key in needs.get(connection, ()):
+        r._get(key, _MISSING)  # required for this connection: names the key when it is missing
+    return PrinterConfig(
+        connection=connection,
+        profile=r.string("printer.profile", "TM-T20II"),
+        usb_vendor=r.hex_id("printer.usb_vendor"),
+        usb_product=r.hex_id("printer.usb_product"),
+        device=r.string("printer.device", ""),
+        baudrate=r.choice("printer.baudrate", [9600, 19200, 38400, 57600, 115200], 9600),
+        host=r.string("printer.host", ""),
+        port=r.integer("printer.port", 9100, low=1, high=65535),
+        timeout=float(r.integer("printer.timeout", 2, low=1, high=30)),
+        auto_print=r.choice("printer.auto_print", ["always", "ask", "never"], "ask"),
+        footer=r.strings("printer.footer", default=()),
+    )
 
 
 def _keypad(r: _Reader) -> MatrixConfig | None:
@@ -303,6 +346,17 @@ class _Reader:
         if nonempty and not value:
             raise ConfigError(self.path, dotted, value, "at least one entry")
         return tuple(value)
+
+    def hex_id(self, dotted: str) -> int:
+        """A USB vendor or product id written "0x04b8" (as lsusb shows it), or 0 when absent."""
+        value = self._get(dotted, "0")
+        try:
+            number = int(value, 16) if isinstance(value, str) else -1
+        except ValueError:
+            number = -1
+        if not 0 <= number <= 0xFFFF:
+            raise ConfigError(self.path, dotted, value, 'a USB id in hex as lsusb shows it, e.g. "0x04b8"')
+        return number
 
     def pin(self, dotted: str) -> int | None:
         """A BCM GPIO number (2–27), or None when the key is absent (the part is not fitted)."""

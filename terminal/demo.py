@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
     parser.add_argument(
+        "--receipts",
+        type=Path,
+        default=None,
+        help="print receipts into DIR: NN-<reference>.bin (ESC/POS bytes) and a .txt preview",
+    )
+    parser.add_argument(
         "--gpio-log",
         type=Path,
         default=None,
@@ -95,12 +101,14 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
 
-    from terminal.app import App
+    from terminal.app import App, open_printer
     from terminal.backends.http import HttpBackend
     from terminal.core import guard
     from terminal.core.events import KeyPressed
     from terminal.core.machine import Settings
+    from terminal.core.receipt import ShopDetails
     from terminal.devices.display import Display
+    from terminal.devices.printer import PrinterConfig
     from terminal.hardware import open_hardware
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
     from terminal.store.journal import Journal
@@ -120,15 +128,23 @@ def run_demo(args: argparse.Namespace) -> int:
             sale_ttl=ttl,
             result_seconds=4 if headless else 10,
             id_prefix=os.urandom(4).hex(),
+            auto_print="always" if args.receipts else "never",
         )
         journal = Journal(args.db or Path(tmp) / "journal.db")
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
+        shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."))
         app = App(settings=settings, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
-                  display=display)  # fmt: skip
+                  display=display, shop=shop)  # fmt: skip
         # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
         hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
                                  on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
         app.indicators = hardware.indicators
+        if args.receipts:
+            args.receipts.mkdir(parents=True, exist_ok=True)
+            for old in [*args.receipts.glob("[0-9][0-9]-*.bin"), *args.receipts.glob("[0-9][0-9]-*.txt")]:
+                old.unlink()
+            receipts = PrinterConfig(connection="directory", device=str(args.receipts), profile="TM-T20II")
+            open_printer(receipts, app, Path(tmp) / "escpos")
         try:
             if headless:
                 return Scripted(app, sandbox, args).run(amount)
@@ -185,7 +201,8 @@ class Scripted:
         def done(app: App) -> bool:
             shown = app.display.shown
             finished = self.outcome is not None and shown is not None and shown.name in RESULT_SCREENS
-            return finished or time.monotonic() > deadline
+            printed = app.print_queue is None or app.print_queue.pending() == 0
+            return (finished and printed) or time.monotonic() > deadline
 
         self.app.run(until=done)
         self.frames.flush()

@@ -21,7 +21,14 @@ from terminal.store.journal import Journal
 
 from .core.helpers import SETTINGS
 
-KEYS = {"E": pygame.K_KP_ENTER, "C": pygame.K_ESCAPE, "<": pygame.K_BACKSPACE, **CHAR_KEYS}
+KEYS = {
+    "E": pygame.K_KP_ENTER,
+    "C": pygame.K_ESCAPE,
+    "<": pygame.K_BACKSPACE,
+    "r": pygame.K_r,
+    "f": pygame.K_f,
+    **CHAR_KEYS,
+}
 
 
 @dataclass

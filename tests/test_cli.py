@@ -124,3 +124,14 @@ def test_the_demo_logs_the_paid_pattern_on_the_mock_pins(tmp_path):
     beeps_after_paid = [v for t, pin, v in changes if pin == "GPIO12" and float(t) >= green_on]
     assert beeps_after_paid == ["1", "0", "1", "0"]  # the double short beep
     assert not any(pin == "GPIO6" and v == "1" for _, pin, v in changes)  # red never lit
+
+
+def test_the_demo_prints_a_receipt_carrying_the_amount_and_reference(tmp_path):
+    receipts = tmp_path / "receipts"
+    run = qr_terminal("demo", "--headless", "--frames", str(tmp_path / "f"), "--amount", "12.50", "--customer",
+                      "pay", "--receipts", str(receipts))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in receipts.iterdir()) == ["00-T1-000001.bin", "00-T1-000001.txt"]
+    data = (receipts / "00-T1-000001.bin").read_bytes()
+    assert data.startswith(b"\x1b@") and b"INR 12.50" in data and b"T1-000001" in data
+    assert "PAID" in (receipts / "00-T1-000001.txt").read_text()

@@ -49,4 +49,17 @@ class CancelOrder:
     order_id: str
 
 
-Effect = JournalSale | JournalSecurity | CreateOrder | WatchOrder | CancelOrder
+@dataclass(frozen=True, slots=True)
+class PrintReceipt:
+    """Print the receipt of ``sale`` (journaled as a print job first; it prints when the printer can)."""
+
+    sale: Sale
+    reprint: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPaper:
+    """Feed a few lines of paper (the shopkeeper tearing off or loading a roll)."""
+
+
+Effect = JournalSale | JournalSecurity | CreateOrder | WatchOrder | CancelOrder | PrintReceipt | FeedPaper

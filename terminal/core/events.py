@@ -45,4 +45,11 @@ class OrderUpdated:
     update: OrderUpdate
 
 
-Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated
+@dataclass(frozen=True, slots=True)
+class PrinterChanged:
+    """The printer became unusable (``problem`` says why, for the shopkeeper) or usable again (None)."""
+
+    problem: str | None
+
+
+Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged

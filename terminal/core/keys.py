@@ -25,6 +25,8 @@ class Key(StrEnum):
     ENTER = "enter"
     CANCEL = "cancel"
     MENU = "menu"
+    REPRINT = "reprint"
+    FEED = "feed"
 
     @property
     def is_digit(self) -> bool:

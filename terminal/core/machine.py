@@ -15,9 +15,26 @@ from enum import StrEnum
 
 from terminal.core import guard
 from terminal.core.clock import Now
-from terminal.core.effects import CancelOrder, CreateOrder, Effect, JournalSale, JournalSecurity, WatchOrder
+from terminal.core.effects import (
+    CancelOrder,
+    CreateOrder,
+    Effect,
+    FeedPaper,
+    JournalSale,
+    JournalSecurity,
+    PrintReceipt,
+    WatchOrder,
+)
 from terminal.core.entry import AmountEntry
-from terminal.core.events import Event, KeyPressed, OrderCreated, OrderNotCreated, OrderUpdated, Tick
+from terminal.core.events import (
+    Event,
+    KeyPressed,
+    OrderCreated,
+    OrderNotCreated,
+    OrderUpdated,
+    PrinterChanged,
+    Tick,
+)
 from terminal.core.keys import Key
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
@@ -43,6 +60,9 @@ class Settings:
     #: Unique per start of the program: sale ids (the backend's idempotency keys) stay unique even if
     #: the journal is wiped and sequence numbers start again.
     id_prefix: str = "0"
+    #: Receipts: whether a printer is fitted, and when to print on paid: always, ask (Enter prints) or never.
+    printer: bool = False
+    auto_print: str = "never"
 
 
 class Phase(StrEnum):
@@ -66,6 +86,9 @@ class TerminalState:
     result_until: float | None = None
     background: tuple[Sale, ...] = field(default=())
     notice: str = ""
+    #: The last paid sale (what the reprint key prints) and the printer's problem, if any.
+    last_paid: Sale | None = None
+    printer_problem: str | None = None
 
 
 def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
@@ -89,6 +112,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return _order_not_created(state, sale_id, problem, now)
         case OrderUpdated(sale_id=sale_id, update=update):
             return _order_updated(state, sale_id, update, now)
+        case PrinterChanged(problem=problem):
+            return replace(state, printer_problem=problem), []
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -96,6 +121,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
 
 
 def _key(state: TerminalState, key: Key, now: Now) -> Step:
+    if key in (Key.REPRINT, Key.FEED):
+        return _printer_key(state, key)
     if state.phase is Phase.IDLE:
         if key.is_digit or key is Key.POINT:
             return _start_entry(state, key), []
@@ -116,11 +143,30 @@ def _key(state: TerminalState, key: Key, now: Now) -> Step:
     if sale.status is SaleStatus.AWAITING_PAYMENT and key is Key.CANCEL:
         return _end(state, sale, SaleStatus.CANCELLED, "cancelled by the shopkeeper", now)
     if sale.status.is_final:
+        if key is Key.ENTER and _asks_to_print(state, sale):
+            return _leave_sale(state), [PrintReceipt(sale)]
         if key.is_digit or key is Key.POINT:
             return _start_entry(_leave_sale(state), key), []
         if key in (Key.ENTER, Key.CANCEL, Key.CLEAR, Key.BACKSPACE):
             return _leave_sale(state), []
     return state, []
+
+
+def _printer_key(state: TerminalState, key: Key) -> Step:
+    if not state.settings.printer or state.phase is Phase.ENTERING:
+        return state, []
+    if state.phase is Phase.SALE and state.sale is not None and not state.sale.status.is_final:
+        return state, []  # never while a customer is paying
+    if key is Key.FEED:
+        return state, [FeedPaper()]
+    if state.last_paid is None:
+        return replace(state, notice="No receipt to reprint yet"), []
+    return state, [PrintReceipt(state.last_paid, reprint=True)]
+
+
+def _asks_to_print(state: TerminalState, sale: Sale) -> bool:
+    s = state.settings
+    return s.printer and s.auto_print == "ask" and sale.status is SaleStatus.PAID
 
 
 def _start_entry(state: TerminalState, key: Key) -> TerminalState:
@@ -248,6 +294,9 @@ def _paid(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> St
     paid = replace(sale, status=SaleStatus.PAID, payment=update.payment, failure=None, order_open=False, deadline=None)
     cause = f"paid after the sale was {sale.status}: money that arrived wins" if late else "paid"
     effects: list[Effect] = [JournalSale(paid, sale.status, cause)]
+    if state.settings.printer and state.settings.auto_print == "always":
+        effects.append(PrintReceipt(paid))
+    state = replace(state, last_paid=paid)
     until = now.mono + state.settings.result_seconds
     if state.sale is not None and state.sale.id == sale.id:
         return replace(state, sale=paid, result_until=until), effects

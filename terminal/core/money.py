@@ -142,6 +142,12 @@ class Amount:
         text = f"{whole:,}" + (f".{frac:0{exp}d}" if exp else "")
         return with_symbol(text, self.currency)
 
+    def format_code(self) -> str:
+        """With the ISO code instead of the symbol (``INR 1,250.00``): receipt printers' code pages have no ₹ or ฿."""
+        exp = self.exponent
+        whole, frac = divmod(self.minor, 10**exp)
+        return f"{self.currency} {whole:,}" + (f".{frac:0{exp}d}" if exp else "")
+
     def __str__(self) -> str:
         return self.format()
 

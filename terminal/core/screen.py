@@ -36,6 +36,7 @@ class ScreenModel:
     hint: str = ""
     notice: str = ""
     sandbox: bool = False
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,12 @@ class _Frame:
     merchant: str
     notice: str
     sandbox: bool
+    warning: str = ""
 
     def make(self, name: str, title: str, **fields: Any) -> ScreenModel:
-        return ScreenModel(name, title, self.merchant, notice=self.notice, sandbox=self.sandbox, **fields)
+        return ScreenModel(
+            name, title, self.merchant, notice=self.notice, sandbox=self.sandbox, warning=self.warning, **fields
+        )
 
 
 def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> ScreenModel:
@@ -55,7 +59,8 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> Scre
     s = state.settings
     if state.sale is not None and state.sale.order is not None and state.sale.order.sandbox:
         sandbox = True
-    base = _Frame(s.merchant_name, state.notice, sandbox)
+    warning = f"Printer: {state.printer_problem}" if state.printer_problem else ""
+    base = _Frame(s.merchant_name, state.notice, sandbox, warning)
     if state.phase is Phase.IDLE:
         return base.make("idle", "Ready", lines=("Type the amount on the keypad",))
     if state.phase is Phase.ENTERING:
@@ -96,7 +101,9 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> Sc
             lines.append(f"Payment ref {sale.payment.provider_ref}")
         if got != sale.amount:
             lines.append(f"Received {got.format()} for a sale of {amount}")
-        return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=tuple(lines))
+        ask = state.settings.printer and state.settings.auto_print == "ask"
+        hint = "Enter: print receipt" if ask else ""
+        return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=tuple(lines), hint=hint)
     if sale.status is SaleStatus.EXPIRED:
         return base.make("expired", "QR expired", tone=Tone.WARN, amount=amount, lines=("No payment received", ref))
     if sale.status is SaleStatus.CANCELLED:

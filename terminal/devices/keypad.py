@@ -27,6 +27,8 @@ KEYMAP: dict[int, Key] = {
     pygame.K_KP_PLUS: Key.DOUBLE_ZERO,
     pygame.K_KP_MULTIPLY: Key.MENU,
     pygame.K_m: Key.MENU,
+    pygame.K_r: Key.REPRINT,
+    pygame.K_f: Key.FEED,
     # NumLock off
     pygame.K_INSERT: Key.D0,
     pygame.K_END: Key.D1,

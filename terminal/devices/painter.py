@@ -133,6 +133,11 @@ class Painter:
                 anchor="topleft",
             )
             bottom += small.get_height() + margin // 2
+        if model.warning:
+            small = self.fonts.fit(model.warning, unit // 20, width - 2 * margin)
+            colour = ink if model.name in COLOURS else TONE_INK[Tone.WARN]
+            self._text(surface, model.warning, small, colour, (margin, bottom), anchor="topleft")
+            bottom += small.get_height() + margin // 2
         return bottom
 
     def _qr_layout(

@@ -307,6 +307,7 @@ class OrderBook:
             "payee": {"name": self.payee.name, "id": self.payee.id},
             "expires_at": time_json(order.expires_at),
             "created_at": time_json(order.created_at),
+            "receipt_url": f"{self.pay_base}/pay/{order.id}",
             "sandbox": True,
         }
         if order.paid:

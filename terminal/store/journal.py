@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from terminal.core.receipt import Line, Receipt
 from terminal.core.sale import Sale
 from terminal.store.migrations import migrations
 
@@ -70,6 +71,33 @@ class Journal:
                     "detail": json.dumps({"payload": payload}),
                 }
             )
+
+    def add_print_job(self, receipt: Receipt, at: datetime) -> int:
+        """Commit a receipt to print; returns the job id."""
+        with self._writing(), self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO print_jobs (sale_id, reference, created_at, status, attempts, receipt) "
+                "VALUES (?, ?, ?, 'pending', 0, ?)",
+                (receipt.sale_id, receipt.reference, _iso(at), json.dumps(receipt_json(receipt))),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def print_job_done(self, job_id: int, at: datetime) -> None:
+        """The printer took job ``job_id``."""
+        with self._writing(), self.db.atomic():
+            self.db.execute("UPDATE print_jobs SET status = 'printed', printed_at = ?, attempts = attempts + 1 "
+                            "WHERE id = ?", (_iso(at), job_id))  # fmt: skip
+
+    def print_job_failed(self, job_id: int, error: str) -> None:
+        """One more failed attempt at job ``job_id`` (it stays pending)."""
+        with self._writing(), self.db.atomic():
+            self.db.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                            (error, job_id))  # fmt: skip
+
+    def pending_print_jobs(self) -> list[tuple[int, Receipt]]:
+        """Jobs not printed yet, oldest first (to resume after a restart)."""
+        rows = self.db.execute("SELECT id, receipt FROM print_jobs WHERE status = 'pending' ORDER BY id").fetchall()
+        return [(int(job_id), receipt_from_json(json.loads(text))) for job_id, text in rows]
 
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""
@@ -155,3 +183,15 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "failure": failure.message if failure else None,
         "order_open": int(sale.order_open),
     }
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    """A receipt as JSON (what a print job keeps)."""
+    lines = [{"text": ln.text, "align": ln.align, "large": ln.large, "bold": ln.bold} for ln in receipt.lines]
+    return {"sale_id": receipt.sale_id, "reference": receipt.reference, "qr": receipt.qr, "lines": lines}
+
+
+def receipt_from_json(data: dict[str, Any]) -> Receipt:
+    """The receipt a print job kept."""
+    lines = tuple(Line(ln["text"], ln["align"], ln["large"], ln["bold"]) for ln in data["lines"])
+    return Receipt(data["sale_id"], data["reference"], lines, data.get("qr"))

@@ -53,3 +53,24 @@ def m001_sales_and_events(db: Database) -> None:
         not_null={"at", "kind", "cause"},
     )
     db["events"].create_index(["sale_id"])
+
+
+@migrations()
+def m002_print_jobs(db: Database) -> None:
+    """print_jobs: every receipt to print, kept until the printer took it (a fault never loses one)."""
+    db["print_jobs"].create(
+        {
+            "id": int,
+            "sale_id": str,
+            "reference": str,
+            "created_at": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "printed_at": str,
+            "receipt": str,
+        },
+        pk="id",
+        not_null={"sale_id", "reference", "created_at", "status", "attempts", "receipt"},
+    )
+    db["print_jobs"].create_index(["status"])

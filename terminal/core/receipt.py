@@ -1,0 +1,101 @@
+"""What a receipt says, as plain data laid out for the printer's columns (58 mm ≈ 32, 80 mm ≈ 42/48).
+
+The printer adapter turns it into ESC/POS bytes; ``as_text`` gives the same receipt as plain text (the demo's
+preview, tests, a log line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from terminal.core.sale import Sale, SaleStatus
+
+SCHEME_NAMES = {"upi": "UPI", "emv": "QR (EMV)", "epc": "SEPA transfer", "url": "Pay page"}
+STATUS_NAMES = {SaleStatus.PAID: "PAID", SaleStatus.FAILED: "FAILED", SaleStatus.EXPIRED: "EXPIRED",
+                SaleStatus.CANCELLED: "CANCELLED"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One printed line: ``text`` already fitted to the columns, its alignment, and its type."""
+
+    text: str
+    align: str = "left"  # left | center
+    large: bool = False  # double width and height: the amount
+    bold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A receipt: its lines, a QR to the digital receipt (or None), and the sale it belongs to."""
+
+    sale_id: str
+    reference: str
+    lines: tuple[Line, ...]
+    qr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopDetails:
+    """Who prints the receipt (from the config)."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    store: str = ""
+    terminal_id: str = ""
+    footer: tuple[str, ...] = ()
+
+
+def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int, reprint: bool = False) -> Receipt:
+    """The receipt of ``sale`` at ``columns`` characters a line; ``local_time`` as the shop reads it."""
+    lines: list[Line] = [Line(_fit(shop.name, columns), "center", bold=True)]
+    lines += [Line(_fit(a, columns), "center") for a in shop.address]
+    if reprint:
+        lines.append(Line(_fit("*** COPY ***", columns), "center", bold=True))
+    lines.append(Line("-" * columns))
+    if shop.store:
+        lines.append(_pair("Store", shop.store, columns))
+    if shop.terminal_id:
+        lines.append(_pair("Terminal", shop.terminal_id, columns))
+    lines.append(_pair("Date", local_time, columns))
+    lines.append(_pair("Sale", sale.reference, columns))
+    if sale.order is not None:
+        lines.append(_pair("Paid by", SCHEME_NAMES.get(sale.order.qr.scheme, sale.order.qr.scheme), columns))
+        lines.append(_pair("Payee", sale.order.payee.id, columns))
+    payment = sale.payment
+    if payment is not None and payment.provider_ref:
+        label = "UTR" if sale.order is not None and sale.order.qr.scheme == "upi" else "Payment ref"
+        lines.append(_pair(label, payment.provider_ref, columns))
+    lines.append(Line("-" * columns))
+    shown = payment.amount if payment is not None else sale.amount
+    # Double-width type halves the columns.
+    lines.append(Line(_fit(shown.format_code(), columns // 2), "center", large=True, bold=True))
+    lines.append(Line(_fit(STATUS_NAMES.get(sale.status, str(sale.status).upper()), columns), "center", bold=True))
+    if payment is not None and payment.amount != sale.amount:
+        lines.append(Line(_fit(f"Sale amount {sale.amount.format_code()}", columns), "center"))
+    lines.append(Line("-" * columns))
+    lines += [Line(_fit(f, columns), "center") for f in shop.footer]
+    receipt_url = sale.order.receipt_url if sale.order is not None else None
+    return Receipt(sale.id, sale.reference, tuple(lines), receipt_url)
+
+
+def as_text(receipt: Receipt, columns: int) -> str:
+    """The receipt as plain text, ``columns`` wide (large type shown at normal width)."""
+    out = []
+    for line in receipt.lines:
+        out.append(line.text.center(columns).rstrip() if line.align == "center" else line.text)
+    if receipt.qr:
+        out += ["", "[QR] " + receipt.qr]
+    return "\n".join(out) + "\n"
+
+
+def _pair(label: str, value: str, columns: int) -> Line:
+    """``Label        value``, the value right-aligned; a long value goes on its own line."""
+    room = columns - len(label) - 1
+    if len(value) <= room:
+        return Line(label + " " * (columns - len(label) - len(value)) + value)
+    return Line(f"{label}:\n{_fit(value, columns)}")
+
+
+def _fit(text: str, columns: int) -> str:
+    return text if len(text) <= columns else text[: columns - 1] + "."
