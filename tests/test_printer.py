@@ -159,3 +159,44 @@ def _next_done(posted, timeout=5.0):
         if isinstance(event, PrintJobDone):
             return event
     raise AssertionError("the job never printed")
+
+
+def test_a_network_printer_answers_the_paper_query_then_takes_the_receipt():
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    received = []
+
+    def fake_printer():
+        conn, _ = server.accept()
+        with conn:
+            assert conn.recv(3) == b"\x10\x04\x04"
+            conn.sendall(bytes([0x12]))  # paper adequate
+            conn.settimeout(1)
+            chunks = b""
+            try:
+                while chunk := conn.recv(65536):
+                    chunks += chunk
+            except TimeoutError:
+                pass
+            received.append(chunks)
+
+    thread = threading.Thread(target=fake_printer, daemon=True)
+    thread.start()
+    p = printer(profile="TM-T88III", connection="network", host="127.0.0.1", port=server.getsockname()[1], timeout=2)
+    data = p.render(receipt(p))
+    p.send(data)
+    thread.join(5)
+    server.close()
+    assert received == [data]
+
+
+def test_a_network_printer_that_is_switched_off_is_not_found():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = printer(profile="TM-T88III", connection="network", host="127.0.0.1", port=port, timeout=1)
+    with pytest.raises(PrinterError, match="not found"):
+        p.send(b"x")
