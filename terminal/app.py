@@ -156,6 +156,8 @@ class App:
         self._running = False
         self._last_key = -1e9
         self._calls: list[Callable[[], None]] = []
+        self._modelled: TerminalState | None = None
+        self._remodel_at = 0.0
         self._last_tick = -1e9
 
     def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
@@ -290,8 +292,13 @@ class App:
             queue.submit(job_id, receipt)
 
     def render(self, now: Now | None = None) -> None:
-        """Draw the screen if its model changed (the countdown changes it once a second)."""
-        model = screen_for(self.state, now or self.clock(), sandbox=self.sandbox)
+        """Draw the screen if its model changed. The model is only rebuilt when the state changed, or a
+        quarter second passed (the countdown), so an idle loop costs almost nothing."""
+        now = now or self.clock()
+        if self.state is self._modelled and now.mono < self._remodel_at:
+            return
+        self._modelled, self._remodel_at = self.state, now.mono + 0.25
+        model = screen_for(self.state, now, sandbox=self.sandbox)
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)
