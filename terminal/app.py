@@ -50,6 +50,7 @@ from terminal.devices.printer import (
     PrintQueue,
     ReceiptPrinter,
 )
+from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal, JournalError
 
 log = logging.getLogger(__name__)
@@ -140,11 +141,13 @@ class App:
         clock: Callable[[], Now] = read_clock,
         indicators: Indicators | None = None,
         shop: ShopDetails | None = None,
+        service: ServiceNotifier | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
         self.indicators = indicators
         self.print_queue: PrintQueue | None = None
+        self.service = service or ServiceNotifier({})
         self.shop = shop or ShopDetails(settings.merchant_name, terminal_id=settings.terminal_id)
         self.observer = observer or Observer()
         self.fps = fps
@@ -175,6 +178,7 @@ class App:
         """Run until QUIT, :meth:`stop`, or ``until(app)`` is true."""
         self._running = True
         self.render()
+        self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
         while self._running:
             self.pump()
             if until is not None and until(self):
@@ -182,6 +186,7 @@ class App:
             busy = time.monotonic() - self._last_key < ACTIVE_SECONDS
             self._wake.wait(1 / ACTIVE_HZ if busy else 1 / self.fps)
             self._wake.clear()
+        self.service.stopping()
         self.worker.stop()
         if self.print_queue is not None:
             self.print_queue.stop()
@@ -206,6 +211,7 @@ class App:
             self.handle(Tick(), now)
         self.render(now)
         self.dispatch()
+        self.service.ping(now.mono)  # from the loop itself: a hung loop stops pinging and gets restarted
 
     def _print_job(self, outcome: PrintJobDone | PrintJobFailed) -> None:
         try:
@@ -254,6 +260,7 @@ class App:
             case JournalSale(sale=sale, previous=previous, cause=cause):
                 self.journal.record_sale(sale, previous, cause, now.wall)
                 log.info("sale %s: %s → %s (%s)", sale.reference, previous, sale.status, cause)
+                self.service.status(f"sale {sale.reference} {sale.status} ({sale.amount.format_code()})")
                 if self.observer.transition:
                     self.observer.transition(effect, now)
             case JournalSecurity(sale_id=sale_id, message=message, payload=payload):

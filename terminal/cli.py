@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sandbox.add_argument("--token", default=None, help="device token to accept (default: the demo token)")
 
+    doctor = sub.add_parser("doctor", help="check config, devices, backend, clock, disk and journal")
+    doctor.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
+
     from terminal import payload_tool
     from terminal.demo import add_arguments
 
@@ -48,14 +51,23 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(sub.add_parser("demo", help="the sandbox and the terminal together, no hardware needed"))
 
     args = parser.parse_args(argv)
+    # Under systemd, journald stamps each line itself.
+    stamp = "" if os.environ.get("INVOCATION_ID") else "%(asctime)s "
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if args.command == "demo" else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=stamp + "%(levelname)s %(name)s: %(message)s",
     )
     if args.command == "run":
         return _run(Path(args.config))
     if args.command == "sandbox":
         return _sandbox(args)
+    if args.command == "doctor":
+        from terminal import doctor
+
+        checks = doctor.run(Path(args.config))
+        for check in checks:
+            print(check.line())
+        return 0 if all(c.ok for c in checks) else 1
     if args.command == "payload":
         return payload_tool.run(args)
     from terminal.demo import run_demo
@@ -77,6 +89,7 @@ def _run(path: Path) -> int:
     from terminal.core.events import KeyPressed
     from terminal.devices.display import Display
     from terminal.hardware import open_hardware
+    from terminal.service import ServiceNotifier
     from terminal.store.journal import Journal, JournalError
 
     try:
@@ -88,7 +101,7 @@ def _run(path: Path) -> int:
     display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
     app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
               long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
-              shop=shop_from(config))  # fmt: skip
+              shop=shop_from(config), service=ServiceNotifier())  # fmt: skip
     hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
                              on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
     app.indicators = hardware.indicators

@@ -98,6 +98,7 @@ class Config:
     printer: PrinterConfig | None = None
     merchant_address: tuple[str, ...] = ()
     store: str = ""
+    secrets_path: Path | None = None
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -202,11 +203,12 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     buttons = {name: pin for name in ("cancel", "reprint", "feed") if (pin := r.pin(f"buttons.{name}")) is not None}
     secrets_file = r.string("secrets.file", "")
     token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
+    secrets_path = None if env.get(TOKEN_ENV) or not secrets_file else _secrets_path(path, secrets_file)
     r.reject_unknown()
     printer = _printer(r)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons, printer, address, store)  # fmt: skip
+                  gpio_mock, keypad, buttons, printer, address, store, secrets_path)  # fmt: skip
 
 
 def _printer(r: _Reader) -> PrinterConfig | None:
@@ -257,16 +259,21 @@ def _keypad(r: _Reader) -> MatrixConfig | None:
     return MatrixConfig(rows, columns, tuple(layout), tuple(keys))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, what: str = "a TOML config file (see config/terminal.example.toml)") -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(path, "(file)", _MISSING, "a TOML config file (see config/terminal.example.toml)") from None
+        raise ConfigError(path, "(file)", _MISSING, what) from None
     except OSError as exc:
         raise ConfigError(path, "(file)", _MISSING, f"a readable file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(file)", _MISSING, f"valid TOML ({exc})") from None
+
+
+def _secrets_path(config_path: Path, secrets_file: str) -> Path:
+    path = Path(secrets_file)
+    return path if path.is_absolute() else config_path.parent / path
 
 
 def _token_from(config_path: Path, secrets_file: str) -> str:
@@ -280,7 +287,7 @@ def _token_from(config_path: Path, secrets_file: str) -> str:
     path = Path(secrets_file)
     if not path.is_absolute():
         path = config_path.parent / path
-    data = _read_toml(path)
+    data = _read_toml(path, f'a TOML secrets file with device_token = "…" (or the {TOKEN_ENV} environment variable)')
     token = data.get("device_token", _MISSING)
     if not isinstance(token, str) or len(token) < 8:
         shown = _MISSING if token is _MISSING else "(hidden)"

@@ -166,6 +166,28 @@ class ReceiptPrinter:
             except Exception as exc:  # a pulled cable fails on close too; the job's outcome is already known
                 log.debug("closing the printer failed: %s", exc)
 
+    def check(self) -> str:
+        """Open the connection and ask for the paper where it can; what was found. Raises PrinterError."""
+        c = self.config
+        if c.connection == "directory":
+            if not Path(c.device).is_dir():
+                raise PrinterError(f"not found — the folder {c.device} is missing")
+            return f"receipts go to {c.device}"
+        printer = self._connection()
+        try:
+            printer.open()
+        except Exception as exc:
+            raise PrinterError(f"not found — is it plugged in and switched on? ({_short(exc)})") from exc
+        try:
+            if c.connection in ("usb", "serial", "network") and printer.paper_status() == 0:
+                raise PrinterError("out of paper")
+        finally:
+            try:
+                printer.close()
+            except Exception as exc:
+                log.debug("closing the printer failed: %s", exc)
+        return f"{c.connection} printer, profile {c.profile}, {self.columns} columns"
+
     def _connection(self) -> Any:
         c, escpos = self.config, self._escpos
         profile = {"profile": c.profile}

@@ -1,0 +1,178 @@
+"""``qr-terminal doctor``: one line per check of what the terminal needs, and what to do about a failure."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sqlite3
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from terminal.config import TOKEN_ENV, Config, ConfigError, load
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check's outcome; ``fix`` says what to do when it failed."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """``ok   name      detail`` or ``FAIL name      detail → fix``."""
+        mark = "ok  " if self.ok else "FAIL"
+        return f"{mark} {self.name:<9} {self.detail}" + (f" → {self.fix}" if self.fix and not self.ok else "")
+
+
+def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
+    """Every check, in the order a person would fix them."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        config = load(path, environ=env)
+    except ConfigError as exc:
+        return [Check("config", False, str(exc), "fix that key (config/terminal.example.toml documents each)"),
+                _clock(None)]  # fmt: skip
+    checks = [Check("config", True, str(path)), _secrets(config, env), _display(config, env), _keypad(config),
+              _gpio(config), _printer(config), Check("till", True, "none configured")]  # fmt: skip
+    backend, server_time = _backend(config)
+    checks += [backend, _clock(server_time), _disk(config), _journal(config)]
+    return checks
+
+
+def _secrets(config: Config, env: dict[str, str]) -> Check:
+    if env.get(TOKEN_ENV):
+        return Check("secrets", True, f"device token from {TOKEN_ENV}")
+    path = config.secrets_path
+    assert path is not None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check("secrets", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}")
+    return Check("secrets", True, f"{path} (mode {mode:o})")
+
+
+def _display(config: Config, env: dict[str, str]) -> Check:
+    driver = config.display.driver or env.get("SDL_VIDEODRIVER", "")
+    if driver == "kmsdrm":
+        cards = sorted(glob.glob("/dev/dri/card*"))
+        if not cards:
+            return Check("display", False, "kmsdrm, but no /dev/dri/card*",
+                         "enable KMS: dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt, then reboot")  # fmt: skip
+        return Check("display", True, f"kmsdrm on {', '.join(cards)}")
+    if driver in ("dummy", "offscreen"):
+        return Check("display", True, f"{driver} driver: no screen (tests and demos only)")
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return Check("display", True, "a window on this desktop")
+    return Check("display", False, "no display driver and no desktop session",
+                 'set display.driver = "kmsdrm" in the config (a Pi without a desktop)')  # fmt: skip
+
+
+def _keypad(config: Config) -> Check:
+    found = sorted(glob.glob("/dev/input/by-id/*-event-kbd"))
+    parts = []
+    if config.keypad is not None:
+        parts.append(f"GPIO keypad on rows {list(config.keypad.rows)}, columns {list(config.keypad.columns)}")
+    if found:
+        parts.append(f"USB: {', '.join(Path(f).name for f in found)}")
+    if not parts:
+        return Check("keypad", False, "no USB keypad plugged in and no [keypad] configured",
+                     "plug in a USB numeric keypad, or wire and configure a matrix keypad")  # fmt: skip
+    return Check("keypad", True, "; ".join(parts))
+
+
+def _gpio(config: Config) -> Check:
+    used = config.indicators is not None or config.keypad is not None or bool(config.buttons)
+    if not used:
+        return Check("gpio", True, "no GPIO parts configured")
+    if config.gpio_mock:
+        return Check("gpio", True, "MockFactory (gpio.mock = true): no real pins are driven")
+    try:
+        from gpiozero import Device
+        from gpiozero.exc import GPIOZeroError
+
+        factory = Device.pin_factory or Device._default_pin_factory()
+    except (ImportError, GPIOZeroError, OSError) as exc:
+        return Check("gpio", False, f"no GPIO pin factory ({exc})",
+                     "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; "
+                     "on a desktop: gpio.mock = true")  # fmt: skip
+    return Check("gpio", True, type(factory).__name__)
+
+
+def _printer(config: Config) -> Check:
+    if config.printer is None:
+        return Check("printer", True, "none configured")
+    from terminal.devices.printer import PrinterError, ReceiptPrinter
+
+    try:
+        return Check("printer", True, ReceiptPrinter(config.printer).check())
+    except PrinterError as exc:
+        return Check("printer", False, str(exc), "check the cable, power and paper, and [printer] in the config")
+
+
+def _backend(config: Config) -> tuple[Check, datetime | None]:
+    import requests
+
+    url = config.backend.url.rstrip("/") + "/v1/orders?limit=1"
+    try:
+        reply = requests.get(url, headers={"Authorization": f"Bearer {config.device_token}"}, timeout=5,
+                             verify=config.backend.ca_file or True)  # fmt: skip
+    except requests.RequestException as exc:
+        return Check("backend", False, f"{config.backend.url} unreachable ({type(exc).__name__})",
+                     "check the network, the URL, and that the clock is right (TLS)"), None  # fmt: skip
+    server_time = None
+    if reply.headers.get("Date"):
+        try:
+            server_time = parsedate_to_datetime(reply.headers["Date"])
+        except (TypeError, ValueError):
+            server_time = None
+    if reply.status_code in (401, 403):
+        return Check("backend", False, f"{config.backend.url} refused the device token (HTTP {reply.status_code})",
+                     "put the token the backend issued into the secrets file"), server_time  # fmt: skip
+    if reply.status_code != 200:
+        return Check("backend", False, f"{config.backend.url} answered HTTP {reply.status_code}",
+                     "check that the URL is the contract v1 base URL"), server_time  # fmt: skip
+    return Check("backend", True, f"{config.backend.url} reachable, token accepted"), server_time
+
+
+def _clock(server_time: datetime | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Check:
+    here = now()
+    if here.year < 2025:
+        return Check("clock", False, f"the clock says {here:%Y-%m-%d}",
+                     "connect to the network so NTP can set it (timedatectl status)")  # fmt: skip
+    if server_time is not None:
+        skew = abs((here - server_time).total_seconds())
+        if skew > 300:
+            return Check("clock", False, f"{skew:.0f} s away from the backend's clock",
+                         "enable NTP: sudo timedatectl set-ntp true")  # fmt: skip
+        return Check("clock", True, f"{here:%Y-%m-%d %H:%M} UTC, within {skew:.0f} s of the backend")
+    return Check("clock", True, f"{here:%Y-%m-%d %H:%M} UTC")
+
+
+def _disk(config: Config) -> Check:
+    folder = config.terminal.journal.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if free < 200 * 1024 * 1024:
+        return Check("disk", False, f"{free // 2**20} MB free on {folder}", "free space on the SD card")
+    return Check("disk", True, f"{free // 2**30} GB free on {folder}")
+
+
+def _journal(config: Config) -> Check:
+    path = config.terminal.journal
+    if not path.exists():
+        return Check("journal", True, f"{path} will be created at the first start")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            result = db.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        return Check("journal", False, f"{path}: {exc}", "restore the journal from a backup, or call support")
+    if result != "ok":
+        return Check("journal", False, f"{path}: {result}", "restore the journal from a backup, or call support")
+    return Check("journal", True, f"{path} integrity ok")
