@@ -68,9 +68,11 @@ class PrintJobFailed:
 
 def escpos_modules(cache_dir: Path | None = None) -> Any:
     """Import python-escpos the safe way (see the module docstring); returns ``escpos.printer``."""
-    folder = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qr-terminal" / "escpos"
+    preset = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")  # the systemd unit sets it (CacheDirectory=)
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qr-terminal" / "escpos"
+    folder = Path(preset) if preset else (cache_dir or home_cache)
     folder.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(folder))
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     import escpos.printer
