@@ -33,7 +33,7 @@ from terminal.core.effects import (
     PrintReceipt,
     WatchOrder,
 )
-from terminal.core.events import Event, KeyPressed, PrinterChanged, Tick
+from terminal.core.events import Event, KeyPressed, PrinterChanged, Resumed, Tick
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
 from terminal.core.receipt import ShopDetails, receipt_for
@@ -163,6 +163,13 @@ class App:
         self._remodel_at = 0.0
         self._last_tick = -1e9
 
+    def resume(self) -> None:
+        """Pick up the sales the journal says were interrupted (the core decides how)."""
+        unfinished = self.journal.unfinished_sales()
+        if unfinished:
+            log.warning("resuming %d unfinished sale(s) after a restart", len(unfinished))
+            self.handle(Resumed(unfinished))
+
     def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
         if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event)):
@@ -177,6 +184,7 @@ class App:
     def run(self, until: Callable[[App], bool] | None = None) -> None:
         """Run until QUIT, :meth:`stop`, or ``until(app)`` is true."""
         self._running = True
+        self.resume()
         self.render()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
         while self._running:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from terminal.core.keys import Key
 from terminal.core.orders import Order, OrderUpdate
 from terminal.core.problems import Problem
+from terminal.core.sale import Sale
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +53,11 @@ class PrinterChanged:
     problem: str | None
 
 
-Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """At start: the journal's sales that were not finished when the terminal stopped (power cut, crash)."""
+
+    sales: tuple[Sale, ...]
+
+
+Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged | Resumed

@@ -33,6 +33,7 @@ from terminal.core.events import (
     OrderNotCreated,
     OrderUpdated,
     PrinterChanged,
+    Resumed,
     Tick,
 )
 from terminal.core.keys import Key
@@ -114,6 +115,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return _order_updated(state, sale_id, update, now)
         case PrinterChanged(problem=problem):
             return replace(state, printer_problem=problem), []
+        case Resumed(sales=sales):
+            return _resume(state, sales, now)
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -187,15 +190,63 @@ def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
         started_at=now.wall,
         deadline=now.mono + s.create_timeout,
     )
-    request = OrderRequest(
-        sale_id=sale.id,
-        reference=reference,
-        amount=amount,
-        expires_in=s.sale_ttl,
-        description=f"{s.merchant_name} {reference}",
-    )
+    request = _order_request(s, sale)
     new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=_fresh_entry(s), result_until=None)
     return new, [JournalSale(sale, None, "sale started"), CreateOrder(request)]
+
+
+def _order_request(s: Settings, sale: Sale) -> OrderRequest:
+    """The create request of ``sale``: always the same for the same sale (its id is the idempotency key)."""
+    return OrderRequest(
+        sale_id=sale.id,
+        reference=sale.reference,
+        amount=sale.amount,
+        expires_in=s.sale_ttl,
+        description=f"{s.merchant_name} {sale.reference}",
+    )
+
+
+# --- after a restart ------------------------------------------------------------------------------
+
+
+def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
+    """Pick up what a power cut or crash interrupted. Nothing stays pending: a QR still valid is shown again,
+    one that ran out is expired and cancelled (a payment that arrived meanwhile still wins), an order we were
+    creating is asked for again with the same idempotency key, an order still open is followed to its end."""
+    effects: list[Effect] = []
+    s = state.settings
+    for sale in sales:
+        if sale.status is SaleStatus.CREATING:
+            if state.sale is None:
+                again = replace(sale, deadline=now.mono + s.create_timeout)
+                state = replace(state, phase=Phase.SALE, sale=again, result_until=None)
+                effects += [JournalSale(again, sale.status, "resumed after a restart: asking for the order again"),
+                            CreateOrder(_order_request(s, again))]  # fmt: skip
+                continue
+            # Another sale is on screen: this one's order must not stay payable.
+            sale = replace(sale, status=SaleStatus.CANCELLED)
+            effects.append(JournalSale(sale, SaleStatus.CREATING, "cancelled after a restart"))
+        if sale.status is SaleStatus.AWAITING_PAYMENT and sale.order is not None:
+            left = min(float(s.sale_ttl), (sale.order.expires_at - now.wall).total_seconds())
+            refused = guard.check(sale.order, reference=sale.reference, amount=sale.amount, rules=s.payee)
+            if state.sale is None and left > 5 and refused is None:
+                shown = replace(sale, deadline=now.mono + left)
+                state = replace(state, phase=Phase.SALE, sale=shown, result_until=None)
+                effects += [JournalSale(shown, sale.status, "resumed after a restart: QR shown again"),
+                            WatchOrder(sale.id, sale.order.id)]  # fmt: skip
+                continue
+            ended = replace(sale, status=SaleStatus.EXPIRED, deadline=None)
+            effects += [JournalSale(ended, sale.status, "expired while the terminal was off"),
+                        CancelOrder(sale.id, sale.order.id)]  # fmt: skip
+            state = replace(state, background=(*state.background, ended)[-BACKGROUND_LIMIT:])
+            continue
+        if sale.status.is_final and sale.order_open and sale.status is not SaleStatus.PAID:
+            state = replace(state, background=(*state.background, sale)[-BACKGROUND_LIMIT:])
+            if sale.order is not None:
+                effects.append(WatchOrder(sale.id, sale.order.id))
+            else:  # cancelled while its order was being made: learn the order (same key) so it gets cancelled
+                effects.append(CreateOrder(_order_request(s, sale)))
+    return state, effects
 
 
 # --- time ---------------------------------------------------------------------------------------

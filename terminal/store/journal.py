@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from terminal.core.money import Amount
+from terminal.core.orders import Order, OrderStatus, Payee, QrCode
 from terminal.core.receipt import Line, Receipt
-from terminal.core.sale import Sale
+from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.store.migrations import migrations
 
 
@@ -34,6 +36,9 @@ class Journal:
             # survive a power cut, which is the point of the journal.
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=FULL")
+            checked = self.db.execute("PRAGMA integrity_check").fetchone()[0]
+            if checked != "ok":
+                raise JournalError(f"the journal {self.path} is damaged ({checked}): restore it from a backup")
             migrations.apply(self.db)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
@@ -46,6 +51,15 @@ class Journal:
         """The sequence number for the next sale (after the highest journaled)."""
         row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM sales").fetchone()
         return int(row[0]) + 1
+
+    def unfinished_sales(self) -> tuple[Sale, ...]:
+        """Sales a restart must pick up: not final, or final with an order the backend has not closed."""
+        rows = self.db.execute(
+            "SELECT * FROM sales WHERE status IN ('creating', 'awaiting_payment') "
+            "OR (order_open = 1 AND status != 'paid') ORDER BY seq"
+        )
+        columns = [c[0] for c in rows.description]
+        return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
 
     def record_sale(self, sale: Sale, previous: str | None, cause: str, at: datetime) -> None:
         """Commit the sale's row and one event, atomically."""
@@ -148,6 +162,8 @@ _SALE_COLUMNS = (
     "failure_kind",
     "failure",
     "order_open",
+    "payee_name",
+    "receipt_url",
 )
 _UPSERT_SALE = (
     f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
@@ -182,6 +198,8 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "failure_kind": str(failure.kind) if failure else None,
         "failure": failure.message if failure else None,
         "order_open": int(sale.order_open),
+        "payee_name": order.payee.name if order else None,
+        "receipt_url": order.receipt_url if order else None,
     }
 
 
@@ -195,3 +213,31 @@ def receipt_from_json(data: dict[str, Any]) -> Receipt:
     """The receipt a print job kept."""
     lines = tuple(Line(ln["text"], ln["align"], ln["large"], ln["bold"]) for ln in data["lines"])
     return Receipt(data["sale_id"], data["reference"], lines, data.get("qr"))
+
+
+def _sale_from_row(row: dict[str, Any]) -> Sale:
+    amount = Amount(row["amount_minor"], row["currency"])
+    order = None
+    if row["order_id"]:
+        order = Order(
+            id=row["order_id"],
+            status=OrderStatus.PENDING,
+            reference=row["reference"],
+            amount=amount,
+            qr=QrCode(row["qr_scheme"], row["qr_payload"]),
+            payee=Payee(row["payee_name"] or row["payee_id"], row["payee_id"]),
+            expires_at=datetime.fromisoformat(row["expires_at"]),
+            receipt_url=row["receipt_url"],
+        )
+    failure = Failure(FailureKind(row["failure_kind"]), row["failure"] or "") if row["failure_kind"] else None
+    return Sale(
+        id=row["id"],
+        seq=row["seq"],
+        reference=row["reference"],
+        amount=amount,
+        status=SaleStatus(row["status"]),
+        started_at=datetime.fromisoformat(row["started_at"]),
+        order=order,
+        failure=failure,
+        order_open=bool(row["order_open"]),
+    )

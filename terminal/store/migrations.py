@@ -74,3 +74,10 @@ def m002_print_jobs(db: Database) -> None:
         not_null={"sale_id", "reference", "created_at", "status", "attempts", "receipt"},
     )
     db["print_jobs"].create_index(["status"])
+
+
+@migrations()
+def m003_sale_payee_name_and_receipt_url(db: Database) -> None:
+    """What a restart needs to show a sale's QR again exactly as before."""
+    db["sales"].add_column("payee_name", str)
+    db["sales"].add_column("receipt_url", str)
