@@ -6,6 +6,7 @@ One thread (this one) owns pygame, the screen and the journal. Workers only post
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import threading
@@ -19,6 +20,7 @@ import pygame
 
 from terminal.backends.base import Backend
 from terminal.backends.http import HttpBackend
+from terminal.backends.reachability import Reachability
 from terminal.backends.worker import OrderWorker
 from terminal.config import Config
 from terminal.core import guard
@@ -56,6 +58,7 @@ from terminal.store.journal import Journal, JournalError
 log = logging.getLogger(__name__)
 
 CORE_EVENT = pygame.event.custom_type()
+_APPS = itertools.count(1)
 #: After a key press the loop polls input fast, so typing and Enter → QR feel instant.
 ACTIVE_HZ = 500
 ACTIVE_SECONDS = 3.0
@@ -142,6 +145,7 @@ class App:
         indicators: Indicators | None = None,
         shop: ShopDetails | None = None,
         service: ServiceNotifier | None = None,
+        probe_every: tuple[float, float] = (30.0, 3.0),
     ) -> None:
         self.journal = journal
         self.display = display
@@ -154,7 +158,11 @@ class App:
         self.clock = clock
         self.sandbox = backend.sandbox
         self.state: TerminalState = initial(settings, next_seq=journal.next_seq())
-        self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval)
+        self._token = next(_APPS)
+        online, offline = probe_every
+        self.reachability = Reachability(backend, self.post, online_interval=online, offline_interval=offline)
+        self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval,
+                                  observe=self.reachability.observe)  # fmt: skip
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
@@ -172,8 +180,12 @@ class App:
 
     def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
-        if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event)):
-            log.error("event queue refused %r", event)
+        try:
+            if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event, owner=self._token)):
+                log.error("event queue refused %r", event)
+        except pygame.error:  # the loop and its display are gone (shutting down): nobody to tell
+            log.debug("dropped %r after shutdown", event)
+            return
         self._wake.set()
 
     def stop(self) -> None:
@@ -195,6 +207,7 @@ class App:
             self._wake.wait(1 / ACTIVE_HZ if busy else 1 / self.fps)
             self._wake.clear()
         self.service.stopping()
+        self.reachability.stop()
         self.worker.stop()
         if self.print_queue is not None:
             self.print_queue.stop()
@@ -205,6 +218,8 @@ class App:
             if event.type == pygame.QUIT:
                 self._running = False
             elif event.type == CORE_EVENT:
+                if getattr(event, "owner", None) != self._token:
+                    continue  # posted for another App (tests run many in one process)
                 if isinstance(event.event, KeyPressed):  # from the GPIO keypad or buttons
                     self.press(event.event.key)
                 elif isinstance(event.event, PrintJobDone | PrintJobFailed):

@@ -87,6 +87,7 @@ def make_terminal(
     timeout: float = 3,
     payee_id: str = "demo-shop@sandbox",
     currency: str = "INR",
+    probe_every=(30.0, 3.0),
     **settings_changes,
 ) -> Terminal:
     host = url.split("//")[1].split(":")[0]
@@ -101,6 +102,7 @@ def make_terminal(
         journal=journal,
         display=display,
         long_poll=5,
+        probe_every=probe_every,
         observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),
     )
     app.render()

@@ -40,6 +40,10 @@ class Backend(Protocol):
         """Cancel the order (idempotent). On an order already paid, return it as paid — money wins."""
         ...
 
+    def probe(self) -> None:
+        """A cheap call that proves the backend answers and accepts the device token."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

@@ -98,6 +98,10 @@ class HttpBackend:
             return parse_update(conflict.body)
         return parse_update(reply)
 
+    def probe(self) -> None:
+        """GET /v1/orders?limit=1: the cheapest call of the contract that needs the token."""
+        self._call("GET", "/v1/orders", params={"limit": 1})
+
     def close(self) -> None:
         """Close every thread's session."""
         with self._lock:

@@ -33,6 +33,7 @@ class OrderWorker:
         poll_interval: float = 2.0,
         max_backoff: float = 30.0,
         cancel_attempts: int = 5,
+        observe: Callable[[Problem | None], None] | None = None,
     ) -> None:
         self.backend = backend
         self._post = post
@@ -40,6 +41,7 @@ class OrderWorker:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._cancel_attempts = cancel_attempts
+        self._observe = observe or (lambda problem: None)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         # Creates and cancels share a few long-lived threads, so their HTTP connections (and TLS sessions)
@@ -80,11 +82,13 @@ class OrderWorker:
             order = self.backend.create_order(request)
         except BackendError as exc:
             log.warning("create %s failed: %s", request.reference, exc)
+            self._observe(exc.problem)
             self._post(OrderNotCreated(request.sale_id, exc.problem))
         except Exception as exc:  # a backend adapter's bug must still end the sale's "creating" at once
             log.exception("create %s: unexpected error", request.reference)
             self._post(OrderNotCreated(request.sale_id, Problem(ProblemKind.BAD_REPLY, repr(exc))))
         else:
+            self._observe(None)
             self._post(OrderCreated(request.sale_id, order))
 
     def _watch(self, sale_id: str, order_id: str) -> None:
@@ -95,12 +99,16 @@ class OrderWorker:
             try:
                 update = self.backend.get_order(order_id, wait=self._long_poll, known=known)
             except BackendError as exc:
+                if self._stop.is_set():
+                    return  # we are shutting down: the abort is ours
+                self._observe(exc.problem)
                 failures += 1
                 delay = self._backoff(failures, exc.problem.retry_after)
                 log.info("watch %s: %s; next try in %.1f s", order_id, exc, delay)
                 self._stop.wait(delay)
                 continue
             failures = 0
+            self._observe(None)
             if update.status != known:
                 self._post(OrderUpdated(sale_id, update))
                 known = update.status

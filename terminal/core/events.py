@@ -54,10 +54,19 @@ class PrinterChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectivityChanged:
+    """The backend became unreachable (``problem`` says why) or reachable again (None)."""
+
+    problem: Problem | None
+
+
+@dataclass(frozen=True, slots=True)
 class Resumed:
     """At start: the journal's sales that were not finished when the terminal stopped (power cut, crash)."""
 
     sales: tuple[Sale, ...]
 
 
-Event = KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged | Resumed
+Event = (
+    KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged | ConnectivityChanged | Resumed
+)

@@ -27,6 +27,7 @@ from terminal.core.effects import (
 )
 from terminal.core.entry import AmountEntry
 from terminal.core.events import (
+    ConnectivityChanged,
     Event,
     KeyPressed,
     OrderCreated,
@@ -90,6 +91,8 @@ class TerminalState:
     #: The last paid sale (what the reprint key prints) and the printer's problem, if any.
     last_paid: Sale | None = None
     printer_problem: str | None = None
+    #: Why the backend cannot be reached right now (None: online).
+    offline: Problem | None = None
 
 
 def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
@@ -115,6 +118,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return _order_updated(state, sale_id, update, now)
         case PrinterChanged(problem=problem):
             return replace(state, printer_problem=problem), []
+        case ConnectivityChanged(problem=problem):
+            return replace(state, offline=problem), []
         case Resumed(sales=sales):
             return _resume(state, sales, now)
     raise TypeError(f"unknown event {event!r}")

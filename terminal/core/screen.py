@@ -37,6 +37,7 @@ class ScreenModel:
     notice: str = ""
     sandbox: bool = False
     warning: str = ""
+    offline: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,11 @@ class _Frame:
     notice: str
     sandbox: bool
     warning: str = ""
+    offline: str = ""
 
     def make(self, name: str, title: str, **fields: Any) -> ScreenModel:
-        return ScreenModel(
-            name, title, self.merchant, notice=self.notice, sandbox=self.sandbox, warning=self.warning, **fields
-        )
+        return ScreenModel(name, title, self.merchant, notice=self.notice, sandbox=self.sandbox,
+                           warning=self.warning, offline=self.offline, **fields)  # fmt: skip
 
 
 def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> ScreenModel:
@@ -60,7 +61,8 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> Scre
     if state.sale is not None and state.sale.order is not None and state.sale.order.sandbox:
         sandbox = True
     warning = f"Printer: {state.printer_problem}" if state.printer_problem else ""
-    base = _Frame(s.merchant_name, state.notice, sandbox, warning)
+    offline = f"OFFLINE — {state.offline.advice}" if state.offline is not None else ""
+    base = _Frame(s.merchant_name, state.notice, sandbox, warning, offline)
     if state.phase is Phase.IDLE:
         return base.make("idle", "Ready", lines=("Type the amount on the keypad",))
     if state.phase is Phase.ENTERING:

@@ -60,6 +60,10 @@ _FOR_SCREEN = {"idle": IDLE, "entry": IDLE, "qr": WAITING, "paid": PAID, "failed
 
 def pattern_for(before: ScreenModel | None, after: ScreenModel) -> Pattern | None:
     """The pattern to start when the screen goes from ``before`` to ``after`` (None: keep the current one)."""
+    if after.offline and after.name in ("idle", "entry"):
+        return None if before is not None and before.offline and before.name in ("idle", "entry") else OFFLINE
+    if before is not None and before.offline and not after.offline and after.name in ("idle", "entry"):
+        return IDLE  # back online: the offline blink stops
     if before is not None and before.name == after.name:
         if after.name == "entry" and after.lines and after.lines != before.lines:
             return REFUSED  # a key the entry refused (over the maximum, a third decimal)

@@ -17,6 +17,7 @@ WHITE = (255, 255, 255)
 INK = (17, 17, 17)
 GREY = (90, 90, 90)
 SANDBOX_RED = (192, 57, 43)
+OFFLINE_RED = (150, 20, 20)
 
 #: Background and text colour of each screen.
 COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
@@ -133,6 +134,12 @@ class Painter:
                 anchor="topleft",
             )
             bottom += small.get_height() + margin // 2
+        if model.offline:
+            small = self.fonts.fit(model.offline, unit // 20, width - 3 * margin, bold=True)
+            bar = pygame.Rect(0, bottom, width, small.get_height() + margin // 2)
+            pygame.draw.rect(surface, OFFLINE_RED, bar)
+            self._text(surface, model.offline, small, WHITE, bar.center, anchor="center")
+            bottom = bar.bottom + margin // 2
         if model.warning:
             small = self.fonts.fit(model.warning, unit // 20, width - 2 * margin)
             colour = ink if model.name in COLOURS else TONE_INK[Tone.WARN]

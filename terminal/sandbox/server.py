@@ -3,6 +3,7 @@ so long-polls do not block each other), the customer page and the test helpers."
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
@@ -77,6 +78,7 @@ class Sandbox(ThreadingHTTPServer):
         self.book = OrderBook(payee=payee or sample_payee(scheme), pay_base=self.public_url, scheme=scheme)
         self.faults: list[Fault] = []
         self._faults_lock = threading.Lock()
+        self._connections: set[Any] = set()
         self._thread: threading.Thread | None = None
 
     def start(self) -> Sandbox:
@@ -86,9 +88,24 @@ class Sandbox(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close every connection (a backend going down drops its keep-alive clients too)."""
         self.shutdown()
         self.server_close()
+        with self._faults_lock:
+            open_connections = list(self._connections)
+        for connection in open_connections:
+            with contextlib.suppress(OSError):  # already closed by its client
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._faults_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._faults_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
 
     def __enter__(self) -> Sandbox:
         return self.start()
