@@ -98,7 +98,14 @@ def _run(path: Path) -> int:
         print(f"qr-terminal: {exc}", file=sys.stderr)
         return 2
     d = config.display
-    display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
+    try:
+        display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
+    except Exception as exc:  # pygame.error (no such driver, no /dev/dri, no permission); never a traceback
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
+        print(f"qr-terminal: cannot open the display (driver {driver}): {exc}. Run 'qr-terminal doctor'.",
+              file=sys.stderr)  # fmt: skip
+        journal.close()
+        return 2
     app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
               long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
               shop=shop_from(config), service=ServiceNotifier())  # fmt: skip

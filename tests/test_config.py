@@ -1,5 +1,6 @@
 """Config: the example loads; every broken key is named with its file, value and what was expected."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,13 @@ def test_a_broken_hardware_key_is_named(tmp_path, section, key, expected):
     with pytest.raises(ConfigError) as caught:
         load(path, environ={})
     assert caught.value.key == key and expected in str(caught.value)
+
+
+def test_qr_terminal_run_without_a_usable_display_exits_2_with_a_message(tmp_path):
+    text = MINIMAL.replace('id = "T1"', 'id = "T1"\njournal = "journal.db"') + '[display]\ndriver = "no-such-driver"\n'
+    path = write(tmp_path, text, 'device_token = "token-from-file"')
+    env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
+    result = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(path)],
+                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot open the display (driver no-such-driver)" in result.stderr and "Traceback" not in result.stderr
