@@ -144,3 +144,20 @@ def test_qr_terminal_run_without_a_usable_display_exits_2_with_a_message(tmp_pat
                             capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert result.returncode == 2
     assert "cannot open the display (driver no-such-driver)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_example_printer_keys_are_valid_for_each_connection(tmp_path):
+    for connection in ("file", "usb", "serial", "network"):
+        path = tmp_path / f"{connection}.toml"
+        path.write_text(EXAMPLE.read_text().replace('connection = "none"', f'connection = "{connection}"'))
+        printer = load(path, environ=ENV).printer
+        assert printer.connection == connection and printer.profile == "TM-T20II" and printer.auto_print == "ask"
+        assert (printer.usb_vendor, printer.usb_product, printer.footer) == (0x0416, 0x5011, ("Thank you!",))
+
+
+def test_a_bad_usb_id_is_named(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(EXAMPLE.read_text().replace('connection = "none"', 'connection = "usb"')
+                    .replace('usb_vendor = "0x0416"', 'usb_vendor = "Epson"'))  # fmt: skip
+    with pytest.raises(ConfigError, match="printer.usb_vendor.*in hex as lsusb shows it"):
+        load(path, environ=ENV)
