@@ -159,5 +159,5 @@ def test_a_bad_usb_id_is_named(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text(EXAMPLE.read_text().replace('connection = "none"', 'connection = "usb"')
                     .replace('usb_vendor = "0x0416"', 'usb_vendor = "Epson"'))  # fmt: skip
-    with pytest.raises(ConfigError, match="printer.usb_vendor.*in hex as lsusb shows it"):
+    with pytest.raises(ConfigError, match=r"printer\.usb_vendor.*in hex as lsusb shows it"):
         load(path, environ=ENV)
