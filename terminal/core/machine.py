@@ -217,7 +217,7 @@ def _order_request(s: Settings, sale: Sale) -> OrderRequest:
 def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
     """Pick up what a power cut or crash interrupted. Nothing stays pending: a QR still valid is shown again,
     one that ran out is expired and cancelled (a payment that arrived meanwhile still wins), an order we were
-    creating is asked for again with the same idempotency key, an order still open is followed to its end."""
+    creating is asked for again with the same idempotency key, an order still open is cancelled again."""
     effects: list[Effect] = []
     s = state.settings
     for sale in sales:
@@ -248,7 +248,8 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
         if sale.status.is_final and sale.order_open and sale.status is not SaleStatus.PAID:
             state = replace(state, background=(*state.background, sale)[-BACKGROUND_LIMIT:])
             if sale.order is not None:
-                effects.append(WatchOrder(sale.id, sale.order.id))
+                # Its cancel may never have reached the backend: send it again (idempotent; paid still wins).
+                effects.append(CancelOrder(sale.id, sale.order.id))
             else:  # cancelled while its order was being made: learn the order (same key) so it gets cancelled
                 effects.append(CreateOrder(_order_request(s, sale)))
     return state, effects

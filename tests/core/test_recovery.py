@@ -76,3 +76,11 @@ def test_the_remaining_time_never_exceeds_the_sale_ttl():
     sale = replace(sale, order=replace(sale.order, expires_at=T0 + timedelta(hours=2)))
     state, _ = step(initial(SETTINGS, next_seq=2), Resumed((sale,)), at(0))
     assert screen_for(state, at(0)).countdown == "5:00"
+
+
+def test_a_cancel_that_may_never_have_reached_the_backend_is_sent_again():
+    state = type_keys(awaiting(), "C", at(5))  # cancelled; the CancelOrder effect was lost with the power
+    sale = replace(state.sale, deadline=None)
+    assert sale.order_open
+    state, effects = step(initial(SETTINGS, next_seq=2), Resumed((sale,)), at(60))
+    assert effects == [CancelOrder(sale.id, "ord_1")] and state.background == (sale,)
