@@ -97,6 +97,10 @@ class Sandbox(ThreadingHTTPServer):
             with contextlib.suppress(OSError):  # already closed by its client
                 connection.shutdown(socket.SHUT_RDWR)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished mid-request (a terminal losing power) is normal here, not a traceback.
+        log.debug("request from %s ended badly", client_address, exc_info=True)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._faults_lock:
             self._connections.add(request)
