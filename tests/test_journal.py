@@ -66,3 +66,22 @@ def test_a_failed_write_is_a_journal_error(tmp_path):
     with pytest.raises(JournalError, match="cannot write the journal"):
         journal.record_sale(SALE, None, "sale started", AT)
     journal.close()
+
+
+def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(tmp_path):
+    from sqlite_utils import Database
+
+    from terminal.store.migrations import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_print_jobs")  # the schema of the first release
+    old["sales"].insert({"id": "T1-x-000001", "seq": 1, "reference": "T1-000001", "amount_minor": 1250,
+                         "currency": "INR", "status": "paid", "started_at": "2026-11-27T10:00:00.000+00:00",
+                         "updated_at": "2026-11-27T10:01:00.000+00:00", "order_open": 0})  # fmt: skip
+    old.close()
+    journal = Journal(path)
+    assert {"print_jobs"} <= set(journal.db.table_names())
+    assert "payee_name" in journal.db["sales"].columns_dict
+    assert journal.sale("T1-x-000001")["status"] == "paid" and journal.next_seq() == 2
+    journal.close()
