@@ -33,6 +33,7 @@ from terminal.core.effects import (
     JournalSale,
     JournalSecurity,
     PrintReceipt,
+    Reconcile,
     WatchOrder,
 )
 from terminal.core.events import Event, KeyPressed, PrinterChanged, Resumed, Tick
@@ -93,6 +94,7 @@ def settings_from(config: Config) -> Settings:
         create_timeout=float(config.backend.timeout + 10),
         id_prefix=secrets.token_hex(4),
         auto_print=config.printer.auto_print if config.printer else "never",
+        offline=config.offline,
     )
 
 
@@ -173,10 +175,11 @@ class App:
 
     def resume(self) -> None:
         """Pick up the sales the journal says were interrupted (the core decides how)."""
-        unfinished = self.journal.unfinished_sales()
+        unfinished, unconfirmed = self.journal.unfinished_sales(), self.journal.unconfirmed_sales()
         if unfinished:
             log.warning("resuming %d unfinished sale(s) after a restart", len(unfinished))
-            self.handle(Resumed(unfinished))
+        if unfinished or unconfirmed:
+            self.handle(Resumed(unfinished, unconfirmed))
 
     def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
@@ -303,6 +306,8 @@ class App:
                                           columns=queue.printer.columns, reprint=reprint)  # fmt: skip
                     job_id = self.journal.add_print_job(receipt, now.wall)
                     self._calls.append(lambda: queue.submit(job_id, receipt))
+            case Reconcile(since=since, references=references):
+                self._calls.append(lambda: self.worker.reconcile(since, references))
             case FeedPaper():
                 if self.print_queue is not None:
                     self._calls.append(self.print_queue.feed)

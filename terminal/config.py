@@ -16,6 +16,8 @@ from typing import Any
 from terminal.backends.http import check_url
 from terminal.core.keys import Key
 from terminal.core.money import EXPONENTS, Amount, MoneyError
+from terminal.core.offline import SCHEMES as OFFLINE_SCHEMES
+from terminal.core.offline import OfflineRules
 from terminal.devices.indicators import IndicatorPins
 from terminal.devices.matrix_keypad import LAYOUT_4X3, LAYOUT_4X4, MatrixConfig
 from terminal.devices.printer import CONNECTIONS, PrinterConfig
@@ -99,6 +101,7 @@ class Config:
     merchant_address: tuple[str, ...] = ()
     store: str = ""
     secrets_path: Path | None = None
+    offline: OfflineRules | None = None
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -114,6 +117,7 @@ _SECTIONS = {
     "secrets": {"file"},
     "indicators": {"green", "red", "amber", "rgb", "active_high", "buzzer", "buzzer_type", "sound"},
     "gpio": {"mock"},
+    "offline": {"mode", "scheme", "payee", "city", "max_sale", "max_total", "max_count", "max_age_hours"},
     "keypad": {"rows", "columns", "layout", "keys"},
     "buttons": {"cancel", "reprint", "feed"},
     "printer": {
@@ -206,9 +210,37 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     secrets_path = None if env.get(TOKEN_ENV) or not secrets_file else _secrets_path(path, secrets_file)
     r.reject_unknown()
     printer = _printer(r)
+    offline = _offline(r, currency, payee)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons, printer, address, store, secrets_path)  # fmt: skip
+                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline)  # fmt: skip
+
+
+def _offline(r: _Reader, currency: str, payee: PayeeSection) -> OfflineRules | None:
+    if r.choice("offline.mode", ["refuse", "local-qr"], "refuse") == "refuse":
+        return None
+    scheme = r.choice("offline.scheme", sorted(OFFLINE_SCHEMES), "upi")
+    payee_id = r.string("offline.payee", payee.ids[0])
+    if payee_id not in payee.ids:
+        raise ConfigError(r.path, "offline.payee", payee_id, "one of payee.ids (the guard checks offline QRs too)")
+
+    def amount(key: str, default: str) -> Amount:
+        text = r.string(key, default)
+        try:
+            return Amount.parse(text, currency)
+        except MoneyError as exc:
+            raise ConfigError(r.path, key, text, f"an amount in {currency} ({exc})") from None
+
+    return OfflineRules(
+        scheme=scheme,
+        payee_id=payee_id,
+        payee_name=payee.name,
+        max_sale=amount("offline.max_sale", "2000"),
+        max_total=amount("offline.max_total", "20000"),
+        max_count=r.integer("offline.max_count", 500, low=1, high=10000),
+        max_age=3600.0 * r.integer("offline.max_age_hours", 24, low=1, high=168),
+        city=r.string("offline.city", ""),
+    )
 
 
 def _printer(r: _Reader) -> PrinterConfig | None:

@@ -161,3 +161,25 @@ def test_a_bad_usb_id_is_named(tmp_path):
                     .replace('usb_vendor = "0x0416"', 'usb_vendor = "Epson"'))  # fmt: skip
     with pytest.raises(ConfigError, match=r"printer\.usb_vendor.*in hex as lsusb shows it"):
         load(path, environ=ENV)
+
+
+def test_offline_local_qr_rules_from_the_example(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(EXAMPLE.read_text().replace('mode = "refuse"', 'mode = "local-qr"'))
+    rules = load(path, environ=ENV).offline
+    assert (rules.scheme, rules.payee_id, rules.payee_name) == ("upi", "chaipoint@okbank", "Chai Point")
+    assert (rules.max_sale, rules.max_total, rules.max_count, rules.max_age) == (
+        Amount(200000, "INR"),
+        Amount(2000000, "INR"),
+        500,
+        24 * 3600.0,
+    )
+    assert load(EXAMPLE, environ=ENV).offline is None  # "refuse" by default
+
+
+def test_an_offline_payee_that_is_not_the_shops_is_refused(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(EXAMPLE.read_text().replace('mode = "refuse"', 'mode = "local-qr"')
+                    .replace('payee = "chaipoint@okbank"', 'payee = "someone@else"'))  # fmt: skip
+    with pytest.raises(ConfigError, match=r"one of payee\.ids"):
+        load(path, environ=ENV)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
@@ -38,6 +39,10 @@ class Backend(Protocol):
 
     def cancel_order(self, order_id: str) -> OrderUpdate:
         """Cancel the order (idempotent). On an order already paid, return it as paid — money wins."""
+        ...
+
+    def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:
+        """Orders created since ``since``, as (reference, status) — for reconciliation."""
         ...
 
     def probe(self) -> None:

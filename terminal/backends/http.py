@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import weakref
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,7 +14,7 @@ import requests
 
 from terminal import __version__
 from terminal.backends.base import BackendError, bad_reply
-from terminal.backends.contract import amount_json, error_message, parse_order, parse_update
+from terminal.backends.contract import amount_json, error_message, parse_order, parse_update, time_json
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 from terminal.core.problems import Problem, ProblemKind
 
@@ -97,6 +98,25 @@ class HttpBackend:
         except _Conflict as conflict:
             return parse_update(conflict.body)
         return parse_update(reply)
+
+    def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:
+        """GET /v1/orders?since=…&limit=100, paged by ``since``."""
+        found: dict[str, tuple[str, OrderUpdate]] = {}
+        after = time_json(since)
+        for _ in range(50):  # at most 5000 orders: a terminal's backlog, not an archive
+            reply = self._call("GET", "/v1/orders", params={"since": after, "limit": 100})
+            page = reply.get("orders") if isinstance(reply, dict) else None
+            if not isinstance(page, list):
+                raise bad_reply("GET /v1/orders: 'orders' must be a list")
+            fresh = [o for o in page if isinstance(o, dict) and o.get("id") not in found]
+            for order in fresh:
+                reference = order.get("reference")
+                if isinstance(reference, str):
+                    found[order["id"]] = (reference, parse_update(order))
+            if len(page) < 100 or not fresh:
+                break
+            after = str(page[-1].get("created_at") or after)
+        return list(found.values())
 
     def probe(self) -> None:
         """GET /v1/orders?limit=1: the cheapest call of the contract that needs the token."""

@@ -12,9 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from terminal.backends.base import Backend, BackendError
-from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated
+from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated, Reconciled
 from terminal.core.orders import OrderRequest, OrderStatus
 from terminal.core.problems import Problem, ProblemKind
 
@@ -59,6 +60,10 @@ class OrderWorker:
     def cancel(self, sale_id: str, order_id: str) -> None:
         """Cancel the order (retrying: cancel is idempotent); posts the reply as OrderUpdated."""
         self._calls.submit(self._cancel, sale_id, order_id)
+
+    def reconcile(self, since: datetime, references: tuple[str, ...]) -> None:
+        """Look for these references' payments in the backend's history; posts Reconciled for each found."""
+        self._calls.submit(self._reconcile, since, references)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Ask every thread to end and wait a little for them (a long-poll in flight is abandoned)."""
@@ -131,6 +136,22 @@ class OrderWorker:
             return
         # Still open at the backend: the watcher (if any) keeps following it until it expires there.
         log.error("cancel %s gave up after %d tries", order_id, self._cancel_attempts)
+
+    def _reconcile(self, since: datetime, references: tuple[str, ...]) -> None:
+        wanted = set(references)
+        for attempt in range(1, 4):
+            try:
+                history = self.backend.history(since)
+            except BackendError as exc:
+                self._observe(exc.problem)
+                log.warning("reconciliation (try %d): %s", attempt, exc)
+                if self._stop.wait(self._backoff(attempt, exc.problem.retry_after)):
+                    return
+                continue
+            for reference, update in history:
+                if reference in wanted and update.status is OrderStatus.PAID:
+                    self._post(Reconciled(reference, update))
+            return
 
     def _backoff(self, failures: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter, at least the server's Retry-After."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from terminal.core.orders import OrderRequest
 from terminal.core.sale import Sale
@@ -62,4 +63,12 @@ class FeedPaper:
     """Feed a few lines of paper (the shopkeeper tearing off or loading a roll)."""
 
 
-Effect = JournalSale | JournalSecurity | CreateOrder | WatchOrder | CancelOrder | PrintReceipt | FeedPaper
+@dataclass(frozen=True, slots=True)
+class Reconcile:
+    """Look for these offline sales' payments in the backend's history (since the oldest of them)."""
+
+    since: datetime
+    references: tuple[str, ...]
+
+
+Effect = JournalSale | JournalSecurity | CreateOrder | WatchOrder | CancelOrder | PrintReceipt | FeedPaper | Reconcile

@@ -61,12 +61,30 @@ class ConnectivityChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconciled:
+    """The backend's history shows a payment with this reference (an offline sale's money arrived)."""
+
+    reference: str
+    update: OrderUpdate
+
+
+@dataclass(frozen=True, slots=True)
 class Resumed:
-    """At start: the journal's sales that were not finished when the terminal stopped (power cut, crash)."""
+    """At start: the journal's sales that were not finished when the terminal stopped (power cut, crash), and
+    the offline sales still waiting for the backend's confirmation."""
 
     sales: tuple[Sale, ...]
+    unconfirmed: tuple[Sale, ...] = ()
 
 
 Event = (
-    KeyPressed | Tick | OrderCreated | OrderNotCreated | OrderUpdated | PrinterChanged | ConnectivityChanged | Resumed
+    KeyPressed
+    | Tick
+    | OrderCreated
+    | OrderNotCreated
+    | OrderUpdated
+    | PrinterChanged
+    | ConnectivityChanged
+    | Resumed
+    | Reconciled
 )

@@ -23,6 +23,7 @@ from terminal.core.effects import (
     JournalSale,
     JournalSecurity,
     PrintReceipt,
+    Reconcile,
     WatchOrder,
 )
 from terminal.core.entry import AmountEntry
@@ -34,12 +35,15 @@ from terminal.core.events import (
     OrderNotCreated,
     OrderUpdated,
     PrinterChanged,
+    Reconciled,
     Resumed,
     Tick,
 )
 from terminal.core.keys import Key
 from terminal.core.money import Amount
+from terminal.core.offline import OfflineRules, local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
+from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 
@@ -65,6 +69,8 @@ class Settings:
     #: Receipts: whether a printer is fitted, and when to print on paid: always, ask (Enter prints) or never.
     printer: bool = False
     auto_print: str = "never"
+    #: Offline sales with a locally built QR (None: offline.mode = "refuse").
+    offline: OfflineRules | None = None
 
 
 class Phase(StrEnum):
@@ -93,6 +99,8 @@ class TerminalState:
     printer_problem: str | None = None
     #: Why the backend cannot be reached right now (None: online).
     offline: Problem | None = None
+    #: Offline sales the shopkeeper marked received, waiting for the backend's confirmation.
+    unconfirmed: tuple[Sale, ...] = ()
 
 
 def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
@@ -119,9 +127,14 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
         case PrinterChanged(problem=problem):
             return replace(state, printer_problem=problem), []
         case ConnectivityChanged(problem=problem):
-            return replace(state, offline=problem), []
-        case Resumed(sales=sales):
-            return _resume(state, sales, now)
+            back = problem is None and state.offline is not None
+            state = replace(state, offline=problem)
+            return state, (_reconcile(state) if back else [])
+        case Resumed(sales=sales, unconfirmed=unconfirmed):
+            state, effects = _resume(replace(state, unconfirmed=unconfirmed), sales, now)
+            return state, effects + _reconcile(state)
+        case Reconciled(reference=reference, update=update):
+            return _reconciled(state, reference, update)
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -142,6 +155,8 @@ def _key(state: TerminalState, key: Key, now: Now) -> Step:
             entry, amount = state.entry.submit()
             if amount is None:
                 return replace(state, entry=entry), []
+            if state.offline is not None and state.settings.offline is not None:
+                return _start_local_sale(state, amount, now)
             return _start_sale(state, amount, now)
         return replace(state, entry=state.entry.press(key)), []
     sale = state.sale
@@ -150,6 +165,11 @@ def _key(state: TerminalState, key: Key, now: Now) -> Step:
         return _end(state, sale, SaleStatus.CANCELLED, "cancelled by the shopkeeper while the QR was made", now)
     if sale.status is SaleStatus.AWAITING_PAYMENT and key is Key.CANCEL:
         return _end(state, sale, SaleStatus.CANCELLED, "cancelled by the shopkeeper", now)
+    if sale.status is SaleStatus.AWAITING_PAYMENT and sale.local and key is Key.ENTER:
+        cause = "marked received by the shopkeeper after checking their bank app: not confirmed by the backend"
+        state, effects = _end(state, sale, SaleStatus.UNCONFIRMED, cause, now)
+        assert state.sale is not None
+        return replace(state, unconfirmed=(*state.unconfirmed, state.sale)), effects
     if sale.status.is_final:
         if key is Key.ENTER and _asks_to_print(state, sale):
             return _leave_sale(state), [PrintReceipt(sale)]
@@ -198,6 +218,56 @@ def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
     request = _order_request(s, sale)
     new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=_fresh_entry(s), result_until=None)
     return new, [JournalSale(sale, None, "sale started"), CreateOrder(request)]
+
+
+def _start_local_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
+    """Offline: the sale starts with a QR the terminal builds itself (when the caps allow it)."""
+    rules = state.settings.offline
+    assert rules is not None
+    why = refusal(rules, amount, state.unconfirmed, now.wall)
+    if why is not None:
+        return replace(state, entry=replace(state.entry, message=f"Offline: {why}")), []
+    started, effects = _start_sale(state, amount, now)
+    assert started.sale is not None
+    local = _go_local(started, started.sale, now, journal_start=effects[0])
+    assert local is not None  # the caps were checked above
+    return local
+
+
+def _go_local(state: TerminalState, sale: Sale, now: Now, journal_start: Effect | None = None) -> Step | None:
+    """Show a locally built QR for ``sale`` (None when the caps or the payee do not allow it)."""
+    rules = state.settings.offline
+    assert rules is not None
+    if refusal(rules, sale.amount, state.unconfirmed, now.wall) is not None:
+        return None
+    try:
+        order = local_order(rules, sale, expires_in=state.settings.sale_ttl, now=now.wall)
+    except PayloadError:
+        return None
+    if guard.check(order, reference=sale.reference, amount=sale.amount, rules=state.settings.payee) is not None:
+        return None  # the offline payee must be one of the shop's too
+    shown = replace(sale, status=SaleStatus.AWAITING_PAYMENT, order=order, local=True, order_open=False,
+                    deadline=now.mono + state.settings.sale_ttl)  # fmt: skip
+    effects: list[Effect] = [journal_start] if journal_start is not None else []
+    effects.append(JournalSale(shown, sale.status, "offline: QR built by the terminal, not confirmed"))
+    return _place(replace(state, phase=Phase.SALE, sale=shown), shown), effects
+
+
+def _reconcile(state: TerminalState) -> list[Effect]:
+    if not state.unconfirmed:
+        return []
+    oldest = min(s.started_at for s in state.unconfirmed)
+    return [Reconcile(oldest, tuple(s.reference for s in state.unconfirmed))]
+
+
+def _reconciled(state: TerminalState, reference: str, update: OrderUpdate) -> Step:
+    sale = next((s for s in state.unconfirmed if s.reference == reference), None)
+    if sale is None or update.status is not OrderStatus.PAID:
+        return state, []
+    paid = replace(sale, status=SaleStatus.PAID, payment=update.payment)
+    rest = tuple(s for s in state.unconfirmed if s.reference != reference)
+    effects: list[Effect] = [JournalSale(paid, sale.status, "confirmed by the backend's history (reconciled)")]
+    return replace(state, unconfirmed=rest, last_paid=paid), effects
 
 
 def _order_request(s: Settings, sale: Sale) -> OrderRequest:
@@ -312,6 +382,11 @@ def _order_not_created(state: TerminalState, sale_id: str, problem: Problem, now
     sale = _find(state, sale_id)
     if sale is None or sale.order is not None or not sale.order_open:
         return state, []
+    offline_kind = problem.kind in (ProblemKind.UNREACHABLE, ProblemKind.TIMEOUT, ProblemKind.SERVER)
+    if sale.status is SaleStatus.CREATING and offline_kind and state.settings.offline is not None:
+        local = _go_local(state, sale, now)
+        if local is not None:
+            return local
     if sale.status is SaleStatus.CREATING:
         failure = Failure(FailureKind.BACKEND, problem.advice, problem)
         cause = f"order not created: {problem.kind}: {problem.detail}"

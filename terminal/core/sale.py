@@ -20,10 +20,13 @@ class SaleStatus(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    #: An offline sale the shopkeeper marked received after checking their bank app; the backend has not
+    #: confirmed it yet (reconciliation does, when it is back).
+    UNCONFIRMED = "unconfirmed"
 
     @property
     def is_final(self) -> bool:
-        """True for paid, failed, expired and cancelled."""
+        """True for paid, failed, expired, cancelled and unconfirmed."""
         return self not in (SaleStatus.CREATING, SaleStatus.AWAITING_PAYMENT)
 
 
@@ -63,3 +66,5 @@ class Sale:
     payment: Payment | None = None
     failure: Failure | None = None
     order_open: bool = True
+    #: Its QR was built by the terminal itself (offline); no backend order exists.
+    local: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +23,7 @@ class Tone(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScreenModel:
-    """One screen. ``name`` is one of idle, entry, qr, paid, failed, expired, cancelled, error."""
+    """One screen. ``name`` is one of idle, entry, qr, paid, failed, expired, cancelled, error, unconfirmed."""
 
     name: str
     title: str
@@ -87,6 +87,8 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> Sc
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         assert sale.order is not None
         left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
+        if sale.local:
+            base = replace(base, offline="OFFLINE — not confirmed: check your bank app before pressing Enter")
         return base.make(
             "qr",
             "Scan to pay",
@@ -94,8 +96,11 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> Sc
             qr=sale.order.qr.payload,
             lines=(f"to {state.settings.payee.name}", sale.order.payee.id, ref),
             countdown=f"{left // 60}:{left % 60:02d}",
-            hint="Cancel: stop",
+            hint="Enter: received   Cancel: stop" if sale.local else "Cancel: stop",
         )
+    if sale.status is SaleStatus.UNCONFIRMED:
+        note = ("Marked received by you; the bank has not confirmed it yet", ref)
+        return base.make("unconfirmed", "Recorded — not confirmed", tone=Tone.WARN, amount=amount, lines=note)
     if sale.status is SaleStatus.PAID:
         got = paid_amount(sale)
         lines = [ref]

@@ -51,11 +51,13 @@ WAITING = Pattern("waiting", (Step(0.4, AMBER), Step(1.2, OFF)), repeat=True)
 PAID = Pattern("paid", (Step(0.1, GREEN, 1760), Step(0.08, GREEN), Step(0.1, GREEN, 1760)), then=GREEN)
 FAILED = Pattern("failed", (Step(0.6, RED, 440),), then=RED)
 OFFLINE = Pattern("offline", (Step(0.15, RED), Step(0.15, AMBER)), repeat=True)
+#: An offline sale marked received: amber stays on, and never the success beep.
+UNCONFIRMED = Pattern("unconfirmed", (Step(0.0, AMBER),), then=AMBER)
 
-PATTERNS = {p.name: p for p in (CLICK, REFUSED, IDLE, WAITING, PAID, FAILED, OFFLINE)}
+PATTERNS = {p.name: p for p in (CLICK, REFUSED, IDLE, WAITING, PAID, FAILED, OFFLINE, UNCONFIRMED)}
 
 _FOR_SCREEN = {"idle": IDLE, "entry": IDLE, "qr": WAITING, "paid": PAID, "failed": FAILED, "expired": FAILED,
-               "cancelled": FAILED, "error": FAILED}  # fmt: skip
+               "cancelled": FAILED, "error": FAILED, "unconfirmed": UNCONFIRMED}  # fmt: skip
 
 
 def pattern_for(before: ScreenModel | None, after: ScreenModel) -> Pattern | None:

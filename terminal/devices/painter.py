@@ -25,6 +25,7 @@ COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "failed": ((179, 38, 30), WHITE),
     "error": ((179, 38, 30), WHITE),
     "expired": ((242, 169, 0), INK),
+    "unconfirmed": ((242, 169, 0), INK),
     "cancelled": ((68, 68, 68), WHITE),
 }
 TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}

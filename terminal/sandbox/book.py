@@ -147,7 +147,7 @@ class OrderBook:
             raise SandboxError(400, "idempotency_key_required", "Idempotency-Key header is required")
         if not isinstance(body, dict):
             raise SandboxError(400, "invalid_request", "body must be a JSON object")
-        amount = _amount(body.get("amount"), "amount")
+        amount = amount_from_json(body.get("amount"), "amount")
         digest = _digest(body)
         with self._changed:
             order = self._find(order_id)
@@ -220,6 +220,21 @@ class OrderBook:
                 "provider_ref": f"SBX{secrets.randbelow(10**9):09d}",
             }
             self._set(order, "paid")
+            return self._json(order)
+
+    def record_payment(self, reference: str, amount: Amount, payer: str = "customer@sandbox") -> dict[str, Any]:
+        """A payment that arrived without an order (to a QR the terminal built offline), as the PSP reports it:
+        it appears in the history, paid, under its reference."""
+        with self._changed:
+            now = self.now()
+            order = SandboxOrder(id="pay_" + secrets.token_hex(8), reference=reference, amount=amount,
+                                 description="payment without an order", created_at=now, expires_at=now,
+                                 qr_scheme="upi", qr_payload="")  # fmt: skip
+            order.paid = {"at": time_json(now), "amount": amount_json(amount), "payer": payer,
+                          "provider_ref": f"SBX{secrets.randbelow(10**9):09d}"}  # fmt: skip
+            order.status = "paid"
+            self._orders[order.id] = order
+            self._changed.notify_all()
             return self._json(order)
 
     def fail(self, order_id: str, code: str = "declined", message: str = "The customer declined.") -> dict[str, Any]:
@@ -325,7 +340,7 @@ def _order_request(body: Any) -> tuple[str, Amount, int, str]:
     reference = body.get("reference")
     if not isinstance(reference, str) or not reference:
         raise SandboxError(400, "invalid_request", "'reference' must be a non-empty string")
-    amount = _amount(body.get("amount"), "amount")
+    amount = amount_from_json(body.get("amount"), "amount")
     if amount.minor <= 0:
         raise SandboxError(400, "invalid_amount", "'amount.value' must be above zero")
     expires_in = body.get("expires_in", 300)
@@ -335,7 +350,7 @@ def _order_request(body: Any) -> tuple[str, Amount, int, str]:
     return reference, amount, expires_in, description if isinstance(description, str) else ""
 
 
-def _amount(data: Any, where: str) -> Amount:
+def amount_from_json(data: Any, where: str) -> Amount:
     if not isinstance(data, dict) or type(data.get("value")) is not int:
         raise SandboxError(400, "invalid_amount", f'\'{where}\' must be {{"value": <minor units>, "currency": …}}')
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from terminal.core.orders import Payee
-from terminal.sandbox.book import SAMPLE_PAYEE_IDS, SCHEMES, TAMPERS, OrderBook, SandboxError
+from terminal.sandbox.book import SAMPLE_PAYEE_IDS, SCHEMES, TAMPERS, OrderBook, SandboxError, amount_from_json
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._helper(m.group(1), m.group(2), body)
             elif method == "POST" and url.path == _TAMPER:
                 self._tamper(body)
+            elif method == "POST" and url.path == "/sandbox/payments":
+                options = body if isinstance(body, dict) else {}
+                reference = options.get("reference")
+                if not isinstance(reference, str) or not reference:
+                    raise SandboxError(400, "invalid_request", "'reference' must be a non-empty string")
+                self._json(
+                    201, self.server.book.record_payment(reference, amount_from_json(options.get("amount"), "amount"))
+                )
             else:
                 raise SandboxError(404, "not_found", f"no route {method} {url.path}")
         except SandboxError as exc:

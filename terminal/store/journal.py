@@ -61,6 +61,12 @@ class Journal:
         columns = [c[0] for c in rows.description]
         return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
 
+    def unconfirmed_sales(self) -> tuple[Sale, ...]:
+        """Offline sales marked received and not yet confirmed by the backend, oldest first."""
+        rows = self.db.execute("SELECT * FROM sales WHERE status = 'unconfirmed' ORDER BY seq")
+        columns = [c[0] for c in rows.description]
+        return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
+
     def record_sale(self, sale: Sale, previous: str | None, cause: str, at: datetime) -> None:
         """Commit the sale's row and one event, atomically."""
         when = _iso(at)
@@ -240,4 +246,5 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
         order=order,
         failure=failure,
         order_open=bool(row["order_open"]),
+        local=bool(row["order_id"] and row["order_id"].startswith("local:")),
     )
