@@ -31,9 +31,9 @@ def test_an_offline_sale_is_confirmed_by_the_backends_history_once_it_is_back(tm
     assert terminal.until_screen("unconfirmed").title == "Recorded — not confirmed"
     assert terminal.journal.sales()[0]["status"] == "unconfirmed"
 
-    back = Sandbox("127.0.0.1", port).start()
-    requests.post(f"{back.url}/sandbox/payments", json={"reference": "T1-000001",
-                  "amount": {"value": 1250, "currency": "INR"}}, timeout=5)  # fmt: skip
+    back = Sandbox("127.0.0.1", port)
+    back.book.record_payment("T1-000001", Amount(1250, "INR"))  # what the bank told the backend meanwhile
+    back.start()
     terminal.until(lambda: terminal.journal.sales()[0]["status"] == "paid", timeout=10)
     assert terminal.journal.sales()[0]["provider_ref"].startswith("SBX")
     assert "reconciled" in terminal.journal.events()[-1]["cause"]
@@ -63,4 +63,31 @@ def test_unconfirmed_sales_are_reconciled_after_a_restart(tmp_path):
     again.app.resume()
     again.until(lambda: again.journal.sales()[0]["status"] == "paid", timeout=10)
     again.app.worker.stop()
+    back.stop()
+
+
+def test_a_long_outage_with_a_queue_of_offline_sales_is_reconciled_afterwards(tmp_path):
+    server = Sandbox().start()
+    port = server.server_address[1]
+    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
+    terminal.app.state = replace(terminal.app.state, settings=replace(terminal.app.state.settings, offline=RULES))
+    server.stop()
+    terminal.until(lambda: terminal.screen.offline != "")
+    for amount in ("10", "20", "30"):
+        terminal.press(amount + "E")
+        terminal.until_screen("qr")
+        terminal.press("E")
+        terminal.until_screen("unconfirmed")
+        terminal.press("E")
+        terminal.until_screen("idle")
+    assert [s["status"] for s in terminal.journal.sales()] == ["unconfirmed"] * 3
+    back = Sandbox("127.0.0.1", port)
+    for reference, minor in (("T1-000001", 1000), ("T1-000003", 3000)):  # the second customer never paid
+        back.book.record_payment(reference, Amount(minor, "INR"))
+    back.start()
+    terminal.until(lambda: [s["status"] for s in terminal.journal.sales()] == ["paid", "unconfirmed", "paid"],
+                   timeout=10)  # fmt: skip
+    assert [s.reference for s in terminal.app.state.unconfirmed] == ["T1-000002"]
+    terminal.app.reachability.stop()
+    terminal.app.worker.stop()
     back.stop()

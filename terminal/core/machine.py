@@ -47,6 +47,8 @@ from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 
+#: Seconds between looks at the backend's history while offline sales wait for confirmation.
+RECONCILE_EVERY = 60.0
 #: How many ended sales whose orders are still open we keep following for a late payment.
 BACKGROUND_LIMIT = 20
 
@@ -101,6 +103,8 @@ class TerminalState:
     offline: Problem | None = None
     #: Offline sales the shopkeeper marked received, waiting for the backend's confirmation.
     unconfirmed: tuple[Sale, ...] = ()
+    #: When to look for unconfirmed sales' payments again (the bank may report them late).
+    next_reconcile: float = 0.0
 
 
 def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
@@ -329,6 +333,19 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
 
 
 def _tick(state: TerminalState, now: Now) -> Step:
+    later: list[Effect] = []
+    if state.unconfirmed and state.offline is None:
+        # Start-up and coming back online already asked; after that, ask again now and then (banks report late).
+        if state.next_reconcile == 0.0:
+            state = replace(state, next_reconcile=now.mono + RECONCILE_EVERY)
+        elif now.mono >= state.next_reconcile:
+            state = replace(state, next_reconcile=now.mono + RECONCILE_EVERY)
+            later = _reconcile(state)
+    state, effects = _sale_tick(state, now)
+    return state, effects + later
+
+
+def _sale_tick(state: TerminalState, now: Now) -> Step:
     sale = state.sale
     if state.phase is not Phase.SALE or sale is None:
         return state, []

@@ -66,6 +66,7 @@ class Sandbox(ThreadingHTTPServer):
         token: str = DEFAULT_TOKEN,
         payee: Payee | None = None,
         scheme: str = "url",
+        book: OrderBook | None = None,
     ) -> None:
         super().__init__((host, port), _Handler)
         bound_port = self.server_address[1]
@@ -75,7 +76,8 @@ class Sandbox(ThreadingHTTPServer):
         self.token = token
         if scheme not in SCHEMES:
             raise ValueError(f"sandbox QR scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
-        self.book = OrderBook(payee=payee or sample_payee(scheme), pay_base=self.public_url, scheme=scheme)
+        # ``book``: the orders of an earlier run (a backend restarted with its database).
+        self.book = book or OrderBook(payee=payee or sample_payee(scheme), pay_base=self.public_url, scheme=scheme)
         self.faults: list[Fault] = []
         self._faults_lock = threading.Lock()
         self._connections: set[Any] = set()

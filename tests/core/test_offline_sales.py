@@ -119,3 +119,15 @@ def test_a_reconciled_reference_we_do_not_know_changes_nothing():
     state = offline()
     update = OrderUpdate("pay_1", OrderStatus.PAID, Payment(Amount(1250, "INR")))
     assert step(state, Reconciled("T1-999999", update), at(1)) == (state, [])
+
+
+def test_unconfirmed_sales_are_looked_for_again_every_minute_while_online():
+    state, _ = sell(offline())
+    state, _ = step(state, KeyPressed(Key.ENTER), at(2))
+    state, _ = step(state, ConnectivityChanged(None), at(10))
+    from terminal.core.events import Tick
+
+    state, effects = step(state, Tick(), at(11))
+    assert not any(isinstance(e, Reconcile) for e in effects)
+    state, effects = step(state, Tick(), at(11 + 61))
+    assert any(isinstance(e, Reconcile) for e in effects)
