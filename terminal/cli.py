@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check config, devices, backend, clock, disk and journal")
     doctor.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
 
-    from terminal import payload_tool
+    from terminal import payload_tool, report_tool
+
+    report_tool.add_arguments(sub.add_parser("report", help="X report (since the last Z) or Z report (closes it)"))
     from terminal.demo import add_arguments
 
     payload_tool.add_arguments(sub.add_parser("payload", help="read or build a payment-QR payload"))
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         for check in checks:
             print(check.line())
         return 0 if all(c.ok for c in checks) else 1
+    if args.command == "report":
+        return report_tool.run(args)
     if args.command == "payload":
         return payload_tool.run(args)
     from terminal.demo import run_demo

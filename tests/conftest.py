@@ -32,3 +32,15 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     j = Journal(tmp_path / "journal.db")
     yield j
     j.close()
+
+
+@pytest.fixture(autouse=True)
+def _stop_background_threads() -> Iterator[None]:
+    """Stop the probes and workers of the terminals a test made (they would log into the next tests)."""
+    yield
+    from tests.terminal_app import MADE
+
+    while MADE:
+        app = MADE.pop()
+        app.reachability.stop()
+        app.worker.stop(timeout=0.1)

@@ -21,6 +21,9 @@ from terminal.store.journal import Journal
 
 from .core.helpers import SETTINGS
 
+#: Every App the tests made, so a fixture can stop their background threads after each test.
+MADE: list[App] = []
+
 KEYS = {
     "E": pygame.K_KP_ENTER,
     "C": pygame.K_ESCAPE,
@@ -106,4 +109,5 @@ def make_terminal(
         observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),
     )
     app.render()
+    MADE.append(app)
     return Terminal(app, recorder, journal)

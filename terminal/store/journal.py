@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, QrCode
 from terminal.core.receipt import Line, Receipt
+from terminal.core.report import Ended
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.store.migrations import migrations
 
@@ -118,6 +119,34 @@ class Journal:
         """Jobs not printed yet, oldest first (to resume after a restart)."""
         rows = self.db.execute("SELECT id, receipt FROM print_jobs WHERE status = 'pending' ORDER BY id").fetchall()
         return [(int(job_id), receipt_from_json(json.loads(text))) for job_id, text in rows]
+
+    def ended_since(self, since: str) -> list[Ended]:
+        """Sales that reached their final status after ``since`` (ISO text; "" for all), for reports."""
+        rows = self.db.execute(
+            "SELECT s.status, s.amount_minor, s.currency, s.paid_minor, s.paid_currency, MAX(e.at) AS ended_at "
+            "FROM sales s JOIN events e ON e.sale_id = s.id AND e.kind = 'sale' AND e.to_status = s.status "
+            "WHERE s.status IN ('paid', 'unconfirmed', 'failed', 'expired', 'cancelled') "
+            "GROUP BY s.id HAVING ended_at > ? ORDER BY ended_at",
+            (since,),
+        ).fetchall()
+        ended = []
+        for status, minor, currency, paid_minor, paid_currency, _ in rows:
+            counted = Amount(paid_minor, paid_currency) if status == "paid" and paid_minor is not None else None
+            ended.append(Ended(status, counted or Amount(minor, currency)))
+        return ended
+
+    def last_z(self) -> tuple[int, str] | None:
+        """The number and closing time of the last Z report."""
+        row = self.db.execute("SELECT number, closed_at FROM z_reports ORDER BY number DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def close_z(self, since: str, at: datetime, totals: str) -> tuple[int, str]:
+        """Record a Z report closing the period that began at ``since``; returns its number and time."""
+        closed = _iso(at)
+        with self._writing(), self.db.atomic():
+            cursor = self.db.execute("INSERT INTO z_reports (closed_at, since, totals) VALUES (?, ?, ?)",
+                                     (closed, since, totals))  # fmt: skip
+            return int(cursor.lastrowid or 0), closed
 
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""

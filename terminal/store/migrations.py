@@ -81,3 +81,13 @@ def m003_sale_payee_name_and_receipt_url(db: Database) -> None:
     """What a restart needs to show a sale's QR again exactly as before."""
     db["sales"].add_column("payee_name", str)
     db["sales"].add_column("receipt_url", str)
+
+
+@migrations()
+def m004_z_reports(db: Database) -> None:
+    """z_reports: each closed period (Z report), so the next X report starts where the last Z ended."""
+    db["z_reports"].create(
+        {"number": int, "closed_at": str, "since": str, "totals": str},
+        pk="number",
+        not_null={"closed_at", "since", "totals"},
+    )
