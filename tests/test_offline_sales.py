@@ -15,13 +15,19 @@ from .terminal_app import make_terminal
 RULES = OfflineRules("upi", "demo-shop@sandbox", "Demo Shop", Amount(200000, "INR"), Amount(2000000, "INR"))
 
 
-def test_an_offline_sale_is_confirmed_by_the_backends_history_once_it_is_back(tmp_path):
+def offline_terminal(tmp_path):
+    """A terminal with offline sales on, whose backend has just gone away; and the port to bring it back on."""
     server = Sandbox().start()
     port = server.server_address[1]
     terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
     terminal.app.state = replace(terminal.app.state, settings=replace(terminal.app.state.settings, offline=RULES))
     server.stop()
     terminal.until(lambda: terminal.screen.offline != "")
+    return terminal, port
+
+
+def test_an_offline_sale_is_confirmed_by_the_backends_history_once_it_is_back(tmp_path):
+    terminal, port = offline_terminal(tmp_path)
     terminal.press("12.5E")
     screen = terminal.until_screen("qr")
     assert screen.offline.startswith("OFFLINE — not confirmed")
@@ -67,12 +73,7 @@ def test_unconfirmed_sales_are_reconciled_after_a_restart(tmp_path):
 
 
 def test_a_long_outage_with_a_queue_of_offline_sales_is_reconciled_afterwards(tmp_path):
-    server = Sandbox().start()
-    port = server.server_address[1]
-    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
-    terminal.app.state = replace(terminal.app.state, settings=replace(terminal.app.state.settings, offline=RULES))
-    server.stop()
-    terminal.until(lambda: terminal.screen.offline != "")
+    terminal, port = offline_terminal(tmp_path)
     for amount in ("10", "20", "30"):
         terminal.press(amount + "E")
         terminal.until_screen("qr")

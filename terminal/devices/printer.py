@@ -16,7 +16,8 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,30 +144,14 @@ class ReceiptPrinter:
 
     def send(self, data: bytes, receipt: Receipt | None = None) -> None:
         """Deliver bytes to the printer. Raises PrinterError with a reason a shopkeeper understands."""
-        c = self.config
-        if c.connection == "directory":
+        if self.config.connection == "directory":
             self._to_directory(data, receipt)
             return
-        printer = self._connection()
-        try:
-            printer.open()
-        except Exception as exc:  # escpos raises DeviceNotFoundError, USBNotFoundError, OSError…
-            raise PrinterError(f"not found — is it plugged in and switched on? ({_short(exc)})") from exc
-        try:
-            if c.connection in ("usb", "serial", "network"):
-                status = printer.paper_status()
-                if status == 0:
-                    raise PrinterError("out of paper")
-            printer._raw(data)
-        except PrinterError:
-            raise
-        except Exception as exc:
-            raise PrinterError(f"stopped answering ({_short(exc)})") from exc
-        finally:
+        with self._ready() as printer:
             try:
-                printer.close()
-            except Exception as exc:  # a pulled cable fails on close too; the job's outcome is already known
-                log.debug("closing the printer failed: %s", exc)
+                printer._raw(data)
+            except Exception as exc:  # escpos and the OS raise many kinds; all mean the same to a shopkeeper
+                raise PrinterError(f"stopped answering ({_short(exc)})") from exc
 
     def check(self) -> str:
         """Open the connection and ask for the paper where it can; what was found. Raises PrinterError."""
@@ -175,20 +160,32 @@ class ReceiptPrinter:
             if not Path(c.device).is_dir():
                 raise PrinterError(f"not found — the folder {c.device} is missing")
             return f"receipts go to {c.device}"
+        with self._ready():
+            pass
+        return f"{c.connection} printer, profile {c.profile}, {self.columns} columns"
+
+    @contextmanager
+    def _ready(self) -> Iterator[Any]:
+        """The connection, open, with paper (asked where the connection can read); closed afterwards."""
         printer = self._connection()
         try:
             printer.open()
-        except Exception as exc:
+        except Exception as exc:  # escpos raises DeviceNotFoundError, USBNotFoundError, OSError…
             raise PrinterError(f"not found — is it plugged in and switched on? ({_short(exc)})") from exc
         try:
-            if c.connection in ("usb", "serial", "network") and printer.paper_status() == 0:
-                raise PrinterError("out of paper")
+            if self.config.connection in ("usb", "serial", "network"):
+                try:
+                    status = printer.paper_status()
+                except Exception as exc:
+                    raise PrinterError(f"stopped answering ({_short(exc)})") from exc
+                if status == 0:
+                    raise PrinterError("out of paper")
+            yield printer
         finally:
             try:
                 printer.close()
-            except Exception as exc:
+            except Exception as exc:  # a pulled cable fails on close too; the job's outcome is already known
                 log.debug("closing the printer failed: %s", exc)
-        return f"{c.connection} printer, profile {c.profile}, {self.columns} columns"
 
     def _connection(self) -> Any:
         c, escpos = self.config, self._escpos
