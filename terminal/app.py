@@ -27,19 +27,38 @@ from terminal.core import guard
 from terminal.core.clock import Now
 from terminal.core.effects import (
     CancelOrder,
+    CheckPin,
     CreateOrder,
     Effect,
     FeedPaper,
+    JournalRefund,
     JournalSale,
     JournalSecurity,
+    LoadRecent,
+    MakeReport,
     PrintReceipt,
+    PrintRefundSlip,
+    PrintReport,
     Reconcile,
+    RequestRefund,
+    SavePinLock,
     WatchOrder,
 )
-from terminal.core.events import Event, KeyPressed, PrinterChanged, Resumed, Tick
+from terminal.core.events import (
+    Event,
+    KeyPressed,
+    PinChecked,
+    PrinterChanged,
+    RecentLoaded,
+    ReportReady,
+    Resumed,
+    SaleRecord,
+    Tick,
+)
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
-from terminal.core.receipt import ShopDetails, receipt_for
+from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
+from terminal.core.report import as_lines
 from terminal.core.screen import ScreenModel, screen_for
 from terminal.core.signals import CLICK, pattern_for
 from terminal.devices.display import Display
@@ -53,6 +72,8 @@ from terminal.devices.printer import (
     PrintQueue,
     ReceiptPrinter,
 )
+from terminal.reconcile_tool import local_day, ours_for
+from terminal.reports import build_report
 from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal, JournalError
 
@@ -148,6 +169,7 @@ class App:
         shop: ShopDetails | None = None,
         service: ServiceNotifier | None = None,
         probe_every: tuple[float, float] = (30.0, 3.0),
+        pin_checker: Callable[[str], bool | None] | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
@@ -159,7 +181,9 @@ class App:
         self.fps = fps
         self.clock = clock
         self.sandbox = backend.sandbox
-        self.state: TerminalState = initial(settings, next_seq=journal.next_seq())
+        self.state: TerminalState = initial(settings, next_seq=journal.next_seq(), pin_lock=journal.pin_lock())
+        #: Checks a typed manager PIN: True, False, or None when no PIN is set (see terminal.manager_pin).
+        self.pin_checker = pin_checker or (lambda pin: None)
         self._token = next(_APPS)
         online, offline = probe_every
         self.reachability = Reachability(backend, self.post, online_interval=online, offline_interval=offline)
@@ -169,6 +193,8 @@ class App:
         self._running = False
         self._last_key = -1e9
         self._calls: list[Callable[[], None]] = []
+        #: Answers to the core's questions to the journal (LoadRecent, MakeReport), handled after the step.
+        self._answers: list[Event] = []
         self._modelled: TerminalState | None = None
         self._remodel_at = 0.0
         self._last_tick = -1e9
@@ -176,10 +202,12 @@ class App:
     def resume(self) -> None:
         """Pick up the sales the journal says were interrupted (the core decides how)."""
         unfinished, unconfirmed = self.journal.unfinished_sales(), self.journal.unconfirmed_sales()
-        if unfinished:
-            log.warning("resuming %d unfinished sale(s) after a restart", len(unfinished))
-        if unfinished or unconfirmed:
-            self.handle(Resumed(unfinished, unconfirmed))
+        refunds = self.journal.open_refunds()
+        if unfinished or refunds:
+            log.warning("resuming %d unfinished sale(s) and %d refund(s) after a restart", len(unfinished),
+                        len(refunds))  # fmt: skip
+        if unfinished or unconfirmed or refunds:
+            self.handle(Resumed(unfinished, unconfirmed, refunds))
 
     def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
@@ -265,6 +293,9 @@ class App:
             self.state, effects = step(self.state, event, now)
             for effect in effects:
                 self.execute(effect, now)
+            answers, self._answers = self._answers, []
+            for answer in answers:
+                self.handle(answer, now)
         except JournalError as exc:
             log.error("journal write failed, step undone: %s", exc)
             self._undo(before, calls, "Cannot write the journal: call support")
@@ -279,6 +310,7 @@ class App:
     def _undo(self, before: TerminalState, calls: int, notice: str) -> None:
         self.state = replace(before, notice=notice)
         del self._calls[calls:]
+        self._answers.clear()
 
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""
@@ -299,18 +331,52 @@ class App:
             case CancelOrder(sale_id=sale_id, order_id=order_id):
                 self._calls.append(lambda: self.worker.cancel(sale_id, order_id))
             case PrintReceipt(sale=sale, reprint=reprint):
-                queue = self.print_queue
-                if queue is not None:
+                if self.print_queue is not None:
                     local = (sale.payment.at if sale.payment and sale.payment.at else now.wall).astimezone()
-                    receipt = receipt_for(sale, shop=self.shop, local_time=local.strftime("%Y-%m-%d %H:%M"),
-                                          columns=queue.printer.columns, reprint=reprint)  # fmt: skip
-                    job_id = self.journal.add_print_job(receipt, now.wall)
-                    self._calls.append(lambda: queue.submit(job_id, receipt))
+                    columns = self.print_queue.printer.columns
+                    self._print(receipt_for(sale, shop=self.shop, local_time=local.strftime("%Y-%m-%d %H:%M"),
+                                            columns=columns, reprint=reprint), now)  # fmt: skip
+            case PrintRefundSlip(refund=refund):
+                if self.print_queue is not None:
+                    local = now.wall.astimezone().strftime("%Y-%m-%d %H:%M")
+                    self._print(refund_slip_for(refund, shop=self.shop, local_time=local,
+                                                columns=self.print_queue.printer.columns), now)  # fmt: skip
+            case PrintReport(kind=kind, lines=lines):
+                if self.print_queue is not None:
+                    self._print(report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns),
+                                now)  # fmt: skip
+            case JournalRefund(refund=refund, cause=cause):
+                self.journal.record_refund(refund, cause, now.wall)
+                log.info("refund %s (%s): %s (%s)", refund.id, refund.amount.format_code(), refund.status, cause)
+            case RequestRefund(refund=refund):
+                self._calls.append(lambda: self.worker.refund(refund))
+            case CheckPin(pin=pin):
+                # scrypt is slow on purpose: check in a thread so the "Checking…" screen is drawn meanwhile.
+                checker, post = self.pin_checker, self.post
+                self._calls.append(lambda: threading.Thread(target=lambda: post(PinChecked(_check(checker, pin))),
+                                                            name="pin", daemon=True).start())  # fmt: skip
+            case SavePinLock(lock=lock):
+                self.journal.save_pin_lock(lock, now.wall)
+            case LoadRecent(limit=limit):
+                records = tuple(SaleRecord(sale, refunds, sale.started_at.astimezone().strftime("%d %b %H:%M"))
+                                for sale, refunds in self.journal.recent_sales(limit))  # fmt: skip
+                self._answers.append(RecentLoaded(records))
+            case MakeReport(kind=kind):
+                report = build_report(self.journal, kind, now.wall)
+                self._answers.append(ReportReady(kind, tuple(as_lines(report))))
+                ours = ours_for(self.journal, local_day(None, now.wall), self.state.settings.terminal_id)
+                self._calls.append(lambda: self.worker.reconcile_report(kind, ours))
             case Reconcile(since=since, references=references):
                 self._calls.append(lambda: self.worker.reconcile(since, references))
             case FeedPaper():
                 if self.print_queue is not None:
                     self._calls.append(self.print_queue.feed)
+
+    def _print(self, receipt: Receipt, now: Now) -> None:
+        queue = self.print_queue
+        assert queue is not None
+        job_id = self.journal.add_print_job(receipt, now.wall)
+        self._calls.append(lambda: queue.submit(job_id, receipt))
 
     def dispatch(self) -> None:
         """Hand this pass's backend calls and print jobs to their threads — after the screen was drawn, so
@@ -342,3 +408,13 @@ class App:
                 self.indicators.play(pattern)
             if self.observer.frame:
                 self.observer.frame(model, self.display)
+
+
+def _check(checker: Callable[[str], bool | None], pin: str) -> bool | None:
+    """The checker's answer; a damaged hash or unreadable secrets file counts as no PIN set (logged): the
+    shopkeeper is told to set it again, and a damaged file never uses up their tries."""
+    try:
+        return checker(pin)
+    except Exception as exc:
+        log.error("manager PIN not checked: %s", exc)
+        return None

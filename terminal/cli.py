@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check config, devices, backend, clock, disk and journal")
     doctor.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
 
-    from terminal import payload_tool, report_tool
+    from terminal import manager_pin, payload_tool, reconcile_tool, report_tool
 
     report_tool.add_arguments(sub.add_parser("report", help="X report (since the last Z) or Z report (closes it)"))
+    reconcile_tool.add_arguments(
+        sub.add_parser("reconcile", help="compare a day of the journal with the backend's history and settlement")
+    )
+    manager_pin.add_arguments(sub.add_parser("set-pin", help="set the manager PIN (refunds, reports, reprints)"))
     from terminal.demo import add_arguments
 
     payload_tool.add_arguments(sub.add_parser("payload", help="read or build a payment-QR payload"))
@@ -72,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if all(c.ok for c in checks) else 1
     if args.command == "report":
         return report_tool.run(args)
+    if args.command == "reconcile":
+        return reconcile_tool.run(args)
+    if args.command == "set-pin":
+        return manager_pin.run(args)
     if args.command == "payload":
         return payload_tool.run(args)
     from terminal.demo import run_demo
@@ -93,6 +101,7 @@ def _run(path: Path) -> int:
     from terminal.core.events import KeyPressed
     from terminal.devices.display import Display
     from terminal.hardware import open_hardware
+    from terminal.manager_pin import PinChecker
     from terminal.service import ServiceNotifier
     from terminal.store.journal import Journal, JournalError
 
@@ -112,7 +121,8 @@ def _run(path: Path) -> int:
         return 2
     app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
               long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
-              shop=shop_from(config), service=ServiceNotifier())  # fmt: skip
+              shop=shop_from(config), service=ServiceNotifier(),
+              pin_checker=PinChecker(config.secrets_path))  # fmt: skip
     hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
                              on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
     app.indicators = hardware.indicators

@@ -207,7 +207,14 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     buttons = {name: pin for name in ("cancel", "reprint", "feed") if (pin := r.pin(f"buttons.{name}")) is not None}
     secrets_file = r.string("secrets.file", "")
     token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
-    secrets_path = None if env.get(TOKEN_ENV) or not secrets_file else _secrets_path(path, secrets_file)
+    secrets_path = _secrets_path(path, secrets_file) if secrets_file else None
+    if secrets_path is not None:
+        from terminal.manager_pin import KEY, PinError, read_hash
+
+        try:
+            read_hash(secrets_path)
+        except PinError:
+            raise ConfigError(secrets_path, KEY, "(hidden)", "a hash written by 'qr-terminal set-pin'") from None
     r.reject_unknown()
     printer = _printer(r)
     offline = _offline(r, currency, payee)

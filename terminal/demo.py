@@ -39,6 +39,8 @@ EXPECTED = {"pay": "paid", "decline": "failed", "ignore": "expired"}
 RESULT_SCREENS = {"paid", "failed", "expired", "cancelled", "error"}
 #: The demo's LEDs and buzzer (on gpiozero's MockFactory): the README's default wiring.
 DEMO_INDICATORS = IndicatorPins(green=5, red=6, amber=26, buzzer=12)
+#: The demo's manager PIN (the demo's own throwaway secrets file; a real terminal's is set with set-pin).
+DEMO_PIN = "2580"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,6 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from terminal.devices.display import Display
     from terminal.devices.printer import PrinterConfig
     from terminal.hardware import open_hardware
+    from terminal.manager_pin import PinChecker, hash_pin, write_hash
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
     from terminal.store.journal import Journal
 
@@ -133,8 +136,11 @@ def run_demo(args: argparse.Namespace) -> int:
         journal = Journal(args.db or Path(tmp) / "journal.db")
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
         shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."))
+        # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
+        secrets = Path(tmp) / "secrets.toml"
+        write_hash(secrets, hash_pin(DEMO_PIN))
         app = App(settings=settings, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
-                  display=display, shop=shop)  # fmt: skip
+                  display=display, shop=shop, pin_checker=PinChecker(secrets))  # fmt: skip
         # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
         hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
                                  on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
@@ -148,7 +154,8 @@ def run_demo(args: argparse.Namespace) -> int:
         try:
             if headless:
                 return Scripted(app, sandbox, args).run(amount)
-            print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>",
+            print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
+                  f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}",
                   file=sys.stderr)  # fmt: skip
             app.observer.transition = _print_transition(sandbox)
             signal.signal(signal.SIGTERM, lambda *_: app.stop())

@@ -40,17 +40,30 @@ def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
         return [Check("config", False, str(exc), "fix that key (config/terminal.example.toml documents each)"),
                 _clock(None)]  # fmt: skip
     checks = [Check("config", True, str(path)), _secrets(config, env), _display(config, env), _keypad(config),
-              _gpio(config), _printer(config), Check("till", True, "none configured")]  # fmt: skip
+              _gpio(config), _printer(config), _manager_pin(config),
+              Check("till", True, "none configured")]  # fmt: skip
     backend, server_time = _backend(config)
     checks += [backend, _clock(server_time), _disk(config), _journal(config)]
     return checks
 
 
-def _secrets(config: Config, env: dict[str, str]) -> Check:
-    if env.get(TOKEN_ENV):
-        return Check("secrets", True, f"device token from {TOKEN_ENV}")
+def _manager_pin(config: Config) -> Check:
+    from terminal.manager_pin import PinError, read_hash
+
     path = config.secrets_path
-    assert path is not None
+    try:
+        stored = read_hash(path) if path is not None else None
+    except PinError as exc:
+        return Check("pin", False, str(exc), "qr-terminal set-pin")
+    if stored is None:
+        return Check("pin", False, "not set: the menu (refunds, reports) cannot be opened", "qr-terminal set-pin")
+    return Check("pin", True, f"set in {path}")
+
+
+def _secrets(config: Config, env: dict[str, str]) -> Check:
+    path = config.secrets_path
+    if env.get(TOKEN_ENV) or path is None or not path.exists():
+        return Check("secrets", True, f"device token from {TOKEN_ENV}")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         return Check("secrets", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}")

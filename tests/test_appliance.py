@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from terminal.manager_pin import hash_pin
 from terminal.service import ServiceNotifier
 
 from .terminal_app import make_terminal
@@ -176,7 +177,7 @@ def doctor(tmp_path, url, *, secrets_mode=0o600, text=None):
     config = tmp_path / "terminal.toml"
     config.write_text(text if text is not None else GOOD.format(url=url))
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('device_token = "sandbox-device-token"\n')
+    secrets.write_text(f'device_token = "sandbox-device-token"\nmanager_pin = "{hash_pin("2580")}"\n')
     secrets.chmod(secrets_mode)
     env = {k: v for k, v in os.environ.items() if k != "QR_TERMINAL_DEVICE_TOKEN"}
     run = subprocess.run([sys.executable, "-m", "terminal", "doctor", "--config", str(config)], capture_output=True,
@@ -187,8 +188,8 @@ def doctor(tmp_path, url, *, secrets_mode=0o600, text=None):
 def test_doctor_passes_a_good_setup(tmp_path, sandbox):
     code, lines = doctor(tmp_path, sandbox.url)
     assert code == 0, lines
-    assert list(lines) == ["config", "secrets", "display", "keypad", "gpio", "printer", "till", "backend", "clock",
-                           "disk", "journal"]  # fmt: skip
+    assert list(lines) == ["config", "secrets", "display", "keypad", "gpio", "printer", "pin", "till", "backend",
+                           "clock", "disk", "journal"]  # fmt: skip
     assert all(line.startswith("ok") for line in lines.values())
     assert "token accepted" in lines["backend"] and "within" in lines["clock"]
 

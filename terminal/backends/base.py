@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
+from terminal.core.money import Amount
+from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, ProviderRefund, Settlement
 from terminal.core.problems import Problem, ProblemKind
 
 
@@ -39,6 +40,15 @@ class Backend(Protocol):
 
     def cancel_order(self, order_id: str) -> OrderUpdate:
         """Cancel the order (idempotent). On an order already paid, return it as paid — money wins."""
+        ...
+
+    def refund(self, order_id: str, refund_id: str, amount: Amount, reason: str) -> ProviderRefund:
+        """Refund ``amount`` of a paid order; ``refund_id`` is the Idempotency-Key (a retry makes no second one).
+        A refusal (not paid, too large) raises BackendError with ProblemKind.REJECTED or CONFLICT."""
+        ...
+
+    def settlement(self, date: str) -> Settlement | None:
+        """What the backend settled on ``date`` (YYYY-MM-DD), or None when it has no settlement report."""
         ...
 
     def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:

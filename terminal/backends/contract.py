@@ -10,7 +10,16 @@ from typing import Any
 
 from terminal.backends.base import BackendError, bad_reply
 from terminal.core.money import Amount, MoneyError
-from terminal.core.orders import Order, OrderStatus, OrderUpdate, Payee, Payment, QrCode
+from terminal.core.orders import (
+    Order,
+    OrderStatus,
+    OrderUpdate,
+    Payee,
+    Payment,
+    ProviderRefund,
+    QrCode,
+    Settlement,
+)
 
 
 def amount_json(amount: Amount) -> dict[str, Any]:
@@ -65,9 +74,45 @@ def parse_update(data: Any) -> OrderUpdate:
     status = _status(obj)
     if status is OrderStatus.PAID and payment is None:
         raise bad_reply("status is paid but 'paid' is missing")
+    raw_refunds = obj.get("refunds") or []
+    if not isinstance(raw_refunds, list):
+        raise bad_reply("'refunds' must be a list")
     return OrderUpdate(
-        order_id=_str(obj, "id"), status=status, payment=payment, failure_code=code, failure_message=message
+        order_id=_str(obj, "id"),
+        status=status,
+        payment=payment,
+        failure_code=code,
+        failure_message=message,
+        refunds=tuple(parse_refund(r) for r in raw_refunds),
+        created_at=parse_time(obj["created_at"], "created_at") if obj.get("created_at") else None,
+        amount=parse_amount(obj["amount"], "amount") if obj.get("amount") is not None else None,
     )
+
+
+REFUND_STATUSES = ("pending", "succeeded", "failed")
+
+
+def parse_refund(data: Any) -> ProviderRefund:
+    """A refund reply: ``{"id", "status": "pending|succeeded|failed", "amount": {…}}``."""
+    obj = _object(data, "refund")
+    status = obj.get("status")
+    if status not in REFUND_STATUSES:
+        raise bad_reply(f"refund 'status' {status!r} is not one of {', '.join(REFUND_STATUSES)}")
+    failure = obj.get("failure")
+    message = error_message({"error": failure}) if isinstance(failure, dict) else ""
+    return ProviderRefund(_str(obj, "id", "refund."), status, parse_amount(obj.get("amount"), "refund.amount"), message)
+
+
+def parse_settlement(data: Any) -> Settlement:
+    """``{"date", "currency", "count", "gross", "fees", "net"}`` (amounts in minor units)."""
+    obj = _object(data, "settlement")
+    numbers = {}
+    for key in ("count", "gross", "fees", "net"):
+        value = obj.get(key)
+        if type(value) is not int:
+            raise bad_reply(f"settlement '{key}' must be an integer, got {value!r}")
+        numbers[key] = value
+    return Settlement(_str(obj, "date", "settlement."), _str(obj, "currency", "settlement."), **numbers)
 
 
 def parse_amount(data: Any, where: str) -> Amount:
@@ -133,4 +178,13 @@ def _status(obj: dict[str, Any]) -> OrderStatus:
         raise bad_reply(f"'status' {raw!r} is not one of {', '.join(OrderStatus)}") from None
 
 
-__all__ = ["BackendError", "amount_json", "error_message", "parse_order", "parse_update", "time_json"]
+__all__ = [
+    "BackendError",
+    "amount_json",
+    "error_message",
+    "parse_order",
+    "parse_refund",
+    "parse_settlement",
+    "parse_update",
+    "time_json",
+]

@@ -14,8 +14,17 @@ import requests
 
 from terminal import __version__
 from terminal.backends.base import BackendError, bad_reply
-from terminal.backends.contract import amount_json, error_message, parse_order, parse_update, time_json
-from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
+from terminal.backends.contract import (
+    amount_json,
+    error_message,
+    parse_order,
+    parse_refund,
+    parse_settlement,
+    parse_update,
+    time_json,
+)
+from terminal.core.money import Amount
+from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, ProviderRefund, Settlement
 from terminal.core.problems import Problem, ProblemKind
 
 
@@ -98,6 +107,21 @@ class HttpBackend:
         except _Conflict as conflict:
             return parse_update(conflict.body)
         return parse_update(reply)
+
+    def refund(self, order_id: str, refund_id: str, amount: Amount, reason: str) -> ProviderRefund:
+        """POST /v1/orders/{id}/refunds with our refund id as Idempotency-Key."""
+        body = {"amount": amount_json(amount), "reason": reason}
+        path = f"/v1/orders/{quote(order_id, safe='')}/refunds"
+        return parse_refund(self._call("POST", path, json=body, headers={"Idempotency-Key": refund_id}))
+
+    def settlement(self, date: str) -> Settlement | None:
+        """GET /v1/settlements?date=YYYY-MM-DD (None when the backend has no such endpoint: 404)."""
+        try:
+            return parse_settlement(self._call("GET", "/v1/settlements", params={"date": date}))
+        except BackendError as exc:
+            if exc.problem.kind is ProblemKind.REJECTED and "HTTP 404" in exc.problem.detail:
+                return None
+            raise
 
     def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:
         """GET /v1/orders?since=…&limit=100, paged by ``since``."""

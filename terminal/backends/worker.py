@@ -13,11 +13,24 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from terminal.backends.base import Backend, BackendError
-from terminal.core.events import Event, OrderCreated, OrderNotCreated, OrderUpdated, Reconciled
-from terminal.core.orders import OrderRequest, OrderStatus
+from terminal.core.events import (
+    Event,
+    OrderCreated,
+    OrderNotCreated,
+    OrderUpdated,
+    Reconciled,
+    RefundUpdated,
+    ReportAddendum,
+)
+from terminal.core.orders import OrderRequest, OrderStatus, ProviderRefund
 from terminal.core.problems import Problem, ProblemKind
+from terminal.core.refund import Refund, RefundStatus
+
+if TYPE_CHECKING:
+    from terminal.reconcile_tool import Ours
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +78,17 @@ class OrderWorker:
         """Look for these references' payments in the backend's history; posts Reconciled for each found."""
         self._calls.submit(self._reconcile, since, references)
 
+    def refund(self, refund: Refund) -> None:
+        """Ask for the refund (retrying while the backend cannot be reached: our refund id is the key, so a
+        retry never makes a second one), then follow it until it is final; posts RefundUpdated."""
+        self._spawn(self._refund, refund, name=f"refund-{refund.id}")
+
+    def reconcile_report(self, kind: str, ours: Ours) -> None:
+        """Compare the journal's day with the backend's; posts the summary lines as ReportAddendum."""
+        from terminal.reconcile_tool import summary
+
+        self._calls.submit(lambda: self._post(ReportAddendum(kind, summary(self.backend, ours))))
+
     def stop(self, timeout: float = 1.0) -> None:
         """Ask every thread to end and wait a little for them (a long-poll in flight is abandoned)."""
         self._stop.set()
@@ -76,7 +100,7 @@ class OrderWorker:
 
     # --- threads ------------------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], *args: str, name: str) -> None:
+    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
         self._threads = [t for t in self._threads if t.is_alive()]
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         self._threads.append(thread)
@@ -137,6 +161,48 @@ class OrderWorker:
         # Still open at the backend: the watcher (if any) keeps following it until it expires there.
         log.error("cancel %s gave up after %d tries", order_id, self._cancel_attempts)
 
+    def _refund(self, refund: Refund) -> None:
+        made = self._ask_refund(refund)
+        if made is None:
+            return
+        status = RefundStatus(made.status)
+        self._post(RefundUpdated(refund.id, status, made.id, made.message))
+        interval = self._poll_interval
+        while status is RefundStatus.PENDING and not self._stop.wait(interval):
+            interval = min(60.0, interval * 1.5)  # banks settle refunds in minutes to days
+            try:
+                update = self.backend.get_order(refund.order_id)
+            except BackendError as exc:
+                log.info("refund %s: %s", refund.id, exc)
+                continue
+            now = next((r for r in update.refunds if r.id == made.id), None)
+            if now is not None and now.status != status:
+                status = RefundStatus(now.status)
+                self._post(RefundUpdated(refund.id, status, made.id, now.message))
+
+    def _ask_refund(self, refund: Refund) -> ProviderRefund | None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                return self.backend.refund(refund.order_id, refund.id, refund.amount, "refund by the shop")
+            except BackendError as exc:
+                if exc.problem.kind in (ProblemKind.REJECTED, ProblemKind.CONFLICT):
+                    log.warning("refund %s refused: %s", refund.id, exc)
+                    self._post(RefundUpdated(refund.id, RefundStatus.FAILED, None, _reason(exc.problem)))
+                    return None
+                self._observe(exc.problem)
+                failures += 1
+                if failures == 1:
+                    waiting = "the backend cannot be reached: the refund is kept and sent when it is back"
+                    self._post(RefundUpdated(refund.id, RefundStatus.REQUESTED, None, waiting))
+                delay = self._backoff(failures, exc.problem.retry_after)
+                log.info("refund %s: %s; next try in %.1f s", refund.id, exc, delay)
+                self._stop.wait(delay)
+            except Exception:  # a backend adapter's bug: keep the refund requested (resent at the next start)
+                log.exception("refund %s: unexpected error", refund.id)
+                return None
+        return None
+
     def _reconcile(self, since: datetime, references: tuple[str, ...]) -> None:
         wanted = set(references)
         for attempt in range(1, 4):
@@ -158,3 +224,10 @@ class OrderWorker:
         ceiling = min(self._max_backoff, 0.5 * 2**failures)
         delay = random.uniform(ceiling / 2, ceiling)
         return max(delay, retry_after or 0.0)
+
+
+def _reason(problem: Problem) -> str:
+    """The backend's own words for a refusal (``… HTTP 422 the refund exceeds …`` → ``the refund exceeds …``)."""
+    _, marker, rest = problem.detail.partition(" HTTP ")
+    words = rest.split(" ", 1)[1] if marker and " " in rest else problem.detail
+    return words or problem.advice

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from terminal.core.orders import OrderRequest
+from terminal.core.pin import PinLock
+from terminal.core.refund import Refund
 from terminal.core.sale import Sale
 
 
@@ -71,4 +73,83 @@ class Reconcile:
     references: tuple[str, ...]
 
 
-Effect = JournalSale | JournalSecurity | CreateOrder | WatchOrder | CancelOrder | PrintReceipt | FeedPaper | Reconcile
+@dataclass(frozen=True, slots=True)
+class CheckPin:
+    """Check ``pin`` against the stored hash (slow on purpose); the answer comes back as PinChecked."""
+
+    pin: str
+
+    def __repr__(self) -> str:  # never in a log
+        return "CheckPin(pin=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class SavePinLock:
+    """Commit the PIN lockout (wrong tries, locked until), so a restart does not reset it."""
+
+    lock: PinLock
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRecent:
+    """Read the last ``limit`` sales from the journal; the answer comes back as RecentLoaded."""
+
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class MakeReport:
+    """Build the X report, or close the period with a Z report; the answer comes back as ReportReady, and the
+    reconciliation with the backend later as ReportAddendum."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrintReport:
+    """Print a report's lines."""
+
+    kind: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRefund:
+    """Commit the refund's row and one journal event before the backend is asked or anything shows it."""
+
+    refund: Refund
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRefund:
+    """Ask the backend for the refund (our refund id is the Idempotency-Key) and follow it until it is final."""
+
+    refund: Refund
+
+
+@dataclass(frozen=True, slots=True)
+class PrintRefundSlip:
+    """Print the slip of a refund that went through."""
+
+    refund: Refund
+
+
+Effect = (
+    JournalSale
+    | JournalSecurity
+    | CreateOrder
+    | WatchOrder
+    | CancelOrder
+    | PrintReceipt
+    | FeedPaper
+    | Reconcile
+    | CheckPin
+    | SavePinLock
+    | LoadRecent
+    | MakeReport
+    | PrintReport
+    | JournalRefund
+    | RequestRefund
+    | PrintRefundSlip
+)

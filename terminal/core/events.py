@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from terminal.core.keys import Key
 from terminal.core.orders import Order, OrderUpdate
 from terminal.core.problems import Problem
+from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale
 
 
@@ -75,6 +76,56 @@ class Resumed:
 
     sales: tuple[Sale, ...]
     unconfirmed: tuple[Sale, ...] = ()
+    refunds: tuple[Refund, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PinChecked:
+    """The shell checked the PIN typed against the stored hash: right, wrong, or None when no PIN is set."""
+
+    ok: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord:
+    """A journaled sale as the manager's menu lists it: the sale, its refunds, and its time as the shop reads it."""
+
+    sale: Sale
+    refunds: tuple[Refund, ...]
+    when: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecentLoaded:
+    """The journal's most recent sales, newest first (the answer to LoadRecent)."""
+
+    records: tuple[SaleRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReady:
+    """An X or Z report's lines (the answer to MakeReport); a Z report has closed its period already."""
+
+    kind: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAddendum:
+    """More lines for the report on screen: the reconciliation with the backend, when it answered."""
+
+    kind: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundUpdated:
+    """The backend accepted, refused or settled a refund (``refund_id`` is ours)."""
+
+    refund_id: str
+    status: RefundStatus
+    provider_id: str | None = None
+    message: str = ""
 
 
 Event = (
@@ -87,4 +138,9 @@ Event = (
     | ConnectivityChanged
     | Resumed
     | Reconciled
+    | PinChecked
+    | RecentLoaded
+    | ReportReady
+    | ReportAddendum
+    | RefundUpdated
 )

@@ -10,23 +10,24 @@ Rules that are easy to get wrong, and where they live:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
-from terminal.core import guard
+from terminal.core import guard, menu
 from terminal.core.clock import Now
 from terminal.core.effects import (
     CancelOrder,
     CreateOrder,
     Effect,
     FeedPaper,
+    JournalRefund,
     JournalSale,
     JournalSecurity,
     PrintReceipt,
+    PrintRefundSlip,
     Reconcile,
+    RequestRefund,
     WatchOrder,
 )
-from terminal.core.entry import AmountEntry
 from terminal.core.events import (
     ConnectivityChanged,
     Event,
@@ -34,82 +35,32 @@ from terminal.core.events import (
     OrderCreated,
     OrderNotCreated,
     OrderUpdated,
+    PinChecked,
     PrinterChanged,
+    RecentLoaded,
     Reconciled,
+    RefundUpdated,
+    ReportAddendum,
+    ReportReady,
     Resumed,
     Tick,
 )
 from terminal.core.keys import Key
 from terminal.core.money import Amount
-from terminal.core.offline import OfflineRules, local_order, refusal
+from terminal.core.offline import local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
+from terminal.core.refund import RefundStatus
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
+from terminal.core.state import Phase, Settings, TerminalState, fresh_entry, initial
+
+__all__ = ["Phase", "Settings", "TerminalState", "initial", "paid_amount", "step"]
 
 #: Seconds between looks at the backend's history while offline sales wait for confirmation.
 RECONCILE_EVERY = 60.0
 #: How many ended sales whose orders are still open we keep following for a late payment.
 BACKGROUND_LIMIT = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """The rules' parameters, from the config file."""
-
-    terminal_id: str
-    merchant_name: str
-    currency: str
-    maximum: Amount
-    payee: guard.PayeeRules
-    sale_ttl: int = 300
-    result_seconds: int = 10
-    create_timeout: float = 20.0
-    #: Unique per start of the program: sale ids (the backend's idempotency keys) stay unique even if
-    #: the journal is wiped and sequence numbers start again.
-    id_prefix: str = "0"
-    #: Receipts: whether a printer is fitted, and when to print on paid: always, ask (Enter prints) or never.
-    printer: bool = False
-    auto_print: str = "never"
-    #: Offline sales with a locally built QR (None: offline.mode = "refuse").
-    offline: OfflineRules | None = None
-
-
-class Phase(StrEnum):
-    """What the counter is doing: nothing, taking an amount, or running the current sale."""
-
-    IDLE = "idle"
-    ENTERING = "entering"
-    SALE = "sale"
-
-
-@dataclass(frozen=True, slots=True)
-class TerminalState:
-    """Everything the core knows. ``sale`` is the sale on screen; ``background`` holds ended sales whose
-    orders are not yet confirmed closed by the backend."""
-
-    settings: Settings
-    entry: AmountEntry
-    next_seq: int = 1
-    phase: Phase = Phase.IDLE
-    sale: Sale | None = None
-    result_until: float | None = None
-    background: tuple[Sale, ...] = field(default=())
-    notice: str = ""
-    #: The last paid sale (what the reprint key prints) and the printer's problem, if any.
-    last_paid: Sale | None = None
-    printer_problem: str | None = None
-    #: Why the backend cannot be reached right now (None: online).
-    offline: Problem | None = None
-    #: Offline sales the shopkeeper marked received, waiting for the backend's confirmation.
-    unconfirmed: tuple[Sale, ...] = ()
-    #: When to look for unconfirmed sales' payments again (the bank may report them late).
-    next_reconcile: float = 0.0
-
-
-def initial(settings: Settings, *, next_seq: int = 1) -> TerminalState:
-    """The state at start: idle, sequence numbers continuing from the journal."""
-    return TerminalState(settings=settings, entry=_fresh_entry(settings), next_seq=next_seq)
 
 
 Step = tuple[TerminalState, list[Effect]]
@@ -134,11 +85,23 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             back = problem is None and state.offline is not None
             state = replace(state, offline=problem)
             return state, (_reconcile(state) if back else [])
-        case Resumed(sales=sales, unconfirmed=unconfirmed):
+        case Resumed(sales=sales, unconfirmed=unconfirmed, refunds=refunds):
             state, effects = _resume(replace(state, unconfirmed=unconfirmed), sales, now)
-            return state, effects + _reconcile(state)
+            # Refunds a restart interrupted are asked for again with the same key: never made twice.
+            state = replace(state, refunds_open=refunds)
+            return state, effects + _reconcile(state) + [RequestRefund(r) for r in refunds]
         case Reconciled(reference=reference, update=update):
             return _reconciled(state, reference, update)
+        case PinChecked(ok=ok):
+            return menu.pin_checked(state, ok, now)
+        case RecentLoaded(records=records):
+            return menu.recent_loaded(state, records)
+        case ReportReady(kind=kind, lines=lines):
+            return menu.report_ready(state, kind, lines)
+        case ReportAddendum(kind=kind, lines=lines):
+            return menu.report_ready(state, kind, lines, addendum=True)
+        case RefundUpdated():
+            return _refund_updated(state, event)
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -146,15 +109,23 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
 
 
 def _key(state: TerminalState, key: Key, now: Now) -> Step:
+    if state.phase is Phase.MENU:
+        return menu.key(state, key, now)
     if key in (Key.REPRINT, Key.FEED):
         return _printer_key(state, key)
+    if key is Key.MENU:
+        if state.phase is Phase.IDLE:
+            return menu.open_menu(state, now)
+        if state.phase is Phase.SALE and state.sale is not None and state.sale.status.is_final:
+            return menu.open_menu(_leave_sale(state), now)
+        return state, []  # never while an amount is typed or a customer is paying
     if state.phase is Phase.IDLE:
         if key.is_digit or key is Key.POINT:
             return _start_entry(state, key), []
         return state, []
     if state.phase is Phase.ENTERING:
         if key is Key.CANCEL:
-            return replace(state, phase=Phase.IDLE, entry=_fresh_entry(state.settings)), []
+            return replace(state, phase=Phase.IDLE, entry=fresh_entry(state.settings)), []
         if key is Key.ENTER:
             entry, amount = state.entry.submit()
             if amount is None:
@@ -202,7 +173,7 @@ def _asks_to_print(state: TerminalState, sale: Sale) -> bool:
 
 
 def _start_entry(state: TerminalState, key: Key) -> TerminalState:
-    entry = _fresh_entry(state.settings).press(key)
+    entry = fresh_entry(state.settings).press(key)
     return replace(state, phase=Phase.ENTERING, entry=entry, notice="")
 
 
@@ -220,7 +191,7 @@ def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
         deadline=now.mono + s.create_timeout,
     )
     request = _order_request(s, sale)
-    new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=_fresh_entry(s), result_until=None)
+    new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=fresh_entry(s), result_until=None)
     return new, [JournalSale(sale, None, "sale started"), CreateOrder(request)]
 
 
@@ -333,6 +304,8 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
 
 
 def _tick(state: TerminalState, now: Now) -> Step:
+    if state.phase is Phase.MENU:
+        return menu.tick(state, now)
     later: list[Effect] = []
     if state.unconfirmed and state.offline is None:
         # Start-up and coming back online already asked; after that, ask again now and then (banks report late).
@@ -465,6 +438,35 @@ def paid_amount(sale: Sale) -> Amount:
     return sale.payment.amount if sale.payment is not None else sale.amount
 
 
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def _refund_updated(state: TerminalState, event: RefundUpdated) -> Step:
+    """A refund moved on: journal it; when final, print its slip (succeeded) and say so."""
+    refund = next((r for r in state.refunds_open if r.id == event.refund_id), None)
+    if refund is None:
+        return state, []
+    provider_id = event.provider_id or refund.provider_id
+    if event.status is refund.status and provider_id == refund.provider_id and event.message == refund.message:
+        return state, []
+    updated = replace(refund, status=event.status, provider_id=provider_id, message=event.message)
+    cause = f"backend: refund {event.status}" + (f": {event.message}" if event.message else "")
+    effects: list[Effect] = [JournalRefund(updated, cause)]
+    if not updated.status.is_final:
+        opened = tuple(updated if r.id == refund.id else r for r in state.refunds_open)
+        return menu.refund_changed(replace(state, refunds_open=opened), updated), effects
+    state = replace(state, refunds_open=tuple(r for r in state.refunds_open if r.id != refund.id), last_refund=updated)
+    if updated.status is RefundStatus.SUCCEEDED:
+        if state.settings.printer:
+            effects.append(PrintRefundSlip(updated))
+        notice = f"Refund {updated.slip_reference} of {updated.amount.format()} went through"
+    else:
+        notice = f"Refund {updated.slip_reference} failed: {updated.message or 'refused by the backend'}"
+    watching = state.menu is not None and state.menu.refund_id == updated.id
+    state = menu.refund_changed(state, updated)
+    return (state if watching else replace(state, notice=notice)), effects
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -520,9 +522,5 @@ def _leave_sale(state: TerminalState) -> TerminalState:
         sale=None,
         result_until=None,
         background=background,
-        entry=_fresh_entry(state.settings),
+        entry=fresh_entry(state.settings),
     )
-
-
-def _fresh_entry(settings: Settings) -> AmountEntry:
-    return AmountEntry(currency=settings.currency, maximum=settings.maximum)

@@ -79,11 +79,37 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """A refund as the backend reports it: its id, status (pending, succeeded, failed) and amount."""
+
+    id: str
+    status: str
+    amount: Amount
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What the backend settled for one day: how many payments, gross, fees and net, in minor units."""
+
+    date: str
+    currency: str
+    count: int
+    gross: int
+    fees: int
+    net: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderUpdate:
-    """An order's status as last reported, with the payment or the failure when there is one."""
+    """An order's status as last reported, with the payment or the failure when there is one, its refunds and
+    (from the history) when it was created."""
 
     order_id: str
     status: OrderStatus
     payment: Payment | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    refunds: tuple[ProviderRefund, ...] = ()
+    created_at: datetime | None = None
+    amount: Amount | None = None

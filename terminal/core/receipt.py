@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminal.core.refund import Refund
 from terminal.core.sale import Sale, SaleStatus
 
 SCHEME_NAMES = {"upi": "UPI", "emv": "QR (EMV)", "epc": "SEPA transfer", "url": "Pay page"}
@@ -77,6 +78,50 @@ def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int,
     lines += [Line(_fit(f, columns), "center") for f in shop.footer]
     receipt_url = sale.order.receipt_url if sale.order is not None else None
     return Receipt(sale.id, sale.reference, tuple(lines), receipt_url)
+
+
+def refund_slip_for(refund: Refund, *, shop: ShopDetails, local_time: str, columns: int) -> Receipt:
+    """The slip of a refund that went through: the customer keeps it as proof the money is on its way back."""
+    lines = _head(shop, columns, "REFUND")
+    lines.append(_pair("Date", local_time, columns))
+    lines.append(_pair("Sale", refund.reference, columns))
+    lines.append(_pair("Refund", refund.slip_reference, columns))
+    if refund.provider_id:
+        lines.append(_pair("Refund ref", refund.provider_id, columns))
+    lines.append(Line("-" * columns))
+    lines.append(Line(_fit(refund.amount.format_code(), columns // 2), "center", large=True, bold=True))
+    lines.append(Line(_fit("REFUNDED", columns), "center", bold=True))
+    lines.append(Line(_fit("Back to the account that paid", columns), "center"))
+    lines.append(Line("-" * columns))
+    lines += [Line(_fit(f, columns), "center") for f in shop.footer]
+    return Receipt(refund.sale_id, refund.slip_reference, tuple(lines))
+
+
+def report_slip_for(kind: str, report_lines: tuple[str, ...], *, shop: ShopDetails, columns: int) -> Receipt:
+    """An X or Z report on paper (its lines wrapped to the printer's columns)."""
+    lines = _head(shop, columns, None)
+    for text in report_lines:
+        lines += [Line(part) for part in _wrap(text, columns)]
+    lines.append(Line("-" * columns))
+    title = report_lines[0] if report_lines else f"{kind.upper()} report"
+    return Receipt(f"{kind}-report", title, tuple(lines))
+
+
+def _head(shop: ShopDetails, columns: int, banner: str | None) -> list[Line]:
+    lines: list[Line] = [Line(_fit(shop.name, columns), "center", bold=True)]
+    lines += [Line(_fit(a, columns), "center") for a in shop.address]
+    if banner:
+        lines.append(Line(_fit(f"*** {banner} ***", columns), "center", bold=True))
+    lines.append(Line("-" * columns))
+    if shop.store:
+        lines.append(_pair("Store", shop.store, columns))
+    if shop.terminal_id:
+        lines.append(_pair("Terminal", shop.terminal_id, columns))
+    return lines
+
+
+def _wrap(text: str, columns: int) -> list[str]:
+    return [text[i : i + columns] for i in range(0, len(text), columns)] or [""]
 
 
 def as_text(receipt: Receipt, columns: int) -> str:

@@ -1,5 +1,7 @@
-"""X and Z reports as plain data: per currency, how many sales ended in each status and for how much, counted
-by the time they ended (a sale paid after midnight belongs to the next day's report)."""
+"""X and Z reports as plain data: per currency, how many sales ended in each status and for how much, refunds,
+and what is left (net). Sales count by the time the terminal recorded their settlement (paid, or their final
+status), refunds by the time they went through: a payment that arrives after midnight belongs to the next day's
+report, and because a Z closes at a time of the same journal, no sale or refund ever falls between two Zs."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class CurrencyTotals:
     counts: dict[str, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     refunds: int = 0
+    refund_count: int = 0
 
     @property
     def net(self) -> Amount:
@@ -44,14 +47,30 @@ class Report:
     number: int | None = None
 
 
-def summarise(kind: str, since: str, until: str, ended: list[Ended], number: int | None = None) -> Report:
-    """Count ``ended`` sales per currency and status."""
-    by_currency: dict[str, CurrencyTotals] = {}
+def summarise(
+    kind: str,
+    since: str,
+    until: str,
+    ended: list[Ended],
+    number: int | None = None,
+    refunds: list[Amount] | None = None,
+) -> Report:
+    """Count ``ended`` sales per currency and status, and the ``refunds`` that went through."""
+    counts: dict[str, dict[str, int]] = {}
+    totals: dict[str, dict[str, int]] = {}
+    refunded: dict[str, list[int]] = {}
     for sale in ended:
-        totals = by_currency.setdefault(sale.amount.currency, CurrencyTotals(sale.amount.currency))
-        totals.counts[sale.status] = totals.counts.get(sale.status, 0) + 1
-        totals.totals[sale.status] = totals.totals.get(sale.status, 0) + sale.amount.minor
-    return Report(kind, since, until, tuple(by_currency[c] for c in sorted(by_currency)), number)
+        currency = sale.amount.currency
+        counts.setdefault(currency, {})[sale.status] = counts.get(currency, {}).get(sale.status, 0) + 1
+        totals.setdefault(currency, {})[sale.status] = totals.get(currency, {}).get(sale.status, 0) + sale.amount.minor
+    for refund in refunds or []:
+        refunded.setdefault(refund.currency, []).append(refund.minor)
+    currencies = sorted(set(counts) | set(refunded))
+    made = tuple(
+        CurrencyTotals(c, counts.get(c, {}), totals.get(c, {}), sum(refunded.get(c, [])), len(refunded.get(c, [])))
+        for c in currencies
+    )
+    return Report(kind, since, until, made, number)
 
 
 def as_lines(report: Report) -> list[str]:
@@ -67,6 +86,9 @@ def as_lines(report: Report) -> list[str]:
             if count:
                 amount = Amount(totals.totals[status], totals.currency).format_code()
                 lines.append(f"{status:<12}{count:>5}  {amount}")
+        if totals.refund_count:
+            refunds = Amount(totals.refunds, totals.currency).format_code()
+            lines.append(f"{'refunds':<12}{totals.refund_count:>5}  {refunds}")
         lines.append(f"{'net':<12}{'':>5}  {totals.net.format_code()}")
     return lines
 
@@ -79,5 +101,8 @@ def as_csv_rows(report: Report) -> list[list[str]]:
             if totals.counts.get(status):
                 total = Amount(totals.totals[status], totals.currency).decimal()
                 rows.append([totals.currency, status, str(totals.counts[status]), total])
+        if totals.refund_count:
+            refunds = Amount(totals.refunds, totals.currency).decimal()
+            rows.append([totals.currency, "refunds", str(totals.refund_count), refunds])
         rows.append([totals.currency, "net", "", totals.net.decimal()])
     return rows

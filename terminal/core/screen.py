@@ -9,6 +9,7 @@ from typing import Any
 
 from terminal.core.clock import Now
 from terminal.core.machine import Phase, TerminalState, paid_amount
+from terminal.core.menu_screen import menu_screen
 from terminal.core.sale import FailureKind, Sale, SaleStatus
 
 
@@ -63,6 +64,10 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> Scre
     warning = f"Printer: {state.printer_problem}" if state.printer_problem else ""
     offline = f"OFFLINE — {state.offline.advice}" if state.offline is not None else ""
     base = _Frame(s.merchant_name, state.notice, sandbox, warning, offline)
+    if state.phase is Phase.MENU and state.menu is not None:
+        name, title, fields = menu_screen(state, state.menu)
+        fields["tone"] = Tone(str(fields.get("tone", "neutral")))
+        return base.make(name, title, **fields)
     if state.phase is Phase.IDLE:
         return base.make("idle", "Ready", lines=("Type the amount on the keypad",))
     if state.phase is Phase.ENTERING:

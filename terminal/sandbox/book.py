@@ -66,6 +66,7 @@ class OrderBook:
         pay_base: str,
         scheme: str = "url",
         clock: Callable[[], float] = time.time,
+        refund_delay: float = 0.0,
     ) -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"sandbox QR scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
@@ -78,6 +79,8 @@ class OrderBook:
         self._changed = threading.Condition()
         #: One of TAMPERS (or None): every new order's payload is altered that way.
         self.tamper: str | None = None
+        #: Seconds a refund stays pending before it succeeds (0: it succeeds at once), as banks take a while.
+        self.refund_delay = refund_delay
 
     def now(self) -> datetime:
         """The sandbox's time."""
@@ -155,7 +158,7 @@ class OrderBook:
                 known_digest, refund_id = self._keys[key]
                 if known_digest != digest:
                     raise SandboxError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
-                return next(r for r in order.refunds if r["id"] == refund_id), False
+                return _public(self._settle(next(r for r in order.refunds if r["id"] == refund_id))), False
             if order.status not in ("paid", "partially_refunded") or order.paid is None:
                 raise SandboxError(409, "not_paid", f"the order is {order.status}, not paid")
             refunded = sum(r["amount"]["value"] for r in order.refunds)
@@ -164,15 +167,17 @@ class OrderBook:
                 raise SandboxError(422, "refund_too_large", "the refund exceeds what remains of the payment")
             refund = {
                 "id": "rfd_" + secrets.token_hex(8),
-                "status": "succeeded",
+                "status": "succeeded" if self.refund_delay <= 0 else "pending",
                 "amount": amount_json(amount),
                 "reason": str(body.get("reason", "")),
+                "created_at": time_json(self.now()),
+                "_settles_at": self._clock() + self.refund_delay,
             }
             order.refunds.append(refund)
             self._keys[key] = (digest, refund["id"])
             whole = refunded + amount.minor == paid_minor
             self._set(order, "refunded" if whole else "partially_refunded")
-            return refund, True
+            return _public(self._settle(refund)), True
 
     def history(self, since: str | None, limit: int) -> list[dict[str, Any]]:
         """Orders created at or after ``since`` (ISO 8601), oldest first."""
@@ -330,8 +335,17 @@ class OrderBook:
         if order.failure:
             data["failure"] = order.failure
         if order.refunds:
-            data["refunds"] = order.refunds
+            data["refunds"] = [_public(self._settle(r)) for r in order.refunds]
         return data
+
+    def _settle(self, refund: dict[str, Any]) -> dict[str, Any]:
+        if refund["status"] == "pending" and self._clock() >= refund["_settles_at"]:
+            refund["status"] = "succeeded"
+        return refund
+
+
+def _public(refund: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in refund.items() if not k.startswith("_")}
 
 
 def _order_request(body: Any) -> tuple[str, Amount, int, str]:

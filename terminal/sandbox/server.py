@@ -39,7 +39,7 @@ _TAMPER = "/sandbox/tamper"
 
 @dataclass
 class Fault:
-    """A planned misbehaviour for the next ``count`` requests to ``route`` (create, get, cancel).
+    """A planned misbehaviour for the next ``count`` requests to ``route`` (create, get, cancel, refund).
 
     ``status`` 0 means "answer normally, after ``delay``" (a slow network); else that status and ``body``.
     """
@@ -215,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 self._json(200, book.cancel(m.group(1)))
             else:
+                if self._fault("refund"):
+                    return
                 refund, created = book.refund(m.group(1), self.headers.get("Idempotency-Key"), body)
                 self._json(201 if created else 200, refund)
         else:

@@ -14,8 +14,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from terminal.core.money import Amount
-from terminal.core.orders import Order, OrderStatus, Payee, QrCode
+from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
+from terminal.core.pin import PinLock
 from terminal.core.receipt import Line, Receipt
+from terminal.core.refund import Refund, RefundStatus
 from terminal.core.report import Ended
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.store.migrations import migrations
@@ -148,6 +150,96 @@ class Journal:
                                      (closed, since, totals))  # fmt: skip
             return int(cursor.lastrowid or 0), closed
 
+    # --- refunds -------------------------------------------------------------------------------
+
+    def record_refund(self, refund: Refund, cause: str, at: datetime) -> None:
+        """Commit the refund's row and one event, atomically (before the backend is asked)."""
+        when = _iso(at)
+        row = {
+            "id": refund.id,
+            "sale_id": refund.sale_id,
+            "reference": refund.reference,
+            "order_id": refund.order_id,
+            "amount_minor": refund.amount.minor,
+            "currency": refund.amount.currency,
+            "status": str(refund.status),
+            "requested_at": _iso(refund.requested_at),
+            "updated_at": when,
+            "settled_at": when if refund.status.is_final else None,
+            "provider_id": refund.provider_id,
+            "message": refund.message,
+        }
+        with self._writing(), self.db.atomic():
+            self.db["refunds"].upsert(row, pk="id")
+            self.db.execute(
+                "INSERT INTO events (at, kind, sale_id, to_status, cause, detail) VALUES (?, 'refund', ?, ?, ?, ?)",
+                (when, refund.sale_id, str(refund.status), cause, json.dumps({"refund": refund.id})),
+            )
+
+    def open_refunds(self) -> tuple[Refund, ...]:
+        """Refunds not final yet (to ask for again after a restart), oldest first."""
+        rows = self.db["refunds"].rows_where("status IN ('requested', 'pending')", order_by="requested_at")
+        return tuple(_refund_from_row(row) for row in rows)
+
+    def refunds_of(self, sale_id: str) -> tuple[Refund, ...]:
+        """A sale's refunds, in the order they were asked for."""
+        rows = self.db["refunds"].rows_where("sale_id = ?", [sale_id], order_by="requested_at, id")
+        return tuple(_refund_from_row(row) for row in rows)
+
+    def refunds_since(self, since: str) -> list[Amount]:
+        """Refunds that went through after ``since`` (ISO text; "" for all), for reports."""
+        rows = self.db.execute(
+            "SELECT amount_minor, currency FROM refunds WHERE status = 'succeeded' AND settled_at > ? "
+            "ORDER BY settled_at",
+            (since,),
+        ).fetchall()
+        return [Amount(minor, currency) for minor, currency in rows]
+
+    def recent_sales(self, limit: int = 20) -> list[tuple[Sale, tuple[Refund, ...]]]:
+        """The last ``limit`` sales, newest first, each with its refunds."""
+        rows = self.db.execute("SELECT * FROM sales ORDER BY seq DESC LIMIT ?", (limit,))
+        columns = [c[0] for c in rows.description]
+        sales = [_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
+        return [(sale, self.refunds_of(sale.id)) for sale in sales]
+
+    def sales_between(self, start: datetime, end: datetime) -> list[tuple[Sale, tuple[Refund, ...]]]:
+        """Sales started in [start, end), oldest first, each with its refunds (for reconciliation)."""
+        rows = self.db.execute("SELECT * FROM sales WHERE started_at >= ? AND started_at < ? ORDER BY seq",
+                               (_iso(start), _iso(end)))  # fmt: skip
+        columns = [c[0] for c in rows.description]
+        sales = [_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
+        return [(sale, self.refunds_of(sale.id)) for sale in sales]
+
+    def paid_on(self, date: str) -> list[Amount]:
+        """Amounts received on ``date`` (YYYY-MM-DD, UTC, by the backend's payment time): what a settlement of
+        that day should add up to."""
+        rows = self.db.execute(
+            "SELECT paid_minor, paid_currency FROM sales WHERE status = 'paid' AND substr(paid_at, 1, 10) = ?",
+            (date,),
+        ).fetchall()
+        return [Amount(minor, currency) for minor, currency in rows]
+
+    # --- the manager PIN's lockout ----------------------------------------------------------------
+
+    def pin_lock(self) -> PinLock:
+        """Wrong PINs and the lock, as last saved."""
+        row = self.db.execute("SELECT failures, locked_until FROM pin_lock WHERE id = 1").fetchone()
+        if row is None:
+            return PinLock()
+        return PinLock(int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None)
+
+    def save_pin_lock(self, lock: PinLock, at: datetime) -> None:
+        """Commit the lockout (and an event when it locks or clears)."""
+        until = _iso(lock.locked_until) if lock.locked_until else None
+        with self._writing(), self.db.atomic():
+            self.db.execute(
+                "INSERT INTO pin_lock (id, failures, locked_until) VALUES (1, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+                (lock.failures, until),
+            )
+            cause = f"menu locked until {until}" if until else f"wrong PINs: {lock.failures}"
+            self.db.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'pin', ?)", (_iso(at), cause))
+
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""
         with self._writing(), self.db.atomic():
@@ -199,6 +291,7 @@ _SALE_COLUMNS = (
     "order_open",
     "payee_name",
     "receipt_url",
+    "paid_at",
 )
 _UPSERT_SALE = (
     f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
@@ -235,6 +328,7 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "order_open": int(sale.order_open),
         "payee_name": order.payee.name if order else None,
         "receipt_url": order.receipt_url if order else None,
+        "paid_at": _iso(payment.at) if payment and payment.at else None,
     }
 
 
@@ -265,6 +359,10 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
             receipt_url=row["receipt_url"],
         )
     failure = Failure(FailureKind(row["failure_kind"]), row["failure"] or "") if row["failure_kind"] else None
+    payment = None
+    if row["paid_minor"] is not None:
+        at = datetime.fromisoformat(row["paid_at"]) if row.get("paid_at") else None
+        payment = Payment(Amount(row["paid_minor"], row["paid_currency"]), at, row["payer"], row["provider_ref"])
     return Sale(
         id=row["id"],
         seq=row["seq"],
@@ -273,7 +371,22 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
         status=SaleStatus(row["status"]),
         started_at=datetime.fromisoformat(row["started_at"]),
         order=order,
+        payment=payment,
         failure=failure,
         order_open=bool(row["order_open"]),
         local=bool(row["order_id"] and row["order_id"].startswith("local:")),
+    )
+
+
+def _refund_from_row(row: dict[str, Any]) -> Refund:
+    return Refund(
+        id=row["id"],
+        sale_id=row["sale_id"],
+        reference=row["reference"],
+        order_id=row["order_id"],
+        amount=Amount(row["amount_minor"], row["currency"]),
+        status=RefundStatus(row["status"]),
+        requested_at=datetime.fromisoformat(row["requested_at"]),
+        provider_id=row["provider_id"],
+        message=row["message"] or "",
     )

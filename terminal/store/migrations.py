@@ -91,3 +91,31 @@ def m004_z_reports(db: Database) -> None:
         pk="number",
         not_null={"closed_at", "since", "totals"},
     )
+
+
+@migrations()
+def m005_refunds_pin_lock_and_paid_at(db: Database) -> None:
+    """refunds: each refund (also the outbox of refund calls: requested/pending ones are re-sent at start);
+    pin_lock: the manager PIN's wrong tries and lock (one row); sales.paid_at: when the backend says it was paid."""
+    db["refunds"].create(
+        {
+            "id": str,
+            "sale_id": str,
+            "reference": str,
+            "order_id": str,
+            "amount_minor": int,
+            "currency": str,
+            "status": str,
+            "requested_at": str,
+            "updated_at": str,
+            "settled_at": str,
+            "provider_id": str,
+            "message": str,
+        },
+        pk="id",
+        not_null={"sale_id", "reference", "order_id", "amount_minor", "currency", "status", "requested_at"},
+    )
+    db["refunds"].create_index(["sale_id"])
+    db["refunds"].create_index(["status"])
+    db["pin_lock"].create({"id": int, "failures": int, "locked_until": str}, pk="id", not_null={"failures"})
+    db["sales"].add_column("paid_at", str)

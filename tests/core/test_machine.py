@@ -32,7 +32,7 @@ def test_a_digit_on_idle_starts_entry():
     assert state.entry.amount == Amount(700, "INR")
 
 
-@pytest.mark.parametrize("key", [Key.ENTER, Key.CANCEL, Key.BACKSPACE, Key.CLEAR, Key.MENU])
+@pytest.mark.parametrize("key", [Key.ENTER, Key.CANCEL, Key.BACKSPACE, Key.CLEAR])
 def test_idle_ignores_keys_that_are_not_part_of_an_amount(key):
     state = initial(SETTINGS)
     assert step(state, KeyPressed(key), at(0)) == (state, [])

@@ -1,0 +1,110 @@
+"""Reconciliation: the journal's sales of one day against the backend's orders and settlement, as mismatches a
+shop owner (or their accountant) can act on. Pure: the shell reads both sides and passes them in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from terminal.core.money import Amount
+from terminal.core.orders import OrderStatus, OrderUpdate, Settlement
+from terminal.core.refund import Refund, RefundStatus
+from terminal.core.sale import Sale, SaleStatus
+
+#: Backend statuses that mean money arrived (and may since have been partly or wholly refunded).
+MONEY = (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One disagreement: which sale, what kind, and what each side says."""
+
+    reference: str
+    kind: str  # missing at backend | missing in journal | status | amount | refunds | settlement
+    terminal: str
+    backend: str
+
+    def line(self) -> str:
+        """One line for a screen, a slip or a terminal."""
+        return f"{self.reference}: {self.kind} (terminal: {self.terminal}; backend: {self.backend})"
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """The outcome for one day: how many sales were compared, and every mismatch."""
+
+    date: str
+    compared: int
+    mismatches: tuple[Mismatch, ...]
+
+    def lines(self) -> list[str]:
+        """A summary: a heading and one line per mismatch."""
+        if not self.mismatches:
+            return [f"Reconciliation {self.date}: {self.compared} sales, all match the backend"]
+        head = f"Reconciliation {self.date}: {len(self.mismatches)} mismatch(es) in {self.compared} sales"
+        return [head, *(m.line() for m in self.mismatches)]
+
+
+def compare(
+    date: str,
+    ours: list[tuple[Sale, tuple[Refund, ...]]],
+    theirs: list[tuple[str, OrderUpdate]],
+    *,
+    settlement: Settlement | None = None,
+    settled_ours: list[Amount] | None = None,
+) -> Reconciliation:
+    """Compare the day's journaled sales (``ours``) with the backend's orders of that day (``theirs``, already
+    limited to this terminal's references), and the backend's settlement with our payments settled that day."""
+    found: list[Mismatch] = []
+    backend = dict(theirs)
+    for sale, refunds in ours:
+        if not sale.status.is_final:
+            continue  # still running: nothing to compare yet
+        update = backend.pop(sale.reference, None)
+        found += _one(sale, refunds, update)
+    for reference, update in sorted(backend.items()):
+        if update.status in MONEY or update.status is OrderStatus.PENDING:
+            found.append(Mismatch(reference, "missing in journal", "no such sale", _said(update)))
+    if settlement is not None and settled_ours is not None:
+        found += _settlement(settlement, settled_ours)
+    return Reconciliation(date, len(ours), tuple(found))
+
+
+def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) -> list[Mismatch]:
+    ours_paid = sale.status in (SaleStatus.PAID, SaleStatus.UNCONFIRMED)
+    said = str(sale.status) if not sale.local else f"{sale.status} (offline QR)"
+    if update is None:
+        if ours_paid or (sale.order is not None and not sale.local):
+            return [Mismatch(sale.reference, "missing at backend", said, "no such order")]
+        return []  # the order was never made (failed to create, cancelled while creating)
+    theirs_paid = update.status in MONEY
+    if ours_paid != theirs_paid:
+        return [Mismatch(sale.reference, "status", said, _said(update))]
+    if not ours_paid:
+        return []
+    got = sale.payment.amount if sale.payment is not None else sale.amount
+    their_amount = update.payment.amount if update.payment is not None else None
+    if their_amount is not None and their_amount != got:
+        return [Mismatch(sale.reference, "amount", got.format_code(), their_amount.format_code())]
+    ours_refunded = sum(r.amount.minor for r in refunds if r.status is RefundStatus.SUCCEEDED)
+    theirs_refunded = sum(r.amount.minor for r in update.refunds if r.status == "succeeded")
+    if ours_refunded != theirs_refunded:
+        currency = got.currency
+        return [Mismatch(sale.reference, "refunds", f"refunded {Amount(ours_refunded, currency).format_code()}",
+                         f"refunded {Amount(theirs_refunded, currency).format_code()}")]  # fmt: skip
+    return []
+
+
+def _settlement(settlement: Settlement, ours: list[Amount]) -> list[Mismatch]:
+    mine = [a for a in ours if a.currency == settlement.currency]
+    gross = sum(a.minor for a in mine)
+    if len(mine) == settlement.count and gross == settlement.gross:
+        return []
+    ours_text = f"{len(mine)} payments, {Amount(gross, settlement.currency).format_code()}"
+    theirs_text = f"{settlement.count} payments, {Amount(settlement.gross, settlement.currency).format_code()}"
+    return [Mismatch(f"settlement {settlement.date}", "settlement", ours_text, theirs_text)]
+
+
+def _said(update: OrderUpdate) -> str:
+    if update.payment is not None:
+        return f"{update.status} {update.payment.amount.format_code()}"
+    return str(update.status)

@@ -1,0 +1,86 @@
+"""Refunds as plain data: what was asked back for a paid sale, and the rules that keep refunds honest
+(only paid sales, never more than what remains of the payment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from terminal.core.money import Amount
+from terminal.core.sale import Sale, SaleStatus
+
+
+class RefundStatus(StrEnum):
+    """requested (journaled, not yet accepted by the backend) → pending → succeeded | failed."""
+
+    REQUESTED = "requested"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """True for succeeded and failed."""
+        return self in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """One refund of a sale. ``id`` is ours (``<sale id>-R<n>``) and is the backend's Idempotency-Key, so a
+    refund re-sent after a power cut is never made twice; ``provider_id`` is the backend's id for it."""
+
+    id: str
+    sale_id: str
+    reference: str
+    order_id: str
+    amount: Amount
+    status: RefundStatus
+    requested_at: datetime
+    provider_id: str | None = None
+    message: str = ""
+
+    @property
+    def slip_reference(self) -> str:
+        """What the slip and the screen call it: the sale's reference and the refund's number."""
+        return f"{self.reference}-{self.id.rsplit('-', 1)[-1]}"
+
+
+def counted(refunds: tuple[Refund, ...]) -> int:
+    """Minor units already refunded or on their way (every refund that has not failed)."""
+    return sum(r.amount.minor for r in refunds if r.status is not RefundStatus.FAILED)
+
+
+def remaining(sale: Sale, refunds: tuple[Refund, ...]) -> Amount:
+    """What can still be refunded of ``sale``: what the customer paid less refunds not failed."""
+    paid = sale.payment.amount if sale.payment is not None else sale.amount
+    return Amount(max(0, paid.minor - counted(refunds)), paid.currency)
+
+
+def refusal(sale: Sale, refunds: tuple[Refund, ...], amount: Amount) -> str | None:
+    """Why ``amount`` cannot be refunded of ``sale`` (for the manager), or None when it can."""
+    if sale.status is not SaleStatus.PAID or sale.order is None or sale.local:
+        return f"only paid sales confirmed by the backend can be refunded (this one is {sale.status})"
+    left = remaining(sale, refunds)
+    if amount.currency != left.currency:
+        return f"the refund must be in {left.currency}"
+    if amount.minor <= 0:
+        return "type an amount above zero"
+    if amount.minor > left.minor:
+        return f"at most {left.format()} is left to refund"
+    return None
+
+
+def new_refund(sale: Sale, refunds: tuple[Refund, ...], amount: Amount, now: datetime) -> Refund:
+    """The next refund of ``sale`` (numbered after every refund it already has, failed ones included)."""
+    assert sale.order is not None
+    number = len(refunds) + 1
+    return Refund(
+        id=f"{sale.id}-R{number}",
+        sale_id=sale.id,
+        reference=sale.reference,
+        order_id=sale.order.id,
+        amount=amount,
+        status=RefundStatus.REQUESTED,
+        requested_at=now,
+    )

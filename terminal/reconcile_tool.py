@@ -1,0 +1,113 @@
+"""``qr-terminal reconcile``: one day's journal against the backend's history and settlement (the rules are in
+``terminal.core.reconcile``). The terminal's report runs the same check in the background."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime, time, timedelta
+
+from terminal.backends.base import Backend, BackendError
+from terminal.core.money import Amount
+from terminal.core.reconcile import Reconciliation, compare
+from terminal.core.refund import Refund
+from terminal.core.sale import Sale
+from terminal.store.journal import Journal
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One local day of the terminal's journal: its date and its bounds (aware, local)."""
+
+    date: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ours:
+    """The journal's side of one day (read on the journal's thread, compared on another)."""
+
+    day: Day
+    sales: list[tuple[Sale, tuple[Refund, ...]]]
+    settled: list[Amount]
+    prefix: str
+
+
+def local_day(text: str | None, now: datetime) -> Day:
+    """The day ``text`` (YYYY-MM-DD; today when None) in the terminal's time zone. ValueError when malformed."""
+    day = Date.fromisoformat(text) if text else now.astimezone().date()
+    start = datetime.combine(day, time()).astimezone()
+    end = datetime.combine(day + timedelta(days=1), time()).astimezone()
+    return Day(day.isoformat(), start, end)
+
+
+def ours_for(journal: Journal, day: Day, terminal_id: str) -> Ours:
+    """The day's sales with their refunds, and the payments the backend settled that day by our journal."""
+    return Ours(day, journal.sales_between(day.start, day.end), journal.paid_on(day.date), f"{terminal_id}-")
+
+
+def check(backend: Backend, ours: Ours) -> Reconciliation:
+    """Ask the backend for its side (history, settlement) and compare. Raises BackendError."""
+    day = ours.day
+    theirs = [
+        (reference, update)
+        for reference, update in backend.history(day.start)
+        if reference.startswith(ours.prefix) and (update.created_at is None or update.created_at < day.end)
+    ]
+    settlement = backend.settlement(day.date)
+    return compare(day.date, ours.sales, theirs, settlement=settlement, settled_ours=ours.settled)
+
+
+def summary(backend: Backend, ours: Ours) -> tuple[str, ...]:
+    """The reconciliation's lines for the report, or why there are none (never raises)."""
+    try:
+        return tuple(check(backend, ours).lines())
+    except BackendError as exc:
+        return (f"Reconciliation: not done, the backend did not answer ({exc.problem.advice})",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """reconcile's options."""
+    parser.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
+    parser.add_argument("--db", default=None, help="the journal (default: terminal.journal of --config)")
+    parser.add_argument("--date", default=None, help="the day, YYYY-MM-DD in the terminal's time zone (today)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print every mismatch; exit 0 when none, 1 when some, 2 when the check could not be made."""
+    from terminal.app import backend_from
+    from terminal.config import ConfigError, load
+    from terminal.store.journal import JournalError
+
+    try:
+        config = load(args.config)
+        day = local_day(args.date, datetime.now().astimezone())
+    except ConfigError as exc:
+        print(f"qr-terminal reconcile: fix the config: {exc}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"qr-terminal reconcile: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+    path = args.db or config.terminal.journal
+    try:
+        journal = Journal(path)
+    except JournalError as exc:
+        print(f"qr-terminal reconcile: {exc}", file=sys.stderr)
+        return 2
+    try:
+        ours = ours_for(journal, day, config.terminal.id)
+    finally:
+        journal.close()
+    backend = backend_from(config)
+    try:
+        result = check(backend, ours)
+    except BackendError as exc:
+        print(f"qr-terminal reconcile: the backend did not answer: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        backend.close()
+    print("\n".join(result.lines()))
+    return 1 if result.mismatches else 0
