@@ -52,13 +52,15 @@ def ours_for(journal: Journal, day: Day, terminal_id: str) -> Ours:
 def check(backend: Backend, ours: Ours) -> Reconciliation:
     """Ask the backend for its side (history, settlement) and compare. Raises BackendError."""
     day = ours.day
-    theirs = [
-        (reference, update)
-        for reference, update in backend.history(day.start)
-        if reference.startswith(ours.prefix) and (update.created_at is None or update.created_at < day.end)
-    ]
+    that_day = [(r, u) for r, u in backend.history(day.start) if u.created_at is None or u.created_at < day.end]
+    theirs = [(reference, update) for reference, update in that_day if reference.startswith(ours.prefix)]
     settlement = backend.settlement(day.date)
-    return compare(day.date, ours.sales, theirs, settlement=settlement, settled_ours=ours.settled)
+    notes: tuple[str, ...] = ()
+    if settlement is not None and len(theirs) < len(that_day):
+        # The account's settlement also holds other terminals' payments: comparing it with ours means nothing.
+        settlement = None
+        notes = ("Settlement not compared: the account's settlement includes other terminals' sales",)
+    return compare(day.date, ours.sales, theirs, settlement=settlement, settled_ours=ours.settled, notes=notes)
 
 
 def summary(backend: Backend, ours: Ours) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ KEYS = {
     "C": pygame.K_ESCAPE,
     "<": pygame.K_BACKSPACE,
     "r": pygame.K_r,
+    "M": pygame.K_KP_MULTIPLY,
     "f": pygame.K_f,
     **CHAR_KEYS,
 }
@@ -91,6 +92,7 @@ def make_terminal(
     payee_id: str = "demo-shop@sandbox",
     currency: str = "INR",
     probe_every=(30.0, 3.0),
+    pin_checker=None,
     **settings_changes,
 ) -> Terminal:
     host = url.split("//")[1].split(":")[0]
@@ -106,6 +108,7 @@ def make_terminal(
         display=display,
         long_poll=5,
         probe_every=probe_every,
+        pin_checker=pin_checker,
         observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),
     )
     app.render()

@@ -176,3 +176,48 @@ def test_a_wrong_token_is_unauthorised(sandbox):
 )
 def test_plain_http_only_to_loopback_unless_allowed(url, plain, ok):
     assert (check_url(url, allow_plain_http=plain) is None) is ok
+
+
+# --- refunds and settlements ---------------------------------------------------------------------
+
+
+def paid_order(sandbox):
+    backend = client(sandbox.url, sandbox=True)
+    order = backend.create_order(REQUEST)
+    sandbox.book.pay(order.id)
+    return backend, order
+
+
+def test_refund_is_idempotent_by_our_refund_id(sandbox):
+    backend, order = paid_order(sandbox)
+    first = backend.refund(order.id, "T1-ab-000001-R1", Amount(500, "INR"), "refund by the shop")
+    again = backend.refund(order.id, "T1-ab-000001-R1", Amount(500, "INR"), "refund by the shop")
+    assert first == again and first.status == "succeeded" and first.amount == Amount(500, "INR")
+    update = backend.get_order(order.id)
+    assert update.status is OrderStatus.PARTIALLY_REFUNDED and [r.id for r in update.refunds] == [first.id]
+
+
+def test_a_refund_over_what_remains_is_rejected(sandbox):
+    backend, order = paid_order(sandbox)
+    with pytest.raises(BackendError) as refused:
+        backend.refund(order.id, "T1-ab-000001-R1", Amount(1251, "INR"), "")
+    assert refused.value.problem.kind is ProblemKind.REJECTED and "exceeds" in refused.value.problem.detail
+
+
+def test_refund_sends_the_idempotency_key_and_a_garbage_reply_is_a_bad_reply():
+    with ScriptedServer(Reply(201, b'{"id": "rfd_1", "status": "maybe", "amount": {"value": 5, "currency": "INR"}}')) \
+            as server, pytest.raises(BackendError) as bad:  # fmt: skip
+        client(server.url).refund("ord_1", "T1-ab-000001-R1", Amount(5, "INR"), "why")
+    assert bad.value.problem.kind is ProblemKind.BAD_REPLY and "refund 'status'" in bad.value.problem.detail
+    method, path, headers, body = server.requests[0]
+    assert (method, path, headers["Idempotency-Key"]) == ("POST", "/v1/orders/ord_1/refunds", "T1-ab-000001-R1")
+    assert json.loads(body) == {"amount": {"value": 5, "currency": "INR"}, "reason": "why"}
+
+
+def test_settlement_of_a_day_and_none_when_the_backend_has_no_such_endpoint(sandbox):
+    backend, _ = paid_order(sandbox)
+    today = sandbox.book.now().date().isoformat()
+    settled = backend.settlement(today)
+    assert settled is not None and (settled.count, settled.gross, settled.currency) == (1, 1250, "INR")
+    with ScriptedServer(Reply(404, b'{"error": {"code": "not_found", "message": "no route"}}')) as server:
+        assert client(server.url).settlement(today) is None

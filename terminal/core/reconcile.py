@@ -35,13 +35,14 @@ class Reconciliation:
     date: str
     compared: int
     mismatches: tuple[Mismatch, ...]
+    notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        """A summary: a heading and one line per mismatch."""
+        """A summary: a heading, notes, and one line per mismatch."""
         if not self.mismatches:
-            return [f"Reconciliation {self.date}: {self.compared} sales, all match the backend"]
+            return [f"Reconciliation {self.date}: {self.compared} sales, all match the backend", *self.notes]
         head = f"Reconciliation {self.date}: {len(self.mismatches)} mismatch(es) in {self.compared} sales"
-        return [head, *(m.line() for m in self.mismatches)]
+        return [head, *self.notes, *(m.line() for m in self.mismatches)]
 
 
 def compare(
@@ -51,9 +52,11 @@ def compare(
     *,
     settlement: Settlement | None = None,
     settled_ours: list[Amount] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Reconciliation:
     """Compare the day's journaled sales (``ours``) with the backend's orders of that day (``theirs``, already
-    limited to this terminal's references), and the backend's settlement with our payments settled that day."""
+    limited to this terminal's references), and the backend's settlement with our payments settled that day
+    (pass no settlement when it also covers other terminals: it could never match)."""
     found: list[Mismatch] = []
     backend = dict(theirs)
     for sale, refunds in ours:
@@ -66,7 +69,7 @@ def compare(
             found.append(Mismatch(reference, "missing in journal", "no such sale", _said(update)))
     if settlement is not None and settled_ours is not None:
         found += _settlement(settlement, settled_ours)
-    return Reconciliation(date, len(ours), tuple(found))
+    return Reconciliation(date, len(ours), tuple(found), notes)
 
 
 def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) -> list[Mismatch]:

@@ -31,9 +31,15 @@ class CurrencyTotals:
     refund_count: int = 0
 
     @property
-    def net(self) -> Amount:
-        """Paid less refunds."""
-        return Amount(self.totals.get("paid", 0) - self.refunds, self.currency)
+    def net(self) -> int:
+        """Paid less refunds, in minor units: negative on a day whose refunds exceed its takings."""
+        return self.totals.get("paid", 0) - self.refunds
+
+    def net_text(self, *, code: bool = True) -> str:
+        """The net as ``INR 14.50`` (``-INR 2.00`` when negative), or as a decimal (``-2.00``) for CSV."""
+        amount = Amount(abs(self.net), self.currency)
+        sign = "-" if self.net < 0 else ""
+        return sign + (amount.format_code() if code else amount.decimal())
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,7 @@ def as_lines(report: Report) -> list[str]:
         if totals.refund_count:
             refunds = Amount(totals.refunds, totals.currency).format_code()
             lines.append(f"{'refunds':<12}{totals.refund_count:>5}  {refunds}")
-        lines.append(f"{'net':<12}{'':>5}  {totals.net.format_code()}")
+        lines.append(f"{'net':<12}{'':>5}  {totals.net_text()}")
     return lines
 
 
@@ -104,5 +110,5 @@ def as_csv_rows(report: Report) -> list[list[str]]:
         if totals.refund_count:
             refunds = Amount(totals.refunds, totals.currency).decimal()
             rows.append([totals.currency, "refunds", str(totals.refund_count), refunds])
-        rows.append([totals.currency, "net", "", totals.net.decimal()])
+        rows.append([totals.currency, "net", "", totals.net_text(code=False)])
     return rows

@@ -11,7 +11,7 @@ def test_counts_and_totals_per_currency_and_status():
     inr, jpy = report.currencies
     assert (inr.currency, inr.counts, inr.totals) == ("INR", {"paid": 2, "failed": 1, "unconfirmed": 1},
                                                       {"paid": 2000, "failed": 99, "unconfirmed": 1000})  # fmt: skip
-    assert inr.net == Amount(2000, "INR") and jpy.net == Amount(500, "JPY")
+    assert inr.net == 2000 and jpy.net == 500 and inr.net_text() == "INR 20.00"
     assert "paid            2  INR 20.00" in as_lines(report)
     assert ["JPY", "paid", "1", "500"] in as_csv_rows(report)
 

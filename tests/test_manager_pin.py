@@ -1,0 +1,103 @@
+"""The manager PIN: scrypt hashes, and ``qr-terminal set-pin`` writing the secrets file and clearing the lockout."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import tomllib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from terminal.core.pin import PinLock
+from terminal.manager_pin import PinChecker, PinError, check_new_pin, hash_pin, parse_hash, read_hash, verify_pin
+from terminal.store.journal import Journal
+
+ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+CONFIG = """
+[terminal]
+id = "T1"
+journal = "journal.db"
+[merchant]
+name = "Shop"
+[payee]
+ids = ["shop@bank"]
+[backend]
+url = "http://127.0.0.1:9"
+[secrets]
+file = "secrets.toml"
+"""
+
+
+def test_hash_is_salted_and_slow_and_verifies_only_the_right_pin():
+    one, two = hash_pin("2580"), hash_pin("2580")
+    assert one != two  # a fresh salt each time
+    n, r, p, salt, digest = parse_hash(one)
+    assert (n, r, p, len(salt), len(digest)) == (2**14, 8, 1, 16, 32)
+    assert verify_pin("2580", one) and not verify_pin("2581", one) and "2580" not in one
+
+
+@pytest.mark.parametrize("stored", ["", "2580", "scrypt$1$8$1$AAAA$BBBB", "pbkdf2$1$2$3$4$5", "scrypt$16384$8$1$!$!"])
+def test_a_damaged_hash_is_refused_with_what_to_do(stored):
+    with pytest.raises(PinError, match="set-pin"):
+        parse_hash(stored)
+
+
+@pytest.mark.parametrize("pin", ["123", "123456789", "12a4", "1111", "1234", "98765", "0000"])
+def test_weak_or_malformed_pins_are_refused(pin):
+    with pytest.raises(PinError):
+        check_new_pin(pin)
+
+
+def setup(tmp_path, secrets_text='device_token = "device-token-for-tests"\n# keep me\n'):
+    (tmp_path / "terminal.toml").write_text(CONFIG)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(secrets_text)
+    secrets.chmod(0o600)
+    return secrets
+
+
+def set_pin(tmp_path, typed):
+    return subprocess.run([sys.executable, "-m", "terminal", "set-pin", "--config", str(tmp_path / "terminal.toml"),
+                           "--stdin"], input=typed, capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+
+
+def test_set_pin_writes_the_hash_keeps_the_rest_and_clears_the_lockout(tmp_path):
+    secrets = setup(tmp_path)
+    journal = Journal(tmp_path / "journal.db")
+    journal.save_pin_lock(PinLock(0, datetime.now(UTC) + timedelta(minutes=5)), datetime.now(UTC))
+    journal.close()
+    run = set_pin(tmp_path, "2580\n2580\n")
+    assert run.returncode == 0, run.stderr
+    assert "Manager PIN set" in run.stdout and "2580" not in run.stdout + run.stderr
+    data = tomllib.loads(secrets.read_text())
+    assert data["device_token"] == "device-token-for-tests" and "# keep me" in secrets.read_text()
+    assert verify_pin("2580", data["manager_pin"]) and stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    assert PinChecker(secrets)("2580") is True and PinChecker(secrets)("0852") is False
+    journal = Journal(tmp_path / "journal.db")
+    assert journal.pin_lock() == PinLock()
+    journal.close()
+    # Setting it again replaces the line rather than adding a second one (which TOML would refuse).
+    assert set_pin(tmp_path, "7391\n7391\n").returncode == 0
+    assert secrets.read_text().count("manager_pin") == 1 and PinChecker(secrets)("7391") is True
+
+
+@pytest.mark.parametrize(("typed", "said"), [("2580\n2581\n", "differ"), ("1234\n1234\n", "too easy"),
+                                              ("12\n12\n", "4 to 8 digits")])  # fmt: skip
+def test_set_pin_refuses_and_changes_nothing(tmp_path, typed, said):
+    secrets = setup(tmp_path)
+    before = secrets.read_text()
+    run = set_pin(tmp_path, typed)
+    assert run.returncode == 1 and said in run.stderr and secrets.read_text() == before
+
+
+def test_no_pin_and_a_damaged_pin_in_the_secrets_file(tmp_path):
+    secrets = setup(tmp_path)
+    assert read_hash(secrets) is None and PinChecker(secrets)("2580") is None
+    secrets.write_text('device_token = "device-token-for-tests"\nmanager_pin = "2580"\n')
+    run = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(tmp_path / "terminal.toml")],
+                         capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    assert run.returncode == 2 and "manager_pin" in run.stderr and "set-pin" in run.stderr
+    assert "2580" not in run.stderr
