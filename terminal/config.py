@@ -119,7 +119,7 @@ _SECTIONS = {
     "gpio": {"mock"},
     "offline": {"mode", "scheme", "payee", "city", "max_sale", "max_total", "max_count", "max_age_hours"},
     "keypad": {"rows", "columns", "layout", "keys"},
-    "buttons": {"cancel", "reprint", "feed"},
+    "buttons": {"cancel", "reprint", "feed", "menu"},
     "printer": {
         "connection",
         "profile",
@@ -204,7 +204,9 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
                                          indicators.buzzer))  # fmt: skip
     gpio_mock = r.boolean("gpio.mock", False)
     keypad = _keypad(r)
-    buttons = {name: pin for name in ("cancel", "reprint", "feed") if (pin := r.pin(f"buttons.{name}")) is not None}
+    buttons = {
+        name: pin for name in ("cancel", "reprint", "feed", "menu") if (pin := r.pin(f"buttons.{name}")) is not None
+    }
     secrets_file = r.string("secrets.file", "")
     token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
     secrets_path = _secrets_path(path, secrets_file) if secrets_file else None

@@ -90,3 +90,13 @@ def test_gpio_that_cannot_open_is_left_out_and_the_terminal_still_sells(tmp_path
     terminal.press("5E")
     assert terminal.until_screen("qr").amount == "₹5.00"
     terminal.app.worker.stop()
+
+
+def test_a_menu_button_opens_the_pin_prompt(tmp_path, sandbox):
+    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
+    hardware = open_hardware(indicators=None, keypad=None, buttons={"menu": 24}, factory=board.factory,
+                             on_key=lambda key: terminal.app.post(KeyPressed(key)))  # fmt: skip
+    board.factory.pin(24).drive_low()
+    assert terminal.until_screen("menu-pin").title == "Manager PIN"
+    board.factory.pin(24).drive_high()
+    hardware.close()
