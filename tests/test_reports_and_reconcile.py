@@ -124,6 +124,10 @@ def test_reconcile_finds_every_planted_mismatch(tmp_path, sandbox):
     again = reconcile(tmp_path).stdout
     assert "T2-000001" not in again and "5 mismatch(es)" in again
     assert "Settlement not compared" in again and "\nsettlement " not in again
+    # The same summary under the X report from the shell.
+    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--config", str(tmp_path / "terminal.toml"),
+                             "--reconcile"], capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    assert report.returncode == 0 and "X report" in report.stdout and "5 mismatch(es) in 5 sales" in report.stdout
 
 
 def reconcile(folder, *more):
