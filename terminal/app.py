@@ -138,8 +138,19 @@ def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None)
 
 
 def backend_from(config: Config) -> Backend:
-    """The backend named by ``backend.kind``."""
+    """The backend named by ``backend.kind``: contract v1 over HTTP(S), or a payment provider's own API."""
     b = config.backend
+    keys = config.credentials
+    if b.kind == "razorpay":
+        from terminal.backends.razorpay import RazorpayBackend
+
+        return RazorpayBackend(keys["razorpay_key_id"], keys["razorpay_key_secret"], api_base=b.url, timeout=b.timeout,
+                               ca_file=b.ca_file, allow_plain_http=b.allow_plain_http)  # fmt: skip
+    if b.kind == "stripe":
+        from terminal.backends.stripe import StripeBackend
+
+        return StripeBackend(keys["stripe_secret_key"], b.method, api_base=b.url, timeout=b.timeout,
+                             ca_file=b.ca_file, allow_plain_http=b.allow_plain_http)  # fmt: skip
     return HttpBackend(
         b.url,
         config.device_token,

@@ -68,6 +68,8 @@ class BackendSection:
     allow_plain_http: bool
     ca_file: str | None
     sandbox: bool
+    #: Stripe's QR payment method (promptpay, paynow, pix, wechat_pay); empty for other kinds.
+    method: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ class Config:
     store: str = ""
     secrets_path: Path | None = None
     offline: OfflineRules | None = None
+    #: A provider's keys from the secrets file (razorpay_key_id/razorpay_key_secret, stripe_secret_key).
+    credentials: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -112,7 +116,18 @@ _SECTIONS = {
     "terminal": {"id", "currency", "max_amount", "sale_ttl", "result_seconds", "journal"},
     "merchant": {"name", "address", "store"},
     "payee": {"name", "ids", "url_hosts", "allow_unknown_formats"},
-    "backend": {"kind", "url", "timeout", "long_poll", "poll_interval", "allow_plain_http", "ca_file", "sandbox"},
+    "backend": {
+        "kind",
+        "url",
+        "api_base",
+        "method",
+        "timeout",
+        "long_poll",
+        "poll_interval",
+        "allow_plain_http",
+        "ca_file",
+        "sandbox",
+    },
     "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
     "secrets": {"file"},
     "indicators": {"green", "red", "amber", "rgb", "active_high", "buzzer", "buzzer_type", "sound"},
@@ -168,12 +183,20 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         allow_unknown_formats=r.boolean("payee.allow_unknown_formats", False),
     )
     allow_plain_http = r.boolean("backend.allow_plain_http", False)
-    url = r.string("backend.url")
+    kind = r.choice("backend.kind", ["http", *PROVIDERS], "http")
+    url_key = "backend.url" if kind == "http" else "backend.api_base"
+    url = r.string(url_key) if kind == "http" else r.string(url_key, PROVIDERS[kind])
     problem = check_url(url, allow_plain_http=allow_plain_http)
     if problem:
-        raise ConfigError(path, "backend.url", url, problem)
+        raise ConfigError(path, url_key, url, problem)
+    method = r.choice("backend.method", list(STRIPE_METHODS), "promptpay") if kind == "stripe" else ""
+    pays_in = "INR" if kind == "razorpay" else STRIPE_METHODS.get(method) if kind == "stripe" else None
+    if pays_in is not None and currency != pays_in:
+        where = "Razorpay UPI QR codes" if kind == "razorpay" else f"Stripe {method}"
+        raise ConfigError(path, "terminal.currency", currency, f"{pays_in}: {where} pay in {pays_in}")
     backend = BackendSection(
-        kind=r.choice("backend.kind", ["http"], "http"),
+        kind=kind,
+        method=method,
         url=url,
         timeout=r.integer("backend.timeout", 10, low=1, high=120),
         long_poll=r.integer("backend.long_poll", 25, low=0, high=60),
@@ -208,7 +231,11 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         name: pin for name in ("cancel", "reprint", "feed", "menu") if (pin := r.pin(f"buttons.{name}")) is not None
     }
     secrets_file = r.string("secrets.file", "")
-    token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
+    credentials: dict[str, str] = {}
+    if kind == "http":
+        token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
+    else:
+        token, credentials = "", _credentials(path, secrets_file, kind, env)
     secrets_path = _secrets_path(path, secrets_file) if secrets_file else None
     if secrets_path is not None:
         from terminal.manager_pin import KEY, PinError, read_hash
@@ -222,7 +249,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     offline = _offline(r, currency, payee)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline)  # fmt: skip
+                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials)  # fmt: skip
 
 
 def _offline(r: _Reader, currency: str, payee: PayeeSection) -> OfflineRules | None:
@@ -315,6 +342,34 @@ def _read_toml(path: Path, what: str = "a TOML config file (see config/terminal.
 def _secrets_path(config_path: Path, secrets_file: str) -> Path:
     path = Path(secrets_file)
     return path if path.is_absolute() else config_path.parent / path
+
+
+#: The provider adapters and their public API.
+PROVIDERS = {"razorpay": "https://api.razorpay.com", "stripe": "https://api.stripe.com"}
+STRIPE_METHODS: dict[str, str | None] = {"promptpay": "THB", "paynow": "SGD", "pix": "BRL", "wechat_pay": None}
+PROVIDER_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "razorpay": {"razorpay_key_id": ("rzp_",), "razorpay_key_secret": ("",)},
+    "stripe": {"stripe_secret_key": ("sk_", "rk_")},  # a secret or a restricted key
+}
+
+
+def _credentials(config_path: Path, secrets_file: str, kind: str, env: dict[str, str] | Any) -> dict[str, str]:
+    """The provider's keys, from the environment (QR_TERMINAL_<KEY>) or the secrets file; never shown."""
+    wanted = PROVIDER_KEYS[kind]
+    data: dict[str, Any] = {}
+    if secrets_file:
+        data = _read_toml(_secrets_path(config_path, secrets_file), f"a TOML secrets file with {', '.join(wanted)}")
+    found: dict[str, str] = {}
+    for key, prefixes in wanted.items():
+        value = env.get(f"QR_TERMINAL_{key.upper()}") or data.get(key, _MISSING)
+        where = _secrets_path(config_path, secrets_file) if secrets_file else config_path
+        if not isinstance(value, str) or len(value) < 8 or not value.startswith(prefixes):
+            shown = _MISSING if value is _MISSING else "(hidden)"
+            starts = " or ".join(p for p in prefixes if p)
+            expected = f"the {kind} API key from its dashboard" + (f" (it starts with {starts})" if starts else "")
+            raise ConfigError(where, key, shown, f"{expected}, in the secrets file or QR_TERMINAL_{key.upper()}")
+        found[key] = value
+    return found
 
 
 def _token_from(config_path: Path, secrets_file: str) -> str:

@@ -128,8 +128,30 @@ def _printer(config: Config) -> Check:
         return Check("printer", False, str(exc), "check the cable, power and paper, and [printer] in the config")
 
 
+def _provider(config: Config) -> Check:
+    from terminal.app import backend_from
+    from terminal.backends.base import BackendError
+    from terminal.core.problems import ProblemKind
+
+    backend = backend_from(config)
+    where = f"{config.backend.kind} at {config.backend.url}"
+    try:
+        backend.probe()
+    except BackendError as exc:
+        if exc.problem.kind is ProblemKind.UNAUTHORISED:
+            return Check("backend", False, f"{where} refused the API keys", "put the dashboard's keys into the "
+                         "secrets file (live keys for a live shop)")  # fmt: skip
+        return Check("backend", False, f"{where}: {exc.problem.kind}", exc.problem.advice)
+    finally:
+        backend.close()
+    return Check("backend", True, f"{where} reachable, keys accepted")
+
+
 def _backend(config: Config) -> tuple[Check, datetime | None]:
     import requests
+
+    if config.backend.kind != "http":
+        return _provider(config), None
 
     url = config.backend.url.rstrip("/") + "/v1/orders?limit=1"
     try:

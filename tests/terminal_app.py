@@ -93,6 +93,7 @@ def make_terminal(
     currency: str = "INR",
     probe_every=(30.0, 3.0),
     pin_checker=None,
+    backend=None,
     **settings_changes,
 ) -> Terminal:
     host = url.split("//")[1].split(":")[0]
@@ -103,10 +104,11 @@ def make_terminal(
     display = Display(size=size)
     app = App(
         settings=settings,
-        backend=HttpBackend(url, token, timeout=timeout, sandbox=True),
+        backend=backend or HttpBackend(url, token, timeout=timeout, sandbox=True),
         journal=journal,
         display=display,
         long_poll=5,
+        poll_interval=0.2,
         probe_every=probe_every,
         pin_checker=pin_checker,
         observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),

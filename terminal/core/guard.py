@@ -84,8 +84,9 @@ def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) ->
 
 def _same_reference(found: str, reference: str, order_id: str) -> bool:
     # Some schemes allow only letters and digits (a PIX txid): T1-000001 is written T1000001 there.
-    # An EPC remittance text may carry the reference among other words.
-    wanted = {_alnum(reference), _alnum(order_id)}
+    # An EPC remittance text may carry the reference among other words; a provider's own reference may carry
+    # its order id without the type prefix (Razorpay's tr=RZP<id>qrv2 for qr_<id>).
+    wanted = {_alnum(reference), _alnum(order_id), _alnum(order_id.split("_", 1)[-1])}
     return _alnum(found) in wanted or any(w and w in _alnum(found) for w in wanted if len(w) >= 6)
 
 

@@ -1,0 +1,268 @@
+"""Razorpay QR Codes (India, UPI) behind the terminal's Backend interface.
+
+One ``single_use``, ``fixed_amount`` ``upi_qr`` per sale, its amount in paise and the sale's reference in the
+notes. Razorpay insists that ``close_by`` is at least 15 minutes ahead, so the terminal keeps its own, shorter
+expiry and **closes** the QR itself on cancel or expiry. The QR shown is the returned ``image_content`` (the
+``upi://pay`` string), drawn locally and checked by the payload guard — never the hosted image. Payment is
+learned from the QR's payments (a captured payment: amount, VPA, RRN as the provider reference); refunds go
+through the payment's refund endpoint with ``X-Refund-Idempotency``. Basic auth with the key id and secret.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from terminal.backends.base import BackendError, bad_reply
+from terminal.backends.transport import HttpError, Transport
+from terminal.core.money import Amount
+from terminal.core.orders import (
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    Payee,
+    Payment,
+    ProviderRefund,
+    QrCode,
+    Settlement,
+)
+from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.summary import summarise
+from terminal.core.problems import Problem, ProblemKind
+
+API_BASE = "https://api.razorpay.com"
+#: Razorpay's rule: close_by at least 15 minutes ahead (a minute more for clock skew).
+MIN_CLOSE_BY = 16 * 60
+#: Refund statuses: Razorpay's → the contract's.
+REFUND_STATUS = {"processed": "succeeded", "pending": "pending", "created": "pending", "failed": "failed"}
+
+
+def error_text(body: Any) -> str:
+    """Razorpay's ``{"error": {"code", "description"}}``."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return str(err.get("description") or err.get("code") or "")
+    return ""
+
+
+class RazorpayBackend:
+    """The terminal's backend, straight on Razorpay's API (``api_base`` for tests or a proxy)."""
+
+    sandbox = False
+
+    def __init__(
+        self,
+        key_id: str,
+        key_secret: str,
+        *,
+        api_base: str = API_BASE,
+        timeout: float = 10.0,
+        ca_file: str | None = None,
+        allow_plain_http: bool = False,
+        clock: Any = None,
+    ) -> None:
+        self._http = Transport(api_base, {}, auth=(key_id, key_secret), timeout=timeout, ca_file=ca_file,
+                               allow_plain_http=allow_plain_http, error_text=error_text)  # fmt: skip
+        self._clock = clock or (lambda: datetime.now(UTC))
+        # Razorpay's create has no idempotency key: QRs made for a sale in this run, so a retried create
+        # (an answer lost on the way) finds its QR instead of making a second one.
+        self._made: dict[str, dict[str, Any]] = {}
+        self._uncertain: set[str] = set()
+        self._lock = threading.Lock()
+
+    # --- Backend --------------------------------------------------------------------------------
+
+    def create_order(self, request: OrderRequest) -> Order:
+        """Create the sale's QR (or find the one an earlier, unanswered try made)."""
+        with self._lock:
+            qr = self._made.get(request.sale_id)
+            uncertain = request.sale_id in self._uncertain
+        if qr is None and uncertain:
+            qr = self._find_made(request.sale_id)
+        if qr is None:
+            now = self._clock()
+            body = {
+                "type": "upi_qr",
+                "name": request.description[:40],
+                "usage": "single_use",
+                "fixed_amount": True,
+                "payment_amount": request.amount.minor,
+                "description": request.description,
+                "close_by": int((now + timedelta(seconds=max(request.expires_in, MIN_CLOSE_BY))).timestamp()),
+                "notes": {"reference": request.reference, "sale_id": request.sale_id},
+            }
+            try:
+                qr = self._http.call("POST", "/v1/payments/qr_codes", json=body)
+            except BackendError as exc:
+                if exc.problem.kind in (ProblemKind.TIMEOUT, ProblemKind.UNREACHABLE, ProblemKind.SERVER):
+                    with self._lock:
+                        self._uncertain.add(request.sale_id)
+                raise
+        with self._lock:
+            self._made[request.sale_id] = qr
+            self._uncertain.discard(request.sale_id)
+        return self._order(qr, request)
+
+    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
+        """The QR's state from its payments (Razorpay does not long-poll: the worker polls)."""
+        qr = self._qr(order_id)
+        payment = self._captured(order_id)
+        if payment is not None:
+            return self._paid(order_id, qr, payment)
+        if _str(qr, "status") == "closed":
+            reason = qr.get("close_reason")
+            status = OrderStatus.CANCELLED if reason == "on_demand" else OrderStatus.EXPIRED
+            return OrderUpdate(order_id, status, created_at=_time(qr.get("created_at")))
+        return OrderUpdate(order_id, OrderStatus.PENDING, created_at=_time(qr.get("created_at")))
+
+    def cancel_order(self, order_id: str) -> OrderUpdate:
+        """Close the QR (idempotent). A payment that arrived first wins."""
+        try:
+            self._http.call("POST", f"/v1/payments/qr_codes/{quote(order_id, safe='')}/close")
+        except HttpError as exc:
+            if exc.status != 400:  # 400: already closed (paid, expired or closed before): look at it
+                raise
+        update = self.get_order(order_id)
+        if update.status is OrderStatus.PENDING:
+            raise BackendError(Problem(ProblemKind.SERVER, f"QR {order_id} still active after close"))
+        return update
+
+    def refund(self, order_id: str, refund_id: str, amount: Amount, reason: str) -> ProviderRefund:
+        """Refund part or all of the QR's captured payment, idempotently by our refund id."""
+        payment = self._captured(order_id)
+        if payment is None:
+            raise BackendError(Problem(ProblemKind.REJECTED, f"QR {order_id} has no captured payment to refund"))
+        body = {"amount": amount.minor, "speed": "normal", "receipt": refund_id[:40],
+                "notes": {"refund_id": refund_id, "reason": reason[:200]}}  # fmt: skip
+        path = f"/v1/payments/{quote(_str(payment, 'id'), safe='')}/refund"
+        made = self._http.call("POST", path, json=body, headers={"X-Refund-Idempotency": refund_id})
+        return _refund(made)
+
+    def settlement(self, date: str) -> Settlement | None:
+        """Razorpay settles in batches that mix days and products: not compared (orders are)."""
+        return None
+
+    def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:
+        """QR codes created since ``since`` (with their payments when paid), as (reference, status)."""
+        found: list[tuple[str, OrderUpdate]] = []
+        skip = 0
+        for _ in range(50):
+            params = {"from": int(since.timestamp()), "count": 100, "skip": skip}
+            page = self._http.call("GET", "/v1/payments/qr_codes", params=params)
+            items = page.get("items") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise bad_reply("GET /v1/payments/qr_codes: 'items' must be a list")
+            for qr in items:
+                notes = qr.get("notes") if isinstance(qr, dict) else None
+                reference = notes.get("reference") if isinstance(notes, dict) else None
+                if not isinstance(reference, str):
+                    continue  # not one of the terminal's
+                if isinstance(qr.get("payments_count_received"), int) and qr["payments_count_received"] > 0:
+                    found.append((reference, self.get_order(_str(qr, "id"))))
+                else:
+                    found.append((reference, self._unpaid(qr)))
+            if len(items) < 100:
+                break
+            skip += 100
+        return found
+
+    def probe(self) -> None:
+        """The cheapest authenticated call."""
+        self._http.call("GET", "/v1/payments/qr_codes", params={"count": 1})
+
+    def close(self) -> None:
+        """Release connections."""
+        self._http.close()
+
+    # --- Razorpay's shapes ----------------------------------------------------------------------
+
+    def _order(self, qr: Any, request: OrderRequest) -> Order:
+        if not isinstance(qr, dict):
+            raise bad_reply("QR code: not a JSON object")
+        content = _str(qr, "image_content")  # the upi://pay string; never the hosted image
+        try:
+            said = summarise(content)
+            payee = Payee(said.payee_name or "", said.accounts[0].ids[0])
+        except (PayloadError, IndexError):
+            raise bad_reply(f"QR {qr.get('id')!r}: image_content is not a UPI payload") from None
+        amount = qr.get("payment_amount")
+        if type(amount) is not int:
+            raise bad_reply("QR code: 'payment_amount' must be an integer of paise")
+        return Order(
+            id=_str(qr, "id"),
+            status=OrderStatus.PENDING,
+            reference=request.reference if (qr.get("notes") or {}).get("reference") == request.reference else "",
+            amount=Amount(amount, "INR"),
+            qr=QrCode("upi", content),
+            payee=payee,
+            expires_at=self._clock() + timedelta(seconds=request.expires_in),  # our own expiry, not close_by
+        )
+
+    def _qr(self, qr_id: str) -> dict[str, Any]:
+        qr = self._http.call("GET", f"/v1/payments/qr_codes/{quote(qr_id, safe='')}")
+        if not isinstance(qr, dict):
+            raise bad_reply("QR code: not a JSON object")
+        return qr
+
+    def _captured(self, qr_id: str) -> dict[str, Any] | None:
+        page = self._http.call("GET", f"/v1/payments/qr_codes/{quote(qr_id, safe='')}/payments")
+        items = page.get("items") if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            raise bad_reply("QR payments: 'items' must be a list")
+        return next((p for p in items if isinstance(p, dict) and p.get("status") in ("captured", "refunded")), None)
+
+    def _paid(self, qr_id: str, qr: dict[str, Any], payment: dict[str, Any]) -> OrderUpdate:
+        amount = payment.get("amount")
+        if type(amount) is not int:
+            raise bad_reply("payment: 'amount' must be an integer of paise")
+        acquirer = payment.get("acquirer_data") if isinstance(payment.get("acquirer_data"), dict) else {}
+        paid = Payment(Amount(amount, str(payment.get("currency") or "INR")), _time(payment.get("created_at")),
+                       payment.get("vpa"), acquirer.get("rrn") or payment.get("id"))  # fmt: skip
+        refunds: tuple[ProviderRefund, ...] = ()
+        status = OrderStatus.PAID
+        if isinstance(payment.get("amount_refunded"), int) and payment["amount_refunded"] > 0:
+            page = self._http.call("GET", f"/v1/payments/{quote(_str(payment, 'id'), safe='')}/refunds")
+            items = page.get("items") if isinstance(page, dict) else None
+            refunds = tuple(_refund(r) for r in items or [])
+            whole = payment["amount_refunded"] >= amount
+            status = OrderStatus.REFUNDED if whole else OrderStatus.PARTIALLY_REFUNDED
+        return OrderUpdate(qr_id, status, paid, refunds=refunds, created_at=_time(qr.get("created_at")))
+
+    def _unpaid(self, qr: dict[str, Any]) -> OrderUpdate:
+        status = OrderStatus.PENDING
+        if qr.get("status") == "closed":
+            status = OrderStatus.CANCELLED if qr.get("close_reason") == "on_demand" else OrderStatus.EXPIRED
+        return OrderUpdate(_str(qr, "id"), status, created_at=_time(qr.get("created_at")))
+
+    def _find_made(self, sale_id: str) -> dict[str, Any] | None:
+        """A QR an earlier try made for this sale (its answer was lost), from the last half hour's QRs."""
+        since = int((self._clock() - timedelta(minutes=30)).timestamp())
+        page = self._http.call("GET", "/v1/payments/qr_codes", params={"from": since, "count": 100})
+        for qr in page.get("items", []) if isinstance(page, dict) else []:
+            if isinstance(qr, dict) and (qr.get("notes") or {}).get("sale_id") == sale_id:
+                return qr
+        return None
+
+
+def _refund(data: Any) -> ProviderRefund:
+    if not isinstance(data, dict):
+        raise bad_reply("refund: not a JSON object")
+    status = REFUND_STATUS.get(str(data.get("status")))
+    amount = data.get("amount")
+    if status is None or type(amount) is not int:
+        raise bad_reply(f"refund: unknown status {data.get('status')!r} or amount {amount!r}")
+    return ProviderRefund(_str(data, "id"), status, Amount(amount, str(data.get("currency") or "INR")))
+
+
+def _str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise bad_reply(f"'{key}' is missing or not a string")
+    return value
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
