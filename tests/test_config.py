@@ -183,3 +183,57 @@ def test_an_offline_payee_that_is_not_the_shops_is_refused(tmp_path):
                     .replace('payee = "chaipoint@okbank"', 'payee = "someone@else"'))  # fmt: skip
     with pytest.raises(ConfigError, match=r"one of payee\.ids"):
         load(path, environ=ENV)
+
+
+PROVIDER = """
+[terminal]
+id = "T1"
+currency = "{currency}"
+[merchant]
+name = "Shop"
+[payee]
+ids = ["shop@okbank"]
+[backend]
+kind = "{kind}"
+{extra}
+[secrets]
+file = "secrets.toml"
+"""
+
+
+def test_razorpay_keys_come_from_the_secrets_file_and_never_show(tmp_path):
+    text = PROVIDER.format(currency="INR", kind="razorpay", extra="")
+    secrets = 'razorpay_key_id = "rzp_test_fixture1"\nrazorpay_key_secret = "fixture-secret-xyz"\n'
+    config = load(write(tmp_path, text, secrets), environ={})
+    assert config.backend.url == "https://api.razorpay.com" and config.device_token == ""
+    assert config.credentials == {"razorpay_key_id": "rzp_test_fixture1", "razorpay_key_secret": "fixture-secret-xyz"}
+    assert "fixture-secret-xyz" not in repr(config)
+
+
+def test_stripe_method_api_base_and_key_from_the_environment(tmp_path):
+    text = PROVIDER.format(currency="SGD", kind="stripe", extra='method = "paynow"\napi_base = "http://127.0.0.1:9"')
+    env = {"QR_TERMINAL_STRIPE_SECRET_KEY": "rk_test_fixture_only"}
+    config = load(write(tmp_path, text, ""), environ=env)
+    assert (config.backend.method, config.backend.url) == ("paynow", "http://127.0.0.1:9")
+    assert config.credentials == {"stripe_secret_key": "rk_test_fixture_only"}
+
+
+@pytest.mark.parametrize(
+    ("currency", "kind", "extra", "secrets", "key", "expected"),
+    [
+        ("THB", "razorpay", "", 'razorpay_key_id = "rzp_test_x1234"\nrazorpay_key_secret = "s1234567"',
+         "terminal.currency", "INR: Razorpay UPI QR codes pay in INR"),
+        ("INR", "stripe", 'method = "promptpay"', 'stripe_secret_key = "sk_test_fixture"', "terminal.currency",
+         "THB: Stripe promptpay pay in THB"),
+        ("THB", "stripe", 'method = "alipay"', 'stripe_secret_key = "sk_test_fixture"', "backend.method", "one of"),
+        ("THB", "stripe", "", 'stripe_secret_key = "pk_test_publishable"', "stripe_secret_key", "starts with sk_"),
+        ("INR", "razorpay", "", 'razorpay_key_id = "rzp_test_x1234"', "razorpay_key_secret", "dashboard"),
+        ("THB", "stripe", 'api_base = "http://10.0.0.9"', 'stripe_secret_key = "sk_test_fixture"',
+         "backend.api_base", "https"),
+    ],
+)  # fmt: skip
+def test_provider_config_errors_name_the_key(tmp_path, currency, kind, extra, secrets, key, expected):
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, PROVIDER.format(currency=currency, kind=kind, extra=extra), secrets), environ={})
+    assert error.value.key == key and expected in str(error.value)
+    assert "pk_test_publishable" not in str(error.value)

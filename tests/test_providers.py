@@ -296,3 +296,29 @@ def test_a_429_while_waiting_backs_off_as_told_and_the_payment_still_shows(tmp_p
     terminal.until_screen("paid")
     asked = [t for t in rzp.requests if order_id in t[1]]
     assert time.monotonic() - limited_at >= 0.9 and asked  # waited out Retry-After before asking again
+
+
+def test_doctor_checks_the_provider_keys(tmp_path, stp):
+    from terminal.config import load
+    from terminal.doctor import _provider
+
+    (tmp_path / "terminal.toml").write_text(f"""
+[terminal]
+id = "T1"
+currency = "THB"
+[merchant]
+name = "Shop"
+[payee]
+ids = ["{PROMPTPAY}"]
+[backend]
+kind = "stripe"
+api_base = "{stp.url}"
+[secrets]
+file = "secrets.toml"
+""")
+    (tmp_path / "secrets.toml").write_text(f'stripe_secret_key = "{STRIPE_KEY}"\n')
+    good = _provider(load(tmp_path / "terminal.toml", environ={}))
+    assert good.ok and "keys accepted" in good.line()
+    (tmp_path / "secrets.toml").write_text('stripe_secret_key = "sk_test_another_fixture_key"\n')
+    bad = _provider(load(tmp_path / "terminal.toml", environ={}))
+    assert not bad.ok and "refused the API keys" in bad.line() and "sk_test" not in bad.line()
