@@ -322,3 +322,25 @@ file = "secrets.toml"
     (tmp_path / "secrets.toml").write_text('stripe_secret_key = "sk_test_another_fixture_key"\n')
     bad = _provider(load(tmp_path / "terminal.toml", environ={}))
     assert not bad.ok and "refused the API keys" in bad.line() and "sk_test" not in bad.line()
+
+
+def test_stripe_refund_replayed_with_the_same_key_is_one_refund(stp):
+    backend = stripe(stp)
+    order = backend.create_order(request(1000, "THB"))
+    stp.pay(order.id)
+    first = backend.refund(order.id, "T1-ab12-000001-R1", Amount(300, "THB"), "refund by the shop")
+    again = backend.refund(order.id, "T1-ab12-000001-R1", Amount(300, "THB"), "refund by the shop")
+    assert first == again and len(stp.refunds) == 1
+    with pytest.raises(BackendError) as conflict:  # the same key for another amount: Stripe's idempotency_error
+        backend.refund(order.id, "T1-ab12-000001-R1", Amount(200, "THB"), "refund by the shop")
+    assert "same parameters" in str(conflict.value)
+
+
+def test_the_terminals_own_expiry_closes_the_razorpay_qr(tmp_path, rzp):
+    terminal = make_terminal(tmp_path, rzp.url, backend=razorpay(rzp), payee_id=VPA, sale_ttl=2)
+    terminal.press("25E")
+    terminal.until_screen("qr")
+    order_id = terminal.app.state.sale.order.id
+    terminal.until_screen("expired", timeout=6)
+    terminal.until(lambda: rzp.state.qrs[order_id]["status"] == "closed")
+    assert rzp.state.qrs[order_id]["close_reason"] == "on_demand"  # closed by the terminal, long before close_by
