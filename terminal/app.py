@@ -26,6 +26,7 @@ from terminal.config import Config
 from terminal.core import guard
 from terminal.core.clock import Now
 from terminal.core.effects import (
+    Announce,
     CancelOrder,
     CheckPin,
     CreateOrder,
@@ -42,6 +43,7 @@ from terminal.core.effects import (
     Reconcile,
     RequestRefund,
     SavePinLock,
+    SaveVoice,
     WatchOrder,
 )
 from terminal.core.events import (
@@ -72,6 +74,7 @@ from terminal.devices.printer import (
     PrintQueue,
     ReceiptPrinter,
 )
+from terminal.devices.voice import Voice
 from terminal.reconcile_tool import local_day, ours_for
 from terminal.reports import build_report
 from terminal.service import ServiceNotifier
@@ -116,6 +119,8 @@ def settings_from(config: Config) -> Settings:
         id_prefix=secrets.token_hex(4),
         auto_print=config.printer.auto_print if config.printer else "never",
         offline=config.offline,
+        voice_language=config.voice.language if config.voice else None,
+        voice_failures=config.voice.failures if config.voice else True,
     )
 
 
@@ -181,6 +186,7 @@ class App:
         service: ServiceNotifier | None = None,
         probe_every: tuple[float, float] = (30.0, 3.0),
         pin_checker: Callable[[str], bool | None] | None = None,
+        voice: Voice | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
@@ -192,7 +198,12 @@ class App:
         self.fps = fps
         self.clock = clock
         self.sandbox = backend.sandbox
-        self.state: TerminalState = initial(settings, next_seq=journal.next_seq(), pin_lock=journal.pin_lock())
+        self.voice = voice
+        volume = voice.volume if voice is not None else 80
+        self.state: TerminalState = initial(settings, next_seq=journal.next_seq(), pin_lock=journal.pin_lock(),
+                                            voice=journal.voice_setting((True, volume)))  # fmt: skip
+        if voice is not None:
+            voice.volume = self.state.volume
         #: Checks a typed manager PIN: True, False, or None when no PIN is set (see terminal.manager_pin).
         self.pin_checker = pin_checker or (lambda pin: None)
         self._token = next(_APPS)
@@ -253,6 +264,8 @@ class App:
         self.worker.stop()
         if self.print_queue is not None:
             self.print_queue.stop()
+        if self.voice is not None:
+            self.voice.stop()
 
     def pump(self) -> None:
         """One pass of the loop: events → core → effects, the once-a-second tick, redraw if changed."""
@@ -366,6 +379,14 @@ class App:
                 checker, post = self.pin_checker, self.post
                 self._calls.append(lambda: threading.Thread(target=lambda: post(PinChecked(_check(checker, pin))),
                                                             name="pin", daemon=True).start())  # fmt: skip
+            case Announce(phrase=phrase):
+                if self.voice is not None:  # after the frame is drawn: the paid screen never waits for audio
+                    voice = self.voice
+                    self._calls.append(lambda: voice.say(phrase))
+            case SaveVoice(on=on, volume=volume):
+                self.journal.save_voice(on, volume, now.wall)
+                if self.voice is not None:
+                    self.voice.volume = volume
             case SavePinLock(lock=lock):
                 self.journal.save_pin_lock(lock, now.wall)
             case LoadRecent(limit=limit):

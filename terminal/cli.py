@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser("reconcile", help="compare a day of the journal with the backend's history and settlement")
     )
     manager_pin.add_arguments(sub.add_parser("set-pin", help="set the manager PIN (refunds, reports, reprints)"))
+    from terminal import voice_tool
+
+    voice_tool.add_say_arguments(sub.add_parser("say", help="speak (or write as WAV) one payment announcement"))
+    voice_tool.add_cache_arguments(sub.add_parser("voice-cache", help="make the voice's word clips (install time)"))
     from terminal.demo import add_arguments
 
     payload_tool.add_arguments(sub.add_parser("payload", help="read or build a payment-QR payload"))
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         return reconcile_tool.run(args)
     if args.command == "set-pin":
         return manager_pin.run(args)
+    if args.command == "say":
+        return voice_tool.say(args)
+    if args.command == "voice-cache":
+        return voice_tool.fill_cache(args)
     if args.command == "payload":
         return payload_tool.run(args)
     from terminal.demo import run_demo
@@ -104,6 +112,7 @@ def _run(path: Path) -> int:
     from terminal.manager_pin import PinChecker
     from terminal.service import ServiceNotifier
     from terminal.store.journal import Journal, JournalError
+    from terminal.voice_tool import open_voice
 
     try:
         journal = Journal(config.terminal.journal)
@@ -122,7 +131,7 @@ def _run(path: Path) -> int:
     app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
               long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
               shop=shop_from(config), service=ServiceNotifier(),
-              pin_checker=PinChecker(config.secrets_path))  # fmt: skip
+              pin_checker=PinChecker(config.secrets_path), voice=open_voice(config))  # fmt: skip
     hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
                              on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
     app.indicators = hardware.indicators

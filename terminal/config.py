@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,21 @@ class DisplaySection:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceSection:
+    """[voice]: the spoken confirmation (language, espeak-ng voice, volume 0–100, failures spoken, clip cache)."""
+
+    language: str
+    voice: str
+    volume: int
+    failures: bool
+    cache: Path
+
+
+#: The language a shop most likely wants, by its currency.
+VOICE_BY_CURRENCY = {"INR": "en-IN", "BRL": "pt-BR", "THB": "th"}
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration, secrets included (never logged)."""
 
@@ -106,6 +122,7 @@ class Config:
     offline: OfflineRules | None = None
     #: A provider's keys from the secrets file (razorpay_key_id/razorpay_key_secret, stripe_secret_key).
     credentials: dict[str, str] = field(default_factory=dict)
+    voice: VoiceSection | None = None
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -133,8 +150,9 @@ _SECTIONS = {
     "indicators": {"green", "red", "amber", "rgb", "active_high", "buzzer", "buzzer_type", "sound"},
     "gpio": {"mock"},
     "offline": {"mode", "scheme", "payee", "city", "max_sale", "max_total", "max_count", "max_age_hours"},
+    "voice": {"enabled", "language", "voice", "volume", "failures", "cache"},
     "keypad": {"rows", "columns", "layout", "keys"},
-    "buttons": {"cancel", "reprint", "feed", "menu"},
+    "buttons": {"cancel", "reprint", "feed", "menu", "repeat"},
     "printer": {
         "connection",
         "profile",
@@ -149,6 +167,23 @@ _SECTIONS = {
         "footer",
     },
 }
+
+
+DEFAULT_PATH = "/etc/qr-terminal/terminal.toml"
+
+
+def add_config_argument(parser: Any) -> None:
+    """The ``--config`` option every command that reads the config has."""
+    parser.add_argument("--config", default=DEFAULT_PATH, help="the TOML config (%(default)s)")
+
+
+def load_for(command: str, path: str | Path) -> Config | None:
+    """The config for ``qr-terminal <command>``, or None after printing what to fix (the caller exits 2)."""
+    try:
+        return load(path)
+    except ConfigError as exc:
+        print(f"qr-terminal {command}: fix the config first: {exc}", file=sys.stderr)
+        return None
 
 
 def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
@@ -228,7 +263,9 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     gpio_mock = r.boolean("gpio.mock", False)
     keypad = _keypad(r)
     buttons = {
-        name: pin for name in ("cancel", "reprint", "feed", "menu") if (pin := r.pin(f"buttons.{name}")) is not None
+        name: pin
+        for name in ("cancel", "reprint", "feed", "menu", "repeat")
+        if (pin := r.pin(f"buttons.{name}")) is not None
     }
     secrets_file = r.string("secrets.file", "")
     credentials: dict[str, str] = {}
@@ -247,9 +284,28 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     r.reject_unknown()
     printer = _printer(r)
     offline = _offline(r, currency, payee)
+    voice = _voice(r, currency)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials)  # fmt: skip
+                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
+                  voice)  # fmt: skip
+
+
+def _voice(r: _Reader, currency: str) -> VoiceSection | None:
+    from terminal.core.speech import LANGUAGES
+
+    if not r.boolean("voice.enabled", False):
+        return None
+    language = r.choice("voice.language", list(LANGUAGES), VOICE_BY_CURRENCY.get(currency, "en"))
+    return VoiceSection(
+        language=language,
+        voice=r.matching("voice.voice", r"[A-Za-z0-9+_-]{0,40}", 'an espeak-ng voice such as "hi" or "en-gb+f3"')
+        if "voice" in r.data.get("voice", {})
+        else LANGUAGES[language],
+        volume=r.integer("voice.volume", 80, low=0, high=100),
+        failures=r.boolean("voice.failures", True),
+        cache=r.file_path("voice.cache", "/var/cache/qr-terminal/voice"),
+    )
 
 
 def _offline(r: _Reader, currency: str, payee: PayeeSection) -> OfflineRules | None:

@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print receipts into DIR: NN-<reference>.bin (ESC/POS bytes) and a .txt preview",
     )
     parser.add_argument(
+        "--voice",
+        nargs="?",
+        const="auto",
+        default=None,
+        help="speak the payment (espeak-ng clips): en, en-IN, hi, pt-BR or th (default: from the currency)",
+    )
+    parser.add_argument(
         "--gpio-log",
         type=Path,
         default=None,
@@ -132,6 +139,7 @@ def run_demo(args: argparse.Namespace) -> int:
             result_seconds=4 if headless else 10,
             id_prefix=os.urandom(4).hex(),
             auto_print="always" if args.receipts else "never",
+            voice_language=_voice_language(args),
         )
         journal = Journal(args.db or Path(tmp) / "journal.db")
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
@@ -139,8 +147,14 @@ def run_demo(args: argparse.Namespace) -> int:
         # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
         secrets = Path(tmp) / "secrets.toml"
         write_hash(secrets, hash_pin(DEMO_PIN))
+        voice = None
+        if settings.voice_language:
+            from terminal.devices.voice import ClipCache, Voice
+            from terminal.voice_tool import USER_CACHE
+
+            voice = Voice(ClipCache(USER_CACHE, settings.voice_language), volume=80)
         app = App(settings=settings, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
-                  display=display, shop=shop, pin_checker=PinChecker(secrets))  # fmt: skip
+                  display=display, shop=shop, pin_checker=PinChecker(secrets), voice=voice)  # fmt: skip
         # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
         hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
                                  on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
@@ -155,13 +169,17 @@ def run_demo(args: argparse.Namespace) -> int:
             if headless:
                 return Scripted(app, sandbox, args).run(amount)
             print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
-                  f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}",
+                  f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}"
+                  + ("\nVoice on: v repeats the last announcement" if voice else ""),
                   file=sys.stderr)  # fmt: skip
             app.observer.transition = _print_transition(sandbox)
             signal.signal(signal.SIGTERM, lambda *_: app.stop())
             app.run()
             return 0
         finally:
+            if voice is not None:
+                voice.wait_idle(15)  # let the announcement finish
+                voice.stop()
             if args.gpio_log:
                 if hardware.indicators is not None:
                     hardware.indicators.wait_idle(2.0)  # let the last pattern finish
@@ -170,6 +188,19 @@ def run_demo(args: argparse.Namespace) -> int:
             journal.close()
             display.close()
             sandbox.stop()
+
+
+def _voice_language(args: argparse.Namespace) -> str | None:
+    if args.voice is None:
+        return None
+    from terminal.config import VOICE_BY_CURRENCY
+    from terminal.core.speech import LANGUAGES
+
+    if args.voice == "auto":
+        return VOICE_BY_CURRENCY.get(args.currency, "en")
+    if args.voice not in LANGUAGES:
+        raise SystemExit(f"qr-terminal demo: --voice must be one of {', '.join(LANGUAGES)}")
+    return str(args.voice)
 
 
 class Scripted:

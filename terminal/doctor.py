@@ -40,11 +40,40 @@ def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
         return [Check("config", False, str(exc), "fix that key (config/terminal.example.toml documents each)"),
                 _clock(None)]  # fmt: skip
     checks = [Check("config", True, str(path)), _secrets(config, env), _display(config, env), _keypad(config),
-              _gpio(config), _printer(config), _manager_pin(config),
+              _gpio(config), _printer(config), _manager_pin(config), *_voice(config),
               Check("till", True, "none configured")]  # fmt: skip
     backend, server_time = _backend(config)
     checks += [backend, _clock(server_time), _disk(config), _journal(config)]
     return checks
+
+
+def _voice(config: Config) -> list[Check]:
+    """The spoken confirmation: its clips made, and an audio output that opens (absent when not enabled)."""
+    v = config.voice
+    if v is None:
+        return []
+    from terminal.core.speech import vocabulary
+    from terminal.devices.voice import RATE, ClipCache, VoiceError, espeak
+
+    cache = ClipCache(v.cache, v.language, v.voice)
+    missing = cache.missing(vocabulary(v.language, (config.terminal.currency,)))
+    if missing:
+        try:
+            espeak()
+        except VoiceError as exc:
+            return [Check("voice", False, f"{len(missing)} word clips missing and {exc}", "sudo apt install espeak-ng")]
+        advice = "qr-terminal voice-cache (the terminal also makes them at start, in the background)"
+        return [Check("voice", False, f"{len(missing)} of the {v.language} word clips are not made yet", advice)]
+    import pygame
+
+    try:
+        pygame.mixer.init(frequency=RATE, size=-16, channels=1)
+    except pygame.error as exc:
+        advice = "plug in the speaker; 'aplay -l' lists the outputs; the service user needs the audio group"
+        return [Check("voice", False, f"no audio output: {exc}", advice)]
+    driver = pygame.mixer.get_init()
+    pygame.mixer.quit()
+    return [Check("voice", True, f"{v.language} ({cache.voice}), clips in {cache.folder}, audio {driver}")]
 
 
 def _manager_pin(config: Config) -> Check:

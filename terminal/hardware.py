@@ -19,7 +19,7 @@ from terminal.devices.matrix_keypad import MatrixConfig, MatrixKeypad
 
 log = logging.getLogger(__name__)
 
-BUTTON_KEYS = {"cancel": Key.CANCEL, "reprint": Key.REPRINT, "feed": Key.FEED, "menu": Key.MENU}
+BUTTON_KEYS = {"cancel": Key.CANCEL, "reprint": Key.REPRINT, "feed": Key.FEED, "menu": Key.MENU, "repeat": Key.REPEAT}
 
 
 @dataclass

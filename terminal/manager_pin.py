@@ -131,18 +131,18 @@ class PinChecker:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """set-pin's options."""
-    parser.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
+    from terminal.config import add_config_argument
+
+    add_config_argument(parser)
     parser.add_argument("--stdin", action="store_true", help="read the PIN (twice, one per line) from stdin")
 
 
 def run(args: argparse.Namespace) -> int:
     """Ask for the new PIN twice, store its hash, and clear the lockout."""
-    from terminal.config import ConfigError, load
+    from terminal.config import load_for
 
-    try:
-        config = load(args.config)
-    except ConfigError as exc:
-        print(f"qr-terminal set-pin: fix the config first: {exc}", file=sys.stderr)
+    config = load_for("set-pin", args.config)
+    if config is None:
         return 2
     if config.secrets_path is None:
         print("qr-terminal set-pin: the config names no secrets file ([secrets] file = …)", file=sys.stderr)

@@ -30,6 +30,7 @@ KEYS = {
     "<": pygame.K_BACKSPACE,
     "r": pygame.K_r,
     "M": pygame.K_KP_MULTIPLY,
+    "v": pygame.K_v,
     "f": pygame.K_f,
     **CHAR_KEYS,
 }

@@ -58,10 +58,12 @@ def test_the_unit_is_what_the_appliance_needs():
         "NoNewPrivileges=true",
         "PrivateTmp=true",
         "DevicePolicy=closed",
-        "SupplementaryGroups=video render input gpio dialout lp",
+        "SupplementaryGroups=video render input gpio dialout lp audio",
+        "Environment=SDL_AUDIODRIVER=alsa",
     ):
         assert line in text.splitlines(), line  # fmt: skip
-    for device in ("char-drm", "char-input", "char-gpiochip", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "char-usb"):
+    for device in ("char-drm", "char-input", "char-gpiochip", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "char-usb",
+                   "char-alsa"):  # fmt: skip
         assert f"DeviceAllow={device} " in text
 
 

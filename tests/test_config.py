@@ -237,3 +237,17 @@ def test_provider_config_errors_name_the_key(tmp_path, currency, kind, extra, se
         load(write(tmp_path, PROVIDER.format(currency=currency, kind=kind, extra=extra), secrets), environ={})
     assert error.value.key == key and expected in str(error.value)
     assert "pk_test_publishable" not in str(error.value)
+
+
+def test_voice_section_defaults_its_language_from_the_currency_and_names_bad_keys(tmp_path):
+    text = MINIMAL.replace('id = "T1"', 'id = "T1"\ncurrency = "BRL"') + "[voice]\nenabled = true\n"
+    voice = load(write(tmp_path, text, 'device_token = "token-from-file"'), environ={}).voice
+    assert (voice.language, voice.voice, voice.volume, voice.failures) == ("pt-BR", "pt-br", 80, True)
+    off = load(write(tmp_path, MINIMAL, 'device_token = "token-from-file"'), environ={})
+    assert off.voice is None
+    for line, key in (('language = "ta"', "voice.language"), ("volume = 120", "voice.volume"),
+                      ('voice = "hi; rm -rf /"', "voice.voice")):  # fmt: skip
+        with pytest.raises(ConfigError) as error:
+            load(write(tmp_path, MINIMAL + f"[voice]\nenabled = true\n{line}\n", 'device_token = "t0ken-file"'),
+                 environ={})  # fmt: skip
+        assert error.value.key == key

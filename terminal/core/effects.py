@@ -9,6 +9,7 @@ from terminal.core.orders import OrderRequest
 from terminal.core.pin import PinLock
 from terminal.core.refund import Refund
 from terminal.core.sale import Sale
+from terminal.core.speech import Phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,21 @@ class PrintRefundSlip:
     refund: Refund
 
 
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Say ``phrase`` through the speaker (queued: never waits for audio)."""
+
+    phrase: Phrase
+
+
+@dataclass(frozen=True, slots=True)
+class SaveVoice:
+    """Keep the voice's on/off and volume, as set from the menu (the journal keeps them across restarts)."""
+
+    on: bool
+    volume: int
+
+
 Effect = (
     JournalSale
     | JournalSecurity
@@ -152,4 +168,6 @@ Effect = (
     | JournalRefund
     | RequestRefund
     | PrintRefundSlip
+    | Announce
+    | SaveVoice
 )

@@ -27,6 +27,8 @@ class Key(StrEnum):
     MENU = "menu"
     REPRINT = "reprint"
     FEED = "feed"
+    #: Say the last announcement again.
+    REPEAT = "repeat"
 
     @property
     def is_digit(self) -> bool:

@@ -10,11 +10,13 @@ Rules that are easy to get wrong, and where they live:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from terminal.core import guard, menu
 from terminal.core.clock import Now
 from terminal.core.effects import (
+    Announce,
     CancelOrder,
     CreateOrder,
     Effect,
@@ -53,6 +55,7 @@ from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.refund import RefundStatus
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
+from terminal.core.speech import Phrase, SpeechError, failure, received
 from terminal.core.state import Phase, Settings, TerminalState, fresh_entry, initial
 
 __all__ = ["Phase", "Settings", "TerminalState", "initial", "paid_amount", "step"]
@@ -113,6 +116,9 @@ def _key(state: TerminalState, key: Key, now: Now) -> Step:
         return menu.key(state, key, now)
     if key in (Key.REPRINT, Key.FEED):
         return _printer_key(state, key)
+    if key is Key.REPEAT:
+        phrase = state.last_phrase
+        return state, ([Announce(phrase)] if phrase is not None and _speaks(state) else [])
     if key is Key.MENU:
         if state.phase is Phase.IDLE:
             return menu.open_menu(state, now)
@@ -418,7 +424,8 @@ def _paid(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> St
     effects: list[Effect] = [JournalSale(paid, sale.status, cause)]
     if state.settings.printer and state.settings.auto_print == "always":
         effects.append(PrintReceipt(paid))
-    state = replace(state, last_paid=paid)
+    state, spoken = _announce(replace(state, last_paid=paid), lambda language: received(paid_amount(paid), language))
+    effects += spoken
     until = now.mono + state.settings.result_seconds
     if state.sale is not None and state.sale.id == sale.id:
         return replace(state, sale=paid, result_until=until), effects
@@ -493,7 +500,32 @@ def _end(
     new = _place(state, ended)
     if new.sale is not None and new.sale.id == sale.id:
         new = replace(new, result_until=now.mono + state.settings.result_seconds)
+        declined = failure is not None and failure.kind is FailureKind.DECLINED
+        if state.settings.voice_failures and (status is SaleStatus.EXPIRED or declined):
+            kind = "expired" if status is SaleStatus.EXPIRED else "failed"
+            new, spoken = _announce(new, lambda language: _failure_phrase(kind, language))
+            effects += spoken
     return new, effects
+
+
+def _speaks(state: TerminalState) -> bool:
+    return state.settings.voice_language is not None and state.voice_on and state.volume > 0
+
+
+def _announce(state: TerminalState, make: Callable[[str], Phrase]) -> tuple[TerminalState, list[Effect]]:
+    """Say the phrase ``make`` builds in the terminal's language, when a voice is fitted and on."""
+    language = state.settings.voice_language
+    if language is None or not _speaks(state):
+        return state, []
+    try:
+        phrase = make(language)
+    except SpeechError:
+        return state, []  # an amount the language cannot say: the screen and the beep still tell
+    return replace(state, last_phrase=phrase), [Announce(phrase)]
+
+
+def _failure_phrase(kind: str, language: str) -> Phrase:
+    return failure(kind, language)
 
 
 def _find(state: TerminalState, sale_id: str) -> Sale | None:

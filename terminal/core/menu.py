@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from terminal.core.clock import Now
 from terminal.core.effects import (
+    Announce,
     CheckPin,
     Effect,
     JournalRefund,
@@ -21,6 +22,7 @@ from terminal.core.effects import (
     PrintReport,
     RequestRefund,
     SavePinLock,
+    SaveVoice,
 )
 from terminal.core.entry import AmountEntry
 from terminal.core.events import SaleRecord
@@ -29,6 +31,7 @@ from terminal.core.money import Amount
 from terminal.core.pin import MAX_TRIES, PIN_DIGITS, PinLock, clock_text
 from terminal.core.refund import Refund, new_refund, refusal, remaining
 from terminal.core.sale import SaleStatus
+from terminal.core.speech import SpeechError, received
 from terminal.core.state import Phase, TerminalState, fresh_entry
 
 #: Seconds without a key after which the menu closes (and must be unlocked again).
@@ -49,6 +52,7 @@ class View(StrEnum):
     REFUND_STATUS = "refund_status"
     Z_CONFIRM = "z_confirm"
     REPORT = "report"
+    VOICE = "voice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +195,37 @@ def _main(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         return _with(state, menu, view=View.REPORT, report_kind="x", report=None), [MakeReport("x")]
     if pressed is Key.D3:
         return _with(state, menu, view=View.Z_CONFIRM), []
+    if pressed is Key.D4 and state.settings.voice_language is not None:
+        return _with(state, menu, view=View.VOICE), []
     return state, []
+
+
+#: Volume steps from the menu.
+VOLUME_STEP = 10
+
+
+def _voice(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
+    if pressed in (Key.CANCEL, Key.ENTER):
+        return _with(state, menu, view=View.MAIN), []
+    on, volume = state.voice_on, state.volume
+    if pressed is Key.D1:
+        on = not on
+    elif pressed is Key.D2:
+        volume = max(0, volume - VOLUME_STEP)
+    elif pressed is Key.D3:
+        volume = min(100, volume + VOLUME_STEP)
+    elif pressed is Key.D0:
+        language = state.settings.voice_language
+        assert language is not None
+        try:
+            sample = received(Amount(250 * 10 ** Amount(0, state.settings.currency).exponent, state.settings.currency),
+                              language)  # fmt: skip
+        except SpeechError:
+            return state, []
+        return state, ([Announce(sample)] if on and volume else [])
+    else:
+        return state, []
+    return replace(_with(state, menu), voice_on=on, volume=volume), [SaveVoice(on, volume)]
 
 
 def _recent(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
@@ -312,4 +346,5 @@ _HANDLERS = {
     View.REFUND_STATUS: _refund_status,
     View.Z_CONFIRM: _z_confirm,
     View.REPORT: _report,
+    View.VOICE: _voice,
 }

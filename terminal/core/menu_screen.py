@@ -36,8 +36,16 @@ def menu_screen(state: TerminalState, menu: Menu) -> tuple[str, str, dict[str, o
         return name, "Manager PIN", {"amount": "•" * len(menu.pin) or "—", "lines": lines, "tone": tone,
                                      "hint": "Enter: unlock   Cancel: leave"}  # fmt: skip
     if menu.view is View.MAIN:
-        main = ("1  Recent sales (reprint, refund)", "2  X report (today so far)", "3  Z report (close the day)")
-        return name, "Manager menu", {"lines": main + message, "hint": "1–3: choose   Cancel: leave"}
+        main: tuple[str, ...] = ("1  Recent sales (reprint, refund)", "2  X report (today so far)",
+                                 "3  Z report (close the day)")  # fmt: skip
+        last = "3"
+        if state.settings.voice_language is not None:
+            main += (f"4  Voice: {_voice_state(state)}",)
+            last = "4"
+        return name, "Manager menu", {"lines": main + message, "hint": f"1–{last}: choose   Cancel: leave"}
+    if menu.view is View.VOICE:
+        lines = ("1  on / off", "2  quieter", "3  louder", "0  say a test amount")
+        return name, f"Voice: {_voice_state(state)}", {"lines": lines, "hint": "Enter or Cancel: back"}
     if menu.view is View.RECENT:
         return name, "Recent sales", _recent(menu)
     if menu.view is View.DETAIL:
@@ -70,6 +78,10 @@ def menu_screen(state: TerminalState, menu: Menu) -> tuple[str, str, dict[str, o
     report = menu.report[3:] if menu.report is not None else ("Counting…",)  # the title and period are above
     printer = "Enter: print   " if state.settings.printer else ""
     return name, title, {"lines": tuple(report) + message, "hint": f"{printer}Cancel: back"}
+
+
+def _voice_state(state: TerminalState) -> str:
+    return f"on, volume {state.volume}" if state.voice_on else "off"
 
 
 def _recent(menu: Menu) -> dict[str, object]:

@@ -15,6 +15,7 @@ from terminal.core.pin import PinLock
 from terminal.core.problems import Problem
 from terminal.core.refund import Refund
 from terminal.core.sale import Sale
+from terminal.core.speech import Phrase
 
 if TYPE_CHECKING:
     from terminal.core.menu import Menu
@@ -40,6 +41,9 @@ class Settings:
     auto_print: str = "never"
     #: Offline sales with a locally built QR (None: offline.mode = "refuse").
     offline: OfflineRules | None = None
+    #: Spoken confirmation: the language (None: no voice fitted), and whether failures are spoken too.
+    voice_language: str | None = None
+    voice_failures: bool = True
 
 
 class Phase(StrEnum):
@@ -80,12 +84,22 @@ class TerminalState:
     pin_lock: PinLock = field(default_factory=PinLock)
     refunds_open: tuple[Refund, ...] = ()
     last_refund: Refund | None = None
+    #: The voice: on or off and its volume (0–100) as set from the menu, and what it said last (repeat key).
+    voice_on: bool = True
+    volume: int = 80
+    last_phrase: Phrase | None = None
 
 
-def initial(settings: Settings, *, next_seq: int = 1, pin_lock: PinLock | None = None) -> TerminalState:
-    """The state at start: idle, sequence numbers and the PIN lockout continuing from the journal."""
+def initial(
+    settings: Settings,
+    *,
+    next_seq: int = 1,
+    pin_lock: PinLock | None = None,
+    voice: tuple[bool, int] = (True, 80),
+) -> TerminalState:
+    """The state at start: idle; sequence numbers, the PIN lockout and the voice's setting from the journal."""
     return TerminalState(settings=settings, entry=fresh_entry(settings), next_seq=next_seq,
-                         pin_lock=pin_lock or PinLock())  # fmt: skip
+                         pin_lock=pin_lock or PinLock(), voice_on=voice[0], volume=voice[1])  # fmt: skip
 
 
 def fresh_entry(settings: Settings) -> AmountEntry:

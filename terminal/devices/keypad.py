@@ -29,6 +29,7 @@ KEYMAP: dict[int, Key] = {
     pygame.K_m: Key.MENU,
     pygame.K_r: Key.REPRINT,
     pygame.K_f: Key.FEED,
+    pygame.K_v: Key.REPEAT,
     # NumLock off
     pygame.K_INSERT: Key.D0,
     pygame.K_END: Key.D1,

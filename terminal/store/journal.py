@@ -240,6 +240,24 @@ class Journal:
             cause = f"menu locked until {until}" if until else f"wrong PINs: {lock.failures}"
             self.db.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'pin', ?)", (_iso(at), cause))
 
+    # --- preferences set on the terminal ---------------------------------------------------------
+
+    def voice_setting(self, default: tuple[bool, int]) -> tuple[bool, int]:
+        """The voice's on/off and volume as the manager last set them (``default`` until then)."""
+        rows = dict(self.db.execute("SELECT key, value FROM preferences WHERE key IN ('voice_on', 'volume')"))
+        on = rows["voice_on"] == "1" if "voice_on" in rows else default[0]
+        volume = int(rows["volume"]) if rows.get("volume", "").isdigit() else default[1]
+        return on, max(0, min(100, volume))
+
+    def save_voice(self, on: bool, volume: int, at: datetime) -> None:
+        """Keep the voice's on/off and volume."""
+        when = _iso(at)
+        with self._writing(), self.db.atomic():
+            for key, value in (("voice_on", "1" if on else "0"), ("volume", str(volume))):
+                self.db.execute("INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) "
+                                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                                (key, value, when))  # fmt: skip
+
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""
         with self._writing(), self.db.atomic():

@@ -119,3 +119,9 @@ def m005_refunds_pin_lock_and_paid_at(db: Database) -> None:
     db["refunds"].create_index(["status"])
     db["pin_lock"].create({"id": int, "failures": int, "locked_until": str}, pk="id", not_null={"failures"})
     db["sales"].add_column("paid_at", str)
+
+
+@migrations()
+def m006_preferences(db: Database) -> None:
+    """preferences: what the manager set on the terminal itself (the voice's on/off and volume)."""
+    db["preferences"].create({"key": str, "value": str, "updated_at": str}, pk="key", not_null={"value"})
