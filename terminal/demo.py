@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="auto",
         default=None,
-        help="speak the payment (espeak-ng clips): en, en-IN, hi, pt-BR or th (default: from the currency)",
+        help="speak the payment (espeak-ng clips): en, en-IN, hi, ta, pt-BR or th (default: from the currency)",
     )
     parser.add_argument(
         "--gpio-log",

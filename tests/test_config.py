@@ -245,7 +245,7 @@ def test_voice_section_defaults_its_language_from_the_currency_and_names_bad_key
     assert (voice.language, voice.voice, voice.volume, voice.failures) == ("pt-BR", "pt-br", 80, True)
     off = load(write(tmp_path, MINIMAL, 'device_token = "token-from-file"'), environ={})
     assert off.voice is None
-    for line, key in (('language = "ta"', "voice.language"), ("volume = 120", "voice.volume"),
+    for line, key in (('language = "ml"', "voice.language"), ("volume = 120", "voice.volume"),
                       ('voice = "hi; rm -rf /"', "voice.voice")):  # fmt: skip
         with pytest.raises(ConfigError) as error:
             load(write(tmp_path, MINIMAL + f"[voice]\nenabled = true\n{line}\n", 'device_token = "t0ken-file"'),

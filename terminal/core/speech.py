@@ -16,7 +16,7 @@ from num2words import num2words  # type: ignore[import-untyped]
 from terminal.core.money import Amount
 
 #: The languages the terminal speaks, with the espeak-ng voice each uses by default.
-LANGUAGES = {"en": "en-gb", "en-IN": "en-gb", "hi": "hi", "pt-BR": "pt-br", "th": "th"}
+LANGUAGES = {"en": "en-gb", "en-IN": "en-gb", "hi": "hi", "ta": "ta", "pt-BR": "pt-br", "th": "th"}
 
 #: Currency names: (one major, many major, one minor, many minor). Missing: the English names, then the code.
 CURRENCY_WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
@@ -44,6 +44,7 @@ CURRENCY_WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
         "KHR": ("riel", "riels", "sen", "sen"),
     },
     "hi": {"INR": ("रुपया", "रुपये", "पैसा", "पैसे")},
+    "ta": {"INR": ("ரூபாய்", "ரூபாய்", "பைசா", "பைசா")},
     "pt-BR": {
         "BRL": ("real", "reais", "centavo", "centavos"),
         "USD": ("dólar", "dólares", "centavo", "centavos"),
@@ -57,6 +58,7 @@ RECEIVED = {
     "en": ("Received", "", "and"),
     "en-IN": ("Received", "", "and"),
     "hi": ("", "प्राप्त हुए", "और"),
+    "ta": ("", "பெறப்பட்டது", ""),
     "pt-BR": ("Recebido", "", "e"),
     "th": ("ได้รับเงิน", "", ""),
 }
@@ -65,6 +67,7 @@ FAILURES = {
     "en": {"failed": "Payment failed", "expired": "QR expired, no payment"},
     "en-IN": {"failed": "Payment failed", "expired": "QR expired, no payment"},
     "hi": {"failed": "भुगतान असफल", "expired": "क्यूआर की समय सीमा समाप्त"},
+    "ta": {"failed": "பணம் செலுத்துதல் தோல்வி", "expired": "கியூஆர் காலாவதியானது"},
     "pt-BR": {"failed": "Pagamento recusado", "expired": "QR expirado, sem pagamento"},
     "th": {"failed": "การชำระเงินไม่สำเร็จ", "expired": "คิวอาร์หมดอายุ"},
 }
@@ -125,6 +128,8 @@ def number_words(n: int, language: str) -> list[str]:
         raise SpeechError("amounts are never negative")
     if language == "hi":
         return _hindi(n)
+    if language == "ta":
+        return _tamil(n)
     try:
         text = str(num2words(n, lang=_NUM2WORDS[language]))
     except (OverflowError, NotImplementedError) as exc:
@@ -142,7 +147,8 @@ def vocabulary(language: str, currencies: tuple[str, ...]) -> set[str]:
     """Every word ``language`` can say about amounts in ``currencies`` and the failures: the clips to cache."""
     words: set[str] = set()
     samples = [*range(0, 101), *range(100, 1000, 100), *(10**k for k in range(3, 10)),
-               *(2 * 10**k for k in range(3, 10)), 101, 1001, 1_000_001, 2_000_001]  # fmt: skip
+               *(2 * 10**k for k in range(3, 10)), *range(101, 1000, 100), 1001, 100_001, 1_000_001, 2_000_001,
+               10_000_001]  # fmt: skip
     for n in samples:
         words.update(number_words(n, language))
     for currency in currencies:
@@ -216,4 +222,65 @@ def _hindi(n: int) -> list[str]:
             words += (_hindi(count) if count > 99 else [_HI_0_99[count]]) + [name]
     if n:
         words.append(_HI_0_99[n])
+    return words
+
+
+# --- Tamil (num2words has no Tamil): our own table, Indian numbering -------------------------------
+# A number word takes its joining form when another follows (இருநூறு → இருநூற்று ஐம்பது, ஆயிரம் → ஆயிரத்து …).
+
+_TA_WORDS = (
+    "பூஜ்ஜியம் ஒன்று இரண்டு மூன்று நான்கு ஐந்து ஆறு ஏழு எட்டு ஒன்பது பத்து பதினொன்று பன்னிரண்டு பதிமூன்று "
+    "பதினான்கு பதினைந்து பதினாறு பதினேழு பதினெட்டு பத்தொன்பது"
+)
+_TA_0_19 = tuple(_TA_WORDS.split())
+#: Tens: alone, and joined to the unit that follows (இருபத்து ஒன்று).
+_TA_TENS = {
+    2: ("இருபது", "இருபத்து"),
+    3: ("முப்பது", "முப்பத்து"),
+    4: ("நாற்பது", "நாற்பத்து"),
+    5: ("ஐம்பது", "ஐம்பத்து"),
+    6: ("அறுபது", "அறுபத்து"),
+    7: ("எழுபது", "எழுபத்து"),
+    8: ("எண்பது", "எண்பத்து"),
+    9: ("தொண்ணூறு", "தொண்ணூற்று"),
+}
+#: Hundreds: alone, and joined to what follows (நூற்று ஒன்று).
+_TA_HUNDREDS = {
+    1: ("நூறு", "நூற்று"),
+    2: ("இருநூறு", "இருநூற்று"),
+    3: ("முந்நூறு", "முந்நூற்று"),
+    4: ("நானூறு", "நானூற்று"),
+    5: ("ஐந்நூறு", "ஐந்நூற்று"),
+    6: ("அறுநூறு", "அறுநூற்று"),
+    7: ("எழுநூறு", "எழுநூற்று"),
+    8: ("எண்ணூறு", "எண்ணூற்று"),
+    9: ("தொள்ளாயிரம்", "தொள்ளாயிரத்து"),
+}
+#: Scales above a hundred: alone, and joined (ஆயிரத்து).
+_TA_SCALES = ((10**7, ("கோடி", "கோடியே")), (10**5, ("இலட்சம்", "இலட்சத்து")), (10**3, ("ஆயிரம்", "ஆயிரத்து")))
+
+
+def _tamil(n: int) -> list[str]:
+    if n == 0:
+        return [_TA_0_19[0]]
+    words: list[str] = []
+    for size, (alone, joined) in _TA_SCALES:
+        count, n = divmod(n, size)
+        if count:
+            # one thousand is just ஆயிரம்; one lakh, one crore are ஒரு இலட்சம், ஒரு கோடி
+            if count > 1:
+                words += _tamil(count)
+            elif size > 10**3:
+                words.append("ஒரு")
+            words.append(joined if n else alone)
+    hundreds, n = divmod(n, 100)
+    if hundreds:
+        alone, joined = _TA_HUNDREDS[hundreds]
+        words.append(joined if n else alone)
+    if n >= 20:
+        tens, unit = divmod(n, 10)
+        alone, joined = _TA_TENS[tens]
+        words += [joined, _TA_0_19[unit]] if unit else [alone]
+    elif n:
+        words.append(_TA_0_19[n])
     return words

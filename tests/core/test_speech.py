@@ -29,6 +29,10 @@ def said(value: str, currency: str, language: str) -> str:
         ("12.50", "INR", "hi", "बारह रुपये और पचास पैसे प्राप्त हुए"),
         ("15099999.99", "INR", "hi",
          "एक करोड़ पचास लाख निन्यानबे हज़ार नौ सौ निन्यानबे रुपये और निन्यानबे पैसे प्राप्त हुए"),
+        ("250.00", "INR", "ta", "இருநூற்று ஐம்பது ரூபாய் பெறப்பட்டது"),
+        ("21.00", "INR", "ta", "இருபத்து ஒன்று ரூபாய் பெறப்பட்டது"),
+        ("100000.00", "INR", "ta", "ஒரு இலட்சம் ரூபாய் பெறப்பட்டது"),
+        ("1999.05", "INR", "ta", "ஆயிரத்து தொள்ளாயிரத்து தொண்ணூற்று ஒன்பது ரூபாய் ஐந்து பைசா பெறப்பட்டது"),
         ("12.50", "BRL", "pt-BR", "Recebido doze reais e cinquenta centavos"),
         ("1.00", "BRL", "pt-BR", "Recebido um real"),
         ("0.05", "BRL", "pt-BR", "Recebido cinco centavos"),
@@ -54,13 +58,20 @@ def test_thai_numbers_are_split_into_parts_so_few_clips_say_every_amount():
 def test_failures_and_unknown_languages():
     assert failure("failed", "en").text == "Payment failed"
     assert failure("expired", "pt-BR").text == "QR expirado, sem pagamento"
-    with pytest.raises(SpeechError, match="does not speak 'ta'"):
-        received(Amount(100, "INR"), "ta")
+    with pytest.raises(SpeechError, match="does not speak 'ml'"):
+        received(Amount(100, "INR"), "ml")
 
 
-@pytest.mark.parametrize("language", ["en", "en-IN", "hi", "pt-BR", "th"])
+@pytest.mark.parametrize("language", ["en", "en-IN", "hi", "ta", "pt-BR", "th"])
 def test_the_vocabulary_covers_every_amount_it_will_be_asked_to_say(language):
-    currencies = {"en": ("INR", "JPY"), "en-IN": ("INR",), "hi": ("INR",), "pt-BR": ("BRL",), "th": ("THB",)}
+    currencies = {
+        "en": ("INR", "JPY"),
+        "en-IN": ("INR",),
+        "hi": ("INR",),
+        "ta": ("INR",),
+        "pt-BR": ("BRL",),
+        "th": ("THB",),
+    }
     words = vocabulary(language, currencies[language])
     for value in (1, 7, 19, 250, 999, 1001, 45_678, 1_00_000, 12_34_567, 9_87_65_432, 123_456_789):
         for currency in currencies[language]:
