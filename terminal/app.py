@@ -44,6 +44,7 @@ from terminal.core.effects import (
     RequestRefund,
     SavePinLock,
     SaveVoice,
+    TillReply,
     WatchOrder,
 )
 from terminal.core.events import (
@@ -63,6 +64,7 @@ from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip
 from terminal.core.report import as_lines
 from terminal.core.screen import ScreenModel, screen_for
 from terminal.core.signals import CLICK, pattern_for
+from terminal.core.till import event_for
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
@@ -74,6 +76,7 @@ from terminal.devices.printer import (
     PrintQueue,
     ReceiptPrinter,
 )
+from terminal.devices.till_link import TillLink
 from terminal.devices.voice import Voice
 from terminal.reconcile_tool import local_day, ours_for
 from terminal.reports import build_report
@@ -199,6 +202,9 @@ class App:
         self.clock = clock
         self.sandbox = backend.sandbox
         self.voice = voice
+        #: The till's line, when one is wired (terminal.devices.till_link).
+        self.till: TillLink | None = None
+        self._till_lines: list[str] = []
         volume = voice.volume if voice is not None else 80
         self.state: TerminalState = initial(settings, next_seq=journal.next_seq(), pin_lock=journal.pin_lock(),
                                             voice=journal.voice_setting((True, volume)))  # fmt: skip
@@ -266,6 +272,8 @@ class App:
             self.print_queue.stop()
         if self.voice is not None:
             self.voice.stop()
+        if self.till is not None:
+            self.till.stop()
 
     def pump(self) -> None:
         """One pass of the loop: events → core → effects, the once-a-second tick, redraw if changed."""
@@ -335,6 +343,7 @@ class App:
         self.state = replace(before, notice=notice)
         del self._calls[calls:]
         self._answers.clear()
+        self._till_lines.clear()
 
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""
@@ -342,6 +351,8 @@ class App:
             case JournalSale(sale=sale, previous=previous, cause=cause):
                 self.journal.record_sale(sale, previous, cause, now.wall)
                 log.info("sale %s: %s → %s (%s)", sale.reference, previous, sale.status, cause)
+                if self.till is not None and (line := event_for(sale, previous)) is not None:
+                    self._till_lines.append(line)
                 self.service.status(f"sale {sale.reference} {sale.status} ({sale.amount.format_code()})")
                 if self.observer.transition:
                     self.observer.transition(effect, now)
@@ -379,6 +390,8 @@ class App:
                 checker, post = self.pin_checker, self.post
                 self._calls.append(lambda: threading.Thread(target=lambda: post(PinChecked(_check(checker, pin))),
                                                             name="pin", daemon=True).start())  # fmt: skip
+            case TillReply(line=line):
+                self._till_lines.insert(0, line)  # the answer to the command, before the events it caused
             case Announce(phrase=phrase):
                 if self.voice is not None:  # after the frame is drawn: the paid screen never waits for audio
                     voice = self.voice
@@ -411,8 +424,12 @@ class App:
         self._calls.append(lambda: queue.submit(job_id, receipt))
 
     def dispatch(self) -> None:
-        """Hand this pass's backend calls and print jobs to their threads — after the screen was drawn, so
-        those threads do not compete with the drawing for the interpreter."""
+        """Hand this pass's backend calls and print jobs to their threads, and tell the till — after the screen
+        was drawn, so those threads do not compete with the drawing for the interpreter."""
+        lines, self._till_lines = self._till_lines, []
+        if self.till is not None:
+            for line in lines:
+                self.till.send(line)
         calls, self._calls = self._calls, []
         for call in calls:
             call()

@@ -96,6 +96,19 @@ class VoiceSection:
     cache: Path
 
 
+@dataclass(frozen=True, slots=True)
+class TillSection:
+    """[till]: a till wired to the terminal — its protocol and where: a serial device or ``tcp:PORT``."""
+
+    kind: str
+    device: str
+    baudrate: int
+    bytesize: int
+    parity: str
+    stopbits: int
+    host: str
+
+
 #: The language a shop most likely wants, by its currency.
 VOICE_BY_CURRENCY = {"INR": "en-IN", "BRL": "pt-BR", "THB": "th"}
 
@@ -123,6 +136,7 @@ class Config:
     #: A provider's keys from the secrets file (razorpay_key_id/razorpay_key_secret, stripe_secret_key).
     credentials: dict[str, str] = field(default_factory=dict)
     voice: VoiceSection | None = None
+    till: TillSection | None = None
 
     def __repr__(self) -> str:  # keep the token out of logs and tracebacks
         return f"Config(path={str(self.path)!r}, terminal={self.terminal.id!r}, backend={self.backend.url!r})"
@@ -151,6 +165,7 @@ _SECTIONS = {
     "gpio": {"mock"},
     "offline": {"mode", "scheme", "payee", "city", "max_sale", "max_total", "max_count", "max_age_hours"},
     "voice": {"enabled", "language", "voice", "volume", "failures", "cache"},
+    "till": {"kind", "device", "baudrate", "bytesize", "parity", "stopbits", "host"},
     "keypad": {"rows", "columns", "layout", "keys"},
     "buttons": {"cancel", "reprint", "feed", "menu", "repeat"},
     "printer": {
@@ -285,10 +300,29 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     printer = _printer(r)
     offline = _offline(r, currency, payee)
     voice = _voice(r, currency)
+    till = _till(r)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
                   gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
-                  voice)  # fmt: skip
+                  voice, till)  # fmt: skip
+
+
+def _till(r: _Reader) -> TillSection | None:
+    if "till" not in r.data:
+        return None
+    device = r.matching("till.device", r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
+                        'a serial device such as "/dev/ttyUSB0" or "/dev/serial/by-id/…", or "tcp:9100"')  # fmt: skip
+    if device.startswith("tcp:") and not 1 <= int(device[4:]) <= 65535:
+        raise ConfigError(r.path, "till.device", device, "a TCP port from 1 to 65535")
+    return TillSection(
+        kind=r.choice("till.kind", ["native"], "native"),
+        device=device,
+        baudrate=r.choice("till.baudrate", [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], 9600),
+        bytesize=r.choice("till.bytesize", [7, 8], 8),
+        parity=r.choice("till.parity", ["N", "E", "O"], "N"),
+        stopbits=r.choice("till.stopbits", [1, 2], 1),
+        host=r.string("till.host", "0.0.0.0"),
+    )
 
 
 def _voice(r: _Reader, currency: str) -> VoiceSection | None:

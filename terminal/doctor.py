@@ -41,10 +41,26 @@ def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
                 _clock(None)]  # fmt: skip
     checks = [Check("config", True, str(path)), _secrets(config, env), _display(config, env), _keypad(config),
               _gpio(config), _printer(config), _manager_pin(config), *_voice(config),
-              Check("till", True, "none configured")]  # fmt: skip
+              _till(config)]  # fmt: skip
     backend, server_time = _backend(config)
     checks += [backend, _clock(server_time), _disk(config), _journal(config)]
     return checks
+
+
+def _till(config: Config) -> Check:
+    t = config.till
+    if t is None:
+        return Check("till", True, "none configured")
+    if t.device.startswith("tcp:"):
+        return Check("till", True, f"{t.kind} protocol, listening on {t.host}:{t.device[4:]} when running")
+    import serial
+
+    try:
+        serial.serial_for_url(t.device, baudrate=t.baudrate, timeout=0).close()
+    except (serial.SerialException, OSError, ValueError) as exc:
+        advice = "plug in the till's cable (ls /dev/serial/by-id/); the service user needs the dialout group"
+        return Check("till", False, f"{t.device}: {exc}", advice)
+    return Check("till", True, f"{t.kind} protocol on {t.device} at {t.baudrate} {t.bytesize}{t.parity}{t.stopbits}")
 
 
 def _voice(config: Config) -> list[Check]:

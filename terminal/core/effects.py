@@ -151,6 +151,13 @@ class SaveVoice:
     volume: int
 
 
+@dataclass(frozen=True, slots=True)
+class TillReply:
+    """Answer the till's command (``OK …``, ``ERR …`` or ``STATUS …``)."""
+
+    line: str
+
+
 Effect = (
     JournalSale
     | JournalSecurity
@@ -170,4 +177,5 @@ Effect = (
     | PrintRefundSlip
     | Announce
     | SaveVoice
+    | TillReply
 )

@@ -9,6 +9,7 @@ from terminal.core.orders import Order, OrderUpdate
 from terminal.core.problems import Problem
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale
+from terminal.core.till import TillCancel, TillSale, TillStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,20 @@ class RefundUpdated:
     message: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class TillCommanded:
+    """The till sent a command (already parsed: a line that was not one got its ERR reply and changed nothing)."""
+
+    command: TillSale | TillCancel | TillStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TillLinkChanged:
+    """The till's line came up (None) or went away (``problem`` says which, for the shopkeeper)."""
+
+    problem: str | None
+
+
 Event = (
     KeyPressed
     | Tick
@@ -143,4 +158,6 @@ Event = (
     | ReportReady
     | ReportAddendum
     | RefundUpdated
+    | TillCommanded
+    | TillLinkChanged
 )

@@ -28,6 +28,7 @@ from terminal.core.effects import (
     PrintRefundSlip,
     Reconcile,
     RequestRefund,
+    TillReply,
     WatchOrder,
 )
 from terminal.core.events import (
@@ -46,6 +47,8 @@ from terminal.core.events import (
     ReportReady,
     Resumed,
     Tick,
+    TillCommanded,
+    TillLinkChanged,
 )
 from terminal.core.keys import Key
 from terminal.core.money import Amount
@@ -57,6 +60,7 @@ from terminal.core.refund import RefundStatus
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.core.speech import Phrase, SpeechError, failure, received
 from terminal.core.state import Phase, Settings, TerminalState, fresh_entry, initial
+from terminal.core.till import TillCancel, TillSale, TillStatus, status_line
 
 __all__ = ["Phase", "Settings", "TerminalState", "initial", "paid_amount", "step"]
 
@@ -105,6 +109,10 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return menu.report_ready(state, kind, lines, addendum=True)
         case RefundUpdated():
             return _refund_updated(state, event)
+        case TillCommanded(command=command):
+            return _till(state, command, now)
+        case TillLinkChanged(problem=problem):
+            return replace(state, till_problem=problem), []
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -443,6 +451,42 @@ def _paid(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> St
 def paid_amount(sale: Sale) -> Amount:
     """What the customer actually paid (the backend's figure when it gave one)."""
     return sale.payment.amount if sale.payment is not None else sale.amount
+
+
+# --- the till -----------------------------------------------------------------------------------
+
+
+def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus, now: Now) -> Step:
+    """A till's command: the same rules as the keypad's (it is another keypad, with words)."""
+    sale = state.sale
+    running = state.phase is Phase.SALE and sale is not None and not sale.status.is_final
+    if isinstance(command, TillStatus):
+        offline = state.offline is not None
+        return state, [TillReply(status_line(sale if state.phase is Phase.SALE else None, state.phase, offline))]
+    if isinstance(command, TillCancel):
+        if not running:
+            return state, [TillReply("ERR 409 no sale is running")]
+        assert sale is not None
+        state, effects = _end(state, sale, SaleStatus.CANCELLED, "cancelled by the till", now)
+        return state, [*effects, TillReply(f"OK CANCEL {sale.reference}")]
+    if state.phase is Phase.MENU or state.phase is Phase.ENTERING or running:
+        doing = {Phase.MENU: "the manager's menu is open", Phase.ENTERING: "the shopkeeper is typing an amount"}
+        why = doing.get(state.phase) or f"sale {sale.reference if sale else ''} is waiting for payment"
+        return state, [TillReply(f"ERR 409 busy: {why}")]
+    if command.amount.minor > state.settings.maximum.minor:
+        return state, [TillReply(f"ERR 422 above this terminal's maximum of {state.settings.maximum.decimal()}")]
+    base = _leave_sale(state) if state.phase is Phase.SALE else state
+    if state.offline is not None and state.settings.offline is not None:
+        started, effects = _start_local_sale(base, command.amount, now)
+        if started.sale is None or started.phase is not Phase.SALE:
+            return state, [TillReply(f"ERR 503 offline: {started.entry.message.removeprefix('Offline: ')}")]
+    else:
+        started, effects = _start_sale(base, command.amount, now)
+    assert started.sale is not None
+    tagged = replace(started.sale, till_ref=command.till_ref)
+    effects = [replace(e, sale=tagged) if isinstance(e, JournalSale) and e.sale.id == tagged.id else e
+               for e in effects]  # fmt: skip
+    return replace(started, sale=tagged), [*effects, TillReply(f"OK SALE {tagged.reference}")]
 
 
 # --- refunds ------------------------------------------------------------------------------------

@@ -68,3 +68,5 @@ class Sale:
     order_open: bool = True
     #: Its QR was built by the terminal itself (offline); no backend order exists.
     local: bool = False
+    #: The till's own reference, when a till started the sale.
+    till_ref: str | None = None

@@ -61,7 +61,10 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> Scre
     s = state.settings
     if state.sale is not None and state.sale.order is not None and state.sale.order.sandbox:
         sandbox = True
-    warning = f"Printer: {state.printer_problem}" if state.printer_problem else ""
+    problems = [f"Printer: {state.printer_problem}"] if state.printer_problem else []
+    if state.till_problem:
+        problems.append(state.till_problem[:1].upper() + state.till_problem[1:])
+    warning = " · ".join(problems)
     offline = f"OFFLINE — {state.offline.advice}" if state.offline is not None else ""
     base = _Frame(s.merchant_name, state.notice, sandbox, warning, offline)
     if state.phase is Phase.MENU and state.menu is not None:

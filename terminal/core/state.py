@@ -88,6 +88,8 @@ class TerminalState:
     voice_on: bool = True
     volume: int = 80
     last_phrase: Phrase | None = None
+    #: Why the till's line is down (None: up, or no till).
+    till_problem: str | None = None
 
 
 def initial(

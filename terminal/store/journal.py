@@ -310,6 +310,7 @@ _SALE_COLUMNS = (
     "payee_name",
     "receipt_url",
     "paid_at",
+    "till_ref",
 )
 _UPSERT_SALE = (
     f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
@@ -347,6 +348,7 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "payee_name": order.payee.name if order else None,
         "receipt_url": order.receipt_url if order else None,
         "paid_at": _iso(payment.at) if payment and payment.at else None,
+        "till_ref": sale.till_ref,
     }
 
 
@@ -393,6 +395,7 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
         failure=failure,
         order_open=bool(row["order_open"]),
         local=bool(row["order_id"] and row["order_id"].startswith("local:")),
+        till_ref=row.get("till_ref"),
     )
 
 

@@ -125,3 +125,9 @@ def m005_refunds_pin_lock_and_paid_at(db: Database) -> None:
 def m006_preferences(db: Database) -> None:
     """preferences: what the manager set on the terminal itself (the voice's on/off and volume)."""
     db["preferences"].create({"key": str, "value": str, "updated_at": str}, pk="key", not_null={"value"})
+
+
+@migrations()
+def m007_sale_till_ref(db: Database) -> None:
+    """sales.till_ref: the till's own reference for a sale a till started (told back in every event)."""
+    db["sales"].add_column("till_ref", str)

@@ -1,0 +1,136 @@
+"""The native till protocol, v1: line-based ASCII a person can type in a serial terminal (see docs/till-protocol.md).
+
+Till → terminal: ``SALE <amount> [<currency>] [REF=<till reference>]``, ``CANCEL``, ``STATUS``, ``PING``.
+Terminal → till: ``OK …`` or ``ERR <code> <message>`` for each command, and events as the sale moves on:
+``QR <sale ref> <amount> <currency>``, ``RESULT <sale ref> PAID|FAILED|EXPIRED|CANCELLED|UNCONFIRMED …``.
+Pure: parsing and wording only; the rules (busy, cancel) are in the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from terminal.core.money import Amount, MoneyError
+from terminal.core.sale import Sale, SaleStatus
+
+VERSION = 1
+MAX_LINE = 200
+GREETING = f"HELLO QRTERM {VERSION}"
+_REF = re.compile(r"[A-Za-z0-9_./-]{1,32}")
+
+
+@dataclass(frozen=True, slots=True)
+class TillSale:
+    """Start a sale for ``amount``; ``till_ref`` is the till's own reference, echoed in every event."""
+
+    amount: Amount
+    till_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TillCancel:
+    """Cancel the sale running now."""
+
+
+@dataclass(frozen=True, slots=True)
+class TillStatus:
+    """Say what the terminal is doing."""
+
+
+Command = TillSale | TillCancel | TillStatus
+
+
+class TillError(ValueError):
+    """A line that is not a command: ``ERR <code> <message>``, and nothing changes."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def line(self) -> str:
+        """The reply."""
+        return f"ERR {self.code} {self}"
+
+
+def parse(line: str, currency: str) -> Command | None:
+    """The command on ``line`` (None for PING, answered at once). Raises TillError."""
+    if len(line) > MAX_LINE:
+        raise TillError(413, f"line longer than {MAX_LINE} characters")
+    if not line.isascii() or not line.isprintable():
+        raise TillError(400, "only printable ASCII, one command per line")
+    words = line.split()
+    if not words:
+        raise TillError(400, "empty line: SALE, CANCEL, STATUS or PING")
+    verb, args = words[0].upper(), words[1:]
+    if verb == "PING" and not args:
+        return None
+    if verb == "CANCEL" and not args:
+        return TillCancel()
+    if verb == "STATUS" and not args:
+        return TillStatus()
+    if verb == "SALE":
+        return _sale(args, currency)
+    if verb in ("PING", "CANCEL", "STATUS"):
+        raise TillError(400, f"{verb} takes no arguments")
+    raise TillError(400, f"unknown command {words[0][:20]!r}: SALE, CANCEL, STATUS or PING")
+
+
+def _sale(args: list[str], currency: str) -> TillSale:
+    if not args:
+        raise TillError(400, "SALE needs an amount, e.g. SALE 12.50")
+    till_ref = None
+    rest = []
+    for arg in args[1:]:
+        if arg.upper().startswith("REF="):
+            if not _REF.fullmatch(arg[4:]):
+                raise TillError(400, "REF= takes 1 to 32 letters, digits or . _ / -")
+            till_ref = arg[4:]
+        else:
+            rest.append(arg)
+    if len(rest) > 1 or (rest and rest[0].upper() != currency):
+        raise TillError(422, f"this terminal sells in {currency}")
+    try:
+        amount = Amount.parse(args[0], currency)
+    except MoneyError as exc:
+        raise TillError(422, f"bad amount {args[0][:20]!r}: {exc}") from None
+    if amount.minor <= 0:
+        raise TillError(422, "the amount must be above zero")
+    return TillSale(amount, till_ref)
+
+
+def event_for(sale: Sale, previous: str | None) -> str | None:
+    """The event line the till is told when ``sale`` moved from ``previous`` (None: nothing to tell)."""
+    if previous == sale.status:
+        return None
+    ref = sale.reference + (f" REF={sale.till_ref}" if sale.till_ref else "")
+    if sale.status is SaleStatus.AWAITING_PAYMENT:
+        return f"QR {ref} {sale.amount.decimal()} {sale.amount.currency}"
+    if sale.status is SaleStatus.PAID:
+        got = sale.payment.amount if sale.payment is not None else sale.amount
+        provider = sale.payment.provider_ref if sale.payment is not None and sale.payment.provider_ref else "-"
+        return f"RESULT {ref} PAID {got.decimal()} {got.currency} {_token(provider)}"
+    if sale.status is SaleStatus.FAILED:
+        reason = sale.failure.message if sale.failure is not None else "the sale did not complete"
+        return f"RESULT {ref} FAILED {_ascii(reason)}"
+    if sale.status in (SaleStatus.EXPIRED, SaleStatus.CANCELLED, SaleStatus.UNCONFIRMED):
+        return f"RESULT {ref} {str(sale.status).upper()}"
+    return None
+
+
+def status_line(sale: Sale | None, phase: str, offline: bool) -> str:
+    """``STATUS IDLE`` / ``STATUS ENTERING`` / ``STATUS SALE <ref> <status> <amount> <currency>`` (+ ``OFFLINE``)."""
+    if sale is None:
+        text = f"STATUS {phase.upper()}"
+    else:
+        text = f"STATUS SALE {sale.reference} {str(sale.status).upper()} {sale.amount.decimal()} {sale.amount.currency}"
+    return text + (" OFFLINE" if offline else "")
+
+
+def _token(text: str) -> str:
+    return "".join(c for c in _ascii(text) if not c.isspace())[:40] or "-"
+
+
+def _ascii(text: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text)[:120]
