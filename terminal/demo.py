@@ -10,6 +10,7 @@ action implies (pay → paid, decline → failed, ignore → expired).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -67,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="print receipts into DIR: NN-<reference>.bin (ESC/POS bytes) and a .txt preview",
     )
+    parser.add_argument(
+        "--till",
+        default=None,
+        metavar="KIND:DEVICE",
+        help="serve sales a till sends: native:/dev/ttyUSB0 or native:tcp:9100 (see docs/till-protocol.md)",
+    )
+    parser.add_argument("--sales", type=int, default=None, help="with --till: exit 0 after this many sales end")
     parser.add_argument(
         "--voice",
         nargs="?",
@@ -165,7 +173,19 @@ def run_demo(args: argparse.Namespace) -> int:
                 old.unlink()
             receipts = PrinterConfig(connection="directory", device=str(args.receipts), profile="TM-T20II")
             open_printer(receipts, app, Path(tmp) / "escpos")
+        if args.till:
+            from terminal.devices.till_link import TillLink
+
+            kind, _, device = args.till.partition(":")
+            if kind != "native" or not device:
+                print("qr-terminal demo: --till takes native:DEVICE (a serial device or tcp:PORT); Concert E+ and "
+                      "pole-display capture are not built yet", file=sys.stderr)  # fmt: skip
+                return 2
+            app.till = TillLink(device, app.post, currency=args.currency, host="127.0.0.1").start()
+            print(f"Till: native protocol on {device}", file=sys.stderr, flush=True)
         try:
+            if headless and args.till:
+                return TillServed(app, sandbox, args).serve()
             if headless:
                 return Scripted(app, sandbox, args).run(amount)
             print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
@@ -248,6 +268,39 @@ class Scripted:
         status = self.outcome or "timeout"
         print(json.dumps({"result": status, "expected": self.expected, "frames": str(self.frames.folder)}), flush=True)
         return 0 if status == self.expected else 1
+
+
+class TillServed(Scripted):
+    """Headless with a till: the till types the amounts; the customer acts on every QR; counts ended sales."""
+
+    def __init__(self, app: App, sandbox: Sandbox, args: argparse.Namespace) -> None:
+        super().__init__(app, sandbox, args)
+        self.action = args.customer
+        self.limit: int | None = args.sales
+        self.ended = 0
+        self.acted: dict[str, Customer] = {}
+
+    def on_frame(self, model: ScreenModel, display: Display) -> None:
+        self.frames.draw(model, display)
+        sale = self.app.state.sale
+        if model.name == "qr" and sale is not None and sale.order is not None and sale.order.id not in self.acted:
+            customer = self.acted[sale.order.id] = Customer(self.action)
+            customer.act(sale.order.qr.payload, sale.order.id, self.sandbox.url)
+
+    def on_transition(self, effect: JournalSale, now: Now) -> None:
+        _emit(effect, now)
+        if effect.sale.status.is_final and effect.previous in ("creating", "awaiting_payment"):
+            self.ended += 1
+
+    def serve(self) -> int:
+        def done(app: App) -> bool:
+            return self.limit is not None and self.ended >= self.limit
+
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends serving, and says how many sales ended
+            self.app.run(until=done)
+        self.frames.flush()
+        print(json.dumps({"sales": self.ended, "frames": str(self.frames.folder)}), flush=True)
+        return 0 if self.limit is None or self.ended >= self.limit else 1
 
 
 class FrameWriter:

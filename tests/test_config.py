@@ -251,3 +251,16 @@ def test_voice_section_defaults_its_language_from_the_currency_and_names_bad_key
             load(write(tmp_path, MINIMAL + f"[voice]\nenabled = true\n{line}\n", 'device_token = "t0ken-file"'),
                  environ={})  # fmt: skip
         assert error.value.key == key
+
+
+def test_till_section(tmp_path):
+    text = MINIMAL + '[till]\ndevice = "/dev/serial/by-id/usb-FTDI-if00"\nbaudrate = 19200\nparity = "E"\n'
+    till = load(write(tmp_path, text, 'device_token = "token-from-file"'), environ={}).till
+    assert (till.kind, till.device, till.baudrate, till.parity, till.bytesize) == (
+        "native", "/dev/serial/by-id/usb-FTDI-if00", 19200, "E", 8)  # fmt: skip
+    for line, key in (('device = "COM3"', "till.device"), ('device = "tcp:99999"', "till.device"),
+                      ('device = "tcp:9100"\nbaudrate = 1000', "till.baudrate"),
+                      ('device = "tcp:9100"\nkind = "concert"', "till.kind")):  # fmt: skip
+        with pytest.raises(ConfigError) as error:
+            load(write(tmp_path, MINIMAL + f"[till]\n{line}\n", 'device_token = "t0ken-file"'), environ={})
+        assert error.value.key == key

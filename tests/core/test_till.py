@@ -1,0 +1,106 @@
+"""The native till protocol's words and rules, pure."""
+
+from dataclasses import replace
+
+import pytest
+
+from terminal.core.effects import CreateOrder, TillReply
+from terminal.core.events import KeyPressed, OrderUpdated, TillCommanded
+from terminal.core.keys import Key
+from terminal.core.machine import Phase, initial, step
+from terminal.core.money import Amount
+from terminal.core.sale import SaleStatus
+from terminal.core.till import TillCancel, TillError, TillSale, TillStatus, event_for, parse
+
+from .helpers import SETTINGS, at, awaiting, paid_update
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("SALE 12.50", TillSale(Amount(1250, "INR"))),
+        ("sale 12.5 INR REF=T-77/a", TillSale(Amount(1250, "INR"), "T-77/a")),
+        ("  SALE   3  ", TillSale(Amount(300, "INR"))),
+        ("CANCEL", TillCancel()),
+        ("status", TillStatus()),
+        ("PING", None),
+    ],
+)
+def test_commands(line, command):
+    assert parse(line, "INR") == command
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "words"),
+    [
+        ("", 400, "empty line"),
+        ("PAY 12", 400, "unknown command 'PAY'"),
+        ("SALE", 400, "needs an amount"),
+        ("SALE twelve", 422, "bad amount"),
+        ("SALE 12.505", 422, "bad amount"),
+        ("SALE -5", 422, "bad amount"),
+        ("SALE 0", 422, "above zero"),
+        ("SALE 12 USD", 422, "sells in INR"),
+        ("SALE 12 REF=no spaces allowed", 422, "sells in INR"),
+        ("SALE 12 REF=" + "x" * 40, 400, "REF="),
+        ("CANCEL now", 400, "takes no arguments"),
+        ("SALE 1\x00", 400, "printable ASCII"),
+        ("SALE ₹12", 400, "printable ASCII"),
+        ("S" * 300, 413, "longer than"),
+    ],
+)
+def test_malformed_lines_get_a_code_and_a_message(line, code, words):
+    with pytest.raises(TillError) as error:
+        parse(line, "INR")
+    assert error.value.code == code and words in str(error.value)
+    assert error.value.line.startswith(f"ERR {code} ")
+
+
+def test_a_till_sale_starts_like_enter_and_is_answered():
+    state, effects = step(initial(SETTINGS), TillCommanded(TillSale(Amount(1250, "INR"), "A1")), at(0))
+    assert state.phase is Phase.SALE and state.sale.till_ref == "A1"
+    assert effects[0].sale.till_ref == "A1"  # journaled with the till's reference
+    assert isinstance(effects[1], CreateOrder) and effects[-1] == TillReply("OK SALE T1-000001")
+
+
+def test_busy_while_a_customer_pays_or_the_shopkeeper_types():
+    paying = awaiting()
+    _, effects = step(paying, TillCommanded(TillSale(Amount(100, "INR"))), at(2))
+    assert effects == [TillReply("ERR 409 busy: sale T1-000001 is waiting for payment")]
+    typing, _ = step(initial(SETTINGS), KeyPressed(Key.D5), at(0))
+    _, effects = step(typing, TillCommanded(TillSale(Amount(100, "INR"))), at(0))
+    assert effects == [TillReply("ERR 409 busy: the shopkeeper is typing an amount")]
+
+
+def test_a_till_sale_on_a_result_screen_starts_the_next_one():
+    paid, _ = step(awaiting(), OrderUpdated("T1-ab12-000001", paid_update()), at(2))
+    state, effects = step(paid, TillCommanded(TillSale(Amount(500, "INR"))), at(3))
+    assert state.sale.reference == "T1-000002" and effects[-1] == TillReply("OK SALE T1-000002")
+
+
+def test_above_the_maximum_is_refused():
+    small = initial(replace(SETTINGS, maximum=Amount(1000, "INR")))
+    assert step(small, TillCommanded(TillSale(Amount(1001, "INR"))), at(0))[1] == [
+        TillReply("ERR 422 above this terminal's maximum of 10.00")
+    ]
+
+
+def test_cancel_and_status():
+    state = awaiting()
+    _, effects = step(state, TillCommanded(TillStatus()), at(2))
+    assert effects == [TillReply("STATUS SALE T1-000001 AWAITING_PAYMENT 12.50 INR")]
+    state, effects = step(state, TillCommanded(TillCancel()), at(3))
+    assert state.sale.status == "cancelled" and effects[-1] == TillReply("OK CANCEL T1-000001")
+    assert step(state, TillCommanded(TillCancel()), at(4))[1] == [TillReply("ERR 409 no sale is running")]
+    assert step(initial(SETTINGS), TillCommanded(TillStatus()), at(0))[1] == [TillReply("STATUS IDLE")]
+
+
+def test_event_lines():
+    state = awaiting()
+    sale = replace(state.sale, till_ref="A1")
+    assert event_for(sale, "creating") == "QR T1-000001 REF=A1 12.50 INR"
+    assert event_for(sale, "awaiting_payment") is None  # the same status again: nothing new
+    paid, _ = step(state, OrderUpdated("T1-ab12-000001", paid_update()), at(2))
+    assert event_for(paid.sale, "awaiting_payment") == "RESULT T1-000001 PAID 12.50 INR UTR123"
+    expired = replace(sale, status=SaleStatus.EXPIRED)
+    assert event_for(expired, "awaiting_payment") == "RESULT T1-000001 REF=A1 EXPIRED"
