@@ -136,11 +136,11 @@ def _run(path: Path) -> int:
                              on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
     app.indicators = hardware.indicators
     if config.till is not None:
-        from terminal.devices.till_link import SerialSettings, TillLink
+        from terminal.devices.till_link import open_till
 
         t = config.till
-        app.till = TillLink(t.device, app.post, currency=config.terminal.currency, host=t.host,
-                            settings=SerialSettings(t.baudrate, t.bytesize, t.parity, t.stopbits)).start()  # fmt: skip
+        line = {"baudrate": t.baudrate, "bytesize": t.bytesize, "parity": t.parity, "stopbits": t.stopbits}
+        app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, **line)
     if config.printer is not None:
         cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)

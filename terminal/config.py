@@ -315,7 +315,7 @@ def _till(r: _Reader) -> TillSection | None:
     if device.startswith("tcp:") and not 1 <= int(device[4:]) <= 65535:
         raise ConfigError(r.path, "till.device", device, "a TCP port from 1 to 65535")
     return TillSection(
-        kind=r.choice("till.kind", ["native"], "native"),
+        kind=r.choice("till.kind", ["native", "concert"], "native"),
         device=device,
         baudrate=r.choice("till.baudrate", [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], 9600),
         bytesize=r.choice("till.bytesize", [7, 8], 8),

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--till",
         default=None,
         metavar="KIND:DEVICE",
-        help="serve sales a till sends: native:/dev/ttyUSB0 or native:tcp:9100 (see docs/till-protocol.md)",
+        help="serve sales a till sends: native:/dev/ttyUSB0, native:tcp:9100, concert:/dev/ttyACM0",
     )
     parser.add_argument("--sales", type=int, default=None, help="with --till: exit 0 after this many sales end")
     parser.add_argument(
@@ -174,15 +174,15 @@ def run_demo(args: argparse.Namespace) -> int:
             receipts = PrinterConfig(connection="directory", device=str(args.receipts), profile="TM-T20II")
             open_printer(receipts, app, Path(tmp) / "escpos")
         if args.till:
-            from terminal.devices.till_link import TillLink
+            from terminal.devices.till_link import KINDS, open_till
 
             kind, _, device = args.till.partition(":")
-            if kind != "native" or not device:
-                print("qr-terminal demo: --till takes native:DEVICE (a serial device or tcp:PORT); Concert E+ and "
-                      "pole-display capture are not built yet", file=sys.stderr)  # fmt: skip
+            if kind not in KINDS or not device:
+                print(f"qr-terminal demo: --till takes KIND:DEVICE, KIND one of {', '.join(KINDS)}, DEVICE a serial "
+                      "device or tcp:PORT (pole-display capture is not built yet)", file=sys.stderr)  # fmt: skip
                 return 2
-            app.till = TillLink(device, app.post, currency=args.currency, host="127.0.0.1").start()
-            print(f"Till: native protocol on {device}", file=sys.stderr, flush=True)
+            app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1")
+            print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
         try:
             if headless and args.till:
                 return TillServed(app, sandbox, args).serve()

@@ -78,6 +78,8 @@ class TillLink:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._write: Callable[[bytes], object] | None = None
+        self._read: Callable[[int], bytes] = lambda size: b""
+        self._reader = LineReader()
         self._problem: str | bool | None = False  # False: nothing posted yet
         self._thread = threading.Thread(target=self._run, name=f"till-{target}", daemon=True)
 
@@ -123,12 +125,10 @@ class TillLink:
         port = serial.serial_for_url(self.target, baudrate=s.baudrate, bytesize=s.bytesize, parity=s.parity,
                                      stopbits=s.stopbits, timeout=0.2)  # fmt: skip
         try:
-            self._connected(port.write)
-            reader = LineReader()
+            self._connected(port.write, port.read)
             while not self._stop.is_set():
-                data = port.read(256)
-                for line in reader.feed(data):
-                    self._handle(line)
+                self._on_data(port.read(256))
+                self._idle()
         finally:
             self._disconnected()
             port.close()
@@ -148,19 +148,22 @@ class TillLink:
 
     def _talk(self, client: socket.socket, server: socket.socket) -> None:
         client.settimeout(0.2)
-        self._connected(client.sendall)
-        reader = LineReader()
+
+        def receive(size: int) -> bytes:
+            try:
+                data = client.recv(size)
+            except TimeoutError:
+                return b""
+            if not data:
+                raise ConnectionResetError("the till hung up")
+            return data
+
+        self._connected(client.sendall, receive)
         try:
             while not self._stop.is_set():
                 self._refuse_others(server)
-                try:
-                    data = client.recv(256)
-                except TimeoutError:
-                    continue
-                if not data:
-                    return  # the till hung up
-                for line in reader.feed(data):
-                    self._handle(line)
+                self._on_data(receive(256))
+                self._idle()
         except OSError as exc:
             log.info("till connection dropped: %s", exc)
         finally:
@@ -177,11 +180,21 @@ class TillLink:
         with other:
             other.sendall(b"ERR 409 another till is connected\r\n")
 
-    def _connected(self, write: Callable[[bytes], object]) -> None:
+    def _connected(self, write: Callable[[bytes], object], read: Callable[[int], bytes]) -> None:
         with self._lock:
             self._write = write
+        self._read = read
+        self._reader = LineReader()
         self._state(None)
         self.send(GREETING)
+
+    def _on_data(self, data: bytes) -> None:
+        """Bytes from the till (empty when nothing came within the read timeout)."""
+        for line in self._reader.feed(data):
+            self._handle(line)
+
+    def _idle(self) -> None:
+        """Called between reads (about five times a second): a subclass's timers."""
 
     def _disconnected(self) -> None:
         with self._lock:
@@ -214,3 +227,20 @@ class TillLink:
 def _short(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) < 120 else text[:120] + "…"
+
+
+#: The till protocols, by ``[till] kind``.
+KINDS = ("native", "concert")
+
+
+def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency: str, host: str = "0.0.0.0",
+              baudrate: int = 9600, bytesize: int = 8, parity: str = "N", stopbits: int = 1) -> TillLink:  # fmt: skip
+    """The running link for a till speaking ``kind`` on ``device`` (a serial device or ``tcp:PORT``)."""
+    settings = SerialSettings(baudrate, bytesize, parity, stopbits)
+    if kind == "concert":
+        from terminal.devices.concert_link import ConcertLink
+
+        return ConcertLink(device, post, currency=currency, settings=settings, host=host).start()
+    if kind != "native":
+        raise ValueError(f"till kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return TillLink(device, post, currency=currency, settings=settings, host=host).start()
