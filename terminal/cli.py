@@ -140,7 +140,8 @@ def _run(path: Path) -> int:
 
         t = config.till
         line = {"baudrate": t.baudrate, "bytesize": t.bytesize, "parity": t.parity, "stopbits": t.stopbits}
-        app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, **line)
+        app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, pole=t.pole,
+                             **line)  # fmt: skip
     if config.printer is not None:
         cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)

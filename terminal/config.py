@@ -107,6 +107,8 @@ class TillSection:
     parity: str
     stopbits: int
     host: str
+    #: kind = "pole": the capture's options (command_set, pattern, on_total, passthrough, decimal, width).
+    pole: dict[str, Any] = field(default_factory=dict)
 
 
 #: The language a shop most likely wants, by its currency.
@@ -165,7 +167,21 @@ _SECTIONS = {
     "gpio": {"mock"},
     "offline": {"mode", "scheme", "payee", "city", "max_sale", "max_total", "max_count", "max_age_hours"},
     "voice": {"enabled", "language", "voice", "volume", "failures", "cache"},
-    "till": {"kind", "device", "baudrate", "bytesize", "parity", "stopbits", "host"},
+    "till": {
+        "kind",
+        "device",
+        "baudrate",
+        "bytesize",
+        "parity",
+        "stopbits",
+        "host",
+        "command_set",
+        "pattern",
+        "on_total",
+        "passthrough",
+        "decimal",
+        "width",
+    },
     "keypad": {"rows", "columns", "layout", "keys"},
     "buttons": {"cancel", "reprint", "feed", "menu", "repeat"},
     "printer": {
@@ -315,14 +331,36 @@ def _till(r: _Reader) -> TillSection | None:
     if device.startswith("tcp:") and not 1 <= int(device[4:]) <= 65535:
         raise ConfigError(r.path, "till.device", device, "a TCP port from 1 to 65535")
     return TillSection(
-        kind=r.choice("till.kind", ["native", "concert"], "native"),
+        kind=(kind := r.choice("till.kind", ["native", "concert", "pole"], "native")),
         device=device,
         baudrate=r.choice("till.baudrate", [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], 9600),
         bytesize=r.choice("till.bytesize", [7, 8], 8),
         parity=r.choice("till.parity", ["N", "E", "O"], "N"),
         stopbits=r.choice("till.stopbits", [1, 2], 1),
         host=r.string("till.host", "0.0.0.0"),
+        pole=_pole(r) if kind == "pole" else {},
     )
+
+
+def _pole(r: _Reader) -> dict[str, Any]:
+    from terminal.core.pole import COMMAND_SETS, DEFAULT_PATTERN
+
+    pattern = r.string("till.pattern", DEFAULT_PATTERN)
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as exc:
+        raise ConfigError(r.path, "till.pattern", pattern, f"a regular expression ({exc})") from None
+    if groups < 1:
+        raise ConfigError(r.path, "till.pattern", pattern, "a regular expression with a group around the amount")
+    passthrough = r.string("till.passthrough", "") or None
+    return {
+        "command_set": r.choice("till.command_set", list(COMMAND_SETS), "epson"),
+        "pattern": pattern,
+        "on_total": r.choice("till.on_total", ["sale", "prefill"], "sale"),
+        "passthrough": passthrough,
+        "decimal": r.choice("till.decimal", [".", ","], "."),
+        "width": r.integer("till.width", 20, low=8, high=80),
+    }
 
 
 def _voice(r: _Reader, currency: str) -> VoiceSection | None:

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--till",
         default=None,
         metavar="KIND:DEVICE",
-        help="serve sales a till sends: native:/dev/ttyUSB0, native:tcp:9100, concert:/dev/ttyACM0",
+        help="serve sales a till sends: native:/dev/ttyUSB0, native:tcp:9100, concert:/dev/ttyACM0, pole:/dev/ttyUSB1",
     )
     parser.add_argument("--sales", type=int, default=None, help="with --till: exit 0 after this many sales end")
     parser.add_argument(
@@ -179,7 +179,7 @@ def run_demo(args: argparse.Namespace) -> int:
             kind, _, device = args.till.partition(":")
             if kind not in KINDS or not device:
                 print(f"qr-terminal demo: --till takes KIND:DEVICE, KIND one of {', '.join(KINDS)}, DEVICE a serial "
-                      "device or tcp:PORT (pole-display capture is not built yet)", file=sys.stderr)  # fmt: skip
+                      "device or tcp:PORT", file=sys.stderr)  # fmt: skip
                 return 2
             app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1")
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)

@@ -260,7 +260,8 @@ def test_till_section(tmp_path):
         "native", "/dev/serial/by-id/usb-FTDI-if00", 19200, "E", 8)  # fmt: skip
     for line, key in (('device = "COM3"', "till.device"), ('device = "tcp:99999"', "till.device"),
                       ('device = "tcp:9100"\nbaudrate = 1000', "till.baudrate"),
-                      ('device = "tcp:9100"\nkind = "pole"', "till.kind")):  # fmt: skip
+                      ('device = "tcp:9100"\nkind = "fax"', "till.kind"),
+                      ('device = "tcp:9100"\nkind = "pole"\npattern = "TOTAL"', "till.pattern")):  # fmt: skip
         with pytest.raises(ConfigError) as error:
             load(write(tmp_path, MINIMAL + f"[till]\n{line}\n", 'device_token = "t0ken-file"'), environ={})
         assert error.value.key == key

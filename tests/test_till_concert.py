@@ -68,7 +68,7 @@ def cable():
 def wired(tmp_path, sandbox, cable, **link):
     terminal = make_terminal(tmp_path, sandbox.url, currency="EUR", payee_id="demo-shop@sandbox")
     terminal.app.till = ConcertLink(cable.a, terminal.app.post, currency="EUR", retry=0.1, **link).start()
-    terminal.until(lambda: terminal.app.state.till_problem is None)
+    terminal.until(lambda: terminal.app.till.connected)
     return terminal
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from terminal.core.keys import Key
+from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderUpdate
 from terminal.core.problems import Problem
 from terminal.core.refund import Refund, RefundStatus
@@ -143,6 +144,13 @@ class TillLinkChanged:
     problem: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AmountOffered:
+    """The till's pole display showed a total: type it in for the shopkeeper, who confirms it with Enter."""
+
+    amount: Amount
+
+
 Event = (
     KeyPressed
     | Tick
@@ -160,4 +168,5 @@ Event = (
     | RefundUpdated
     | TillCommanded
     | TillLinkChanged
+    | AmountOffered
 )

@@ -32,6 +32,7 @@ from terminal.core.effects import (
     WatchOrder,
 )
 from terminal.core.events import (
+    AmountOffered,
     ConnectivityChanged,
     Event,
     KeyPressed,
@@ -113,6 +114,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return _till(state, command, now)
         case TillLinkChanged(problem=problem):
             return replace(state, till_problem=problem), []
+        case AmountOffered(amount=amount):
+            return _offered(state, amount), []
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -487,6 +490,17 @@ def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus, now
     effects = [replace(e, sale=tagged) if isinstance(e, JournalSale) and e.sale.id == tagged.id else e
                for e in effects]  # fmt: skip
     return replace(started, sale=tagged), [*effects, TillReply(f"OK SALE {tagged.reference}")]
+
+
+def _offered(state: TerminalState, amount: Amount) -> TerminalState:
+    """A total read off the till's pole display, typed in for the shopkeeper to confirm (only at a free counter)."""
+    free = state.phase is Phase.IDLE or (state.phase is Phase.SALE and state.sale is not None
+                                         and state.sale.status.is_final)  # fmt: skip
+    if not free or amount.currency != state.settings.currency or amount.minor > state.settings.maximum.minor:
+        return state
+    base = _leave_sale(state) if state.phase is Phase.SALE else state
+    entry = replace(fresh_entry(state.settings), text=amount.decimal())
+    return replace(base, phase=Phase.ENTERING, entry=entry, notice="Total from the till: Enter shows the QR")
 
 
 # --- refunds ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import serial
 
@@ -92,6 +93,11 @@ class TillLink:
         """Close the line and end the thread."""
         self._stop.set()
         self._thread.join(timeout)
+
+    @property
+    def connected(self) -> bool:
+        """True while the line is open (a serial device opened, a TCP till connected)."""
+        return self._write is not None
 
     def send(self, line: str) -> bool:
         """Write one line (CRLF); False when the till is not connected (it asks STATUS when it is back)."""
@@ -230,13 +236,19 @@ def _short(exc: Exception) -> str:
 
 
 #: The till protocols, by ``[till] kind``.
-KINDS = ("native", "concert")
+KINDS = ("native", "concert", "pole")
 
 
 def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency: str, host: str = "0.0.0.0",
-              baudrate: int = 9600, bytesize: int = 8, parity: str = "N", stopbits: int = 1) -> TillLink:  # fmt: skip
-    """The running link for a till speaking ``kind`` on ``device`` (a serial device or ``tcp:PORT``)."""
+              baudrate: int = 9600, bytesize: int = 8, parity: str = "N", stopbits: int = 1,
+              pole: dict[str, Any] | None = None) -> TillLink:  # fmt: skip
+    """The running link for a till speaking ``kind`` on ``device`` (a serial device or ``tcp:PORT``); ``pole``
+    holds the pole-display capture's options (command_set, pattern, on_total, passthrough, decimal, width)."""
     settings = SerialSettings(baudrate, bytesize, parity, stopbits)
+    if kind == "pole":
+        from terminal.devices.pole_link import PoleLink
+
+        return PoleLink(device, post, currency=currency, settings=settings, host=host, **(pole or {})).start()
     if kind == "concert":
         from terminal.devices.concert_link import ConcertLink
 
