@@ -81,3 +81,23 @@ def test_a_total_while_a_customer_pays_is_not_a_second_sale(tmp_path, sandbox):
     terminal.app.till.stop()
     for fd in (till_master, till_slave):
         os.close(fd)
+
+
+def test_open_till_opens_each_kind_from_the_config_words(tmp_path, sandbox):
+    import pytest
+
+    from terminal.devices.concert_link import ConcertLink
+    from terminal.devices.till_link import TillLink, open_till
+
+    terminal = make_terminal(tmp_path, sandbox.url)
+    master, slave, path = pty()
+    for kind, cls in (("native", TillLink), ("concert", ConcertLink), ("pole", PoleLink)):
+        link = open_till(kind, path, terminal.app.post, currency="INR", pole={"command_set": "cd5220"} if kind ==
+                         "pole" else None)  # fmt: skip
+        assert type(link) is cls
+        terminal.until(lambda link=link: link.connected)
+        link.stop()
+    with pytest.raises(ValueError, match="one of native, concert, pole"):
+        open_till("fax", path, terminal.app.post, currency="INR")
+    os.close(master)
+    os.close(slave)
