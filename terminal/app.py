@@ -32,6 +32,7 @@ from terminal.core.effects import (
     CreateOrder,
     Effect,
     FeedPaper,
+    FindSaleForTill,
     JournalRefund,
     JournalSale,
     JournalSecurity,
@@ -45,6 +46,7 @@ from terminal.core.effects import (
     SavePinLock,
     SaveVoice,
     TillReply,
+    TillReportLines,
     WatchOrder,
 )
 from terminal.core.events import (
@@ -57,6 +59,7 @@ from terminal.core.events import (
     Resumed,
     SaleRecord,
     Tick,
+    TillRefundFound,
 )
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
@@ -64,7 +67,7 @@ from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip
 from terminal.core.report import as_lines
 from terminal.core.screen import ScreenModel, screen_for
 from terminal.core.signals import CLICK, pattern_for
-from terminal.core.till import event_for
+from terminal.core.till import event_for, refund_event
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
@@ -124,6 +127,7 @@ def settings_from(config: Config) -> Settings:
         offline=config.offline,
         voice_language=config.voice.language if config.voice else None,
         voice_failures=config.voice.failures if config.voice else True,
+        till_manager=bool(config.till and config.till.manager_commands),
     )
 
 
@@ -382,6 +386,8 @@ class App:
                                 now)  # fmt: skip
             case JournalRefund(refund=refund, cause=cause):
                 self.journal.record_refund(refund, cause, now.wall)
+                if self.till is not None and (line := refund_event(refund)) is not None:
+                    self._till_lines.append(line)
                 log.info("refund %s (%s): %s (%s)", refund.id, refund.amount.format_code(), refund.status, cause)
             case RequestRefund(refund=refund):
                 self._calls.append(lambda: self.worker.refund(refund))
@@ -392,6 +398,16 @@ class App:
                                                             name="pin", daemon=True).start())  # fmt: skip
             case TillReply(line=line):
                 self._till_lines.insert(0, line)  # the answer to the command, before the events it caused
+            case FindSaleForTill(reference=reference, amount=amount):
+                found = self.journal.sale_by_reference(reference)
+                record = None
+                if found is not None:
+                    when = found[0].started_at.astimezone().strftime("%d %b %H:%M")
+                    record = SaleRecord(found[0], found[1], when)
+                self._answers.append(TillRefundFound(reference, record, amount))
+            case TillReportLines():
+                report = as_lines(build_report(self.journal, "x", now.wall))
+                self._till_lines += [f"REPORT {line}" for line in report] + ["OK REPORT"]
             case Announce(phrase=phrase):
                 if self.voice is not None:  # after the frame is drawn: the paid screen never waits for audio
                     voice = self.voice

@@ -109,6 +109,8 @@ class TillSection:
     host: str
     #: kind = "pole": the capture's options (command_set, pattern, on_total, passthrough, decimal, width).
     pole: dict[str, Any] = field(default_factory=dict)
+    #: kind = "native": the till may REFUND and ask for the REPORT (off: whoever reaches the line could).
+    manager_commands: bool = False
 
 
 #: The language a shop most likely wants, by its currency.
@@ -339,6 +341,7 @@ def _till(r: _Reader) -> TillSection | None:
         stopbits=r.choice("till.stopbits", [1, 2], 1),
         host=r.string("till.host", "0.0.0.0"),
         pole=_pole(r) if kind == "pole" else {},
+        manager_commands=r.boolean("till.manager_commands", False),
     )
 
 

@@ -210,3 +210,27 @@ def test_the_documented_example_client_works(tmp_path):
         demo.communicate(timeout=30)
     finally:
         demo.kill()
+
+
+def test_refund_and_report_from_the_till_only_when_the_manager_allowed_it(tmp_path, sandbox):
+    from dataclasses import replace
+
+    terminal, till = wired(tmp_path, sandbox)
+    assert till.ask(terminal, "SALE 10") == "OK SALE T1-000001"
+    till.line(terminal)
+    pay(terminal)
+    assert till.line(terminal).startswith("RESULT T1-000001 PAID 10.00 INR")
+    assert till.ask(terminal, "REFUND T1-000001") == (
+        "ERR 403 the manager's commands are off: [till] manager_commands = true")  # fmt: skip
+    app = terminal.app
+    app.state = replace(app.state, settings=replace(app.state.settings, till_manager=True))
+    assert till.ask(terminal, "REFUND T1-000001 4.00") == "OK REFUND T1-000001-R1 4.00 INR"
+    assert till.line(terminal) == "REFUND T1-000001-R1 SUCCEEDED 4.00 INR"
+    assert till.ask(terminal, "REFUND T1-000001 7.00") == "ERR 422 at most INR 6.00 is left to refund"
+    assert till.ask(terminal, "REFUND T1-000404") == "ERR 404 no sale T1-000404"
+    till.write(b"REPORT\r\n")
+    report = [till.line(terminal) for _ in range(8)]
+    assert report[0] == "REPORT X report" and "REPORT paid            1  INR 10.00" in report
+    assert "REPORT refunds         1  INR 4.00" in report and "REPORT net                INR 6.00" in report
+    assert report[-1] == "OK REPORT"
+    terminal.app.till.stop()

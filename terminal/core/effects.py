@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest
 from terminal.core.pin import PinLock
 from terminal.core.refund import Refund
@@ -158,6 +159,20 @@ class TillReply:
     line: str
 
 
+@dataclass(frozen=True, slots=True)
+class FindSaleForTill:
+    """Read the sale ``reference`` and its refunds from the journal for the till's REFUND; answered by
+    TillRefundFound."""
+
+    reference: str
+    amount: Amount | None
+
+
+@dataclass(frozen=True, slots=True)
+class TillReportLines:
+    """Send the till the X report, one ``REPORT`` line each, then ``OK REPORT``."""
+
+
 Effect = (
     JournalSale
     | JournalSecurity
@@ -178,4 +193,6 @@ Effect = (
     | Announce
     | SaveVoice
     | TillReply
+    | FindSaleForTill
+    | TillReportLines
 )

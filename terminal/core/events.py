@@ -10,7 +10,7 @@ from terminal.core.orders import Order, OrderUpdate
 from terminal.core.problems import Problem
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale
-from terminal.core.till import TillCancel, TillSale, TillStatus
+from terminal.core.till import TillCancel, TillRefund, TillReport, TillSale, TillStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ class RefundUpdated:
 class TillCommanded:
     """The till sent a command (already parsed: a line that was not one got its ERR reply and changed nothing)."""
 
-    command: TillSale | TillCancel | TillStatus
+    command: TillSale | TillCancel | TillStatus | TillRefund | TillReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +149,15 @@ class AmountOffered:
     """The till's pole display showed a total: type it in for the shopkeeper, who confirms it with Enter."""
 
     amount: Amount
+
+
+@dataclass(frozen=True, slots=True)
+class TillRefundFound:
+    """The journal's answer to FindSaleForTill: the sale and its refunds, or None when there is no such sale."""
+
+    reference: str
+    record: SaleRecord | None
+    amount: Amount | None
 
 
 Event = (
@@ -169,4 +178,5 @@ Event = (
     | TillCommanded
     | TillLinkChanged
     | AmountOffered
+    | TillRefundFound
 )

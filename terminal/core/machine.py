@@ -21,6 +21,7 @@ from terminal.core.effects import (
     CreateOrder,
     Effect,
     FeedPaper,
+    FindSaleForTill,
     JournalRefund,
     JournalSale,
     JournalSecurity,
@@ -29,6 +30,7 @@ from terminal.core.effects import (
     Reconcile,
     RequestRefund,
     TillReply,
+    TillReportLines,
     WatchOrder,
 )
 from terminal.core.events import (
@@ -50,6 +52,7 @@ from terminal.core.events import (
     Tick,
     TillCommanded,
     TillLinkChanged,
+    TillRefundFound,
 )
 from terminal.core.keys import Key
 from terminal.core.money import Amount
@@ -57,11 +60,12 @@ from terminal.core.offline import local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
-from terminal.core.refund import RefundStatus
+from terminal.core.refund import RefundStatus, new_refund, remaining
+from terminal.core.refund import refusal as refund_refusal
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.core.speech import Phrase, SpeechError, failure, received
 from terminal.core.state import Phase, Settings, TerminalState, fresh_entry, initial
-from terminal.core.till import TillCancel, TillSale, TillStatus, status_line
+from terminal.core.till import TillCancel, TillRefund, TillReport, TillSale, TillStatus, status_line
 
 __all__ = ["Phase", "Settings", "TerminalState", "initial", "paid_amount", "step"]
 
@@ -116,6 +120,8 @@ def step(state: TerminalState, event: Event, now: Now) -> Step:
             return replace(state, till_problem=problem), []
         case AmountOffered(amount=amount):
             return _offered(state, amount), []
+        case TillRefundFound():
+            return _till_refund(state, event, now)
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -459,9 +465,16 @@ def paid_amount(sale: Sale) -> Amount:
 # --- the till -----------------------------------------------------------------------------------
 
 
-def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus, now: Now) -> Step:
+def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus | TillRefund | TillReport,
+          now: Now) -> Step:  # fmt: skip
     """A till's command: the same rules as the keypad's (it is another keypad, with words)."""
     sale = state.sale
+    if isinstance(command, TillRefund | TillReport):
+        if not state.settings.till_manager:
+            return state, [TillReply("ERR 403 the manager's commands are off: [till] manager_commands = true")]
+        if isinstance(command, TillReport):
+            return state, [TillReportLines()]
+        return state, [FindSaleForTill(command.reference, command.amount)]
     running = state.phase is Phase.SALE and sale is not None and not sale.status.is_final
     if isinstance(command, TillStatus):
         offline = state.offline is not None
@@ -490,6 +503,24 @@ def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus, now
     effects = [replace(e, sale=tagged) if isinstance(e, JournalSale) and e.sale.id == tagged.id else e
                for e in effects]  # fmt: skip
     return replace(started, sale=tagged), [*effects, TillReply(f"OK SALE {tagged.reference}")]
+
+
+def _till_refund(state: TerminalState, found: TillRefundFound, now: Now) -> Step:
+    """The till's REFUND, once the journal said what the sale is: the menu's rules, the menu's refund."""
+    if found.record is None:
+        return state, [TillReply(f"ERR 404 no sale {found.reference}")]
+    sale = found.record.sale
+    known = {r.id for r in found.record.refunds}
+    refunds = found.record.refunds + tuple(r for r in state.refunds_open if r.sale_id == sale.id and r.id not in known)
+    amount = found.amount or remaining(sale, refunds)
+    why = refund_refusal(sale, refunds, amount)
+    if why is not None:
+        left = remaining(sale, refunds)
+        return state, [TillReply(f"ERR 422 {why.replace(left.format(), left.format_code())}")]  # ASCII on the wire
+    refund = new_refund(sale, refunds, amount, now.wall)
+    state = replace(state, refunds_open=(*state.refunds_open, refund))
+    reply = TillReply(f"OK REFUND {refund.slip_reference} {amount.decimal()} {amount.currency}")
+    return state, [JournalRefund(refund, "refund requested by the till"), RequestRefund(refund), reply]
 
 
 def _offered(state: TerminalState, amount: Amount) -> TerminalState:

@@ -44,6 +44,8 @@ class Settings:
     #: Spoken confirmation: the language (None: no voice fitted), and whether failures are spoken too.
     voice_language: str | None = None
     voice_failures: bool = True
+    #: The till may use the manager's commands (REFUND, REPORT): off unless [till] manager_commands = true.
+    till_manager: bool = False
 
 
 class Phase(StrEnum):

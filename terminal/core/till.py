@@ -1,6 +1,7 @@
 """The native till protocol, v1: line-based ASCII a person can type in a serial terminal (see docs/till-protocol.md).
 
-Till → terminal: ``SALE <amount> [<currency>] [REF=<till reference>]``, ``CANCEL``, ``STATUS``, ``PING``.
+Till → terminal: ``SALE <amount> [<currency>] [REF=<till reference>]``, ``CANCEL``, ``STATUS``, ``PING``, and when
+``[till] manager_commands = true``: ``REFUND <sale reference> [<amount>]``, ``REPORT``.
 Terminal → till: ``OK …`` or ``ERR <code> <message>`` for each command, and events as the sale moves on:
 ``QR <sale ref> <amount> <currency>``, ``RESULT <sale ref> PAID|FAILED|EXPIRED|CANCELLED|UNCONFIRMED …``.
 Pure: parsing and wording only; the rules (busy, cancel) are in the machine.
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from terminal.core.money import Amount, MoneyError
+from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale, SaleStatus
 
 VERSION = 1
@@ -38,7 +40,20 @@ class TillStatus:
     """Say what the terminal is doing."""
 
 
-Command = TillSale | TillCancel | TillStatus
+@dataclass(frozen=True, slots=True)
+class TillRefund:
+    """Refund a paid sale by its reference: all that is left of it, or ``amount``."""
+
+    reference: str
+    amount: Amount | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TillReport:
+    """Send the X report (running totals since the last Z), one ``REPORT`` line each."""
+
+
+Command = TillSale | TillCancel | TillStatus | TillRefund | TillReport
 
 
 class TillError(ValueError):
@@ -70,11 +85,29 @@ def parse(line: str, currency: str) -> Command | None:
         return TillCancel()
     if verb == "STATUS" and not args:
         return TillStatus()
+    if verb == "REPORT" and (not args or [a.upper() for a in args] == ["X"]):
+        return TillReport()
+    if verb == "REFUND":
+        return _refund(args, currency)
     if verb == "SALE":
         return _sale(args, currency)
-    if verb in ("PING", "CANCEL", "STATUS"):
-        raise TillError(400, f"{verb} takes no arguments")
-    raise TillError(400, f"unknown command {words[0][:20]!r}: SALE, CANCEL, STATUS or PING")
+    if verb in ("PING", "CANCEL", "STATUS", "REPORT"):
+        raise TillError(400, f"{verb} takes no arguments" if verb != "REPORT" else "REPORT takes no argument or X")
+    raise TillError(400, f"unknown command {words[0][:20]!r}: SALE, CANCEL, STATUS, REFUND, REPORT or PING")
+
+
+def _refund(args: list[str], currency: str) -> TillRefund:
+    if not 1 <= len(args) <= 2 or not _REF.fullmatch(args[0]):
+        raise TillError(400, "REFUND <sale reference> [<amount>], e.g. REFUND T1-000123 5.00")
+    if len(args) == 1:
+        return TillRefund(args[0])
+    try:
+        amount = Amount.parse(args[1], currency)
+    except MoneyError as exc:
+        raise TillError(422, f"bad amount {args[1][:20]!r}: {exc}") from None
+    if amount.minor <= 0:
+        raise TillError(422, "the amount must be above zero")
+    return TillRefund(args[0], amount)
 
 
 def _sale(args: list[str], currency: str) -> TillSale:
@@ -117,6 +150,15 @@ def event_for(sale: Sale, previous: str | None) -> str | None:
     if sale.status in (SaleStatus.EXPIRED, SaleStatus.CANCELLED, SaleStatus.UNCONFIRMED):
         return f"RESULT {ref} {str(sale.status).upper()}"
     return None
+
+
+def refund_event(refund: Refund) -> str | None:
+    """``REFUND <ref> SUCCEEDED|FAILED …`` when a refund became final (None before)."""
+    if not refund.status.is_final:
+        return None
+    amount = refund.amount
+    words = f"REFUND {refund.slip_reference} {str(refund.status).upper()} {amount.decimal()} {amount.currency}"
+    return words + (f" {_ascii(refund.message)}" if refund.status is RefundStatus.FAILED and refund.message else "")
 
 
 def status_line(sale: Sale | None, phase: str, offline: bool) -> str:

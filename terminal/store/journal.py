@@ -202,6 +202,16 @@ class Journal:
         sales = [_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
         return [(sale, self.refunds_of(sale.id)) for sale in sales]
 
+    def sale_by_reference(self, reference: str) -> tuple[Sale, tuple[Refund, ...]] | None:
+        """The sale with this reference and its refunds (None when the journal has none)."""
+        rows = self.db.execute("SELECT * FROM sales WHERE reference = ?", (reference,))
+        columns = [c[0] for c in rows.description]
+        row = rows.fetchone()
+        if row is None:
+            return None
+        sale = _sale_from_row(dict(zip(columns, row, strict=True)))
+        return sale, self.refunds_of(sale.id)
+
     def sales_between(self, start: datetime, end: datetime) -> list[tuple[Sale, tuple[Refund, ...]]]:
         """Sales started in [start, end), oldest first, each with its refunds (for reconciliation)."""
         rows = self.db.execute("SELECT * FROM sales WHERE started_at >= ? AND started_at < ? ORDER BY seq",

@@ -10,7 +10,16 @@ from terminal.core.keys import Key
 from terminal.core.machine import Phase, initial, step
 from terminal.core.money import Amount
 from terminal.core.sale import SaleStatus
-from terminal.core.till import TillCancel, TillError, TillSale, TillStatus, event_for, parse
+from terminal.core.till import (
+    TillCancel,
+    TillError,
+    TillRefund,
+    TillReport,
+    TillSale,
+    TillStatus,
+    event_for,
+    parse,
+)
 
 from .helpers import SETTINGS, at, awaiting, paid_update
 
@@ -24,6 +33,10 @@ from .helpers import SETTINGS, at, awaiting, paid_update
         ("CANCEL", TillCancel()),
         ("status", TillStatus()),
         ("PING", None),
+        ("REFUND T1-000007", TillRefund("T1-000007")),
+        ("refund T1-000007 2.50", TillRefund("T1-000007", Amount(250, "INR"))),
+        ("REPORT", TillReport()),
+        ("REPORT X", TillReport()),
     ],
 )
 def test_commands(line, command):
@@ -47,6 +60,9 @@ def test_commands(line, command):
         ("SALE 1\x00", 400, "printable ASCII"),
         ("SALE ₹12", 400, "printable ASCII"),
         ("S" * 300, 413, "longer than"),
+        ("REFUND", 400, "REFUND <sale reference>"),
+        ("REFUND T1-1 0", 422, "above zero"),
+        ("REPORT Z", 400, "REPORT takes no argument or X"),
     ],
 )
 def test_malformed_lines_get_a_code_and_a_message(line, code, words):
