@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from num2words import num2words  # type: ignore[import-untyped]
-
 from terminal.core.money import Amount
 
 #: The languages the terminal speaks, with the espeak-ng voice each uses by default.
@@ -131,7 +129,7 @@ def number_words(n: int, language: str) -> list[str]:
     if language == "ta":
         return _tamil(n)
     try:
-        text = str(num2words(n, lang=_NUM2WORDS[language]))
+        text = str(_num2words(n, _NUM2WORDS[language]))
     except (OverflowError, NotImplementedError) as exc:
         raise SpeechError(f"cannot say {n} in {language}: {exc}") from None
     if language == "th":
@@ -181,9 +179,17 @@ def _unit(language: str, n: int, one: str, many: str) -> list[str]:
     if not one:
         return []
     name = one if n == 1 else many
-    if language == "pt-BR" and name == many and str(num2words(n, lang="pt_BR")).split()[-1] in _PT_SCALES:
+    if language == "pt-BR" and name == many and str(_num2words(n, "pt_BR")).split()[-1] in _PT_SCALES:
         return ["de", *name.split()]  # "um milhão de reais"
     return name.split()
+
+
+def _num2words(n: int, lang: str) -> str:
+    # Imported on first use: num2words loads every language it knows (~4 MB), which only a terminal that
+    # speaks needs.
+    from num2words import num2words  # type: ignore[import-untyped]
+
+    return str(num2words(n, lang=lang))
 
 
 def _thai_parts(text: str) -> list[str]:
