@@ -36,17 +36,17 @@ def parse_order(data: Any) -> Order:
     """An order reply (create, or an order inside an error). Raises BackendError(bad_reply)."""
     obj = _object(data, "order")
     return Order(
-        id=_str(obj, "id"),
+        id=required_str(obj, "id"),
         status=_status(obj),
-        reference=_str(obj, "reference"),
+        reference=required_str(obj, "reference"),
         amount=parse_amount(obj.get("amount"), "amount"),
         qr=QrCode(
-            scheme=_str(_object(obj.get("qr"), "qr"), "scheme", "qr."),
-            payload=_str(_object(obj.get("qr"), "qr"), "payload", "qr."),
+            scheme=required_str(_object(obj.get("qr"), "qr"), "scheme", "qr."),
+            payload=required_str(_object(obj.get("qr"), "qr"), "payload", "qr."),
         ),
         payee=Payee(
-            name=_str(_object(obj.get("payee"), "payee"), "name", "payee."),
-            id=_str(_object(obj.get("payee"), "payee"), "id", "payee."),
+            name=required_str(_object(obj.get("payee"), "payee"), "name", "payee."),
+            id=required_str(_object(obj.get("payee"), "payee"), "id", "payee."),
         ),
         expires_at=parse_time(obj.get("expires_at"), "expires_at"),
         receipt_url=_optional_str(obj, "receipt_url"),
@@ -78,7 +78,7 @@ def parse_update(data: Any) -> OrderUpdate:
     if not isinstance(raw_refunds, list):
         raise bad_reply("'refunds' must be a list")
     return OrderUpdate(
-        order_id=_str(obj, "id"),
+        order_id=required_str(obj, "id"),
         status=status,
         payment=payment,
         failure_code=code,
@@ -100,7 +100,9 @@ def parse_refund(data: Any) -> ProviderRefund:
         raise bad_reply(f"refund 'status' {status!r} is not one of {', '.join(REFUND_STATUSES)}")
     failure = obj.get("failure")
     message = error_message({"error": failure}) if isinstance(failure, dict) else ""
-    return ProviderRefund(_str(obj, "id", "refund."), status, parse_amount(obj.get("amount"), "refund.amount"), message)
+    return ProviderRefund(
+        required_str(obj, "id", "refund."), status, parse_amount(obj.get("amount"), "refund.amount"), message
+    )
 
 
 def parse_settlement(data: Any) -> Settlement:
@@ -112,7 +114,7 @@ def parse_settlement(data: Any) -> Settlement:
         if type(value) is not int:
             raise bad_reply(f"settlement '{key}' must be an integer, got {value!r}")
         numbers[key] = value
-    return Settlement(_str(obj, "date", "settlement."), _str(obj, "currency", "settlement."), **numbers)
+    return Settlement(required_str(obj, "date", "settlement."), required_str(obj, "currency", "settlement."), **numbers)
 
 
 def parse_amount(data: Any, where: str) -> Amount:
@@ -122,7 +124,7 @@ def parse_amount(data: Any, where: str) -> Amount:
     if type(value) is not int:
         raise bad_reply(f"'{where}.value' must be an integer of minor units, got {value!r}")
     try:
-        return Amount(value, _str(obj, "currency", f"{where}."))
+        return Amount(value, required_str(obj, "currency", f"{where}."))
     except MoneyError as exc:
         raise bad_reply(f"'{where}': {exc}") from None
 
@@ -154,7 +156,8 @@ def _object(data: Any, where: str) -> dict[str, Any]:
     return data
 
 
-def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
+def required_str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
+    """``obj[key]`` when it is a non-empty string, else the bad-reply error naming the field."""
     value = obj.get(key)
     if not isinstance(value, str) or not value:
         raise bad_reply(f"'{prefix}{key}' is missing or not a string")
@@ -186,5 +189,6 @@ __all__ = [
     "parse_refund",
     "parse_settlement",
     "parse_update",
+    "required_str",
     "time_json",
 ]

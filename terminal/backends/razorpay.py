@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from terminal.backends.base import BackendError, bad_reply
+from terminal.backends.contract import required_str as _str
 from terminal.backends.transport import HttpError, Transport
 from terminal.core.money import Amount
 from terminal.core.orders import (
@@ -255,13 +256,6 @@ def _refund(data: Any) -> ProviderRefund:
     if status is None or type(amount) is not int:
         raise bad_reply(f"refund: unknown status {data.get('status')!r} or amount {amount!r}")
     return ProviderRefund(_str(data, "id"), status, Amount(amount, str(data.get("currency") or "INR")))
-
-
-def _str(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise bad_reply(f"'{key}' is missing or not a string")
-    return value
 
 
 def _time(value: Any) -> datetime | None:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from terminal.backends.base import BackendError, bad_reply
+from terminal.backends.contract import required_str as _str
 from terminal.backends.transport import HttpError, Transport
 from terminal.core.money import Amount, MoneyError
 from terminal.core.orders import (
@@ -240,10 +241,3 @@ def _amount(obj: dict[str, Any], key: str) -> Amount:
 def _created(intent: dict[str, Any]) -> datetime:
     created = intent.get("created")
     return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else datetime.now(UTC)
-
-
-def _str(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise bad_reply(f"'{key}' is missing or not a string")
-    return value

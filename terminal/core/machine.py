@@ -60,7 +60,7 @@ from terminal.core.offline import local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
 from terminal.core.payloads.errors import PayloadError
 from terminal.core.problems import Problem, ProblemKind
-from terminal.core.refund import RefundStatus, new_refund, remaining
+from terminal.core.refund import RefundStatus, new_refund, remaining, with_open
 from terminal.core.refund import refusal as refund_refusal
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
 from terminal.core.speech import Phrase, SpeechError, failure, received
@@ -200,7 +200,7 @@ def _start_entry(state: TerminalState, key: Key) -> TerminalState:
     return replace(state, phase=Phase.ENTERING, entry=entry, notice="")
 
 
-def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
+def _start_sale(state: TerminalState, amount: Amount, now: Now, till_ref: str | None = None) -> Step:
     s = state.settings
     seq = state.next_seq
     reference = f"{s.terminal_id}-{seq:06d}"
@@ -212,20 +212,21 @@ def _start_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
         status=SaleStatus.CREATING,
         started_at=now.wall,
         deadline=now.mono + s.create_timeout,
+        till_ref=till_ref,
     )
     request = _order_request(s, sale)
     new = replace(state, phase=Phase.SALE, sale=sale, next_seq=seq + 1, entry=fresh_entry(s), result_until=None)
     return new, [JournalSale(sale, None, "sale started"), CreateOrder(request)]
 
 
-def _start_local_sale(state: TerminalState, amount: Amount, now: Now) -> Step:
+def _start_local_sale(state: TerminalState, amount: Amount, now: Now, till_ref: str | None = None) -> Step:
     """Offline: the sale starts with a QR the terminal builds itself (when the caps allow it)."""
     rules = state.settings.offline
     assert rules is not None
     why = refusal(rules, amount, state.unconfirmed, now.wall)
     if why is not None:
         return replace(state, entry=replace(state.entry, message=f"Offline: {why}")), []
-    started, effects = _start_sale(state, amount, now)
+    started, effects = _start_sale(state, amount, now, till_ref)
     assert started.sale is not None
     local = _go_local(started, started.sale, now, journal_start=effects[0])
     assert local is not None  # the caps were checked above
@@ -492,17 +493,16 @@ def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus | Ti
     if command.amount.minor > state.settings.maximum.minor:
         return state, [TillReply(f"ERR 422 above this terminal's maximum of {state.settings.maximum.decimal()}")]
     base = _leave_sale(state) if state.phase is Phase.SALE else state
-    if state.offline is not None and state.settings.offline is not None:
-        started, effects = _start_local_sale(base, command.amount, now)
-        if started.sale is None or started.phase is not Phase.SALE:
-            return state, [TillReply(f"ERR 503 offline: {started.entry.message.removeprefix('Offline: ')}")]
+    rules = state.settings.offline
+    if state.offline is not None and rules is not None:
+        capped = refusal(rules, command.amount, state.unconfirmed, now.wall)
+        if capped is not None:
+            return state, [TillReply(f"ERR 503 offline: {capped}")]
+        started, effects = _start_local_sale(base, command.amount, now, command.till_ref)
     else:
-        started, effects = _start_sale(base, command.amount, now)
+        started, effects = _start_sale(base, command.amount, now, command.till_ref)
     assert started.sale is not None
-    tagged = replace(started.sale, till_ref=command.till_ref)
-    effects = [replace(e, sale=tagged) if isinstance(e, JournalSale) and e.sale.id == tagged.id else e
-               for e in effects]  # fmt: skip
-    return replace(started, sale=tagged), [*effects, TillReply(f"OK SALE {tagged.reference}")]
+    return started, [*effects, TillReply(f"OK SALE {started.sale.reference}")]
 
 
 def _till_refund(state: TerminalState, found: TillRefundFound, now: Now) -> Step:
@@ -510,8 +510,7 @@ def _till_refund(state: TerminalState, found: TillRefundFound, now: Now) -> Step
     if found.record is None:
         return state, [TillReply(f"ERR 404 no sale {found.reference}")]
     sale = found.record.sale
-    known = {r.id for r in found.record.refunds}
-    refunds = found.record.refunds + tuple(r for r in state.refunds_open if r.sale_id == sale.id and r.id not in known)
+    refunds = with_open(found.record.refunds, state.refunds_open, sale.id)
     amount = found.amount or remaining(sale, refunds)
     why = refund_refusal(sale, refunds, amount)
     if why is not None:

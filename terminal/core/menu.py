@@ -29,7 +29,7 @@ from terminal.core.events import SaleRecord
 from terminal.core.keys import Key
 from terminal.core.money import Amount
 from terminal.core.pin import MAX_TRIES, PIN_DIGITS, PinLock, clock_text
-from terminal.core.refund import Refund, new_refund, refusal, remaining
+from terminal.core.refund import Refund, new_refund, refusal, remaining, with_open
 from terminal.core.sale import SaleStatus
 from terminal.core.speech import SpeechError, received
 from terminal.core.state import Phase, TerminalState, fresh_entry
@@ -259,7 +259,7 @@ def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
             PrintReceipt(sale, reprint=True)
         ]
     if pressed is Key.D2:
-        refunds = _all_refunds(state, record)
+        refunds = all_refunds(state, record)
         left = remaining(sale, refunds)
         why = refusal(sale, refunds, left)
         if why is not None:
@@ -276,7 +276,7 @@ def _refund_amount(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> 
         return _with(state, menu, view=View.DETAIL, entry=None), []
     if pressed is not Key.ENTER:
         return _with(state, menu, entry=entry.press(pressed)), []
-    refunds = _all_refunds(state, record)
+    refunds = all_refunds(state, record)
     amount = entry.amount if entry.text else remaining(record.sale, refunds)  # nothing typed: all that is left
     why = refusal(record.sale, refunds, amount)
     if why is not None:
@@ -291,7 +291,7 @@ def _refund_confirm(state: TerminalState, menu: Menu, pressed: Key, now: Now) ->
         return _with(state, menu, view=View.REFUND_AMOUNT), []
     if pressed is not Key.ENTER:
         return state, []
-    refunds = _all_refunds(state, record)
+    refunds = all_refunds(state, record)
     why = refusal(record.sale, refunds, amount)
     if why is not None:  # the list changed meanwhile (a refund from another path)
         return _with(state, menu, view=View.DETAIL, message=f"No refund: {why}"), []
@@ -330,10 +330,9 @@ def _with(state: TerminalState, menu: Menu, **changes: object) -> TerminalState:
     return replace(state, menu=replace(menu, **changes))  # type: ignore[arg-type]
 
 
-def _all_refunds(state: TerminalState, record: SaleRecord) -> tuple[Refund, ...]:
+def all_refunds(state: TerminalState, record: SaleRecord) -> tuple[Refund, ...]:
     """The sale's refunds from the journal and those made since it was read (so none is counted twice)."""
-    known = {r.id for r in record.refunds}
-    return record.refunds + tuple(r for r in state.refunds_open if r.sale_id == record.sale.id and r.id not in known)
+    return with_open(record.refunds, state.refunds_open, record.sale.id)
 
 
 _HANDLERS = {

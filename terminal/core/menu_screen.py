@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from terminal.core.events import SaleRecord
-from terminal.core.menu import PAGE, Menu, View
+from terminal.core.menu import PAGE, Menu, View, all_refunds
 from terminal.core.refund import Refund, RefundStatus, counted, remaining
 from terminal.core.sale import SaleStatus
 from terminal.core.state import TerminalState
@@ -53,7 +53,7 @@ def menu_screen(state: TerminalState, menu: Menu) -> tuple[str, str, dict[str, o
         return name, f"Sale {menu.chosen.sale.reference}", _detail(state, menu.chosen, message)
     if menu.view is View.REFUND_AMOUNT:
         assert menu.chosen is not None and menu.entry is not None
-        left = remaining(menu.chosen.sale, _refunds(state, menu.chosen))
+        left = remaining(menu.chosen.sale, all_refunds(state, menu.chosen))
         entry = menu.entry
         typed: tuple[str, ...] = (f"Sale {menu.chosen.sale.reference}: up to {left.format()} can be refunded",)
         typed += (entry.message,) if entry.message else ()
@@ -120,7 +120,7 @@ def _detail(state: TerminalState, record: SaleRecord, message: tuple[str, ...]) 
             lines.append(f"From {sale.payment.payer}")
     if sale.failure is not None:
         lines.append(sale.failure.message)
-    refunds = _refunds(state, record)
+    refunds = all_refunds(state, record)
     for refund in refunds:
         lines.append(f"Refund {refund.slip_reference}: {refund.amount.format()} {refund.status}")
     hints = []
@@ -153,9 +153,3 @@ def _find_refund(state: TerminalState, refund_id: str | None) -> Refund | None:
     if found is None and state.last_refund is not None and state.last_refund.id == refund_id:
         found = state.last_refund
     return found
-
-
-def _refunds(state: TerminalState, record: SaleRecord) -> tuple[Refund, ...]:
-    known = {r.id for r in record.refunds}
-    extra = tuple(r for r in state.refunds_open if r.sale_id == record.sale.id and r.id not in known)
-    return record.refunds + extra

@@ -46,6 +46,12 @@ class Refund:
         return f"{self.reference}-{self.id.rsplit('-', 1)[-1]}"
 
 
+def with_open(journaled: tuple[Refund, ...], open_now: tuple[Refund, ...], sale_id: str) -> tuple[Refund, ...]:
+    """A sale's refunds as the journal had them, plus those made since it was read (none counted twice)."""
+    known = {r.id for r in journaled}
+    return journaled + tuple(r for r in open_now if r.sale_id == sale_id and r.id not in known)
+
+
 def counted(refunds: tuple[Refund, ...]) -> int:
     """Minor units already refunded or on their way (every refund that has not failed)."""
     return sum(r.amount.minor for r in refunds if r.status is not RefundStatus.FAILED)
