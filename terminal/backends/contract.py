@@ -57,35 +57,50 @@ def parse_order(data: Any) -> Order:
 def parse_update(data: Any) -> OrderUpdate:
     """A status reply (GET order, cancel)."""
     obj = _object(data, "order")
-    payment = None
-    if obj.get("paid") is not None:
-        paid = _object(obj["paid"], "paid")
-        payment = Payment(
-            amount=parse_amount(paid.get("amount"), "paid.amount"),
-            at=parse_time(paid["at"], "paid.at") if paid.get("at") else None,
-            payer=_optional_str(paid, "payer", "paid."),
-            provider_ref=_optional_str(paid, "provider_ref", "paid."),
-        )
+    payments = _payments(obj)
     code = message = None
     if obj.get("failure") is not None:
         failure = _object(obj["failure"], "failure")
         code = _optional_str(failure, "code", "failure.")
         message = _optional_str(failure, "message", "failure.")
     status = _status(obj)
-    if status is OrderStatus.PAID and payment is None:
-        raise bad_reply("status is paid but 'paid' is missing")
+    if status is OrderStatus.PAID and not payments:
+        raise bad_reply("status is paid but neither 'payments' nor 'paid' is given")
     raw_refunds = obj.get("refunds") or []
     if not isinstance(raw_refunds, list):
         raise bad_reply("'refunds' must be a list")
     return OrderUpdate(
         order_id=required_str(obj, "id"),
         status=status,
-        payment=payment,
+        payments=payments,
         failure_code=code,
         failure_message=message,
         refunds=tuple(parse_refund(r) for r in raw_refunds),
         created_at=parse_time(obj["created_at"], "created_at") if obj.get("created_at") else None,
         amount=parse_amount(obj["amount"], "amount") if obj.get("amount") is not None else None,
+    )
+
+
+def _payments(obj: dict[str, Any]) -> tuple[Payment, ...]:
+    """Contract v1.1's ``payments`` list when present (every capture), else v1's single ``paid`` object."""
+    raw = obj.get("payments")
+    if raw is not None:
+        if not isinstance(raw, list):
+            raise bad_reply("'payments' must be a list")
+        return tuple(_payment(item, f"payments[{n}]") for n, item in enumerate(raw))
+    if obj.get("paid") is not None:
+        return (_payment(obj["paid"], "paid"),)
+    return ()
+
+
+def _payment(data: Any, where: str) -> Payment:
+    paid = _object(data, where)
+    return Payment(
+        amount=parse_amount(paid.get("amount"), f"{where}.amount"),
+        at=parse_time(paid["at"], f"{where}.at") if paid.get("at") else None,
+        payer=_optional_str(paid, "payer", f"{where}."),
+        provider_ref=_optional_str(paid, "provider_ref", f"{where}."),
+        id=_optional_str(paid, "id", f"{where}."),
     )
 
 

@@ -230,7 +230,9 @@ class RazorpayBackend:
             refunds = tuple(_refund(r) for r in items or [])
             whole = payment["amount_refunded"] >= amount
             status = OrderStatus.REFUNDED if whole else OrderStatus.PARTIALLY_REFUNDED
-        return OrderUpdate(qr_id, status, paid, refunds=refunds, created_at=_time(qr.get("created_at")))
+        return OrderUpdate(
+            qr_id, status, (paid,) if paid else (), refunds=refunds, created_at=_time(qr.get("created_at"))
+        )
 
     def _unpaid(self, qr: dict[str, Any]) -> OrderUpdate:
         status = OrderStatus.PENDING

@@ -197,7 +197,7 @@ class StripeBackend:
             state = OrderStatus.PAID
             if counted:
                 state = OrderStatus.REFUNDED if counted >= amount.minor else OrderStatus.PARTIALLY_REFUNDED
-            return OrderUpdate(intent_id, state, payment, refunds=refunds, created_at=created)
+            return OrderUpdate(intent_id, state, (payment,) if payment else (), refunds=refunds, created_at=created)
         if status == "canceled":
             expired = intent.get("cancellation_reason") in ("automatic", "abandoned")
             return OrderUpdate(intent_id, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED,

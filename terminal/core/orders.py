@@ -70,12 +70,14 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """Money that arrived for an order."""
+    """Money that arrived for an order: one capture at the provider (contract v1.1 ``payments[]``, or v1's
+    ``paid``). ``id`` is the backend's id for this payment when it gave one."""
 
     amount: Amount
     at: datetime | None = None
     payer: str | None = None
     provider_ref: str | None = None
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +104,23 @@ class Settlement:
 
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
-    """An order's status as last reported, with the payment or the failure when there is one, its refunds and
-    (from the history) when it was created."""
+    """An order's status as last reported, with the payments or the failure when there is one, its refunds and
+    (from the history) when it was created.
+
+    ``payments`` is every payment the provider captured for the order (contract v1.1), oldest first; a v1
+    backend's single ``paid`` object arrives as one entry. ``payment`` is the first of them, kept for readers that
+    want "the" payment of a paid order."""
 
     order_id: str
     status: OrderStatus
-    payment: Payment | None = None
+    payments: tuple[Payment, ...] = ()
     failure_code: str | None = None
     failure_message: str | None = None
     refunds: tuple[ProviderRefund, ...] = ()
     created_at: datetime | None = None
     amount: Amount | None = None
+
+    @property
+    def payment(self) -> Payment | None:
+        """The first payment captured, or None."""
+        return self.payments[0] if self.payments else None

@@ -72,4 +72,4 @@ def awaiting(amount: str = "12.50") -> TerminalState:
 
 def paid_update(order_id: str = "ord_1", minor: int = 1250) -> OrderUpdate:
     """The backend's word that the order is paid."""
-    return OrderUpdate(order_id, OrderStatus.PAID, Payment(Amount(minor, "INR"), provider_ref="UTR123"))
+    return OrderUpdate(order_id, OrderStatus.PAID, (Payment(Amount(minor, "INR"), provider_ref="UTR123"),))

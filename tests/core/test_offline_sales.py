@@ -109,7 +109,7 @@ def test_back_online_the_unconfirmed_sales_are_reconciled():
     sale = state.sale
     state, effects = step(state, ConnectivityChanged(None), at(30))
     assert effects == [Reconcile(sale.started_at, ("T1-000001",))]
-    update = OrderUpdate("pay_1", OrderStatus.PAID, Payment(Amount(1250, "INR"), provider_ref="UTR9"))
+    update = OrderUpdate("pay_1", OrderStatus.PAID, (Payment(Amount(1250, "INR"), provider_ref="UTR9"),))
     state, effects = step(state, Reconciled("T1-000001", update), at(31))
     assert effects[0].sale.status is SaleStatus.PAID and "reconciled" in effects[0].cause
     assert state.unconfirmed == () and state.last_paid.payment.provider_ref == "UTR9"
@@ -117,7 +117,7 @@ def test_back_online_the_unconfirmed_sales_are_reconciled():
 
 def test_a_reconciled_reference_we_do_not_know_changes_nothing():
     state = offline()
-    update = OrderUpdate("pay_1", OrderStatus.PAID, Payment(Amount(1250, "INR")))
+    update = OrderUpdate("pay_1", OrderStatus.PAID, (Payment(Amount(1250, "INR")),))
     assert step(state, Reconciled("T1-999999", update), at(1)) == (state, [])
 
 
