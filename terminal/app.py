@@ -352,21 +352,21 @@ class App:
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""
         match effect:
-            case JournalSale(sale=sale, previous=previous, cause=cause):
+            case JournalSale(sale=sale, previous=previous, cause=cause, again=again):
                 self.journal.record_sale(sale, previous, cause, now.wall)
                 log.info("sale %s: %s → %s (%s)", sale.reference, previous, sale.status, cause)
-                if self.till is not None and (line := event_for(sale, previous)) is not None:
+                if self.till is not None and (line := event_for(sale, previous, again=again)) is not None:
                     self._till_lines.append(line)
                 self.service.status(f"sale {sale.reference} {sale.status} ({sale.amount.format_code()})")
                 if self.observer.transition:
                     self.observer.transition(effect, now)
             case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
                 self.journal.record_security(sale_id, message, payload, now.wall)
-                log.warning("SECURITY: QR refused for %s: %s", sale_id, message)
+                log.warning("SECURITY: sale %s: %s", sale_id, message)
             case CreateOrder(request=request):
                 self._calls.append(lambda: self.worker.create(request))
-            case WatchOrder(sale_id=sale_id, order_id=order_id):
-                self._calls.append(lambda: self.worker.watch(sale_id, order_id))
+            case WatchOrder(sale_id=sale_id, order_id=order_id, until=until):
+                self._calls.append(lambda: self.worker.watch(sale_id, order_id, until=until))
             case CancelOrder(sale_id=sale_id, order_id=order_id):
                 self._calls.append(lambda: self.worker.cancel(sale_id, order_id))
             case PrintReceipt(sale=sale, reprint=reprint):

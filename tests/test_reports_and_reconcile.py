@@ -27,9 +27,9 @@ ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 def sale(seq, minor, status, paid=None):
     order = Order(f"ord_{seq}", OrderStatus.PENDING, f"T1-{seq:06d}", Amount(minor, "INR"), QrCode("upi", "x"),
                   Payee("Shop", "shop@bank"), T + timedelta(minutes=5))  # fmt: skip
-    payment = Payment(Amount(paid, "INR"), T, "payer@bank", f"UTR{seq}") if paid is not None else None
+    payments = (Payment(Amount(paid, "INR"), T, "payer@bank", f"UTR{seq}"),) if paid is not None else ()
     return Sale(f"T1-x-{seq:06d}", seq, f"T1-{seq:06d}", Amount(minor, "INR"), status, T, order=order,
-                payment=payment, order_open=False)  # fmt: skip
+                payments=payments, order_open=False)  # fmt: skip
 
 
 def refund(of, n, minor, status):
@@ -94,13 +94,13 @@ def test_reconcile_finds_every_planted_mismatch(tmp_path, sandbox):
     terminal.until(lambda: terminal.app.state.background == ())
     orders = {o["reference"]: sandbox.book._orders[o["id"]] for o in sandbox.book.history(None, 500)}
     sandbox.book.refund(orders["T1-000001"].id, "dashboard", {"amount": {"value": 100, "currency": "INR"}})
-    orders["T1-000002"].paid["amount"]["value"] = 1999
+    orders["T1-000002"].payments[0]["amount"]["value"] = 1999
     orders["T1-000004"].status = "paid"
-    orders["T1-000004"].paid = dict(orders["T1-000003"].paid, amount={"value": 4000, "currency": "INR"})
+    orders["T1-000004"].payments = [dict(orders["T1-000003"].payments[0], amount={"value": 4000, "currency": "INR"})]
     other_order(sandbox, "T1-000099")  # an order the journal never saw
     # A paid sale in the journal whose order the backend does not have.
     gone = replace(sale(5, 5000, SaleStatus.PAID, 5000), started_at=datetime.now(UTC),
-                   payment=Payment(Amount(5000, "INR"), datetime.now(UTC)))  # fmt: skip
+                   payments=(Payment(Amount(5000, "INR"), datetime.now(UTC)),))  # fmt: skip
     terminal.journal.record_sale(gone, "awaiting_payment", "planted", datetime.now(UTC))
 
     (tmp_path / "secrets.toml").write_text(f'device_token = "{DEFAULT_TOKEN}"\n')

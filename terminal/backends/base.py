@@ -34,8 +34,12 @@ class Backend(Protocol):
         """Create the order for a sale. Retrying with the same request returns the same order."""
         ...
 
-    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
-        """The order's status; with ``wait``, answer when it differs from ``known`` or after ``wait`` s."""
+    def get_order(
+        self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None, known_payments: int | None = None
+    ) -> OrderUpdate:
+        """The order's status; with ``wait``, answer when it differs from ``known`` (or, contract v1.1, when the
+        number of payments differs from ``known_payments``) or after ``wait`` s. Backends that cannot long-poll
+        answer at once (the worker then polls)."""
         ...
 
     def cancel_order(self, order_id: str) -> OrderUpdate:

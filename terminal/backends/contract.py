@@ -57,14 +57,14 @@ def parse_order(data: Any) -> Order:
 def parse_update(data: Any) -> OrderUpdate:
     """A status reply (GET order, cancel)."""
     obj = _object(data, "order")
-    payments = _payments(obj)
+    payments, unreadable = _payments(obj)
     code = message = None
     if obj.get("failure") is not None:
         failure = _object(obj["failure"], "failure")
         code = _optional_str(failure, "code", "failure.")
         message = _optional_str(failure, "message", "failure.")
     status = _status(obj)
-    if status is OrderStatus.PAID and not payments:
+    if status is OrderStatus.PAID and not payments and unreadable is None:
         raise bad_reply("status is paid but neither 'payments' nor 'paid' is given")
     raw_refunds = obj.get("refunds") or []
     if not isinstance(raw_refunds, list):
@@ -73,6 +73,7 @@ def parse_update(data: Any) -> OrderUpdate:
         order_id=required_str(obj, "id"),
         status=status,
         payments=payments,
+        unreadable_payment=unreadable,
         failure_code=code,
         failure_message=message,
         refunds=tuple(parse_refund(r) for r in raw_refunds),
@@ -81,16 +82,25 @@ def parse_update(data: Any) -> OrderUpdate:
     )
 
 
-def _payments(obj: dict[str, Any]) -> tuple[Payment, ...]:
-    """Contract v1.1's ``payments`` list when present (every capture), else v1's single ``paid`` object."""
+def _payments(obj: dict[str, Any]) -> tuple[tuple[Payment, ...], str | None]:
+    """Contract v1.1's ``payments`` list when present (every capture), else v1's single ``paid`` object; and,
+    for a payment whose amount cannot be read, what the backend said (money may have arrived: the core shows
+    it as a mismatch rather than the reply being dropped and polled again)."""
     raw = obj.get("payments")
-    if raw is not None:
+    if raw is None:
+        raw = [obj["paid"]] if obj.get("paid") is not None else []
+        names = ["paid"]
+    else:
         if not isinstance(raw, list):
             raise bad_reply("'payments' must be a list")
-        return tuple(_payment(item, f"payments[{n}]") for n, item in enumerate(raw))
-    if obj.get("paid") is not None:
-        return (_payment(obj["paid"], "paid"),)
-    return ()
+        names = [f"payments[{n}]" for n in range(len(raw))]
+    payments: list[Payment] = []
+    for where, item in zip(names, raw, strict=False):
+        try:
+            payments.append(_payment(item, where))
+        except BackendError as exc:
+            return (), exc.problem.detail[:200]
+    return tuple(payments), None
 
 
 def _payment(data: Any, where: str) -> Payment:

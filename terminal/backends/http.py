@@ -55,13 +55,17 @@ class HttpBackend:
         reply = self._call("POST", "/v1/orders", json=body, headers={"Idempotency-Key": request.sale_id})
         return parse_order(reply)
 
-    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
+    def get_order(
+        self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None, known_payments: int | None = None
+    ) -> OrderUpdate:
         """GET /v1/orders/{id}, long-polling when ``wait`` > 0."""
         params: dict[str, Any] = {}
         if wait > 0:
             params["wait"] = int(wait)
             if known is not None:
                 params["known"] = str(known)
+            if known_payments is not None:
+                params["known_payments"] = known_payments
         reply = self._call("GET", f"/v1/orders/{quote(order_id, safe='')}", params=params, extra_time=wait)
         return parse_update(reply)
 

@@ -107,7 +107,9 @@ class RazorpayBackend:
             self._uncertain.discard(request.sale_id)
         return self._order(qr, request)
 
-    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
+    def get_order(
+        self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None, known_payments: int | None = None
+    ) -> OrderUpdate:
         """The QR's state from its payments (Razorpay does not long-poll: the worker polls)."""
         qr = self._qr(order_id)
         payment = self._captured(order_id)

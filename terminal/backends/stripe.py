@@ -90,7 +90,9 @@ class StripeBackend:
                                  headers={"Idempotency-Key": request.sale_id})  # fmt: skip
         return self._order(intent, request)
 
-    def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
+    def get_order(
+        self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None, known_payments: int | None = None
+    ) -> OrderUpdate:
         """The intent's status (Stripe does not long-poll: the worker polls)."""
         return self._update(self._intent(order_id))
 

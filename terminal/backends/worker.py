@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from terminal.backends.base import Backend, BackendError
@@ -66,9 +66,10 @@ class OrderWorker:
         """Create the order in the background; posts OrderCreated or OrderNotCreated."""
         self._calls.submit(self._create, request)
 
-    def watch(self, sale_id: str, order_id: str) -> None:
-        """Follow the order until its status is final; posts OrderUpdated on every change."""
-        self._spawn(self._watch, sale_id, order_id, name=f"watch-{order_id}")
+    def watch(self, sale_id: str, order_id: str, *, until: datetime | None = None) -> None:
+        """Follow the order until its status is final; posts OrderUpdated on every change. Once paid, keep
+        following it until ``until`` (the QR's expiry) for another payment: a customer may pay one QR twice."""
+        self._spawn(self._watch, sale_id, order_id, until, name=f"watch-{order_id}")
 
     def cancel(self, sale_id: str, order_id: str) -> None:
         """Cancel the order (retrying: cancel is idempotent); posts the reply as OrderUpdated."""
@@ -120,13 +121,21 @@ class OrderWorker:
             self._observe(None)
             self._post(OrderCreated(request.sale_id, order))
 
-    def _watch(self, sale_id: str, order_id: str) -> None:
-        known = OrderStatus.PENDING
+    def _watch(self, sale_id: str, order_id: str, until: datetime | None = None) -> None:
+        known, counted = OrderStatus.PENDING, 0
         failures = 0
         while not self._stop.is_set():
             started = time.monotonic()
+            wait = self._long_poll
+            if known is OrderStatus.PAID:
+                left = (until - datetime.now(UTC)).total_seconds() if until is not None else 0.0
+                if left <= 1:
+                    return  # the QR can no longer be paid: nothing more will arrive
+                wait = min(wait, left)
             try:
-                update = self.backend.get_order(order_id, wait=self._long_poll, known=known)
+                paid = known is OrderStatus.PAID
+                update = self.backend.get_order(order_id, wait=wait, known=known,
+                                                known_payments=counted if paid else None)  # fmt: skip
             except BackendError as exc:
                 if self._stop.is_set():
                     return  # we are shutting down: the abort is ours
@@ -138,14 +147,17 @@ class OrderWorker:
                 continue
             failures = 0
             self._observe(None)
-            if update.status != known:
+            if update.status != known or len(update.payments) != counted:
                 self._post(OrderUpdated(sale_id, update))
-                known = update.status
-            if known.is_final:
+                known, counted = update.status, len(update.payments)
+            if known.is_final and known is not OrderStatus.PAID:
                 return
-            if time.monotonic() - started < min(1.0, self._long_poll / 2):
-                # The backend answered at once with nothing new: it does not long-poll. Poll instead.
-                self._stop.wait(self._poll_interval)
+            if time.monotonic() - started < min(1.0, wait / 2):
+                # The backend answered at once with nothing new: it does not long-poll. Poll instead (slowly once
+                # paid: a second payment is rare, and a provider's rate limit is shared with the next sales).
+                self._stop.wait(
+                    self._poll_interval if known is not OrderStatus.PAID else max(self._poll_interval, 10.0)
+                )
 
     def _cancel(self, sale_id: str, order_id: str) -> None:
         for attempt in range(1, self._cancel_attempts + 1):

@@ -15,11 +15,13 @@ from terminal.core.speech import Phrase
 
 @dataclass(frozen=True, slots=True)
 class JournalSale:
-    """Commit the sale's current row and one journal event (``cause``) before anything shows it."""
+    """Commit the sale's current row and one journal event (``cause``) before anything shows it. ``again`` marks
+    news about a sale whose status did not change (another payment arrived): the till is told all the same."""
 
     sale: Sale
     previous: str | None
     cause: str
+    again: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +42,12 @@ class CreateOrder:
 
 @dataclass(frozen=True, slots=True)
 class WatchOrder:
-    """Follow the order's status (long-poll) until it is final."""
+    """Follow the order's status (long-poll) until it is final; once paid, keep following it for another payment
+    until ``until`` (the QR's expiry: a customer may pay the same QR twice)."""
 
     sale_id: str
     order_id: str
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ from terminal.core.events import (
     TillRefundFound,
 )
 from terminal.core.keys import Key
+from terminal.core.matching import Match, Verdict, match
 from terminal.core.money import Amount
 from terminal.core.offline import local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
@@ -263,10 +264,16 @@ def _reconciled(state: TerminalState, reference: str, update: OrderUpdate) -> St
     sale = next((s for s in state.unconfirmed if s.reference == reference), None)
     if sale is None or update.status is not OrderStatus.PAID:
         return state, []
-    paid = replace(sale, status=SaleStatus.PAID, payment=update.payment)
+    found = match(sale.amount, update.payments, update.unreadable_payment)
+    paid = replace(sale, status=_status_of(found), payments=update.payments,
+                   unreadable_payment=update.unreadable_payment)  # fmt: skip
     rest = tuple(s for s in state.unconfirmed if s.reference != reference)
-    effects: list[Effect] = [JournalSale(paid, sale.status, "confirmed by the backend's history (reconciled)")]
-    return replace(state, unconfirmed=rest, last_paid=paid), effects
+    cause = _received_cause(found, sale.status, late=False, again=False)
+    effects: list[Effect] = [
+        JournalSale(paid, sale.status, f"confirmed by the backend's history (reconciled): {cause}")
+    ]
+    last_paid = paid if paid.status is SaleStatus.PAID else state.last_paid
+    return replace(state, unconfirmed=rest, last_paid=last_paid), effects
 
 
 def _order_request(s: Settings, sale: Sale) -> OrderRequest:
@@ -307,7 +314,7 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
                 shown = replace(sale, deadline=now.mono + left)
                 state = replace(state, phase=Phase.SALE, sale=shown, result_until=None)
                 effects += [JournalSale(shown, sale.status, "resumed after a restart: QR shown again"),
-                            WatchOrder(sale.id, sale.order.id)]  # fmt: skip
+                            WatchOrder(sale.id, sale.order.id, sale.order.expires_at)]  # fmt: skip
                 continue
             ended = replace(sale, status=SaleStatus.EXPIRED, deadline=None)
             effects += [JournalSale(ended, sale.status, "expired while the terminal was off"),
@@ -380,14 +387,14 @@ def _order_created(state: TerminalState, sale_id: str, order: Order, now: Now) -
         ended = replace(sale, order=order, status=SaleStatus.FAILED, failure=failure, deadline=None)
         effects: list[Effect] = [
             JournalSale(ended, sale.status, f"QR refused by the payload guard: {reason}"),
-            JournalSecurity(sale.id, reason, order.qr.payload),
+            JournalSecurity(sale.id, f"QR refused: {reason}", order.qr.payload),
             CancelOrder(sale.id, order.id),
         ]
         return _place(replace(state, result_until=now.mono + s.result_seconds), ended), effects
     shown = replace(sale, order=order, status=SaleStatus.AWAITING_PAYMENT, deadline=now.mono + s.sale_ttl)
     effects = [
         JournalSale(shown, sale.status, f"QR shown for order {order.id}"),
-        WatchOrder(sale.id, order.id),
+        WatchOrder(sale.id, order.id, order.expires_at),
     ]
     return _place(state, shown), effects
 
@@ -412,13 +419,18 @@ def _order_not_created(state: TerminalState, sale_id: str, problem: Problem, now
 
 def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now: Now) -> Step:
     sale = _find(state, sale_id)
+    if sale is None and state.last_paid is not None and state.last_paid.id == sale_id:
+        sale = state.last_paid  # a payment after the one we showed (the customer paid the same QR twice)
     if sale is None or sale.order is None or update.order_id != sale.order.id:
         return state, []
     status = update.status
-    if status is OrderStatus.PENDING or sale.status is SaleStatus.PAID:
+    if status is OrderStatus.PENDING:
         return state, []
+    if sale.status in RECEIVED:
+        more = len(update.payments) > len(sale.payments) and status in PAID_STATUSES
+        return _received(state, sale, update, now) if more else (state, [])
     if status is OrderStatus.PAID:
-        return _paid(state, sale, update, now)
+        return _received(state, sale, update, now)
     if status not in (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
         return state, []
     if sale.status is SaleStatus.AWAITING_PAYMENT:
@@ -435,32 +447,95 @@ def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now:
     return _place(state, closed), [JournalSale(closed, sale.status, f"backend confirms the order is {status}")]
 
 
-def _paid(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> Step:
-    late = sale.status is not SaleStatus.AWAITING_PAYMENT
-    paid = replace(sale, status=SaleStatus.PAID, payment=update.payment, failure=None, order_open=False, deadline=None)
-    cause = f"paid after the sale was {sale.status}: money that arrived wins" if late else "paid"
-    effects: list[Effect] = [JournalSale(paid, sale.status, cause)]
-    if state.settings.printer and state.settings.auto_print == "always":
-        effects.append(PrintReceipt(paid))
-    state, spoken = _announce(replace(state, last_paid=paid), lambda language: received(paid_amount(paid), language))
-    effects += spoken
+#: Sale statuses that mean money arrived (as asked or not): a later report can only add payments to them.
+RECEIVED = (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH)
+#: Order statuses that carry the order's payments.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
+
+
+def _received(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> Step:
+    """Money arrived: match it with the sale's amount (see :mod:`terminal.core.matching`). Only money that
+    arrived exactly as asked is green, beeps and is spoken; a payment after our own expiry or cancel still wins."""
+    again = sale.status in RECEIVED
+    got = replace(sale, payments=update.payments, unreadable_payment=update.unreadable_payment, failure=None,
+                  order_open=False, deadline=None)  # fmt: skip
+    found = match(sale.amount, update.payments, update.unreadable_payment)
+    status = _status_of(found)
+    got = replace(got, status=status)
+    late = sale.status not in (SaleStatus.AWAITING_PAYMENT, *RECEIVED)
+    cause = _received_cause(found, sale.status, late=late, again=again)
+    effects: list[Effect] = [JournalSale(got, sale.status, cause, again=again)]
+    if found.verdict is Verdict.MISMATCH:
+        effects.append(JournalSecurity(sale.id, f"payment mismatch: {found.reason}", _payments_text(update)))
+    exact = found.verdict is Verdict.PAID
+    if not again and found.verdict.is_paid and state.settings.printer and state.settings.auto_print == "always":
+        effects.append(PrintReceipt(got))
+    keep_paid = got if status is SaleStatus.PAID else state.last_paid
+    state = replace(state, last_paid=keep_paid)
+    if exact and not again:
+        state, spoken = _announce(state, lambda language: received(paid_amount(got), language))
+        effects += spoken
     until = now.mono + state.settings.result_seconds
     if state.sale is not None and state.sale.id == sale.id:
-        return replace(state, sale=paid, result_until=until), effects
+        return replace(state, sale=got, result_until=until), effects
     rest = tuple(s for s in state.background if s.id != sale.id)
     current_busy = state.phase is Phase.ENTERING or (
         state.phase is Phase.SALE and state.sale is not None and not state.sale.status.is_final
     )
-    if current_busy:
-        notice = f"Earlier sale {sale.reference} was paid ({paid_amount(paid).format()})"
+    if current_busy or again:
+        notice = _received_notice(got, found)
         return replace(state, background=rest, notice=notice), effects
     base = _leave_sale(replace(state, background=rest))
-    return replace(base, phase=Phase.SALE, sale=paid, result_until=until), effects
+    return replace(base, phase=Phase.SALE, sale=got, result_until=until), effects
+
+
+def _status_of(found: Match) -> SaleStatus:
+    """paid (also overpaid and paid twice: the sale's amount is there), underpaid or mismatch."""
+    if found.verdict.is_paid:
+        return SaleStatus.PAID
+    return SaleStatus.UNDERPAID if found.verdict is Verdict.UNDERPAID else SaleStatus.MISMATCH
+
+
+def _received_cause(found: Match, was: SaleStatus, *, late: bool, again: bool) -> str:
+    words = {
+        Verdict.PAID: "paid",
+        Verdict.OVERPAID: f"overpaid: received {_code(found.received)}, {_code(found.extra)} more than asked",
+        Verdict.PAID_TWICE: f"paid twice: received {_code(found.received)}, {_code(found.extra)} more than asked",
+        Verdict.UNDERPAID: f"underpaid: received {_code(found.received)}",
+        Verdict.MISMATCH: f"payment mismatch: {found.reason}",
+    }[found.verdict]
+    if again:
+        return f"another payment arrived: {words}"
+    return f"{words} after the sale was {was}: money that arrived wins" if late else words
+
+
+def _received_notice(sale: Sale, found: Match) -> str:
+    if found.verdict is Verdict.PAID_TWICE and found.extra is not None:
+        return f"Sale {sale.reference} was paid twice: refund {found.extra.format()} from the menu"
+    if found.verdict is Verdict.OVERPAID and found.extra is not None:
+        return f"Sale {sale.reference} was overpaid: refund {found.extra.format()} from the menu"
+    if found.verdict is Verdict.UNDERPAID and found.received is not None:
+        return f"Sale {sale.reference}: only {found.received.format()} of {sale.amount.format()} received"
+    if found.verdict is Verdict.MISMATCH:
+        return f"Sale {sale.reference}: payment does not match ({found.reason})"
+    return f"Earlier sale {sale.reference} was paid ({paid_amount(sale).format()})"
+
+
+def _code(amount: Amount | None) -> str:
+    return amount.format_code() if amount is not None else "an unreadable amount"
+
+
+def _payments_text(update: OrderUpdate) -> str:
+    parts = [f"{p.amount.minor} {p.amount.currency} ref={p.provider_ref or '-'}" for p in update.payments]
+    if update.unreadable_payment:
+        parts.append(f"unreadable: {update.unreadable_payment}")
+    return "; ".join(parts)
 
 
 def paid_amount(sale: Sale) -> Amount:
-    """What the customer actually paid (the backend's figure when it gave one)."""
-    return sale.payment.amount if sale.payment is not None else sale.amount
+    """What the customer actually paid: every payment summed (the backend's figures when it gave them), else the
+    sale's amount (an offline sale marked received)."""
+    return sale.received
 
 
 # --- the till -----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from terminal.core.events import SaleRecord
 from terminal.core.keys import Key
 from terminal.core.money import Amount
 from terminal.core.pin import MAX_TRIES, PIN_DIGITS, PinLock, clock_text
-from terminal.core.refund import Refund, new_refund, refusal, remaining, with_open
+from terminal.core.refund import Refund, extra_left, new_refund, refusal, remaining, with_open
 from terminal.core.sale import SaleStatus
 from terminal.core.speech import SpeechError, received
 from terminal.core.state import Phase, TerminalState, fresh_entry
@@ -266,6 +266,12 @@ def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
             return _with(state, menu, message=f"No refund: {why}"), []
         entry = AmountEntry(currency=left.currency, maximum=left)
         return _with(state, menu, view=View.REFUND_AMOUNT, entry=entry), []
+    if pressed is Key.D3:
+        # Overpaid or paid twice: one key refunds exactly the extra (confirmed on the next screen).
+        extra = extra_left(sale, all_refunds(state, record))
+        if extra is None:
+            return _with(state, menu, message="Nothing was paid beyond the sale's amount"), []
+        return _with(state, menu, view=View.REFUND_CONFIRM, amount=extra), []
     return state, []
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from terminal.core.events import SaleRecord
+from terminal.core.matching import Verdict
 from terminal.core.menu import PAGE, Menu, View, all_refunds
-from terminal.core.refund import Refund, RefundStatus, counted, remaining
+from terminal.core.refund import Refund, RefundStatus, counted, extra_left, remaining
 from terminal.core.sale import SaleStatus
 from terminal.core.state import TerminalState
 
 #: How a sale's status reads in the list.
 STATUS_WORDS = {
     SaleStatus.PAID: "paid",
+    SaleStatus.UNDERPAID: "underpaid",
+    SaleStatus.MISMATCH: "mismatch",
     SaleStatus.UNCONFIRMED: "not confirmed",
     SaleStatus.FAILED: "failed",
     SaleStatus.EXPIRED: "expired",
@@ -121,16 +124,26 @@ def _detail(state: TerminalState, record: SaleRecord, message: tuple[str, ...]) 
     if sale.failure is not None:
         lines.append(sale.failure.message)
     refunds = all_refunds(state, record)
+    found = sale.matched
+    if found is not None and found.extra is not None:
+        twice = "Paid twice" if found.verdict is Verdict.PAID_TWICE else "Overpaid"
+        lines.append(f"{twice}: {found.extra.format()} more than the sale")
+    elif found is not None and found.verdict is Verdict.UNDERPAID:
+        lines.append(f"Underpaid: {sale.received.format()} of {sale.amount.format()}")
+    elif found is not None and found.reason:
+        lines.append(f"Mismatch: {found.reason}")
     for refund in refunds:
         lines.append(f"Refund {refund.slip_reference}: {refund.amount.format()} {refund.status}")
     hints = []
-    if sale.status is SaleStatus.PAID:
-        if state.settings.printer:
-            hints.append("1: reprint")
+    if sale.status is SaleStatus.PAID and state.settings.printer:
+        hints.append("1: reprint")
+    if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID):
         if remaining(sale, refunds).minor > 0 and sale.order is not None and not sale.local:
             hints.append("2: refund")
+        if (extra := extra_left(sale, refunds)) is not None:
+            hints.append(f"3: refund the extra {extra.format()}")
     hints.append("Cancel: back")
-    amount = (sale.payment.amount if sale.payment else sale.amount).format()
+    amount = sale.received.format()
     tone = "bad" if message else "good" if sale.status is SaleStatus.PAID else "neutral"
     return {"amount": amount, "lines": tuple(lines) + message, "hint": "   ".join(hints), "tone": tone}
 

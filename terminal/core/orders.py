@@ -119,6 +119,9 @@ class OrderUpdate:
     refunds: tuple[ProviderRefund, ...] = ()
     created_at: datetime | None = None
     amount: Amount | None = None
+    #: A payment the backend reported that the terminal could not read (a negative value, an unknown currency),
+    #: in words: on a paid order this is a mismatch the shopkeeper must see, never a reply silently polled again.
+    unreadable_payment: str | None = None
 
     @property
     def payment(self) -> Payment | None:

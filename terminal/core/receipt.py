@@ -13,7 +13,7 @@ from terminal.core.sale import Sale, SaleStatus
 
 SCHEME_NAMES = {"upi": "UPI", "emv": "QR (EMV)", "epc": "SEPA transfer", "url": "Pay page"}
 STATUS_NAMES = {SaleStatus.PAID: "PAID", SaleStatus.FAILED: "FAILED", SaleStatus.EXPIRED: "EXPIRED",
-                SaleStatus.CANCELLED: "CANCELLED"}  # fmt: skip
+                SaleStatus.CANCELLED: "CANCELLED", SaleStatus.UNDERPAID: "UNDERPAID"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +68,11 @@ def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int,
         label = "UTR" if sale.order is not None and sale.order.qr.scheme == "upi" else "Payment ref"
         lines.append(_pair(label, payment.provider_ref, columns))
     lines.append(Line("-" * columns))
-    shown = payment.amount if payment is not None else sale.amount
+    shown = sale.received
     # Double-width type halves the columns.
     lines.append(Line(_fit(shown.format_code(), columns // 2), "center", large=True, bold=True))
     lines.append(Line(_fit(STATUS_NAMES.get(sale.status, str(sale.status).upper()), columns), "center", bold=True))
-    if payment is not None and payment.amount != sale.amount:
+    if shown != sale.amount:
         lines.append(Line(_fit(f"Sale amount {sale.amount.format_code()}", columns), "center"))
     lines.append(Line("-" * columns))
     lines += [Line(_fit(f, columns), "center") for f in shop.footer]

@@ -73,7 +73,7 @@ def compare(
 
 
 def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) -> list[Mismatch]:
-    ours_paid = sale.status in (SaleStatus.PAID, SaleStatus.UNCONFIRMED)
+    ours_paid = sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH, SaleStatus.UNCONFIRMED)
     said = str(sale.status) if not sale.local else f"{sale.status} (offline QR)"
     if update is None:
         if ours_paid or (sale.order is not None and not sale.local):
@@ -84,8 +84,14 @@ def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) ->
         return [Mismatch(sale.reference, "status", said, _said(update))]
     if not ours_paid:
         return []
-    got = sale.payment.amount if sale.payment is not None else sale.amount
-    their_amount = update.payment.amount if update.payment is not None else None
+    if sale.status is SaleStatus.MISMATCH:
+        return [Mismatch(sale.reference, "payment mismatch", said, _said(update))]
+    got = sale.received
+    if len(update.payments) > max(1, len(sale.payments)):
+        theirs = f"{len(update.payments)} payments, {_sum(update).format_code()}"
+        return [Mismatch(sale.reference, "paid twice", f"{max(1, len(sale.payments))} payment, {got.format_code()}",
+                         theirs)]  # fmt: skip
+    their_amount = _sum(update) if update.payments else None
     if their_amount is not None and their_amount != got:
         return [Mismatch(sale.reference, "amount", got.format_code(), their_amount.format_code())]
     ours_refunded = sum(r.amount.minor for r in refunds if r.status is RefundStatus.SUCCEEDED)
@@ -107,7 +113,13 @@ def _settlement(settlement: Settlement, ours: list[Amount]) -> list[Mismatch]:
     return [Mismatch(f"settlement {settlement.date}", "settlement", ours_text, theirs_text)]
 
 
+def _sum(update: OrderUpdate) -> Amount:
+    """Every payment of the order summed (in the first payment's currency; another currency is left out)."""
+    currency = update.payments[0].amount.currency
+    return Amount(sum(p.amount.minor for p in update.payments if p.amount.currency == currency), currency)
+
+
 def _said(update: OrderUpdate) -> str:
-    if update.payment is not None:
-        return f"{update.status} {update.payment.amount.format_code()}"
+    if update.payments:
+        return f"{update.status} {_sum(update).format_code()}"
     return str(update.status)

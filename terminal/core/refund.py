@@ -58,14 +58,28 @@ def counted(refunds: tuple[Refund, ...]) -> int:
 
 
 def remaining(sale: Sale, refunds: tuple[Refund, ...]) -> Amount:
-    """What can still be refunded of ``sale``: what the customer paid less refunds not failed."""
-    paid = sale.payment.amount if sale.payment is not None else sale.amount
+    """What can still be refunded of ``sale``: what the customer paid (every payment) less refunds not failed."""
+    found = sale.matched
+    paid = found.countable if found is not None else None
+    paid = paid or sale.amount
     return Amount(max(0, paid.minor - counted(refunds)), paid.currency)
+
+
+def extra_left(sale: Sale, refunds: tuple[Refund, ...]) -> Amount | None:
+    """What arrived beyond the amount asked (overpaid, paid twice) and is not refunded yet, or None."""
+    found = sale.matched
+    if found is None or found.extra is None:
+        return None
+    # Refunds made on such a sale go to the extra first: the customer paid the sale itself once.
+    left = min(found.extra.minor - counted(refunds), remaining(sale, refunds).minor)
+    return Amount(left, found.extra.currency) if left > 0 else None
 
 
 def refusal(sale: Sale, refunds: tuple[Refund, ...], amount: Amount) -> str | None:
     """Why ``amount`` cannot be refunded of ``sale`` (for the manager), or None when it can."""
-    if sale.status is not SaleStatus.PAID or sale.order is None or sale.local:
+    if sale.status is SaleStatus.MISMATCH:
+        return "the payment does not match the sale: settle it with your payment provider"
+    if sale.status not in (SaleStatus.PAID, SaleStatus.UNDERPAID) or sale.order is None or sale.local:
         return f"only paid sales confirmed by the backend can be refunded (this one is {sale.status})"
     left = remaining(sale, refunds)
     if amount.currency != left.currency:

@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 
 from terminal.core.money import Amount
 
-STATUSES = ("paid", "unconfirmed", "failed", "expired", "cancelled")
+STATUSES = ("paid", "underpaid", "mismatch", "unconfirmed", "failed", "expired", "cancelled")
+#: Statuses whose amount is money received (a mismatch is shown with the sale's amount but never counted).
+RECEIVED = ("paid", "underpaid")
 
 
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """One sale as a report counts it: its final status and the amount that counts (received, if paid)."""
+    """One sale as a report counts it: its final status, the amount that counts (received, when money arrived)
+    and what arrived beyond the amount asked (overpaid, paid twice: to be refunded), in minor units."""
 
     status: str
     amount: Amount
+    extra: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +33,15 @@ class CurrencyTotals:
     totals: dict[str, int] = field(default_factory=dict)
     refunds: int = 0
     refund_count: int = 0
+    #: Sales that received more than asked (overpaid, paid twice), and how much more in all.
+    extra_count: int = 0
+    extra: int = 0
 
     @property
     def net(self) -> int:
-        """Paid less refunds, in minor units: negative on a day whose refunds exceed its takings."""
-        return self.totals.get("paid", 0) - self.refunds
+        """Received (paid, with any extra, and underpaid) less refunds, in minor units: negative on a day whose
+        refunds exceed its takings."""
+        return sum(self.totals.get(status, 0) for status in RECEIVED) - self.refunds
 
     def net_text(self, *, code: bool = True) -> str:
         """The net as ``INR 14.50`` (``-INR 2.00`` when negative), or as a decimal (``-2.00``) for CSV."""
@@ -65,15 +73,26 @@ def summarise(
     counts: dict[str, dict[str, int]] = {}
     totals: dict[str, dict[str, int]] = {}
     refunded: dict[str, list[int]] = {}
+    extras: dict[str, list[int]] = {}
     for sale in ended:
         currency = sale.amount.currency
+        if sale.extra:
+            extras.setdefault(currency, []).append(sale.extra)
         counts.setdefault(currency, {})[sale.status] = counts.get(currency, {}).get(sale.status, 0) + 1
         totals.setdefault(currency, {})[sale.status] = totals.get(currency, {}).get(sale.status, 0) + sale.amount.minor
     for refund in refunds or []:
         refunded.setdefault(refund.currency, []).append(refund.minor)
     currencies = sorted(set(counts) | set(refunded))
     made = tuple(
-        CurrencyTotals(c, counts.get(c, {}), totals.get(c, {}), sum(refunded.get(c, [])), len(refunded.get(c, [])))
+        CurrencyTotals(
+            c,
+            counts.get(c, {}),
+            totals.get(c, {}),
+            sum(refunded.get(c, [])),
+            len(refunded.get(c, [])),
+            len(extras.get(c, [])),
+            sum(extras.get(c, [])),
+        )
         for c in currencies
     )
     return Report(kind, since, until, made, number)
@@ -92,6 +111,9 @@ def as_lines(report: Report) -> list[str]:
             if count:
                 amount = Amount(totals.totals[status], totals.currency).format_code()
                 lines.append(f"{status:<12}{count:>5}  {amount}")
+        if totals.extra_count:
+            extra = Amount(totals.extra, totals.currency).format_code()
+            lines.append(f"{'extra paid':<12}{totals.extra_count:>5}  {extra} (refund it)")
         if totals.refund_count:
             refunds = Amount(totals.refunds, totals.currency).format_code()
             lines.append(f"{'refunds':<12}{totals.refund_count:>5}  {refunds}")
@@ -107,6 +129,9 @@ def as_csv_rows(report: Report) -> list[list[str]]:
             if totals.counts.get(status):
                 total = Amount(totals.totals[status], totals.currency).decimal()
                 rows.append([totals.currency, status, str(totals.counts[status]), total])
+        if totals.extra_count:
+            extra = Amount(totals.extra, totals.currency).decimal()
+            rows.append([totals.currency, "extra paid", str(totals.extra_count), extra])
         if totals.refund_count:
             refunds = Amount(totals.refunds, totals.currency).decimal()
             rows.append([totals.currency, "refunds", str(totals.refund_count), refunds])

@@ -9,6 +9,7 @@ from typing import Any
 
 from terminal.core.clock import Now
 from terminal.core.machine import Phase, TerminalState, paid_amount
+from terminal.core.matching import Verdict
 from terminal.core.menu_screen import menu_screen
 from terminal.core.sale import FailureKind, Sale, SaleStatus
 
@@ -24,7 +25,8 @@ class Tone(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScreenModel:
-    """One screen. ``name`` is one of idle, entry, qr, paid, failed, expired, cancelled, error, unconfirmed."""
+    """One screen. ``name`` is one of idle, entry, qr, paid, overpaid, underpaid, mismatch, failed, expired,
+    cancelled, error, unconfirmed."""
 
     name: str
     title: str
@@ -109,16 +111,8 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> Sc
     if sale.status is SaleStatus.UNCONFIRMED:
         note = ("Marked received by you; the bank has not confirmed it yet", ref)
         return base.make("unconfirmed", "Recorded — not confirmed", tone=Tone.WARN, amount=amount, lines=note)
-    if sale.status is SaleStatus.PAID:
-        got = paid_amount(sale)
-        lines = [ref]
-        if sale.payment is not None and sale.payment.provider_ref:
-            lines.append(f"Payment ref {sale.payment.provider_ref}")
-        if got != sale.amount:
-            lines.append(f"Received {got.format()} for a sale of {amount}")
-        ask = state.settings.printer and state.settings.auto_print == "ask"
-        hint = "Enter: print receipt" if ask else ""
-        return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=tuple(lines), hint=hint)
+    if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH):
+        return _received_screen(state, sale, base)
     if sale.status is SaleStatus.EXPIRED:
         return base.make("expired", "QR expired", tone=Tone.WARN, amount=amount, lines=("No payment received", ref))
     if sale.status is SaleStatus.CANCELLED:
@@ -129,3 +123,31 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> Sc
         return base.make("failed", "Payment failed", tone=Tone.BAD, amount=amount, lines=(message, ref))
     title = "QR refused" if failure is not None and failure.kind is FailureKind.QR_REFUSED else "No QR"
     return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint="Enter: continue")
+
+
+def _received_screen(state: TerminalState, sale: Sale, base: _Frame) -> ScreenModel:
+    """Money arrived: green "Paid" only when exactly the amount asked arrived; amber when more (refund the extra)
+    or less (ask for the rest); red when it cannot be the sale's money (another currency, an absurd amount)."""
+    amount = sale.amount.format()
+    ref = f"Ref {sale.reference}"
+    found = sale.matched
+    got = paid_amount(sale)
+    payment_ref = (f"Payment ref {sale.payment.provider_ref}",) if sale.payment and sale.payment.provider_ref else ()
+    if sale.status is SaleStatus.UNDERPAID:
+        lines = (f"Received {got.format()} of {amount} — ask for the rest or refund", ref, *payment_ref)
+        return base.make("underpaid", "Underpaid", tone=Tone.WARN, amount=got.format(), lines=lines,
+                         hint="Enter: continue   Menu: refund")  # fmt: skip
+    if sale.status is SaleStatus.MISMATCH:
+        reason = found.reason if found is not None else "the payment does not match the sale"
+        lines = (f"Not this sale's money: {reason}", "Check the payment with your provider", ref)
+        return base.make("mismatch", "Payment mismatch", tone=Tone.BAD, amount=amount, lines=lines,
+                         hint="Enter: continue")  # fmt: skip
+    ask = state.settings.printer and state.settings.auto_print == "ask"
+    hint = "Enter: print receipt" if ask else ""
+    if found is not None and found.extra is not None:
+        twice = found.verdict is Verdict.PAID_TWICE
+        lines = (f"Received {got.format()} for a sale of {amount}",
+                 f"Refund the extra {found.extra.format()} from the menu", ref, *payment_ref)  # fmt: skip
+        title = "Paid twice" if twice else "Overpaid"
+        return base.make("overpaid", title, tone=Tone.WARN, amount=amount, lines=lines, hint=hint)
+    return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=(ref, *payment_ref), hint=hint)

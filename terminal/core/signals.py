@@ -54,10 +54,14 @@ OFFLINE = Pattern("offline", (Step(0.15, RED), Step(0.15, AMBER)), repeat=True)
 #: An offline sale marked received: amber stays on, and never the success beep.
 UNCONFIRMED = Pattern("unconfirmed", (Step(0.0, AMBER),), then=AMBER)
 
-PATTERNS = {p.name: p for p in (CLICK, REFUSED, IDLE, WAITING, PAID, FAILED, OFFLINE, UNCONFIRMED)}
+#: Money arrived but not as asked (more, or less): amber, and a beep that is not the success beep.
+ATTENTION = Pattern("attention", (Step(0.25, AMBER, 880), Step(0.15, OFF), Step(0.25, AMBER, 880)), then=AMBER)
+
+PATTERNS = {p.name: p for p in (CLICK, REFUSED, IDLE, WAITING, PAID, FAILED, OFFLINE, UNCONFIRMED, ATTENTION)}
 
 _FOR_SCREEN = {"idle": IDLE, "entry": IDLE, "qr": WAITING, "paid": PAID, "failed": FAILED, "expired": FAILED,
-               "cancelled": FAILED, "error": FAILED, "unconfirmed": UNCONFIRMED}  # fmt: skip
+               "cancelled": FAILED, "error": FAILED, "unconfirmed": UNCONFIRMED, "overpaid": ATTENTION,
+               "underpaid": ATTENTION, "mismatch": FAILED}  # fmt: skip
 
 
 def pattern_for(before: ScreenModel | None, after: ScreenModel) -> Pattern | None:

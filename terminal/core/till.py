@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from terminal.core.matching import Verdict
 from terminal.core.money import Amount, MoneyError
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale, SaleStatus
@@ -133,23 +134,37 @@ def _sale(args: list[str], currency: str) -> TillSale:
     return TillSale(amount, till_ref)
 
 
-def event_for(sale: Sale, previous: str | None) -> str | None:
-    """The event line the till is told when ``sale`` moved from ``previous`` (None: nothing to tell)."""
-    if previous == sale.status:
+def event_for(sale: Sale, previous: str | None, *, again: bool = False) -> str | None:
+    """The event line the till is told when ``sale`` moved from ``previous`` (None: nothing to tell); ``again``
+    for news without a change of status (another payment arrived for a sale already paid)."""
+    if previous == sale.status and not again:
         return None
     ref = sale.reference + (f" REF={sale.till_ref}" if sale.till_ref else "")
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         return f"QR {ref} {sale.amount.decimal()} {sale.amount.currency}"
-    if sale.status is SaleStatus.PAID:
-        got = sale.payment.amount if sale.payment is not None else sale.amount
-        provider = sale.payment.provider_ref if sale.payment is not None and sale.payment.provider_ref else "-"
-        return f"RESULT {ref} PAID {got.decimal()} {got.currency} {_token(provider)}"
+    if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH):
+        return _received_line(sale, ref)
     if sale.status is SaleStatus.FAILED:
         reason = sale.failure.message if sale.failure is not None else "the sale did not complete"
         return f"RESULT {ref} FAILED {_ascii(reason)}"
     if sale.status in (SaleStatus.EXPIRED, SaleStatus.CANCELLED, SaleStatus.UNCONFIRMED):
         return f"RESULT {ref} {str(sale.status).upper()}"
     return None
+
+
+def _received_line(sale: Sale, ref: str) -> str:
+    """``RESULT <ref> PAID|OVERPAID|UNDERPAID|MISMATCH <received> <currency> <provider ref>``: what arrived, summed
+    over every payment (``- -`` when the backend's amount could not be read)."""
+    found = sale.matched
+    payments = sale.payments
+    provider = payments[-1].provider_ref if payments and payments[-1].provider_ref else "-"
+    if found is None:  # an offline sale confirmed without a payment figure: the amount asked
+        return f"RESULT {ref} PAID {sale.amount.decimal()} {sale.amount.currency} {_token(provider)}"
+    word = {Verdict.PAID: "PAID", Verdict.OVERPAID: "OVERPAID", Verdict.PAID_TWICE: "OVERPAID",
+            Verdict.UNDERPAID: "UNDERPAID", Verdict.MISMATCH: "MISMATCH"}[found.verdict]  # fmt: skip
+    got = found.received
+    money = f"{got.decimal()} {got.currency}" if got is not None else "- -"
+    return f"RESULT {ref} {word} {money} {_token(provider)}"
 
 
 def refund_event(refund: Refund) -> str | None:

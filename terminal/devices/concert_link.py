@@ -175,9 +175,13 @@ class ConcertLink(TillLink):
                 at = words.index("PAID")
                 paid = Amount.parse(words[at + 1], words[at + 2]).minor
                 self._finish(SUCCESS, paid, report=" ".join(words[at + 3 : at + 4]))
+            elif outcome == "OVERPAID":
+                # The till's sale is paid; the extra is the shopkeeper's to refund: answer the amount the till asked.
+                at = words.index("OVERPAID")
+                self._finish(SUCCESS, request.cents, report=" ".join(words[at + 3 : at + 4]))
             elif outcome == "UNCONFIRMED":
                 self._finish(NOT_VERIFIED, request.cents)
-            else:
+            else:  # failed, expired, cancelled, and money not as asked (underpaid, mismatch): 7, rejected
                 self._finish(REJECTED, request.cents)
 
     def _finish(self, status: str, cents: int, report: str = "") -> None:

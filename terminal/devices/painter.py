@@ -26,6 +26,9 @@ COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "error": ((179, 38, 30), WHITE),
     "expired": ((242, 169, 0), INK),
     "unconfirmed": ((242, 169, 0), INK),
+    "overpaid": ((242, 169, 0), INK),
+    "underpaid": ((242, 169, 0), INK),
+    "mismatch": ((179, 38, 30), WHITE),
     "cancelled": ((68, 68, 68), WHITE),
 }
 TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}

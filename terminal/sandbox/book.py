@@ -51,7 +51,8 @@ class SandboxOrder:
     qr_scheme: str
     qr_payload: str
     status: str = "pending"
-    paid: dict[str, Any] | None = None
+    #: Every payment captured, oldest first (contract v1.1 ``payments``); a customer may pay one QR twice.
+    payments: list[dict[str, Any]] = field(default_factory=list)
     failure: dict[str, str] | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
 
@@ -119,12 +120,15 @@ class OrderBook:
             self._keys[key] = (digest, order_id)
             return self._json(order), True
 
-    def get(self, order_id: str, *, wait: float = 0, known: str | None = None) -> dict[str, Any]:
-        """The order; with ``wait``, block until its status differs from ``known`` or ``wait`` passes."""
+    def get(
+        self, order_id: str, *, wait: float = 0, known: str | None = None, known_payments: int | None = None
+    ) -> dict[str, Any]:
+        """The order; with ``wait``, block until its status differs from ``known`` (or its number of payments
+        from ``known_payments``: contract v1.1) or ``wait`` passes."""
         deadline = time.monotonic() + max(0.0, min(wait, 60.0))
         with self._changed:
             order = self._find(order_id)
-            while known is not None and order.status == known:
+            while known is not None and order.status == known and known_payments in (None, len(order.payments)):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -159,10 +163,10 @@ class OrderBook:
                 if known_digest != digest:
                     raise SandboxError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
                 return _public(self._settle(next(r for r in order.refunds if r["id"] == refund_id))), False
-            if order.status not in ("paid", "partially_refunded") or order.paid is None:
+            if order.status not in ("paid", "partially_refunded") or not order.payments:
                 raise SandboxError(409, "not_paid", f"the order is {order.status}, not paid")
             refunded = sum(r["amount"]["value"] for r in order.refunds)
-            paid_minor = order.paid["amount"]["value"]
+            paid_minor = sum(p["amount"]["value"] for p in order.payments if p["amount"]["currency"] == amount.currency)
             if amount.currency != order.amount.currency or amount.minor <= 0 or refunded + amount.minor > paid_minor:
                 raise SandboxError(422, "refund_too_large", "the refund exceeds what remains of the payment")
             refund = {
@@ -196,14 +200,15 @@ class OrderBook:
     def settlement(self, date: str) -> dict[str, Any]:
         """Totals of the orders paid on ``date`` (UTC), no fees (it is a sandbox)."""
         with self._changed:
-            paid = [o for o in self._orders.values() if o.paid and o.paid["at"].startswith(date)]
-            gross = sum(o.paid["amount"]["value"] for o in paid if o.paid)
+            paid = [o for o in self._orders.values() if o.payments and o.payments[0]["at"].startswith(date)]
+            captured = [p for o in paid for p in o.payments]
+            gross = sum(p["amount"]["value"] for p in captured)
             refunds = sum(r["amount"]["value"] for o in paid for r in o.refunds)
             currency = paid[0].amount.currency if paid else "INR"
             return {
                 "date": date,
                 "currency": currency,
-                "count": len(paid),
+                "count": len(captured),
                 "gross": gross,
                 "fees": 0,
                 "net": gross - refunds,
@@ -211,21 +216,35 @@ class OrderBook:
 
     # --- the customer and the test helpers ----------------------------------------------------
 
-    def pay(self, order_id: str, amount_minor: int | None = None, payer: str = "customer@sandbox") -> dict[str, Any]:
-        """The customer pays (the full amount, or ``amount_minor`` for a partial or over payment)."""
+    def pay(
+        self,
+        order_id: str,
+        amount_minor: int | None = None,
+        payer: str = "customer@sandbox",
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer pays (the full amount, or ``amount_minor`` for a partial or over payment, in ``currency``
+        for a payment in another currency). An order already paid and not yet expired can be paid again: a
+        customer whose first attempt looked stuck pays the same QR twice."""
         with self._changed:
             order = self._find(order_id)
-            if order.status != "pending":
+            again = order.status == "paid" and self.now() < order.expires_at
+            if order.status != "pending" and not again:
                 raise SandboxError(409, "not_pending", f"the order is {order.status}")
-            paid = Amount(order.amount.minor if amount_minor is None else amount_minor, order.amount.currency)
-            order.paid = {
-                "at": time_json(self.now()),
-                "amount": amount_json(paid),
-                "payer": payer,
-                "provider_ref": f"SBX{secrets.randbelow(10**9):09d}",
-            }
+            minor = order.amount.minor if amount_minor is None else amount_minor
+            order.payments.append(self._payment(minor, currency or order.amount.currency, payer))
             self._set(order, "paid")
             return self._json(order)
+
+    def _payment(self, minor: int, currency: str, payer: str) -> dict[str, Any]:
+        # Written directly, not through Amount: a test may ask for an amount or currency the terminal must refuse.
+        return {
+            "id": "pay_" + secrets.token_hex(8),
+            "at": time_json(self.now()),
+            "amount": {"value": minor, "currency": currency},
+            "payer": payer,
+            "provider_ref": f"SBX{secrets.randbelow(10**9):09d}",
+        }
 
     def record_payment(self, reference: str, amount: Amount, payer: str = "customer@sandbox") -> dict[str, Any]:
         """A payment that arrived without an order (to a QR the terminal built offline), as the PSP reports it:
@@ -235,8 +254,7 @@ class OrderBook:
             order = SandboxOrder(id="pay_" + secrets.token_hex(8), reference=reference, amount=amount,
                                  description="payment without an order", created_at=now, expires_at=now,
                                  qr_scheme="upi", qr_payload="")  # fmt: skip
-            order.paid = {"at": time_json(now), "amount": amount_json(amount), "payer": payer,
-                          "provider_ref": f"SBX{secrets.randbelow(10**9):09d}"}  # fmt: skip
+            order.payments.append(self._payment(amount.minor, amount.currency, payer))
             order.status = "paid"
             self._orders[order.id] = order
             self._changed.notify_all()
@@ -330,8 +348,9 @@ class OrderBook:
             "receipt_url": f"{self.pay_base}/pay/{order.id}",
             "sandbox": True,
         }
-        if order.paid:
-            data["paid"] = order.paid
+        if order.payments:
+            data["payments"] = order.payments
+            data["paid"] = order.payments[0]  # contract v1's single payment, for v1 clients
         if order.failure:
             data["failure"] = order.failure
         if order.refunds:

@@ -208,7 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self._fault("get"):
                 return
             wait = _int(query.get("wait", "0"), "wait")
-            self._json(200, book.get(m.group(1), wait=wait, known=query.get("known")))
+            counted = _int(query["known_payments"], "known_payments") if "known_payments" in query else None
+            self._json(200, book.get(m.group(1), wait=wait, known=query.get("known"), known_payments=counted))
         elif method == "POST" and (m := _ORDER_ACTION.match(path)):
             if m.group(2) == "cancel":
                 if self._fault("cancel"):
@@ -226,10 +227,12 @@ class _Handler(BaseHTTPRequestHandler):
         book = self.server.book
         options = body if isinstance(body, dict) else {}
         if action == "pay":
-            amount = options.get("amount")
+            amount, currency = options.get("amount"), options.get("currency")
             if amount is not None and type(amount) is not int:
                 raise SandboxError(400, "invalid_amount", "'amount' must be an integer of minor units")
-            self._json(200, book.pay(order_id, amount))
+            if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+                raise SandboxError(400, "invalid_amount", "'currency' must be an ISO 4217 code such as INR")
+            self._json(200, book.pay(order_id, amount, currency=currency))
         elif action == "fail":
             self._json(
                 200,

@@ -83,14 +83,15 @@ class Journal:
             )
 
     def record_security(self, sale_id: str, message: str, payload: str, at: datetime) -> None:
-        """Commit a security event (a QR the guard refused), with the refused payload for investigation."""
+        """Commit a security event (a QR the guard refused, money that does not match the sale), with the payload
+        or the payments reported, for investigation."""
         with self._writing(), self.db.atomic():
             self.db["events"].insert(
                 {
                     "at": _iso(at),
                     "kind": "security",
                     "sale_id": sale_id,
-                    "cause": f"QR refused: {message}",
+                    "cause": message,
                     "detail": json.dumps({"payload": payload}),
                 }
             )
@@ -127,14 +128,17 @@ class Journal:
         rows = self.db.execute(
             "SELECT s.status, s.amount_minor, s.currency, s.paid_minor, s.paid_currency, MAX(e.at) AS ended_at "
             "FROM sales s JOIN events e ON e.sale_id = s.id AND e.kind = 'sale' AND e.to_status = s.status "
-            "WHERE s.status IN ('paid', 'unconfirmed', 'failed', 'expired', 'cancelled') "
+            "WHERE s.status IN ('paid', 'underpaid', 'mismatch', 'unconfirmed', 'failed', 'expired', 'cancelled') "
             "GROUP BY s.id HAVING ended_at > ? ORDER BY ended_at",
             (since,),
         ).fetchall()
         ended = []
         for status, minor, currency, paid_minor, paid_currency, _ in rows:
-            counted = Amount(paid_minor, paid_currency) if status == "paid" and paid_minor is not None else None
-            ended.append(Ended(status, counted or Amount(minor, currency)))
+            # Received money counts (paid, also more than asked, and underpaid); a mismatch counts no money.
+            received = status in ("paid", "underpaid") and paid_minor is not None
+            counted = Amount(paid_minor, paid_currency) if received else None
+            extra = max(0, paid_minor - minor) if received and paid_currency == currency else 0
+            ended.append(Ended(status, counted or Amount(minor, currency), extra))
         return ended
 
     def last_z(self) -> tuple[int, str] | None:
@@ -224,10 +228,16 @@ class Journal:
         """Amounts received on ``date`` (YYYY-MM-DD, UTC, by the backend's payment time): what a settlement of
         that day should add up to."""
         rows = self.db.execute(
-            "SELECT paid_minor, paid_currency FROM sales WHERE status = 'paid' AND substr(paid_at, 1, 10) = ?",
+            "SELECT paid_minor, paid_currency, payments FROM sales "
+            "WHERE status IN ('paid', 'underpaid') AND paid_minor IS NOT NULL AND substr(paid_at, 1, 10) = ?",
             (date,),
         ).fetchall()
-        return [Amount(minor, currency) for minor, currency in rows]
+        amounts = []
+        for minor, currency, payments in rows:
+            # One amount per payment the provider captured (a sale paid twice settles twice).
+            each = [int(p["value"]) for p in json.loads(payments)] if payments else [minor]
+            amounts += [Amount(m, currency) for m in each]
+        return amounts
 
     # --- the manager PIN's lockout ----------------------------------------------------------------
 
@@ -321,6 +331,8 @@ _SALE_COLUMNS = (
     "receipt_url",
     "paid_at",
     "till_ref",
+    "payments",
+    "unreadable_payment",
 )
 _UPSERT_SALE = (
     f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
@@ -334,6 +346,8 @@ def _iso(at: datetime) -> str:
 
 def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
     order, payment, failure = sale.order, sale.payment, sale.failure
+    found = sale.matched
+    counted = found.countable if found is not None else None
     return {
         "id": sale.id,
         "seq": sale.seq,
@@ -348,8 +362,8 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "qr_payload": order.qr.payload if order else None,
         "payee_id": order.payee.id if order else None,
         "expires_at": _iso(order.expires_at) if order else None,
-        "paid_minor": payment.amount.minor if payment else None,
-        "paid_currency": payment.amount.currency if payment else None,
+        "paid_minor": counted.minor if counted else None,
+        "paid_currency": counted.currency if counted else None,
         "payer": payment.payer if payment else None,
         "provider_ref": payment.provider_ref if payment else None,
         "failure_kind": str(failure.kind) if failure else None,
@@ -359,7 +373,34 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "receipt_url": order.receipt_url if order else None,
         "paid_at": _iso(payment.at) if payment and payment.at else None,
         "till_ref": sale.till_ref,
+        "payments": json.dumps([_payment_json(p) for p in sale.payments]) if sale.payments else None,
+        "unreadable_payment": sale.unreadable_payment,
     }
+
+
+def _payment_json(payment: Payment) -> dict[str, Any]:
+    at = _iso(payment.at) if payment.at else None
+    return {"value": str(payment.amount.minor), "currency": payment.amount.currency, "at": at,
+            "payer": payment.payer, "provider_ref": payment.provider_ref, "id": payment.id}  # fmt: skip
+
+
+def _payments_from_row(row: dict[str, Any]) -> tuple[Payment, ...]:
+    if row.get("payments"):
+        return tuple(
+            Payment(
+                Amount(int(p["value"]), p["currency"]),
+                datetime.fromisoformat(p["at"]) if p["at"] else None,
+                p["payer"],
+                p["provider_ref"],
+                p["id"],
+            )
+            for p in json.loads(row["payments"])
+        )
+    if row["paid_minor"] is None:
+        return ()
+    # A journal written before payments were kept: its one payment, as it was recorded.
+    at = datetime.fromisoformat(row["paid_at"]) if row.get("paid_at") else None
+    return (Payment(Amount(row["paid_minor"], row["paid_currency"]), at, row["payer"], row["provider_ref"]),)
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
@@ -389,10 +430,6 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
             receipt_url=row["receipt_url"],
         )
     failure = Failure(FailureKind(row["failure_kind"]), row["failure"] or "") if row["failure_kind"] else None
-    payment = None
-    if row["paid_minor"] is not None:
-        at = datetime.fromisoformat(row["paid_at"]) if row.get("paid_at") else None
-        payment = Payment(Amount(row["paid_minor"], row["paid_currency"]), at, row["payer"], row["provider_ref"])
     return Sale(
         id=row["id"],
         seq=row["seq"],
@@ -401,11 +438,12 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
         status=SaleStatus(row["status"]),
         started_at=datetime.fromisoformat(row["started_at"]),
         order=order,
-        payment=payment,
+        payments=_payments_from_row(row),
         failure=failure,
         order_open=bool(row["order_open"]),
         local=bool(row["order_id"] and row["order_id"].startswith("local:")),
         till_ref=row.get("till_ref"),
+        unreadable_payment=row.get("unreadable_payment"),
     )
 
 

@@ -131,3 +131,12 @@ def m006_preferences(db: Database) -> None:
 def m007_sale_till_ref(db: Database) -> None:
     """sales.till_ref: the till's own reference for a sale a till started (told back in every event)."""
     db["sales"].add_column("till_ref", str)
+
+
+@migrations()
+def m008_sale_payments(db: Database) -> None:
+    """sales.payments: every payment that arrived (JSON, contract v1.1; amounts as decimal text so an absurd
+    figure a backend reported is kept as it was said); sales.unreadable_payment: a payment that could not be read.
+    paid_minor/paid_currency now hold what arrived summed, when it is countable money in the sale's currency."""
+    db["sales"].add_column("payments", str)
+    db["sales"].add_column("unreadable_payment", str)

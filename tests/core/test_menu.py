@@ -209,7 +209,7 @@ def test_two_partial_refunds_that_would_exceed_the_payment_the_second_is_refused
 
 def test_refund_refused_for_sales_that_are_not_paid():
     record = paid_record()
-    expired = replace(record, sale=replace(record.sale, status=SaleStatus.EXPIRED, payment=None))
+    expired = replace(record, sale=replace(record.sale, status=SaleStatus.EXPIRED, payments=()))
     state, effects = press(in_detail(expired), "2")
     assert effects == [] and state.menu.view is View.DETAIL
     assert "only paid sales" in state.menu.message
@@ -275,3 +275,45 @@ def test_z_report_asks_first():
     assert effects == [] and state.menu.view is View.Z_CONFIRM
     state, effects = press(state, "E")
     assert effects == [MakeReport("z")]
+
+
+# --- money not as asked (issue #14) -------------------------------------------------------------
+
+
+def twice_record():
+    twice = replace(paid_update(), payments=paid_update().payments * 2)
+    state, _ = step(awaiting(), OrderUpdated("T1-ab12-000001", twice), at(2))
+    assert state.sale.status is SaleStatus.PAID
+    return SaleRecord(state.sale, (), "27 Nov 10:00")
+
+
+def test_a_sale_paid_twice_offers_the_extra_as_a_one_key_refund():
+    state = in_detail(twice_record())
+    screen = screen_for(state, at(0))
+    assert "Paid twice: ₹12.50 more than the sale" in screen.lines
+    assert "3: refund the extra ₹12.50" in screen.hint
+    state, effects = press(state, "3")
+    assert (state.menu.view, state.menu.amount) == (View.REFUND_CONFIRM, Amount(1250, "INR"))
+    state, effects = press(state, "E")
+    refund = next(e.refund for e in effects if isinstance(e, RequestRefund))
+    assert refund.amount == Amount(1250, "INR")
+
+
+def test_the_extra_once_refunded_is_not_offered_again():
+    record = twice_record()
+    done = Refund("T1-ab12-000001-R1", record.sale.id, record.sale.reference, "ord_1", Amount(1250, "INR"),
+                  RefundStatus.SUCCEEDED, T0)  # fmt: skip
+    state = in_detail(replace(record, refunds=(done,)))
+    assert "3: refund" not in screen_for(state, at(0)).hint
+    state, _ = press(state, "3")
+    assert state.menu.message == "Nothing was paid beyond the sale's amount"
+
+
+def test_an_underpaid_sale_can_refund_what_arrived_and_a_mismatch_cannot():
+    state, _ = step(awaiting(), OrderUpdated("T1-ab12-000001", paid_update(minor=1)), at(2))
+    under = state.sale
+    assert under.status is SaleStatus.UNDERPAID
+    assert refusal(under, (), Amount(1, "INR")) is None
+    assert refusal(under, (), Amount(2, "INR")) == "at most ₹0.01 is left to refund"
+    mismatch = replace(under, status=SaleStatus.MISMATCH)
+    assert "settle it with your payment provider" in refusal(mismatch, (), Amount(1, "INR"))
