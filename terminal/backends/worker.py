@@ -147,12 +147,13 @@ class OrderWorker:
                 continue
             failures = 0
             self._observe(None)
-            if update.status != known or len(update.payments) != counted:
+            news = update.status != known or len(update.payments) != counted
+            if news:
                 self._post(OrderUpdated(sale_id, update))
                 known, counted = update.status, len(update.payments)
             if known.is_final and known is not OrderStatus.PAID:
                 return
-            if time.monotonic() - started < min(1.0, wait / 2):
+            if not news and time.monotonic() - started < min(1.0, wait / 2):
                 # The backend answered at once with nothing new: it does not long-poll. Poll instead (slowly once
                 # paid: a second payment is rare, and a provider's rate limit is shared with the next sales).
                 self._stop.wait(
