@@ -14,7 +14,7 @@ import requests
 class NaiveTerminal:
     """A single-loop terminal with no worker threads and no change detection."""
 
-    def __init__(self, backend_url: str, token: str, on_frame: Callable[[str], None]) -> None:
+    def __init__(self, backend_url: str, token: str, on_frame: Callable[[str], None], currency: str = "INR") -> None:
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode((800, 480))
@@ -28,6 +28,7 @@ class NaiveTerminal:
         self.last_poll = 0.0
         self.seq = 0
         self.running = True
+        self.currency = currency
 
     def run(self) -> None:
         clock = pygame.time.Clock()
@@ -53,7 +54,7 @@ class NaiveTerminal:
             body = {
                 "reference": f"N1-{self.seq:06d}",
                 "expires_in": 300,
-                "amount": {"value": int(self.typed.replace(".", "")), "currency": "INR"},
+                "amount": {"value": int(self.typed.replace(".", "")), "currency": self.currency},
             }
             reply = requests.post(
                 f"{self.url}/v1/orders",

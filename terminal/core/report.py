@@ -16,12 +16,20 @@ RECEIVED = ("paid", "underpaid")
 
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """One sale as a report counts it: its final status, the amount that counts (received, when money arrived)
-    and what arrived beyond the amount asked (overpaid, paid twice: to be refunded), in minor units."""
+    """Sales as a report counts them (one sale, or ``count`` sales of one status and currency summed): their final
+    status, the amount that counts (received, when money arrived), and what arrived beyond the amount asked
+    (overpaid, paid twice: to be refunded) in minor units, over ``extra_count`` sales."""
 
     status: str
     amount: Amount
     extra: int = 0
+    count: int = 1
+    extra_count: int | None = None
+
+    @property
+    def extras(self) -> int:
+        """How many of these sales received more than asked."""
+        return self.extra_count if self.extra_count is not None else (1 if self.extra else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +82,13 @@ def summarise(
     totals: dict[str, dict[str, int]] = {}
     refunded: dict[str, list[int]] = {}
     extras: dict[str, list[int]] = {}
+    extra_counts: dict[str, int] = {}
     for sale in ended:
         currency = sale.amount.currency
         if sale.extra:
             extras.setdefault(currency, []).append(sale.extra)
-        counts.setdefault(currency, {})[sale.status] = counts.get(currency, {}).get(sale.status, 0) + 1
+            extra_counts[currency] = extra_counts.get(currency, 0) + sale.extras
+        counts.setdefault(currency, {})[sale.status] = counts.get(currency, {}).get(sale.status, 0) + sale.count
         totals.setdefault(currency, {})[sale.status] = totals.get(currency, {}).get(sale.status, 0) + sale.amount.minor
     for refund in refunds or []:
         refunded.setdefault(refund.currency, []).append(refund.minor)
@@ -90,7 +100,7 @@ def summarise(
             totals.get(c, {}),
             sum(refunded.get(c, [])),
             len(refunded.get(c, [])),
-            len(extras.get(c, [])),
+            extra_counts.get(c, 0),
             sum(extras.get(c, [])),
         )
         for c in currencies

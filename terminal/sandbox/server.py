@@ -10,6 +10,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -232,7 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise SandboxError(400, "invalid_amount", "'amount' must be an integer of minor units")
             if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
                 raise SandboxError(400, "invalid_amount", "'currency' must be an ISO 4217 code such as INR")
-            self._json(200, book.pay(order_id, amount, currency=currency))
+            # When the payment was recorded, on this machine's monotonic clock (shared by every process): the bench
+            # times paid→screen from this moment, not from when the helper's reply reached the caller.
+            recorded = time.monotonic()
+            paid = book.pay(order_id, amount, currency=currency)
+            self._json(200, paid, headers={"X-Sandbox-Recorded-Monotonic": f"{recorded:.6f}"})
         elif action == "fail":
             self._json(
                 200,
@@ -322,11 +327,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise SandboxError(400, "invalid_json", "the body is not JSON") from None
 
-    def _json(self, status: int, data: Any) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json")
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json", headers)
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")

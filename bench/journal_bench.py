@@ -1,0 +1,173 @@
+"""The journal at scale (issue #17): a journal of N sales made through the journal's own API, then timed: opening
+it, start → ready screen, the X and Z reports, the recent-sales menu and the reconciliation's read of a day — ours
+and a naive reader (every row read and summed in Python) taking turns, so both see the same machine load.
+
+Run: .venv/bin/python bench/terminal_bench.py --journal-sales 100000
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+REPEATS = 5
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+
+
+def generate(path: Path, count: int) -> float:
+    """``count`` sales over 100 days (paid, expired, cancelled, failed; every 50th refunded), each through
+    ``Journal.record_sale`` as the terminal writes them (creating → awaiting payment → final). Seconds taken."""
+    from terminal.core.money import Amount
+    from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
+    from terminal.core.refund import Refund, RefundStatus
+    from terminal.core.sale import Sale, SaleStatus
+    from terminal.store.journal import Journal
+
+    started = time.perf_counter()
+    journal = Journal(path)
+    journal.db.execute("PRAGMA synchronous=OFF")  # making the file, not keeping it: no fsync per commit
+    first = NOW - timedelta(days=100)
+    finals = (SaleStatus.PAID,) * 7 + (SaleStatus.EXPIRED, SaleStatus.CANCELLED, SaleStatus.FAILED)
+    for seq in range(1, count + 1):
+        at = first + timedelta(seconds=seq * 100 * 86400 // count)
+        amount = Amount(100 + seq % 5000, "INR")
+        sale = Sale(f"B1-x-{seq:07d}", seq, f"B1-{seq:07d}", amount, SaleStatus.CREATING, at)
+        journal.record_sale(sale, None, "amount entered", at)
+        order = Order(f"ord_{seq:012d}", OrderStatus.PENDING, sale.reference, amount,
+                      QrCode("upi", f"upi://pay?pa=shop@bank&am={amount.decimal()}&tr={sale.reference}"),
+                      Payee("Shop", "shop@bank"), at + timedelta(minutes=5))  # fmt: skip
+        shown = Sale(sale.id, seq, sale.reference, amount, SaleStatus.AWAITING_PAYMENT, at, order=order)
+        journal.record_sale(shown, "creating", "QR shown", at)
+        final = finals[seq % len(finals)]
+        payments = (Payment(amount, at + timedelta(seconds=20), "payer@bank", f"UTR{seq}"),) if final == "paid" else ()
+        ended = Sale(sale.id, seq, sale.reference, amount, final, at, order=order, payments=payments,
+                     order_open=False)  # fmt: skip
+        journal.record_sale(ended, "awaiting_payment", str(final), at + timedelta(seconds=20))
+        if final == "paid" and seq % 50 == 0:
+            refund = Refund(f"{sale.id}-R1", sale.id, sale.reference, order.id, Amount(50, "INR"),
+                            RefundStatus.SUCCEEDED, at + timedelta(minutes=1))  # fmt: skip
+            journal.record_refund(refund, "bench", at + timedelta(minutes=1))
+    journal.close()
+    return time.perf_counter() - started
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def ours(path: Path) -> dict[str, Callable[[], object]]:
+    """What the terminal does, each as one call."""
+    from terminal.reconcile_tool import local_day, ours_for
+    from terminal.reports import build_report
+    from terminal.store.journal import Journal
+
+    def start(journal_path: Path) -> Callable[[], None]:
+        def run() -> None:
+            app = start_app(journal_path)
+            app.worker.stop()
+            app.journal.close()
+            app.display.close()
+
+        return run
+
+    journal = Journal(path)  # the terminal keeps its journal open: time the work, not the open (timed apart)
+
+    def open_and_close() -> None:
+        Journal(path).close()
+
+    return {
+        "open the journal": open_and_close,
+        "X report, no Z yet (every sale)": lambda: build_report(journal, "x", NOW),
+        "recent-sales menu (20)": lambda: journal.recent_sales(20),
+        "reconciliation's read of a day": lambda: ours_for(journal, local_day("2026-11-30", NOW), "B1"),
+        "start → ready screen (empty journal)": start(path.parent / "empty.db"),
+        f"start → ready screen ({path.stem})": start(path),
+    }
+
+
+def start_app(journal_path: Path) -> object:
+    """A terminal built and started to its ready screen, as ``run`` does (the backend is not asked at start)."""
+    from terminal.app import App
+    from terminal.backends.http import HttpBackend
+    from terminal.core import guard
+    from terminal.core.machine import Settings
+    from terminal.core.money import Amount
+    from terminal.devices.display import Display
+    from terminal.store.journal import Journal
+
+    settings = Settings("B1", "Bench Shop", "INR", Amount(10**9, "INR"),
+                        guard.PayeeRules("Shop", ("shop@bank",), ("127.0.0.1",)))  # fmt: skip
+    app = App(settings=settings, backend=HttpBackend("http://127.0.0.1:9", "token", sandbox=True),
+              journal=Journal(journal_path), display=Display(size=(800, 480)))  # fmt: skip
+    app.resume()
+    app.render()
+    return app
+
+
+def naive(path: Path) -> dict[str, Callable[[], object]]:
+    """What a weekend project does: every row into Python, filtered and summed there."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+
+    def every_row(where: Callable[[tuple], bool]) -> Callable[[], object]:
+        def run() -> object:
+            rows = db.execute("SELECT status, amount_minor, paid_minor, started_at FROM sales").fetchall()
+            return sum(r[2] or 0 for r in rows if where(r))
+
+        return run
+
+    return {
+        "open the journal": lambda: sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone(),
+        "X report, no Z yet (every sale)": every_row(lambda r: r[0] == "paid"),
+        "recent-sales menu (20)": every_row(lambda r: True),
+        "reconciliation's read of a day": every_row(lambda r: r[3].startswith("2026-11-30")),
+    }
+
+
+def main(count: int) -> None:
+    import logging
+
+    logging.disable(logging.WARNING)  # the backend is deliberately absent: its warnings are not the bench's
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{count} sales"
+        made = generate(path, count)
+        size = path.stat().st_size / 2**20
+        print(f"journal: {count} sales through Journal.record_sale in {made:.1f} s, {size:.1f} MB")
+        ours_calls, naive_calls = ours(path), naive(path)
+        figures: dict[str, dict[str, list[float]]] = {}
+        for _ in range(REPEATS):  # interleaved: ours, then the naive reader, then ours again…
+            for name, action in ours_calls.items():
+                figures.setdefault(name, {}).setdefault("ours", []).append(timed(action))
+                if name in naive_calls:
+                    figures[name].setdefault("naive", []).append(timed(naive_calls[name]))
+        from terminal.reports import build_report
+        from terminal.store.journal import Journal
+
+        journal = Journal(path)
+        z_ms = timed(lambda: build_report(journal, "z", NOW))
+        x_after_z = timed(lambda: build_report(journal, "x", NOW + timedelta(minutes=1)))
+        journal.close()
+    print(f"{'at ' + str(count) + ' sales (median of ' + str(REPEATS) + ', ms)':42} {'ours':>10} {'naive':>10}")
+    for name, by_peer in figures.items():
+        naive_ms = f"{statistics.median(by_peer['naive']):10.1f}" if "naive" in by_peer else f"{'-':>10}"
+        print(f"{name:42} {statistics.median(by_peer['ours']):10.1f} {naive_ms}")
+    print(f"{'Z report (closes every sale), once':42} {z_ms:10.1f}")
+    print(f"{'X report right after that Z':42} {x_after_z:10.1f}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
