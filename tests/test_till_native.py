@@ -152,7 +152,14 @@ class TcpTill(PtyTill):
     """The till's end of a TCP connection to the terminal."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        deadline = time.monotonic() + 10
+        while True:  # the link's thread may not be listening yet
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, f"nothing listens on 127.0.0.1:{port}"
+                time.sleep(0.05)
         self.master = self.sock.fileno()
         self.buffer = b""
 
@@ -177,6 +184,24 @@ def test_over_tcp_one_till_at_a_time(tmp_path, sandbox):
     till.sock.close()
     other.sock.close()
     terminal.app.till.stop()
+
+
+def test_a_till_that_connects_per_sale_leaves_no_warning_on_the_paid_screen(tmp_path, sandbox):
+    """Issue #15 item 14: a TCP till that hung up normally (or has not connected yet) is not a fault."""
+    terminal = make_terminal(tmp_path, sandbox.url)
+    port = closed_port()
+    link = terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", secret=SECRET).start()
+    till = TcpTill(port)
+    assert till.ask(terminal, f"AUTH {auth_digest(SECRET, greeted(till, terminal))}") == "OK AUTH"
+    assert till.ask(terminal, "SALE 3") == "OK SALE T1-000001"
+    assert till.line(terminal).startswith("QR T1-000001")
+    pay(terminal)
+    assert till.line(terminal).startswith("RESULT T1-000001 PAID")
+    till.sock.close()  # the sale is done: the till hangs up, as it does after every sale
+    terminal.until(lambda: not link.connected)
+    link.stop()  # joined: all the link had to say is posted
+    terminal.app.pump()  # the loop takes what the link posted
+    assert terminal.screen.name == "paid" and "Till" not in terminal.screen.warning
 
 
 def till_demo(tmp_path, *, sales, customer, secret=None):
