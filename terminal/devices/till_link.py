@@ -109,8 +109,10 @@ class _Connection:
         """Bytes from the till (empty when none came within 0.2 s); raises _HungUp when it closed its end."""
         try:
             data = self.sock.recv(size)
-        except TimeoutError:
-            return b""
+        except TimeoutError as exc:
+            if exc.errno is not None:
+                raise  # ETIMEDOUT from the kernel: keepalive found the till gone
+            return b""  # our own 0.2 s read timeout
         if not data:
             raise _HungUp("the till hung up")
         self.heard = self.used = time.monotonic()
