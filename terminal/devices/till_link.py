@@ -321,7 +321,7 @@ class TillLink:
         if problem:
             self._state(problem)
         else:
-            log.info("till hung up (%s)", self.target)
+            log.info("till connection closed (%s)", self.target)
 
     def _from_waiting(self, conn: _Connection) -> None:
         try:
