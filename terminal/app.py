@@ -59,6 +59,7 @@ from terminal.core.events import (
     Resumed,
     SaleRecord,
     Tick,
+    TillCommanded,
     TillRefundFound,
 )
 from terminal.core.keys import Key
@@ -67,7 +68,7 @@ from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip
 from terminal.core.report import as_lines
 from terminal.core.screen import ScreenModel, screen_for
 from terminal.core.signals import CLICK, pattern_for
-from terminal.core.till import event_for, refund_event
+from terminal.core.till import event_for, refund_event, undone
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
@@ -335,9 +336,11 @@ class App:
         except JournalError as exc:
             log.error("journal write failed, step undone: %s", exc)
             self._undo(before, calls, "Cannot write the journal: call support")
+            self._refuse_till(event, "the terminal could not write its journal")
         except Exception as exc:  # the loop's last line of defence: never a traceback on the counter
             log.exception("internal error while handling %r; step undone", event)
             self._undo(before, calls, "Internal error (logged): that last step was not taken")
+            self._refuse_till(event, "internal error (logged)")
             try:
                 self.journal.record_error(f"{type(event).__name__}: {exc!r}", now.wall)
             except JournalError as journal_exc:
@@ -348,6 +351,11 @@ class App:
         del self._calls[calls:]
         self._answers.clear()
         self._till_lines.clear()
+
+    def _refuse_till(self, event: Event, what: str) -> None:
+        """A till's command whose step was undone still gets its answer: an ERR (it must never wait for nothing)."""
+        if isinstance(event, TillCommanded):
+            self._till_lines.append(undone(what))
 
     def execute(self, effect: Effect, now: Now) -> None:
         """Do one effect. Journal effects are written (committed) before the next effect runs."""

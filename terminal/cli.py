@@ -139,7 +139,8 @@ def _run(path: Path) -> int:
         from terminal.devices.till_link import open_till
 
         t = config.till
-        line = {"baudrate": t.baudrate, "bytesize": t.bytesize, "parity": t.parity, "stopbits": t.stopbits}
+        line = {"baudrate": t.baudrate, "bytesize": t.bytesize, "parity": t.parity, "stopbits": t.stopbits,
+                "secret": t.secret, "auth": t.auth, "idle_timeout": t.idle_timeout}  # fmt: skip
         app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, pole=t.pole,
                              **line)  # fmt: skip
     if config.printer is not None:

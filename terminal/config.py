@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,12 @@ class TillSection:
     pole: dict[str, Any] = field(default_factory=dict)
     #: kind = "native": the till may REFUND and ask for the REPORT (off: whoever reaches the line could).
     manager_commands: bool = False
+    #: kind = "native": which lines must AUTH with ``secret`` first (tcp, all, off: terminal.devices.till_link).
+    auth: str = "tcp"
+    #: The secret shared with the till (``till_secret`` in the secrets file, or QR_TERMINAL_TILL_SECRET).
+    secret: str | None = field(default=None, repr=False)
+    #: A TCP connection with no traffic for this many seconds is closed (0: never).
+    idle_timeout: int = 600
 
 
 #: The language a shop most likely wants, by its currency.
@@ -183,6 +189,9 @@ _SECTIONS = {
         "passthrough",
         "decimal",
         "width",
+        "manager_commands",
+        "auth",
+        "idle_timeout",
     },
     "keypad": {"rows", "columns", "layout", "keys"},
     "buttons": {"cancel", "reprint", "feed", "menu", "repeat"},
@@ -318,31 +327,60 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     printer = _printer(r)
     offline = _offline(r, currency, payee)
     voice = _voice(r, currency)
-    till = _till(r)
+    till = _till(r, secrets_file, env, terminal.sale_ttl)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
                   gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
                   voice, till)  # fmt: skip
 
 
-def _till(r: _Reader) -> TillSection | None:
+def _till(r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: int) -> TillSection | None:
     if "till" not in r.data:
         return None
     device = r.matching("till.device", r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
                         'a serial device such as "/dev/ttyUSB0" or "/dev/serial/by-id/…", or "tcp:9100"')  # fmt: skip
     if device.startswith("tcp:") and not 1 <= int(device[4:]) <= 65535:
         raise ConfigError(r.path, "till.device", device, "a TCP port from 1 to 65535")
-    return TillSection(
+    idle_timeout = r.integer("till.idle_timeout", max(600, sale_ttl + 60), low=0, high=86400)
+    if 0 < idle_timeout <= sale_ttl:
+        raise ConfigError(r.path, "till.idle_timeout", idle_timeout,
+                          f"more than terminal.sale_ttl ({sale_ttl}), so a till waiting for its RESULT is not cut off; "
+                          "or 0 for never")  # fmt: skip
+    till = TillSection(
         kind=(kind := r.choice("till.kind", ["native", "concert", "pole"], "native")),
         device=device,
         baudrate=r.choice("till.baudrate", [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], 9600),
         bytesize=r.choice("till.bytesize", [7, 8], 8),
         parity=r.choice("till.parity", ["N", "E", "O"], "N"),
         stopbits=r.choice("till.stopbits", [1, 2], 1),
-        host=r.string("till.host", "0.0.0.0"),
+        host=r.string("till.host", "127.0.0.1"),
         pole=_pole(r) if kind == "pole" else {},
         manager_commands=r.boolean("till.manager_commands", False),
+        auth=(auth := r.choice("till.auth", ["tcp", "all", "off"], "tcp")),
+        idle_timeout=idle_timeout,
     )
+    required = kind == "native" and (auth == "all" or (auth == "tcp" and device.startswith("tcp:")))
+    return replace(till, secret=_till_secret(r.path, secrets_file, env, required=required))
+
+
+TILL_SECRET_ENV = "QR_TERMINAL_TILL_SECRET"
+
+
+def _till_secret(config_path: Path, secrets_file: str, env: dict[str, str] | Any, *, required: bool) -> str | None:
+    """The secret the till proves with AUTH: from the environment or the secrets file; never shown."""
+    secret = env.get(TILL_SECRET_ENV) or _MISSING
+    where: Path = config_path
+    if secret is _MISSING and secrets_file:
+        where = _secrets_path(config_path, secrets_file)
+        secret = _read_toml(where, "a TOML secrets file").get("till_secret", _MISSING)
+    if secret is _MISSING and not required:
+        return None
+    if not isinstance(secret, str) or len(secret) < 16 or not secret.isascii() or not secret.isprintable():
+        raise ConfigError(where, "till_secret", _MISSING if secret is _MISSING else "(hidden)",
+                          "a secret shared with the till, 16+ printable ASCII characters (openssl rand -hex 32), in "
+                          f'the secrets file or {TILL_SECRET_ENV}; or [till] auth = "off" for a till that cannot '
+                          "authenticate (protocol v1)")  # fmt: skip
+    return secret
 
 
 def _pole(r: _Reader) -> dict[str, Any]:

@@ -181,7 +181,9 @@ def run_demo(args: argparse.Namespace) -> int:
                 print(f"qr-terminal demo: --till takes KIND:DEVICE, KIND one of {', '.join(KINDS)}, DEVICE a serial "
                       "device or tcp:PORT", file=sys.stderr)  # fmt: skip
                 return 2
-            app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1")
+            secret = os.environ.get("QR_TERMINAL_TILL_SECRET")  # the demo's till must then AUTH (protocol v2)
+            app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1", secret=secret,
+                                 auth="tcp" if secret else "off")  # fmt: skip
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
         try:
             if headless and args.till:

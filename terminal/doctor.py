@@ -18,17 +18,22 @@ from terminal.config import TOKEN_ENV, Config, ConfigError, load
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check's outcome; ``fix`` says what to do when it failed."""
+    """One check's outcome; ``fix`` says what to do when it failed (or warned).
+
+    A warning (``ok`` and ``warning``) is worth knowing but does not stop the terminal selling.
+    """
 
     name: str
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False
 
     def line(self) -> str:
-        """``ok   name      detail`` or ``FAIL name      detail → fix``."""
-        mark = "ok  " if self.ok else "FAIL"
-        return f"{mark} {self.name:<9} {self.detail}" + (f" → {self.fix}" if self.fix and not self.ok else "")
+        """``ok   name      detail``, ``warn name      detail → fix`` or ``FAIL name      detail → fix``."""
+        mark = "FAIL" if not self.ok else "warn" if self.warning else "ok  "
+        advice = self.fix and (not self.ok or self.warning)
+        return f"{mark} {self.name:<9} {self.detail}" + (f" → {self.fix}" if advice else "")
 
 
 def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
@@ -52,7 +57,14 @@ def _till(config: Config) -> Check:
     if t is None:
         return Check("till", True, "none configured")
     if t.device.startswith("tcp:"):
-        return Check("till", True, f"{t.kind} protocol, listening on {t.host}:{t.device[4:]} when running")
+        where = f"{t.kind} protocol, listening on {t.host}:{t.device[4:]} when running"
+        if t.host.startswith("127.") or t.host in ("::1", "localhost"):
+            return Check("till", True, where)
+        if t.kind == "native" and t.auth != "off":
+            return Check("till", True, f"{where}, AUTH required (protocol v2)")
+        return Check("till", True, f"{where} with no authentication: anyone who reaches the port can start sales",
+                     'set till_secret in the secrets file and [till] auth = "tcp" (native protocol), or host = '
+                     '"127.0.0.1" or a firewall that lets only the till in', warning=True)  # fmt: skip
     import serial
 
     try:

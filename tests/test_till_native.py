@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from terminal.core.till import auth_digest
 from terminal.devices.till_link import TillLink
 
 from .servers import closed_port
@@ -59,11 +60,24 @@ class PtyTill:
         return self.line(terminal)
 
 
+#: An obviously fake secret shared by the tests' tills and terminals.
+SECRET = "fixture-till-secret-not-real"
+HELLO = re.compile(r"HELLO QRTERM 2 ([0-9a-f]{32})")
+
+
+def greeted(till, terminal) -> str:
+    """The nonce of the terminal's greeting."""
+    line = till.line(terminal)
+    hello = HELLO.fullmatch(line)
+    assert hello, line
+    return hello.group(1)
+
+
 def wired(tmp_path, sandbox):
     terminal = make_terminal(tmp_path, sandbox.url)
     till = PtyTill(tmp_path / "ttyTILL")
     terminal.app.till = TillLink(str(till.path), terminal.app.post, currency="INR", retry=0.1).start()
-    assert till.line(terminal) == "HELLO QRTERM 1"
+    greeted(till, terminal)  # a serial line needs no AUTH by default ([till] auth = "tcp")
     return terminal, till
 
 
@@ -73,7 +87,7 @@ def pay(terminal):
 
 def test_a_sale_from_the_till_is_answered_shown_paid_and_reported(tmp_path, sandbox):
     terminal, till = wired(tmp_path, sandbox)
-    assert till.ask(terminal, "PING") == "PONG 1"
+    assert till.ask(terminal, "PING") == "PONG 2"
     assert till.ask(terminal, "SALE 12.50 REF=INV-7") == "OK SALE T1-000001"
     assert till.line(terminal) == "QR T1-000001 REF=INV-7 12.50 INR"
     assert terminal.screen.name == "qr" and terminal.screen.amount == "₹12.50"
@@ -99,6 +113,17 @@ def test_bad_lines_get_errors_and_change_nothing(tmp_path, sandbox):
     terminal.app.till.stop()
 
 
+def test_a_sale_the_journal_cannot_record_is_answered_with_an_err(tmp_path, sandbox):
+    """Issue #15 item 9: the step is undone, and the till hears so (it used to get no answer at all)."""
+    terminal, till = wired(tmp_path, sandbox)
+    terminal.journal.db.execute("PRAGMA query_only = ON")  # every write now fails, as on a full or broken disk
+    assert till.ask(terminal, "SALE 5") == "ERR 500 the terminal could not write its journal: nothing was done"
+    assert terminal.app.state.sale is None and "Cannot write the journal" in terminal.app.state.notice
+    terminal.journal.db.execute("PRAGMA query_only = OFF")
+    assert till.ask(terminal, "SALE 5") == "OK SALE T1-000001"
+    terminal.app.till.stop()
+
+
 def test_the_keypad_cancels_a_till_sale_and_the_till_is_told(tmp_path, sandbox):
     terminal, till = wired(tmp_path, sandbox)
     assert till.ask(terminal, "SALE 5") == "OK SALE T1-000001"
@@ -117,7 +142,7 @@ def test_unplugged_and_plugged_back_in_the_link_comes_back_by_itself(tmp_path, s
     till.unplug()
     terminal.until(lambda: "Till not connected" in terminal.screen.warning)
     till.plug()  # the adapter is back, at the same /dev/serial/by-id/… path
-    assert till.line(terminal) == "HELLO QRTERM 1"
+    greeted(till, terminal)
     terminal.until(lambda: "Till" not in terminal.screen.warning)
     assert till.ask(terminal, "SALE 2") == "OK SALE T1-000001"
     terminal.app.till.stop()
@@ -127,7 +152,14 @@ class TcpTill(PtyTill):
     """The till's end of a TCP connection to the terminal."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        deadline = time.monotonic() + 10
+        while True:  # the link's thread may not be listening yet
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, f"nothing listens on 127.0.0.1:{port}"
+                time.sleep(0.05)
         self.master = self.sock.fileno()
         self.buffer = b""
 
@@ -138,12 +170,13 @@ class TcpTill(PtyTill):
 def test_over_tcp_one_till_at_a_time(tmp_path, sandbox):
     terminal = make_terminal(tmp_path, sandbox.url)
     port = closed_port()
-    terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", host="127.0.0.1").start()
-    terminal.until(lambda: "waiting on tcp" in terminal.screen.warning)
+    terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", secret=SECRET).start()
     till = TcpTill(port)
-    assert till.line(terminal) == "HELLO QRTERM 1"
+    nonce = greeted(till, terminal)
+    assert till.ask(terminal, f"AUTH {auth_digest(SECRET, nonce)}") == "OK AUTH"
     other = TcpTill(port)
-    assert other.line(terminal) == "ERR 409 another till is connected"
+    greeted(other, terminal)
+    assert other.ask(terminal, "SALE 1") == "ERR 409 another till is connected"
     assert till.ask(terminal, "SALE 7.25") == "OK SALE T1-000001"
     assert till.line(terminal).startswith("QR T1-000001 7.25 INR")
     pay(terminal)
@@ -153,17 +186,39 @@ def test_over_tcp_one_till_at_a_time(tmp_path, sandbox):
     terminal.app.till.stop()
 
 
-def till_demo(tmp_path, *, sales, customer):
-    """``qr-terminal demo --headless --till native:tcp:PORT`` in its own process."""
+def test_a_till_that_connects_per_sale_leaves_no_warning_on_the_paid_screen(tmp_path, sandbox):
+    """Issue #15 item 14: a TCP till that hung up normally (or has not connected yet) is not a fault."""
+    terminal = make_terminal(tmp_path, sandbox.url)
+    port = closed_port()
+    link = terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", secret=SECRET).start()
+    till = TcpTill(port)
+    assert till.ask(terminal, f"AUTH {auth_digest(SECRET, greeted(till, terminal))}") == "OK AUTH"
+    assert till.ask(terminal, "SALE 3") == "OK SALE T1-000001"
+    assert till.line(terminal).startswith("QR T1-000001")
+    pay(terminal)
+    assert till.line(terminal).startswith("RESULT T1-000001 PAID")
+    till.sock.close()  # the sale is done: the till hangs up, as it does after every sale
+    terminal.until(lambda: not link.connected)
+    link.stop()  # joined: all the link had to say is posted
+    terminal.app.pump()  # the loop takes what the link posted
+    assert terminal.screen.name == "paid" and "Till" not in terminal.screen.warning
+
+
+def till_demo(tmp_path, *, sales, customer, secret=None):
+    """``qr-terminal demo --headless --till native:tcp:PORT`` in its own process (its till must AUTH with
+    ``secret`` when one is given)."""
     port = closed_port()
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    env.pop("QR_TERMINAL_TILL_SECRET", None)
+    env |= {"QR_TERMINAL_TILL_SECRET": secret} if secret else {}
     demo = subprocess.Popen([sys.executable, "-m", "terminal", "demo", "--headless", "--frames", str(tmp_path / "f"),
                              "--till", f"native:tcp:{port}", "--sales", str(sales), "--customer", customer],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
     return port, demo
 
 
-def test_the_demo_serves_sales_from_a_till_and_exits_after_n(tmp_path):
+def test_the_demo_serves_sales_from_a_v1_till_and_exits_after_n(tmp_path):
+    """With no till secret (auth off), a protocol v1 till that never sends AUTH still sells."""
     port, demo = till_demo(tmp_path, sales=2, customer="decline")
     try:
         deadline = time.monotonic() + 30
@@ -175,7 +230,7 @@ def test_the_demo_serves_sales_from_a_till_and_exits_after_n(tmp_path):
                 assert time.monotonic() < deadline, "the demo never listened"
                 time.sleep(0.1)
         lines = till.makefile("r", newline="\r\n")
-        assert lines.readline().strip() == "HELLO QRTERM 1"
+        assert HELLO.fullmatch(lines.readline().strip())
         results = []
         for amount in ("12.50", "3"):
             till.sendall(f"SALE {amount} REF=R{amount}\r\n".encode())
@@ -196,16 +251,18 @@ def test_the_documented_example_client_works(tmp_path):
     client = re.search(r"## Example.*?```python\n(.*?)```", doc, re.S).group(1)
     assert len(client.strip().splitlines()) <= 20
     (tmp_path / "client.py").write_text(client)
-    port, demo = till_demo(tmp_path, sales=1, customer="pay")
+    port, demo = till_demo(tmp_path, sales=1, customer="pay", secret=SECRET)
     try:
         for _ in range(300):
             run = subprocess.run([sys.executable, str(tmp_path / "client.py"), "127.0.0.1", str(port), "12.50"],
-                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+                                 capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "QR_TERMINAL_TILL_SECRET": SECRET})  # fmt: skip
             if "HELLO" in run.stdout:
                 break
             time.sleep(0.1)
         assert run.returncode == 0, run.stdout + run.stderr
-        assert run.stdout.splitlines()[:2] == ["HELLO QRTERM 1", "OK SALE T1-000001"]
+        hello, *answers = run.stdout.splitlines()[:3]
+        assert HELLO.fullmatch(hello) and answers == ["OK AUTH", "OK SALE T1-000001"], run.stdout
         assert "RESULT T1-000001 REF=INV-1 PAID 12.50 INR" in run.stdout
         demo.communicate(timeout=30)
     finally:

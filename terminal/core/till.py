@@ -1,7 +1,9 @@
-"""The native till protocol, v1: line-based ASCII a person can type in a serial terminal (see docs/till-protocol.md).
+"""The native till protocol, v2: line-based ASCII a person can type in a serial terminal (see docs/till-protocol.md).
 
 Till → terminal: ``SALE <amount> [<currency>] [REF=<till reference>]``, ``CANCEL``, ``STATUS``, ``PING``, and when
-``[till] manager_commands = true``: ``REFUND <sale reference> [<amount>]``, ``REPORT``.
+``[till] manager_commands = true``: ``REFUND <sale reference> [<amount>]``, ``REPORT``. v2 adds authentication: the
+terminal greets with ``HELLO QRTERM 2 <nonce>`` and the till answers ``AUTH <hex HMAC-SHA256(secret, nonce)>``;
+where the line requires it, only ``PING`` and ``STATUS`` work before that.
 Terminal → till: ``OK …`` or ``ERR <code> <message>`` for each command, and events as the sale moves on:
 ``QR <sale ref> <amount> <currency>``, ``RESULT <sale ref> PAID|FAILED|EXPIRED|CANCELLED|UNCONFIRMED …``.
 Pure: parsing and wording only; the rules (busy, cancel) are in the machine.
@@ -9,6 +11,8 @@ Pure: parsing and wording only; the rules (busy, cancel) are in the machine.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -17,9 +21,8 @@ from terminal.core.money import Amount, MoneyError
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale, SaleStatus
 
-VERSION = 1
+VERSION = 2
 MAX_LINE = 200
-GREETING = f"HELLO QRTERM {VERSION}"
 _REF = re.compile(r"[A-Za-z0-9_./-]{1,32}")
 
 
@@ -95,6 +98,56 @@ def parse(line: str, currency: str) -> Command | None:
     if verb in ("PING", "CANCEL", "STATUS", "REPORT"):
         raise TillError(400, f"{verb} takes no arguments" if verb != "REPORT" else "REPORT takes no argument or X")
     raise TillError(400, f"unknown command {words[0][:20]!r}: SALE, CANCEL, STATUS, REFUND, REPORT or PING")
+
+
+@dataclass(frozen=True, slots=True)
+class TillAuth:
+    """``AUTH <digest>``: the till proves it knows the shared secret (protocol v2). Answered by the link, never a
+    command of the sale."""
+
+    digest: str
+
+
+_DIGEST = re.compile(r"[0-9A-Fa-f]{64}")
+
+
+def parse_line(line: str, currency: str) -> Command | TillAuth | None:
+    """:func:`parse`, plus v2's ``AUTH <64 hex digits>``. Raises TillError."""
+    words = line.split()
+    if words and words[0].upper() == "AUTH" and len(line) <= MAX_LINE:
+        if len(words) != 2 or not _DIGEST.fullmatch(words[1]):
+            raise TillError(400, "AUTH <64 hex digits: HMAC-SHA256 of the HELLO nonce with the till secret>")
+        return TillAuth(words[1].lower())
+    return parse(line, currency)
+
+
+def hello(nonce: str) -> str:
+    """The greeting of every new connection (and of a serial line when it opens): version and a fresh nonce."""
+    return f"HELLO QRTERM {VERSION} {nonce}"
+
+
+def auth_digest(secret: str, nonce: str) -> str:
+    """What the till answers to ``HELLO QRTERM 2 <nonce>``: HMAC-SHA256, keyed with the secret's UTF-8 bytes, of the
+    nonce's ASCII bytes, in lowercase hex."""
+    return hmac.new(secret.encode(), nonce.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def authenticates(auth: TillAuth, secret: str | None, nonce: str) -> bool:
+    """True when ``auth`` carries the digest of ``nonce`` under ``secret`` (compared in constant time)."""
+    if not secret:
+        return False
+    return hmac.compare_digest(auth.digest.lower(), auth_digest(secret, nonce))
+
+
+def admit(command: Command | None, authenticated: bool) -> None:
+    """Raise ``ERR 401`` for a command that needs ``AUTH`` first (``PING`` is None; it and ``STATUS`` never do)."""
+    if not authenticated and command is not None and not isinstance(command, TillStatus):
+        raise TillError(401, "authenticate first: AUTH <HMAC-SHA256 of the HELLO nonce> (PING and STATUS work without)")
+
+
+def undone(what: str) -> str:
+    """The answer to a command whose step the terminal had to undo (nothing of it was done)."""
+    return f"ERR 500 {_ascii(what)}: nothing was done"
 
 
 def _refund(args: list[str], currency: str) -> TillRefund:

@@ -45,6 +45,8 @@ RESENDS = 3
 class ConcertLink(TillLink):
     """A till speaking Concert E+ at ``target`` (serial device or ``tcp:PORT``)."""
 
+    greets = False
+
     def __init__(
         self,
         target: str,

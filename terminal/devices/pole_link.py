@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 class PoleLink(TillLink):
     """The till's pole-display line at ``target``; ``passthrough`` is the real display's port (or None)."""
 
+    greets = False
+
     def __init__(
         self,
         target: str,

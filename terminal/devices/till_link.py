@@ -2,23 +2,47 @@
 TCP port the terminal listens on. Lines in are parsed here (a bad one gets its ``ERR`` reply and changes nothing)
 and posted to the loop as commands; lines out are written under a lock. A USB-serial adapter pulled out and put
 back is reopened by itself; the link's state is posted so the screen can show it.
+
+Over TCP one till at a time holds the line, and nobody can keep it from the real one: a connection that is silent
+for ``idle_timeout`` is closed, TCP keepalive notices a peer that vanished, a new connection that authenticates
+replaces one that never did or has been silent for ``silent_after`` seconds, and one that arrives while the line is
+busy waits a few seconds for it instead of being refused at once (a till that connects per sale reconnects right
+after it hung up). A till that hangs up normally is not a fault: nothing is shown on the screen for it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import secrets
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import serial
 
 from terminal.core.events import Event, TillCommanded, TillLinkChanged
-from terminal.core.till import GREETING, MAX_LINE, VERSION, TillError, parse
+from terminal.core.till import MAX_LINE, VERSION, TillAuth, TillError, admit, authenticates, hello, parse_line
 
 log = logging.getLogger(__name__)
+
+#: ``[till] auth``: which lines must ``AUTH`` before SALE, CANCEL, REFUND or REPORT — TCP connections only (a
+#: serial cable reaches nobody but the till), every line, or none (protocol v1 tills that cannot authenticate).
+AUTH_MODES = ("tcp", "all", "off")
+#: A TCP connection with no traffic either way for this long is closed (0: never).
+IDLE_TIMEOUT = 600.0
+#: An authenticated newcomer replaces a connection the terminal has not heard from for this long.
+SILENT_AFTER = 10.0
+#: How long a newcomer waits for a busy line before it is refused, and how many may wait.
+WAIT_FOR_LINE = 5.0
+MAX_WAITING = 4
+#: TCP keepalive: first probe after this many idle seconds, then every so many seconds, this many probes.
+KEEPALIVE = (30, 10, 3)
+_REFUSED = b"ERR 409 another till is connected\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +55,12 @@ class SerialSettings:
     stopbits: int = 1
 
 
+_LINE_END = re.compile(rb"[\r\n]")
+
+
 class LineReader:
-    """Bytes in, whole lines out; garbage and oversize lines never grow the buffer without bound."""
+    """Bytes in, whole lines out; garbage and oversize lines never grow the buffer without bound, and are cut and
+    dropped in bulk (a 10 MB line costs a few scans of it, not a step per byte)."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
@@ -41,24 +69,80 @@ class LineReader:
     def feed(self, data: bytes) -> list[str | TillError]:
         """The complete lines in ``data`` (a line too long becomes one TillError, its rest is skipped)."""
         out: list[str | TillError] = []
-        for byte in data:
-            if byte in (10, 13):  # LF or CR ends a line (CRLF gives an empty line, ignored)
-                if self._skipping:
-                    self._skipping = False
-                elif self._buffer:
-                    out.append(self._buffer.decode("ascii", "replace"))
+        *complete, rest = _LINE_END.split(data)  # LF or CR ends a line (CRLF gives an empty line, ignored)
+        for piece in complete:
+            if self._skipping:
+                self._skipping = False  # the end of a line already reported too long
+            elif self._buffer or piece:
+                self._buffer += piece
+                too_long = len(self._buffer) > MAX_LINE
+                out.append(self._too_long() if too_long else self._buffer.decode("ascii", "replace"))
+            self._buffer.clear()
+        if not self._skipping:
+            self._buffer += rest[: MAX_LINE + 1 - len(self._buffer)]
+            if len(self._buffer) > MAX_LINE:
+                out.append(self._too_long())
                 self._buffer.clear()
-            elif not self._skipping:
-                self._buffer.append(byte)
-                if len(self._buffer) > MAX_LINE:
-                    out.append(TillError(413, f"line longer than {MAX_LINE} characters: ignored"))
-                    self._buffer.clear()
-                    self._skipping = True
+                self._skipping = True
         return out
+
+    @staticmethod
+    def _too_long() -> TillError:
+        return TillError(413, f"line longer than {MAX_LINE} characters: ignored")
+
+
+class _HungUp(ConnectionError):
+    """The till closed its end of the connection: a normal end, not a fault."""
+
+
+class _Connection:
+    """One TCP connection: its socket, its reader, the nonce it was greeted with, whether it proved the secret, and
+    when it was last heard from (and last used either way)."""
+
+    def __init__(self, sock: socket.socket, nonce: str) -> None:
+        self.sock, self.nonce = sock, nonce
+        self.reader = LineReader()
+        self.authenticated = False
+        self.opened = self.heard = self.used = time.monotonic()
+
+    def receive(self, size: int = 65536) -> bytes:
+        """Bytes from the till (empty when none came within 0.2 s); raises _HungUp when it closed its end."""
+        try:
+            data = self.sock.recv(size)
+        except TimeoutError as exc:
+            if exc.errno is not None:
+                raise  # ETIMEDOUT from the kernel: keepalive found the till gone
+            return b""  # our own 0.2 s read timeout
+        if not data:
+            raise _HungUp("the till hung up")
+        self.heard = self.used = time.monotonic()
+        return data
+
+    def write(self, data: bytes) -> None:
+        """Bytes to the till."""
+        self.sock.sendall(data)
+        self.used = time.monotonic()
+
+    def close(self, last_words: bytes = b"") -> None:
+        """Close, after ``last_words`` when they can be sent."""
+        try:
+            if last_words:
+                self.sock.sendall(last_words)
+        except OSError:
+            pass  # it is being closed anyway
+        self.sock.close()
 
 
 class TillLink:
-    """One till at ``target`` (a serial device path, or ``tcp:PORT``), speaking the native protocol."""
+    """One till at ``target`` (a serial device path, or ``tcp:PORT``), speaking the native protocol.
+
+    ``secret`` is shared with the till (``till_secret`` in the secrets file); ``auth`` (one of AUTH_MODES) says which
+    lines must prove it before anything but PING and STATUS.
+    """
+
+    #: The native protocol greets every line (and a newcomer waiting for a busy TCP line) with ``HELLO``; the
+    #: protocols of other tills do not.
+    greets: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -67,20 +151,34 @@ class TillLink:
         *,
         currency: str,
         settings: SerialSettings | None = None,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         retry: float = 1.0,
+        secret: str | None = None,
+        auth: str = "tcp",
+        idle_timeout: float = IDLE_TIMEOUT,
+        silent_after: float = SILENT_AFTER,
     ) -> None:
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {auth!r}")
         self.target = target
         self._post = post
         self._currency = currency
         self._settings = settings or SerialSettings()
         self._host = host
         self._retry = retry
+        self._secret = secret or None
+        self._auth_required = auth == "all" or (auth == "tcp" and target.startswith("tcp:"))
+        self._idle_timeout = idle_timeout
+        self._silent_after = silent_after
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._write: Callable[[bytes], object] | None = None
         self._read: Callable[[int], bytes] = lambda size: b""
         self._reader = LineReader()
+        self._nonce = ""
+        self._authenticated = False
+        self._active: _Connection | None = None
+        self._waiting: list[_Connection] = []
         self._problem: str | bool | None = False  # False: nothing posted yet
         self._thread = threading.Thread(target=self._run, name=f"till-{target}", daemon=True)
 
@@ -132,8 +230,12 @@ class TillLink:
                                      stopbits=s.stopbits, timeout=0.2)  # fmt: skip
         try:
             self._connected(port.write, port.read)
+            self._greet()
             while not self._stop.is_set():
-                self._on_data(port.read(256))
+                data = port.read(1)  # waits up to 0.2 s; then all that is there, at once
+                if data and (more := port.in_waiting):
+                    data += port.read(min(more, 65536))
+                self._on_data(data)
                 self._idle()
         finally:
             self._disconnected()
@@ -141,50 +243,148 @@ class TillLink:
 
     def _serve_tcp(self, port_number: int) -> None:
         with socket.create_server((self._host, port_number), reuse_port=False) as server:
-            server.settimeout(0.2)
-            self._state(f"till not connected (waiting on {self.target})")
-            while not self._stop.is_set():
-                try:
-                    client, _ = server.accept()
-                except TimeoutError:
-                    continue
-                with client:
-                    self._talk(client, server)
-                self._state(f"till not connected (waiting on {self.target})")
-
-    def _talk(self, client: socket.socket, server: socket.socket) -> None:
-        client.settimeout(0.2)
-
-        def receive(size: int) -> bytes:
+            server.setblocking(False)
+            # Listening is this line's normal state: a till that connects per sale is away between sales.
+            self._state(None)
+            log.info("till: listening on %s:%d", self._host, port_number)
             try:
-                data = client.recv(size)
-            except TimeoutError:
-                return b""
-            if not data:
-                raise ConnectionResetError("the till hung up")
-            return data
+                while not self._stop.is_set():
+                    self._tcp_pass(server)
+            finally:
+                if self._active is not None:
+                    self._hang_up(None)
+                while self._waiting:
+                    self._waiting.pop().close()
 
-        self._connected(client.sendall, receive)
-        try:
-            while not self._stop.is_set():
-                self._refuse_others(server)
-                self._on_data(receive(256))
+    def _tcp_pass(self, server: socket.socket) -> None:
+        """One wait for anything on the line (at most 0.2 s), and what follows from it."""
+        active = self._active
+        watched = [server, *([active.sock] if active else []), *(c.sock for c in self._waiting)]
+        readable, _, _ = select.select(watched, [], [], 0.2)
+        if active is not None:
+            try:
+                if active.sock in readable:
+                    self._on_data(active.receive())
                 self._idle()
-        except OSError as exc:
-            log.info("till connection dropped: %s", exc)
-        finally:
-            self._disconnected()
+            except _HungUp:
+                self._hang_up(None)  # first, so the till reconnecting right after it finds the line free
+            except OSError as exc:
+                self._hang_up(f"till connection lost: {_short(exc)}")
+        self._next_in_line()
+        for conn in list(self._waiting):
+            if conn.sock in readable:
+                self._from_waiting(conn)
+        if server in readable:
+            self._accept(server)
+            self._next_in_line()
+        self._time_out()
 
-    def _refuse_others(self, server: socket.socket) -> None:
-        server.settimeout(0)
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                sock, address = server.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            _keepalive(sock)
+            sock.settimeout(0.2)
+            conn = _Connection(sock, _nonce())
+            if len(self._waiting) >= MAX_WAITING:
+                conn.close(_REFUSED)
+                continue
+            try:
+                if self.greets:
+                    conn.write(hello(conn.nonce).encode() + b"\r\n")
+            except OSError:
+                conn.close()
+                continue
+            log.info("till: connection from %s", address[0])
+            self._waiting.append(conn)
+
+    def _next_in_line(self) -> None:
+        """The line is free: the longest-waiting newcomer takes it."""
+        if self._active is None and self._waiting:
+            self._take(self._waiting.pop(0))
+
+    def _take(self, conn: _Connection) -> None:
+        self._active = conn
+        self._connected(conn.write, conn.receive)
+        self._reader = conn.reader
+        self._nonce, self._authenticated = conn.nonce, conn.authenticated
+
+    def _hang_up(self, problem: str | None, last_words: bytes = b"") -> None:
+        """The connection holding the line is gone (or closed by us, after ``last_words``); ``problem`` when that
+        is a fault."""
+        conn, self._active = self._active, None
+        self._disconnected()
+        if conn is not None:
+            conn.close(last_words)
+        if problem:
+            self._state(problem)
+        else:
+            log.info("till connection closed (%s)", self.target)
+
+    def _from_waiting(self, conn: _Connection) -> None:
         try:
-            other, _ = server.accept()
-        except (BlockingIOError, TimeoutError):
+            data = conn.receive()
+        except OSError:
+            self._waiting.remove(conn)
+            conn.close()
             return
-        finally:
-            server.settimeout(0.2)
-        with other:
-            other.sendall(b"ERR 409 another till is connected\r\n")
+        for line in conn.reader.feed(data):
+            if conn is self._active:
+                self._handle(line)  # it took the line with an earlier line of the same read
+            elif conn in self._waiting:
+                self._waiting_line(conn, line)
+
+    def _waiting_line(self, conn: _Connection, line: str | TillError) -> None:
+        """A line from a newcomer while another till holds the line: it replaces a silent one by proving the
+        secret (or, where the line needs no AUTH, by a well-formed command); anything else is refused."""
+        try:
+            command = parse_line(line.strip(), self._currency) if isinstance(line, str) else line
+        except TillError as exc:
+            command = exc
+        if isinstance(command, TillAuth):
+            if not authenticates(command, self._secret, conn.nonce):
+                self._waiting.remove(conn)
+                conn.close(TillError(401, "wrong AUTH").line.encode() + b"\r\n")
+                return
+            conn.authenticated = True
+            if self._replaceable():
+                self._replace(conn)
+                self.send("OK AUTH")
+                return
+        elif not isinstance(command, TillError) and not self._auth_required and self._replaceable():
+            self._replace(conn)
+            self._handle(line)
+            return
+        self._waiting.remove(conn)
+        conn.close(_REFUSED)
+
+    def _replaceable(self) -> bool:
+        active = self._active
+        if active is None or (self._auth_required and not self._authenticated):
+            return True
+        return time.monotonic() - active.heard >= self._silent_after
+
+    def _replace(self, conn: _Connection) -> None:
+        if self._active is not None:
+            log.warning("till: a silent connection was replaced by a new one that %s",
+                        "authenticated" if conn.authenticated else "sent a command")  # fmt: skip
+            self._hang_up(None, b"ERR 409 replaced by another till\r\n" if self.greets else b"")
+        self._waiting.remove(conn)
+        self._take(conn)
+
+    def _time_out(self) -> None:
+        now = time.monotonic()
+        active = self._active
+        if active is not None and self._idle_timeout and now - active.used >= self._idle_timeout:
+            log.info("till: no traffic for %.0f s: connection closed", self._idle_timeout)
+            words = f"ERR 408 idle for {self._idle_timeout:g} s: closing\r\n".encode()
+            self._hang_up(None, words if self.greets else b"")
+        for conn in list(self._waiting):
+            if now - conn.opened >= WAIT_FOR_LINE:
+                self._waiting.remove(conn)
+                conn.close(_REFUSED)
 
     def _connected(self, write: Callable[[bytes], object], read: Callable[[int], bytes]) -> None:
         with self._lock:
@@ -192,7 +392,12 @@ class TillLink:
         self._read = read
         self._reader = LineReader()
         self._state(None)
-        self.send(GREETING)
+
+    def _greet(self) -> None:
+        """A fresh nonce for the line, and ``HELLO QRTERM 2 <nonce>``."""
+        self._nonce, self._authenticated = _nonce(), False
+        if self.greets:
+            self.send(hello(self._nonce))
 
     def _on_data(self, data: bytes) -> None:
         """Bytes from the till (empty when nothing came within the read timeout)."""
@@ -212,7 +417,7 @@ class TillLink:
             if problem:
                 log.warning("%s", problem)
             else:
-                log.info("till connected on %s", self.target)
+                log.info("till line ready on %s", self.target)
             self._post(TillLinkChanged(problem))
 
     def _handle(self, line: str | TillError) -> None:
@@ -220,7 +425,11 @@ class TillLink:
             self.send(line.line)
             return
         try:
-            command = parse(line.strip(), self._currency)
+            command = parse_line(line.strip(), self._currency)
+            if isinstance(command, TillAuth):
+                self._authenticate(command)
+                return
+            admit(command, self._authenticated or not self._auth_required)
         except TillError as exc:
             self.send(exc.line)
             return
@@ -228,6 +437,30 @@ class TillLink:
             self.send(f"PONG {VERSION}")
             return
         self._post(TillCommanded(command))
+
+    def _authenticate(self, auth: TillAuth) -> None:
+        if self._secret is None:
+            raise TillError(400, "no till secret is set on this terminal: AUTH is not used here")
+        if authenticates(auth, self._secret, self._nonce):
+            self._authenticated = True
+            self.send("OK AUTH")
+            return
+        log.warning("till: wrong AUTH on %s", self.target)
+        self.send(TillError(401, "wrong AUTH: a new nonce follows").line)
+        self._greet()  # a nonce answers one AUTH: the next try is against a new one
+
+
+def _nonce() -> str:
+    """A fresh random nonce for one greeting (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def _keepalive(sock: socket.socket) -> None:
+    """TCP keepalive, so a till that vanished (power cut, cable pulled) frees the line within about a minute."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in zip(("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"), KEEPALIVE, strict=True):
+        if hasattr(socket, name):  # Linux; other systems keep their own timings
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 def _short(exc: Exception) -> str:
@@ -239,11 +472,13 @@ def _short(exc: Exception) -> str:
 KINDS = ("native", "concert", "pole")
 
 
-def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency: str, host: str = "0.0.0.0",
+def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency: str, host: str = "127.0.0.1",
               baudrate: int = 9600, bytesize: int = 8, parity: str = "N", stopbits: int = 1,
-              pole: dict[str, Any] | None = None) -> TillLink:  # fmt: skip
+              pole: dict[str, Any] | None = None, secret: str | None = None, auth: str = "tcp",
+              idle_timeout: float = IDLE_TIMEOUT) -> TillLink:  # fmt: skip
     """The running link for a till speaking ``kind`` on ``device`` (a serial device or ``tcp:PORT``); ``pole``
-    holds the pole-display capture's options (command_set, pattern, on_total, passthrough, decimal, width)."""
+    holds the pole-display capture's options (command_set, pattern, on_total, passthrough, decimal, width);
+    ``secret`` and ``auth`` are the native protocol's authentication."""
     settings = SerialSettings(baudrate, bytesize, parity, stopbits)
     if kind == "pole":
         from terminal.devices.pole_link import PoleLink
@@ -255,4 +490,5 @@ def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency
         return ConcertLink(device, post, currency=currency, settings=settings, host=host).start()
     if kind != "native":
         raise ValueError(f"till kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return TillLink(device, post, currency=currency, settings=settings, host=host).start()
+    return TillLink(device, post, currency=currency, settings=settings, host=host, secret=secret, auth=auth,
+                    idle_timeout=idle_timeout).start()  # fmt: skip

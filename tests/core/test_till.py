@@ -11,14 +11,20 @@ from terminal.core.machine import Phase, initial, step
 from terminal.core.money import Amount
 from terminal.core.sale import SaleStatus
 from terminal.core.till import (
+    TillAuth,
     TillCancel,
     TillError,
     TillRefund,
     TillReport,
     TillSale,
     TillStatus,
+    admit,
+    auth_digest,
+    authenticates,
     event_for,
+    hello,
     parse,
+    parse_line,
 )
 
 from .helpers import SETTINGS, at, awaiting, paid_update
@@ -120,3 +126,50 @@ def test_event_lines():
     assert event_for(paid.sale, "awaiting_payment") == "RESULT T1-000001 PAID 12.50 INR UTR123"
     expired = replace(sale, status=SaleStatus.EXPIRED)
     assert event_for(expired, "awaiting_payment") == "RESULT T1-000001 REF=A1 EXPIRED"
+
+
+# --- protocol v2: authentication (issue #15 item 8) --------------------------------------------------------------
+
+
+def test_the_greeting_carries_the_version_and_the_nonce_it_is_given():
+    assert hello("0f" * 16) == "HELLO QRTERM 2 " + "0f" * 16
+
+
+def test_the_auth_digest_is_hmac_sha256_as_rfc_4231_test_case_2():
+    # RFC 4231 section 4.3: key "Jefe", data "what do ya want for nothing?".
+    assert auth_digest("Jefe", "what do ya want for nothing?") == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")  # fmt: skip
+
+
+def test_auth_checks_the_digest_of_this_nonce_under_this_secret():
+    nonce = "9a" * 16
+    right = TillAuth(auth_digest("a-fixture-secret-only", nonce))
+    assert authenticates(right, "a-fixture-secret-only", nonce)
+    assert authenticates(TillAuth(right.digest.upper()), "a-fixture-secret-only", nonce)
+    assert not authenticates(right, "a-fixture-secret-only", "9b" * 16)  # another connection's nonce
+    assert not authenticates(right, "another-fixture-secret", nonce)
+    assert not authenticates(right, None, nonce)  # no secret: nothing can be proven
+
+
+def test_auth_lines_parse_and_a_malformed_one_is_a_400():
+    assert parse_line("auth " + "AB" * 32, "INR") == TillAuth("ab" * 32)
+    assert parse_line("SALE 1", "INR") == TillSale(Amount(100, "INR"))
+    for line in ("AUTH", "AUTH 1234", "AUTH " + "g" * 64, "AUTH " + "a" * 64 + " more"):
+        with pytest.raises(TillError) as error:
+            parse_line(line, "INR")
+        assert error.value.code == 400 and "HMAC-SHA256" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "allowed"),
+    [(None, True), (TillStatus(), True), (TillSale(Amount(100, "INR")), False), (TillCancel(), False),
+     (TillRefund("T1-000001"), False), (TillReport(), False)],
+)  # fmt: skip
+def test_before_auth_only_ping_and_status_are_admitted(command, allowed):
+    admit(command, authenticated=True)
+    if allowed:
+        admit(command, authenticated=False)
+    else:
+        with pytest.raises(TillError) as error:
+            admit(command, authenticated=False)
+        assert error.value.line.startswith("ERR 401 authenticate first")
