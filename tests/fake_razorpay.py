@@ -166,7 +166,7 @@ class FakeRazorpay(FakeProvider):
             return Raw(404, b"not found")
         if parts[0] == "i":
             target = (
-                "http://images.elsewhere.example/qr.png" if self.image == "elsewhere" else f"/qr-images/{parts[1]}.png"
+                "https://images.elsewhere.example/qr.png" if self.image == "elsewhere" else f"/qr-images/{parts[1]}.png"
             )
             return Raw(302, headers={"Location": target})
         if self.image == "garbage":

@@ -139,11 +139,18 @@ class FakeStripe(FakeProvider):
         name = endpoint(method, path)
         fields = request.form if method == "POST" else request.query
         if name is not None:
-            unknown = spec_problems(name, fields)
-            if unknown:
-                param = unknown[0].split(":")[0].split("=")[0]
-                raise ProviderError(400, stripe_error(f"Received unknown parameter: {param}",
-                                                      code="parameter_unknown", param=param))  # fmt: skip
+            problems = spec_problems(name, fields)
+            if problems:
+                param, _, why = problems[0].partition(": ")
+                param = param.split("=")[0]
+                if why.startswith("unknown"):
+                    raise ProviderError(400, stripe_error(f"Received unknown parameter: {param}",
+                                                          code="parameter_unknown", param=param))  # fmt: skip
+                if why == "not an integer":
+                    value = dict(fields).get(param, "")
+                    raise ProviderError(400, stripe_error(f"Invalid integer: {value}",
+                                                          code="parameter_invalid_integer", param=param))  # fmt: skip
+                raise ProviderError(400, stripe_error(f"Invalid {param}: {why}", param=param))
         form, query = dict(request.form), dict(request.query)
         expand = {v for k, v in [*request.form, *request.query] if k.startswith("expand[")}
         old = "Stripe-Version" not in request.headers  # the account's default: an old version here

@@ -234,3 +234,23 @@ def test_the_terminals_own_expiry_cancels_the_stripe_intent_as_abandoned(tmp_pat
     terminal.until_screen("expired", timeout=6)
     terminal.until(lambda: stp.intents[order_id]["status"] == "canceled")
     assert stp.intents[order_id]["cancellation_reason"] == "abandoned"
+
+
+def test_a_refund_razorpay_is_still_processing_409_is_asked_again_with_the_same_key_and_goes_through(tmp_path, rzp):
+    terminal = shop(tmp_path, razorpay(rzp), currency="INR", payee_id=VPA)
+    terminal.press("25E")
+    terminal.until_screen("qr")
+    payment = rzp.pay(terminal.app.state.sale.order.id)
+    terminal.until_screen("paid")
+    terminal.press("C")
+    rzp.faults.append(Fault(f"/v1/payments/{payment['id']}/refund", status=409, retry_after=1))
+    open_first_sale(terminal)
+    terminal.press("2EE")
+    # a refusal would be final ("Refund failed"): reaching "Refund done" means the 409 was asked again
+    terminal.until(lambda: terminal.screen.lines[:1] == ("Refund done",), timeout=15)
+    asked = [r.headers["X-Refund-Idempotency"] for r in rzp.requests if r.path.endswith("/refund")]
+    assert (
+        len(asked) == 2
+        and len(set(asked)) == 1
+        and [p["amount_refunded"] for p in rzp.state.payments.values()] == [2500]
+    )

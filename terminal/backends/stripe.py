@@ -257,7 +257,9 @@ class StripeBackend:
             said = summarise(data)
             payee = Payee(said.payee_name or "", said.accounts[0].ids[0])
         except (PayloadError, IndexError):
-            payee = Payee("Stripe", "(unreadable QR)")  # the guard refuses it unless unknown formats are allowed
+            # An opaque link (WeChat Pay's weixin://) names no payee: the shop opts in knowingly with this id in
+            # payee.ids and payee.allow_unknown_formats = true; otherwise the guard refuses it.
+            payee = Payee("Stripe", f"stripe:{self.method}")
         reference = (intent.get("metadata") or {}).get("reference")
         return Order(
             id=_str(intent, "id"),
