@@ -92,6 +92,9 @@ def test_a_sale_end_to_end_paid_receipt_refund(tmp_path, rzp, stp, provider):
     paid = terminal.until_screen("paid")
     assert paid.amount in ("₹25.00", "S$25.00")
     terminal.until(lambda: (tmp_path / "lp0").exists() and b"PAID" in (tmp_path / "lp0").read_bytes())
+    if provider == "stripe":  # the receipt's QR is Stripe's own receipt page for the charge
+        charge = next(iter(stp.charges.values()))
+        assert charge["receipt_url"].encode() in (tmp_path / "lp0").read_bytes()
     terminal.press("C")
     open_first_sale(terminal)
     terminal.press("2EE")
