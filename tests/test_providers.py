@@ -257,3 +257,15 @@ def test_a_refund_razorpay_is_still_processing_409_is_asked_again_with_the_same_
         and len(set(asked)) == 1
         and [p["amount_refunded"] for p in rzp.state.payments.values()] == [2500]
     )
+
+
+def test_a_razorpay_qr_paid_twice_reaches_the_terminal_as_paid_twice(tmp_path, rzp):
+    terminal = shop(tmp_path, razorpay(rzp), currency="INR", payee_id=VPA)
+    terminal.press("25E")
+    terminal.until_screen("qr")
+    order_id = terminal.app.state.sale.order.id
+    rzp.pay(order_id, vpa="one@okbank")
+    assert terminal.until_screen("paid").title == "Paid"
+    rzp.pay(order_id, vpa="two@okbank")  # the customer's app looked stuck: they paid the same QR again
+    screen = terminal.until_screen("overpaid", timeout=40)  # followed at the slower after-paid pace
+    assert screen.title == "Paid twice" and rzp.state.qrs[order_id]["payments_count_received"] == 2

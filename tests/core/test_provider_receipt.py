@@ -17,7 +17,7 @@ def paid(receipt_url=None, order_receipt=None):
     state = awaiting("42")
     made = order_for(state, receipt_url=order_receipt)
     payment = Payment(Amount(4200, "INR"), T0, "TAN AH KOW", "REF1", id="ch_fixture", receipt_url=receipt_url)
-    return replace(state.sale, status=SaleStatus.PAID, order=made, payment=payment)
+    return replace(state.sale, status=SaleStatus.PAID, order=made, payments=(payment,))
 
 
 def receipt(sale):
