@@ -129,6 +129,9 @@ def settings_from(config: Config) -> Settings:
         voice_language=config.voice.language if config.voice else None,
         voice_failures=config.voice.failures if config.voice else True,
         till_manager=bool(config.till and config.till.manager_commands),
+        minimum=config.backend.minimum,
+        minimum_reason=config.backend.minimum_reason,
+        refunds_elsewhere=config.backend.refunds_elsewhere,
     )
 
 
@@ -158,7 +161,8 @@ def backend_from(config: Config) -> Backend:
         from terminal.backends.razorpay import RazorpayBackend
 
         return RazorpayBackend(keys["razorpay_key_id"], keys["razorpay_key_secret"], api_base=b.url, timeout=b.timeout,
-                               ca_file=b.ca_file, allow_plain_http=b.allow_plain_http)  # fmt: skip
+                               ca_file=b.ca_file, allow_plain_http=b.allow_plain_http,
+                               image_hosts=b.image_hosts)  # fmt: skip
     if b.kind == "stripe":
         from terminal.backends.stripe import StripeBackend
 

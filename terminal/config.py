@@ -71,6 +71,13 @@ class BackendSection:
     sandbox: bool
     #: Stripe's QR payment method (promptpay, paynow, pix, wechat_pay); empty for other kinds.
     method: str = ""
+    #: Razorpay: hosts its hosted QR images may be fetched from (when the account lacks "image content").
+    image_hosts: tuple[str, ...] = ()
+    #: The provider's smallest sale in the terminal's currency, and whose minimum it is (refused on the keypad).
+    minimum: Amount | None = None
+    minimum_reason: str = ""
+    #: Why refunds cannot be made from the terminal with this provider and method ("" when they can).
+    refunds_elsewhere: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,7 @@ _SECTIONS = {
         "allow_plain_http",
         "ca_file",
         "sandbox",
+        "image_hosts",
     },
     "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
     "secrets": {"file"},
@@ -281,6 +289,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         allow_plain_http=allow_plain_http,
         ca_file=r.string("backend.ca_file", "") or None,
         sandbox=r.boolean("backend.sandbox", False),
+        **_provider_rules(r, kind, method, currency, terminal.sale_ttl),
     )
     display = DisplaySection(
         driver=r.string("display.driver", ""),
@@ -520,6 +529,29 @@ PROVIDER_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "razorpay": {"razorpay_key_id": ("rzp_",), "razorpay_key_secret": ("",)},
     "stripe": {"stripe_secret_key": ("sk_", "rk_")},  # a secret or a restricted key
 }
+
+
+def _provider_rules(r: _Reader, kind: str, method: str, currency: str, sale_ttl: int) -> dict[str, Any]:
+    """[backend]'s provider-specific keys and the provider's own limits (its minimum sale, whether refunds can be
+    made from the terminal, the sale_ttl its QR expiry allows), each from the adapter that knows them."""
+    if kind == "razorpay":
+        from terminal.backends import razorpay
+
+        hosts = r.strings("backend.image_hosts", default=razorpay.IMAGE_HOSTS)
+        return {"image_hosts": hosts, "minimum": razorpay.minimum(currency), "minimum_reason":
+                "the smallest amount Razorpay accepts"}  # fmt: skip
+    if "image_hosts" in r.data.get("backend", {}):
+        raise ConfigError(r.path, "backend.image_hosts", r.data["backend"]["image_hosts"],
+                          'no value: image hosts are read only with kind = "razorpay"')  # fmt: skip
+    if kind == "stripe":
+        from terminal.backends import stripe
+
+        problem = stripe.sale_ttl_problem(method, sale_ttl)
+        if problem:
+            raise ConfigError(r.path, "terminal.sale_ttl", sale_ttl, problem)
+        return {"minimum": stripe.minimum(currency), "minimum_reason": "the smallest amount Stripe accepts",
+                "refunds_elsewhere": stripe.REFUND_REFUSALS.get(method, "")}  # fmt: skip
+    return {}
 
 
 def _credentials(config_path: Path, secrets_file: str, kind: str, env: dict[str, str] | Any) -> dict[str, str]:

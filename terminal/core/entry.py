@@ -12,13 +12,16 @@ from terminal.core.money import Amount, exponent, with_symbol
 class AmountEntry:
     """What has been typed so far (``text`` like ``"12.5"``), for one currency, up to ``maximum``.
 
-    Every method returns a new entry; ``message`` explains the last refused key (or is empty).
+    Every method returns a new entry; ``message`` explains the last refused key (or is empty). ``minimum`` is the
+    smallest amount Enter accepts (a payment provider's minimum charge), ``minimum_reason`` says whose it is.
     """
 
     currency: str
     maximum: Amount
     text: str = ""
     message: str = ""
+    minimum: Amount | None = None
+    minimum_reason: str = ""
 
     def press(self, key: Key) -> AmountEntry:
         """The entry after ``key`` (digits, 00, point, backspace, clear); other keys change nothing."""
@@ -71,6 +74,9 @@ class AmountEntry:
         amount = self.amount
         if amount.minor == 0:
             return replace(self, message="Type an amount above zero"), None
+        if self.minimum is not None and amount.minor < self.minimum.minor:
+            why = f": {self.minimum_reason}" if self.minimum_reason else ""
+            return replace(self, message=f"Minimum is {self.minimum.format()}{why}"), None
         return replace(self, message=""), amount
 
     def display(self) -> str:

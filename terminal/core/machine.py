@@ -567,6 +567,9 @@ def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus | Ti
         return state, [TillReply(f"ERR 409 busy: {why}")]
     if command.amount.minor > state.settings.maximum.minor:
         return state, [TillReply(f"ERR 422 above this terminal's maximum of {state.settings.maximum.decimal()}")]
+    low = state.settings.minimum
+    if low is not None and command.amount.minor < low.minor:
+        return state, [TillReply(f"ERR 422 below the minimum of {low.decimal()}: {state.settings.minimum_reason}")]
     base = _leave_sale(state) if state.phase is Phase.SALE else state
     rules = state.settings.offline
     if state.offline is not None and rules is not None:
@@ -584,6 +587,8 @@ def _till_refund(state: TerminalState, found: TillRefundFound, now: Now) -> Step
     """The till's REFUND, once the journal said what the sale is: the menu's rules, the menu's refund."""
     if found.record is None:
         return state, [TillReply(f"ERR 404 no sale {found.reference}")]
+    if state.settings.refunds_elsewhere:
+        return state, [TillReply(f"ERR 422 {state.settings.refunds_elsewhere}")]
     sale = found.record.sale
     refunds = with_open(found.record.refunds, state.refunds_open, sale.id)
     amount = found.amount or remaining(sale, refunds)

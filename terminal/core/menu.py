@@ -259,6 +259,8 @@ def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
             PrintReceipt(sale, reprint=True)
         ]
     if pressed is Key.D2:
+        if state.settings.refunds_elsewhere:
+            return _with(state, menu, message=f"No refund here: {state.settings.refunds_elsewhere}"), []
         refunds = all_refunds(state, record)
         left = remaining(sale, refunds)
         why = refusal(sale, refunds, left)

@@ -71,13 +71,15 @@ class Order:
 @dataclass(frozen=True, slots=True)
 class Payment:
     """Money that arrived for an order: one capture at the provider (contract v1.1 ``payments[]``, or v1's
-    ``paid``). ``id`` is the backend's id for this payment when it gave one."""
+    ``paid``). ``id`` is the backend's id for this payment when it gave one; ``receipt_url`` the provider's own
+    receipt page for it, when there is one (Stripe's ``charge.receipt_url``)."""
 
     amount: Amount
     at: datetime | None = None
     payer: str | None = None
     provider_ref: str | None = None
     id: str | None = None
+    receipt_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int,
     lines.append(Line("-" * columns))
     lines += [Line(_fit(f, columns), "center") for f in shop.footer]
     receipt_url = sale.order.receipt_url if sale.order is not None else None
+    if payment is not None and payment.receipt_url:  # the provider's own receipt for this payment wins
+        receipt_url = payment.receipt_url
     return Receipt(sale.id, sale.reference, tuple(lines), receipt_url)
 
 

@@ -46,6 +46,13 @@ class Settings:
     voice_failures: bool = True
     #: The till may use the manager's commands (REFUND, REPORT): off unless [till] manager_commands = true.
     till_manager: bool = False
+    #: The backend's smallest sale (a provider's minimum charge), refused on the keypad before any create; and
+    #: whose minimum it is, for the message ("the smallest amount Stripe accepts").
+    minimum: Amount | None = None
+    minimum_reason: str = ""
+    #: Why refunds cannot be made from this terminal (e.g. "PromptPay refunds are made in the Stripe
+    #: Dashboard"): the menu and the till say so instead of asking the backend for a refund it would refuse.
+    refunds_elsewhere: str = ""
 
 
 class Phase(StrEnum):
@@ -108,4 +115,5 @@ def initial(
 
 def fresh_entry(settings: Settings) -> AmountEntry:
     """An empty amount entry in the terminal's currency."""
-    return AmountEntry(currency=settings.currency, maximum=settings.maximum)
+    return AmountEntry(currency=settings.currency, maximum=settings.maximum, minimum=settings.minimum,
+                       minimum_reason=settings.minimum_reason)  # fmt: skip
