@@ -24,6 +24,9 @@ from terminal.core.payloads.errors import PayloadError
 from terminal.core.payloads.summary import Summary, scheme_of, summarise
 from terminal.core.payloads.text import is_plain
 
+#: Characters a scanner may drop before the payload (byte-order mark, zero-width and bidi marks), besides spaces.
+INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u200e\u200f\u2060\u202a\u202b\u202c\u202d\u202e\x00")
+
 
 @dataclass(frozen=True, slots=True)
 class PayeeRules:
@@ -67,6 +70,9 @@ def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) ->
     payload = order.qr.payload
     detected = scheme_of(payload)
     if detected is None:
+        hidden = scheme_of(payload.lstrip("".join(INVISIBLE)).lstrip())
+        if hidden is not None:  # scanners trim these: the customer's app would read a payload we did not check
+            return f"the QR is a {hidden} payload behind invisible characters"
         return None if rules.allow_unknown else "the QR is in a format this terminal cannot check"
     if detected != order.qr.scheme:
         return f"the QR is declared {order.qr.scheme!r} but is {detected!r}"

@@ -241,10 +241,13 @@ def published(section, name):
         (published("epc069_12", "epc_example_2_latin1"), "epc", Amount(1230, "EUR"), "Client:Marie Louise La Lune",
          ("FR1420041010050500013M02606",)),
         (KHQR, "emv", Amount(500000, "KHR"), "T1", ("jonhsmith@nbcq",)),
+        (published("valid", "khqr_bakong_individual_6894"), "emv", Amount(50000, "KHR"), "T1", ("jonhsmith@nbcq",)),
+        (published("valid", "vietqr_viet_qr_pay_BBB8"), "emv", Amount(1000, "VND"), "T1", ("970416/257678859",)),
         (VIETQR, "emv", Amount(50000, "VND"), "T1 000001", ("970436/0011012345678",)),
         (QRIS, "emv", Amount(1500000, "IDR"), "T1", ("936009153022591481", "022591481", "ID1020017611473")),
     ],
-    ids=["pix", "promptpay", "promptpay-php", "upi-psp", "epc-1", "epc-2", "khqr", "vietqr", "qris"],
+    ids=["pix", "promptpay", "promptpay-php", "upi-psp", "epc-1", "epc-2", "khqr", "khqr-bakong", "vietqr-lib",
+         "vietqr", "qris"],
 )  # fmt: skip
 def test_a_published_payload_is_accepted_when_its_ids_are_configured(payload, scheme, amount, reference, ids):
     rules = PayeeRules("Shop", ids)
@@ -450,6 +453,14 @@ def test_an_epc_amount_in_full_width_digits_is_refused():
 
 
 # Beyond issue #14's list.
+
+
+@pytest.mark.parametrize("prefix", ["\ufeff", " ", "\u200b", "\n"])
+def test_a_known_format_behind_invisible_characters_is_not_unknown(prefix):
+    # With allow_unknown on, an "unknown" payload is shown unchecked; but scanners trim a byte-order mark or
+    # a space, and the UPI app then pays evil@ybl.
+    payload = prefix + "upi://pay?pa=evil@ybl&am=1.00&cu=INR&tr=T1-000001"
+    assert "behind invisible characters" in check(payload, scheme="url", rules=replace(RULES, allow_unknown=True))
 
 
 def test_a_convenience_fee_is_refused():

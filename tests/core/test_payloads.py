@@ -58,6 +58,8 @@ def test_published_invalid_payloads_are_rejected(vector):
         ("promptpay_FE29", "promptpay", None, None, None),
         ("promptpay_amt_3045", "promptpay", None, Amount(12345, "THB"), None),
         ("paynow_B69E", "paynow", "ACME Pte Ltd.", None, None),
+        ("khqr_bakong_individual_6894", "khqr", "Jonh Smith", Amount(50000, "KHR"), None),
+        ("vietqr_viet_qr_pay_BBB8", "vietqr", None, Amount(1000, "VND"), None),
     ],
 )
 def test_what_each_vector_says(name, profile, payee, amount, reference):
