@@ -254,6 +254,15 @@ def test_a_published_payload_is_accepted_when_its_ids_are_configured(payload, sc
     assert check(payload, scheme, amount, reference, rules=rules, payee=ids[0]) is None
 
 
+def test_sgqrs_identity_template_is_not_an_account():
+    # SGQR stickers carry 51 = SG.SGQR (SGQR id, version, postal code…) beside PayNow's 26: it pays no one.
+    paynow = [("00", "SG.PAYNOW"), ("01", "2"), ("02", "201403121W"), ("03", "0")]
+    sgqr = [("00", "SG.SGQR"), ("01", "180123456789AB"), ("02", "01.0001"), ("03", "018989")]
+    fields = [("00", "01"), ("01", "12"), ("26", paynow), ("51", sgqr), ("52", "0000"), ("53", "702"),
+              ("54", "1.00"), ("58", "SG"), ("59", "Shop"), ("60", "Singapore")]  # fmt: skip
+    assert check(emv.build(fields), "emv", Amount(100, "SGD"), payee="201403121W") is None
+
+
 def test_paynows_published_sample_is_refused_for_its_editable_amount_even_when_the_uen_is_ours():
     why = check(published("valid", "paynow_B69E"), "emv", Amount(100, "SGD"), payee="201403121W")
     assert "change the amount" in why

@@ -20,6 +20,8 @@ PROMPTPAY_BILL_GUI = "A000000677010112"
 PAYNOW_GUI = "SG.PAYNOW"
 VIETQR_GUI = "A000000727"
 QRIS_GUI = "ID.CO.QRIS.WWW"
+#: SGQR's identity template (51: SGQR id, version, postal code, unit): labels the sticker, pays no one.
+SGQR_GUI = "SG.SGQR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ def accounts(payload: EmvPayload) -> tuple[Account, ...]:
             found.append(Account("card-network", (field.value,), network=field.tag))
         elif field.children is None:
             found.append(Account("unreadable", (field.value,), network=field.tag))
-        else:
+        elif (field.sub("00") or "").strip().upper() != SGQR_GUI:
             found.append(_account(field, payload))
     for field in payload.fields:
         if not ("80" <= field.tag <= "99") or (field.tag == "99" and payload.get("58") == "KH"):
