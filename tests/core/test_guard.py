@@ -73,6 +73,11 @@ def test_upi_refused(payload, why):
     assert why in check(payload)
 
 
+def test_a_raw_space_is_refused_even_in_the_payee_name():
+    # A reader that ends the link at whitespace reads pa and pn=Chai, and no amount: the customer types one.
+    assert "without spaces" in check("upi://pay?pa=shop@okbank&pn=Chai Point&am=1.00&cu=INR&tr=T1-000001")
+
+
 def test_the_vpa_match_ignores_case():
     assert check("upi://pay?pa=SHOP@OKBANK&am=1&cu=INR&tr=T1-000001") is None
 

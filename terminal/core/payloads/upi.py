@@ -55,6 +55,7 @@ def parse(text: str) -> UpiUri:
     if not isinstance(text, str) or text[: len(PREFIX)].lower() != PREFIX:
         raise UpiError("not a upi://pay URI")
     if not (text.isascii() and text.isprintable()) or " " in text:
+        # a raw space even in pn: readers that end a link at whitespace would drop the parameters after it
         raise UpiError("a UPI URI is ASCII without spaces (anything else must be %-encoded)")
     if "#" in text:
         raise UpiError("a fragment (#…) in a UPI URI: some apps read parameters from it")
