@@ -136,7 +136,7 @@ def run_demo(args: argparse.Namespace) -> int:
         public = lan_address() if args.lan else None
         sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme).start()
         payee = sandbox.book.payee
-        host = urlsplit(sandbox.public_url).hostname or "127.0.0.1"
+        host = urlsplit(sandbox.public_url).netloc or "127.0.0.1"  # with its port: the guard refuses others
         settings = Settings(
             terminal_id="T1",
             merchant_name="Demo Shop",

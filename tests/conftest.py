@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -16,7 +17,8 @@ import pytest
 from terminal.sandbox.server import Sandbox
 from terminal.store.journal import Journal
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: Published payment-QR vectors, each with its source (tests/vectors/payment-qr.json): inside the repository.
+VECTORS = json.loads((Path(__file__).resolve().parent / "vectors" / "payment-qr.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 alters the payee, the amount, the currency or the CRC in the payload (its JSON staying honest) is refused
 every time — nothing is displayed, a security event is journaled, the order is cancelled."""
 
+import json
+
 import pytest
 import requests
 
@@ -9,6 +11,7 @@ from terminal.sandbox.book import SAMPLE_PAYEE_IDS, SCHEMES
 from terminal.sandbox.server import Sandbox
 
 from .qr import decode
+from .servers import Reply, ScriptedServer
 from .terminal_app import make_terminal
 
 CASES = [(scheme, tamper) for scheme in SCHEMES for tamper in ("payee", "amount", "currency", "crc")
@@ -53,4 +56,34 @@ def test_a_tampered_payload_is_refused_journaled_and_cancelled(tmp_path, scheme,
         assert security["sale_id"] == terminal.journal.sales()[0]["id"]
         order_id = terminal.journal.sales()[0]["order_id"]
         terminal.until(lambda: server.book.order_for_page(order_id).status == "cancelled")
+        terminal.app.worker.stop()
+
+
+#: A backend answering an honest order in JSON whose QR a lenient app reads as paying someone else
+#: (issue #14's classes; tests/core/test_guard.py has one regression test per class).
+ATTACKS = {
+    "upi-upper-case-PA": ("upi", "upi://pay?pa=demo-shop@sandbox&am=12.50&cu=INR&tr=T1-000001&PA=evil@ybl"),
+    "upi-fragment": ("upi", "upi://pay?pa=demo-shop@sandbox&am=12.50&cu=INR&tr=T1-000001#&pa=evil@ybl"),
+    "upi-full-width-amount": ("upi", "upi://pay?pa=demo-shop@sandbox&am=１２.５０&cu=INR&tr=T1-000001"),
+    "link-backslash-host": ("url", "https://evil.example\\@127.0.0.1/pay/ord_1?am=12.50&cu=INR&tr=T1-000001"),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_a_backend_serving_a_payload_read_two_ways_gets_it_refused(tmp_path, attack):
+    scheme, payload = ATTACKS[attack]
+    order = {"id": "ord_1", "status": "pending", "reference": "T1-000001",
+             "amount": {"value": 1250, "currency": "INR"}, "qr": {"scheme": scheme, "payload": payload},
+             "payee": {"name": "Demo Shop", "id": "demo-shop@sandbox"},
+             "expires_at": "2099-01-01T00:00:00Z"}  # fmt: skip
+    cancelled = {**order, "status": "cancelled"}
+    with ScriptedServer(Reply(201, json.dumps(order).encode()), Reply(200, json.dumps(cancelled).encode())) as server:
+        terminal = make_terminal(tmp_path, server.url, payee_id="demo-shop@sandbox")
+        terminal.press("12.5E")
+        error = terminal.until_screen("error")
+        assert error.title == "QR refused" and "cannot be read" in error.lines[0], error.lines
+        assert all(model.qr is None for model, _ in terminal.recorder.frames)
+        [security] = [e for e in terminal.journal.events() if e["kind"] == "security"]
+        assert json.loads(security["detail"]) == {"payload": payload}  # kept for investigation, as received
+        terminal.until(lambda: any(p.endswith("/cancel") for _, p, _, _ in server.requests))
         terminal.app.worker.stop()

@@ -1,9 +1,15 @@
 """The payload guard: a QR from a backend is shown only if it pays our payee the sale's amount.
 
 Fake QR stickers and compromised backends are the fraud this terminal exists to beat, so the check is made
-on the payload itself — what the customer's app will read — not on the JSON fields around it: the payload
-is parsed (UPI, EMV with its national profiles, EPC, pay-page links), its checksum verified, *every* account
-it can pay must be one of the shop's, and its amount, currency and reference must be the sale's.
+on the payload itself — what the customer's app will read — not on the JSON fields around it.
+
+One principle: **accept only what every reader reads the same way.** A customer's app is not our parser:
+it may count EMV lengths in bytes, keep the last of two fields, match UPI keys case-insensitively, split
+EPC lines at a bare CR, or open a link the way a browser does. So the payload is parsed strictly (the
+parsers refuse duplicates, odd spellings, odd line breaks and non-ASCII digits), EMV payloads must be ASCII,
+links must be written as a browser writes them, and then *every* id in *every* account the payload names
+must be the shop's, and its amount, currency and reference the sale's. docs/payloads.md lists each refusal
+with the reader that would disagree.
 """
 
 from __future__ import annotations
@@ -12,31 +18,45 @@ from dataclasses import dataclass
 
 from terminal.core.money import Amount
 from terminal.core.orders import Order
+from terminal.core.payloads import link
+from terminal.core.payloads.emv_profiles import Account, spellings
 from terminal.core.payloads.errors import PayloadError
-from terminal.core.payloads.summary import scheme_of, summarise
+from terminal.core.payloads.summary import Summary, scheme_of, summarise
+from terminal.core.payloads.text import is_plain
 
-#: Accounts named by a host (pay-page links, dynamic PIX locations) are checked against the trusted hosts.
-HOST_PROFILES = {"url", "pix-dynamic"}
+#: Characters a scanner may drop before the payload (byte-order mark, zero-width and bidi marks), besides spaces.
+INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u200e\u200f\u2060\u202a\u202b\u202c\u202d\u202e\x00")
 
 
 @dataclass(frozen=True, slots=True)
 class PayeeRules:
-    """The merchant's configured payee: its name, its ids (VPA, Pix key, PromptPay id, PayNow proxy, IBAN…),
-    trusted hosts for link QRs, and whether payloads the terminal cannot read may be shown unchecked."""
+    """The merchant's configured payee: its name, its ids (VPA, Pix key, PromptPay id, PayNow proxy, IBAN,
+    VietQR ``BIN/account``…), trusted hosts for link QRs (``host`` or ``host:port``), whether payloads the
+    terminal cannot read may be shown unchecked, and the GUIs of any further EMV networks the shop uses
+    (a template of a network not known here is refused unless its GUI is listed, and then every one of its
+    subfields must be one of ``ids``)."""
 
     name: str
     ids: tuple[str, ...]
     url_hosts: tuple[str, ...] = ()
     allow_unknown: bool = False
+    emv_networks: tuple[str, ...] = ()
 
     def knows_id(self, payee_id: str) -> bool:
-        """True when ``payee_id`` is one of ours (case and spaces ignored: VPAs, IBANs and UENs vary)."""
-        wanted = _norm(payee_id)
-        return any(_norm(i) == wanted for i in self.ids)
+        """True when ``payee_id`` is one of ours: printable ASCII, compared ignoring ASCII case (VPAs, IBANs
+        and UENs are written either way) and the spaces of the configured ids (IBANs printed in groups)."""
+        if not is_plain(payee_id):
+            return False  # "ſhop@okbank" folds to "shop@okbank" in Python, not in the payer's bank
+        wanted = payee_id.lower()
+        return any(i.replace(" ", "").isascii() and i.replace(" ", "").lower() == wanted for i in self.ids)
 
-    def knows_host(self, host: str) -> bool:
-        """True when ``host`` is a trusted host for link QRs."""
-        return host.casefold() in {h.casefold() for h in self.url_hosts}
+    def knows_host(self, netloc: str) -> bool:
+        """True when ``netloc`` (``host`` or ``host:port`` as a browser reads a link) is a trusted host."""
+        return link.host_trusted(*link.split_netloc(netloc), self.url_hosts)
+
+    def knows_network(self, gui: str) -> bool:
+        """True when ``gui`` names an EMV network the shop configured."""
+        return gui.strip().lower() in {g.strip().lower() for g in self.emv_networks}
 
 
 def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) -> str | None:
@@ -45,39 +65,72 @@ def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) ->
         return f"the order is for {order.amount.format()}, the sale for {amount.format()}"
     if order.reference != reference:
         return f"the order carries reference {order.reference!r}, the sale is {reference!r}"
-    if not rules.knows_id(order.payee.id):
+    if not rules.knows_id(order.payee.id.replace(" ", "")):
         return f"payee {order.payee.id!r} is not this shop's"
     payload = order.qr.payload
     detected = scheme_of(payload)
     if detected is None:
+        hidden = scheme_of(payload.lstrip("".join(INVISIBLE)).lstrip())
+        if hidden is not None:  # scanners trim these: the customer's app would read a payload we did not check
+            return f"the QR is a {hidden} payload behind invisible characters"
         return None if rules.allow_unknown else "the QR is in a format this terminal cannot check"
     if detected != order.qr.scheme:
         return f"the QR is declared {order.qr.scheme!r} but is {detected!r}"
+    if detected == "emv" and not payload.isascii():
+        return "the QR has characters outside ASCII: apps counting EMV lengths in bytes would read other fields"
     try:
         said = summarise(payload)
     except PayloadError as exc:
         return f"the QR cannot be read: {exc}"
     if said.crc_ok is False:
         return "the QR's checksum is wrong: it was corrupted or edited"
+    return _payee(said, rules) or _amount(said, amount) or _reference(said, reference, order.id)
+
+
+def _payee(said: Summary, rules: PayeeRules) -> str | None:
     if not said.accounts:
         return "the QR names no payee"
     for account in said.accounts:
-        if account.profile in HOST_PROFILES:
-            if not any(rules.knows_host(i) or rules.knows_id(i) for i in account.ids):
-                return f"the QR opens {account.ids[0] if account.ids else '?'!r}, not a page this shop trusts"
-        elif not any(rules.knows_id(i) for i in account.ids):
-            return f"the QR pays {account.ids[0] if account.ids else 'an unnamed account'!r}, not this shop"
+        refusal = _account(account, rules)
+        if refusal:
+            return refusal
+    return None
+
+
+def _account(account: Account, rules: PayeeRules) -> str | None:
+    if account.profile == "unreadable":
+        return f"the QR's merchant account {account.network} is not a template an app reads one way"
+    if account.profile == "emv" and not rules.knows_network(account.network):
+        return f"the QR names a payment network this terminal does not know ({account.network!r})"
+    if not account.ids and not account.hosts:
+        return f"the QR's {account.profile} account names no payee"
+    for host in account.hosts:
+        if not rules.knows_host(host):
+            return f"the QR opens {host!r}, not a page this shop trusts"
+    for payee_id in account.ids:
+        if not any(rules.knows_id(i) for i in spellings(account.profile, payee_id)):
+            return f"the QR pays {payee_id!r}, not this shop"
+    return None
+
+
+def _amount(said: Summary, amount: Amount) -> str | None:
     if said.amount_editable:
         return "the QR lets the customer change the amount"
+    if said.scheme == "emv" and any(said.fields.get(tag) is not None for tag in ("56", "57")):
+        return "the QR adds a convenience fee (56/57) that some apps charge on top of the amount"
     if said.amount is None:
-        if said.profile == "pix" and all(a.profile == "pix-dynamic" for a in said.accounts):
+        if said.profile == "pix" and all(a.hosts and not a.ids for a in said.accounts):
             return None  # dynamic PIX: the amount is in the signed charge at the trusted PSP location
         return "the QR leaves the amount open"
     if said.amount.currency != amount.currency:
         return f"the QR asks for {said.amount.currency}, the sale is in {amount.currency}"
     if said.amount != amount:
         return f"the QR asks for {said.amount.format()}, the sale is {amount.format()}"
-    if said.reference is not None and not _same_reference(said.reference, reference, order.id):
+    return None
+
+
+def _reference(said: Summary, reference: str, order_id: str) -> str | None:
+    if said.reference is not None and not _same_reference(said.reference, reference, order_id):
         return f"the QR carries reference {said.reference!r}, the sale is {reference!r}"
     return None
 
@@ -92,7 +145,3 @@ def _same_reference(found: str, reference: str, order_id: str) -> bool:
 
 def _alnum(text: str) -> str:
     return "".join(c for c in text if c.isalnum()).casefold()
-
-
-def _norm(text: str) -> str:
-    return text.replace(" ", "").casefold()

@@ -1,8 +1,8 @@
-"""Payloads against the published vectors, and properties: build → parse round-trips for every buildable
-scheme; parsing any string raises only PayloadError."""
+"""Payloads against the published vectors (tests/vectors/payment-qr.json, each with its source): the
+builders reproduce published examples byte for byte; build → parse round-trips for every buildable scheme;
+parsing any string raises only PayloadError."""
 
 import contextlib
-import json
 
 import pytest
 from hypothesis import given, settings
@@ -13,9 +13,20 @@ from terminal.core.payloads import emv, emv_profiles, epc, upi
 from terminal.core.payloads.errors import PayloadError
 from terminal.core.payloads.summary import summarise
 
-from ..conftest import SHARED
+from ..conftest import VECTORS
 
-VECTORS = json.loads((SHARED / "vectors" / "payment-qr.json").read_text())
+
+def vector(name):
+    """A published vector by name, from any section of the file."""
+    return next(
+        v for section in ("valid", "invalid", "epc069_12", "upi") for v in VECTORS[section] if v["name"] == name
+    )
+
+
+def test_every_vector_names_its_source():
+    for section in ("valid", "invalid", "epc069_12", "upi"):
+        for v in VECTORS[section]:
+            assert v["source"]["publication"] and v["source"]["where"], v["name"]
 
 
 def test_the_crc_check_value():
@@ -47,6 +58,8 @@ def test_published_invalid_payloads_are_rejected(vector):
         ("promptpay_FE29", "promptpay", None, None, None),
         ("promptpay_amt_3045", "promptpay", None, Amount(12345, "THB"), None),
         ("paynow_B69E", "paynow", "ACME Pte Ltd.", None, None),
+        ("khqr_bakong_individual_6894", "khqr", "Jonh Smith", Amount(50000, "KHR"), None),
+        ("vietqr_viet_qr_pay_BBB8", "vietqr", None, Amount(1000, "VND"), None),
     ],
 )
 def test_what_each_vector_says(name, profile, payee, amount, reference):
@@ -55,19 +68,47 @@ def test_what_each_vector_says(name, profile, payee, amount, reference):
 
 
 def test_the_emvco_sample_keeps_its_multibyte_language_template():
-    said = summarise(VECTORS["valid"][0]["payload"])
+    said = summarise(vector("emvco_spec_A13A")["payload"])
     assert said.fields["64"] == {"00": "ZH", "01": "最佳运输", "02": "北京"}  # lengths count characters
 
 
 def test_pix_and_promptpay_accounts():
-    pix = summarise(VECTORS["valid"][1]["payload"])
+    pix = summarise(vector("pix_bcb_static")["payload"])
     assert pix.accounts[0].ids == ("123e4567-e12b-12d1-a456-426655440000",)
-    promptpay = summarise(VECTORS["valid"][3]["payload"])
-    assert "0899999999" in promptpay.accounts[0].ids
+    [account] = summarise(vector("promptpay_FE29")["payload"]).accounts
+    assert account.ids == ("0066899999999",)
+    assert "0899999999" in emv_profiles.spellings("promptpay", account.ids[0])
+
+
+# --- builders against published examples, byte for byte (issue #19 item 10) -----------------------
+
+
+def test_build_pix_reproduces_stark_banks_published_brcode():
+    published = vector("pix_starkbank_static")
+    given_ = published["source"]["builder"]  # São Paulo is written Sao Paulo: EMV text is ASCII
+    built = emv_profiles.build_pix(key=given_["key"], name=given_["name"], city=given_["city"],
+                                   amount=Amount.parse(given_["amount"], "BRL"), txid=given_["txid"])  # fmt: skip
+    assert built == published["payload"]
+
+
+@pytest.mark.parametrize("name", ["promptpay_php_amount_CF9E", "promptpay_js_amount_E469"])
+def test_build_promptpay_reproduces_the_published_examples_with_an_amount(name):
+    published = vector(name)
+    given_ = published["source"]["builder"]
+    built = emv_profiles.build_promptpay(payee=given_["payee"], amount=Amount.parse(given_["amount"], "THB"))
+    assert built == published["payload"]
+
+
+def test_builders_write_ascii_only():
+    assert emv_profiles.ascii_text("Padaria São João") == "Padaria Sao Joao"
+    with pytest.raises(emv.EmvError, match="ASCII"):
+        emv_profiles.build_pix(key="k", name="北京", city="Rio", amount=Amount(1, "BRL"))
+    with pytest.raises(emv.EmvError, match="ASCII"):
+        emv.build([("00", "01"), ("59", "Café")])
 
 
 @pytest.mark.parametrize("vector", VECTORS["epc069_12"], ids=lambda v: v["name"])
-def test_epc_examples_round_trip_within_their_byte_count(vector):
+def test_epc_build_reproduces_the_guidelines_examples_byte_for_byte(vector):
     parsed = epc.parse(vector["payload"])
     assert epc.byte_length(parsed) == vector["bytes"]
     again = epc.build(
@@ -139,7 +180,7 @@ def test_pix_build_parse_round_trip(key, name, city, minor, txid):
     assert (said.profile, said.accounts[0].ids, said.payee_name, said.amount, said.reference, said.crc_ok) == (
         "pix",
         (key,),
-        name,
+        emv_profiles.ascii_text(name),
         amount,
         txid,
         True,
@@ -151,7 +192,12 @@ def test_pix_build_parse_round_trip(key, name, city, minor, txid):
 def test_promptpay_build_parse_round_trip(mobile, minor, ref):
     amount = Amount(minor, "THB")
     said = summarise(emv_profiles.build_promptpay(payee=mobile, amount=amount, reference=ref))
-    assert mobile in said.accounts[0].ids and said.amount == amount and said.reference == ref and said.crc_ok
+    assert (
+        mobile in emv_profiles.spellings("promptpay", said.accounts[0].ids[0])
+        and said.amount == amount
+        and said.reference == ref
+        and said.crc_ok
+    )
 
 
 @settings(max_examples=200)
@@ -160,7 +206,7 @@ def test_paynow_build_parse_round_trip(uen, name, minor, ref):
     amount = Amount(minor, "SGD")
     said = summarise(emv_profiles.build_paynow(proxy=uen, name=name, amount=amount, reference=ref))
     assert said.accounts[0].ids == (uen,) and not said.amount_editable
-    assert (said.payee_name, said.amount, said.reference) == (name, amount, ref)
+    assert (said.payee_name, said.amount, said.reference) == (emv_profiles.ascii_text(name), amount, ref)
 
 
 @settings(max_examples=200)
@@ -184,15 +230,21 @@ def test_epc_build_parse_round_trip(name, minor, text):
     try:
         payload = epc.build(name=name, iban="DE89370400440532013000", amount=amount, text=text)
     except epc.EpcError as exc:
-        assert "331 bytes" in str(exc)  # long UTF-8 text: refused, never truncated
+        # long UTF-8 text, or a line break inside an element: refused, never truncated or split
+        assert "331 bytes" in str(exc) or "line break" in str(exc)
         return
     parsed = epc.parse(payload)
     assert (parsed.name, parsed.iban, parsed.amount, parsed.text) == (name, "DE89370400440532013000", amount, text)
 
 
+DIGITS = st.text("0123456789.²¹³١٢٣١２３ \u2028\r", min_size=1, max_size=6)
+
+
 @settings(max_examples=500)
 @given(st.one_of(st.text(), st.text().map(lambda s: "000201" + s), st.text().map(lambda s: "upi://pay?" + s),
-                 st.text().map(lambda s: "BCD\n" + s), st.text().map(lambda s: "https://" + s)))  # fmt: skip
+                 st.text().map(lambda s: "BCD\n" + s), st.text().map(lambda s: "https://" + s),
+                 DIGITS.map(lambda s: "000201" + "54" + s), DIGITS.map(lambda s: "upi://pay?pa=a@b&am=" + s),
+                 DIGITS.map(lambda s: "BCD\n002\n1\nSCT\n\nS\nDE89370400440532013000\nEUR" + s)))  # fmt: skip
 def test_parsing_any_string_raises_only_payload_errors(text):
     with contextlib.suppress(PayloadError):  # any other exception fails the test
         summarise(text)
@@ -225,7 +277,7 @@ QRIS = emv.build([("00", "01"), ("01", "12"),
     ("payload", "profile", "ids", "amount"),
     [
         (KHQR, "khqr", [("jonhsmith@nbcq",)], Amount(500000, "KHR")),
-        (VIETQR, "vietqr", [("0011012345678", "970436/0011012345678")], Amount(50000, "VND")),
+        (VIETQR, "vietqr", [("970436/0011012345678",)], Amount(50000, "VND")),
         (QRIS, "qris", [("936009153022591481", "022591481"), ("ID1020017611473",)], Amount(1500000, "IDR")),
     ],
 )
@@ -234,6 +286,19 @@ def test_khqr_vietqr_and_qris_name_their_accounts(payload, profile, ids, amount)
     assert said.profile == profile and said.crc_ok
     assert [a.ids for a in said.accounts] == ids
     assert said.amount == amount
+
+
+def test_a_superscript_digit_in_an_emv_length_is_a_payload_error_not_a_bare_value_error():
+    # "¹".isdigit() is True but int("¹4") raises ValueError: the parser checked with isdigit
+    with pytest.raises(PayloadError, match="two-digit tag and length"):
+        summarise("00020159¹4Shop6304")
+
+
+@pytest.mark.parametrize("amount", ["１２.５０", "١٢.٥٠", "¹².⁵⁰", " 12.50", "12.50 ", "12,50", "+12.50"])
+def test_an_amount_is_ascii_digits_and_one_point_only(amount):
+    body = "000201" + "5303986" + f"54{len(amount):02d}{amount}" + "6304"
+    with pytest.raises(PayloadError, match="not an amount"):
+        summarise(body + emv.crc16(body.encode()))
 
 
 def test_a_template_without_subfields_is_tolerated_when_parsing():

@@ -6,15 +6,20 @@ everything before the CRC value, ``6304`` included). Templates (26–51 merchant
 64 language, 80–99 unreserved) hold TLV fields of their own.
 
 Field limits (59 ≤ 25 characters, 60 ≤ 15, …) are enforced when building and tolerated when parsing:
-published payloads break them, and refusing to *read* them would only hide what they say.
+published payloads break them, and refusing to *read* them would only hide what they say. What a reader
+could read two ways is refused even here: a tag twice (top level or in a template), a length or tag in
+non-ASCII digits, an amount that is not ASCII digits. Non-ASCII text is parsed with lengths in characters,
+as EMVCo's own sample does, but apps that count bytes read another payload: the guard refuses it, and
+``build`` writes ASCII only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from terminal.core.money import NUMERIC, Amount, MoneyError
+from terminal.core.money import NUMERIC, Amount
 from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.text import amount_of
 
 
 class EmvError(PayloadError):
@@ -86,20 +91,14 @@ class EmvPayload:
 
     def amount(self) -> Amount | None:
         """Field 54 in the currency of 53, or None when the payload leaves the amount to the customer."""
-        text, currency = self.get("54"), self.currency
+        text, code = self.get("54"), self.get("53")
         if text is None:
             return None
-        if currency is None:
+        if code is None:
             raise EmvError("an amount (54) without a currency (53)")
-        try:
-            exp = Amount(0, currency).exponent
-            whole, _, frac = text.partition(".")
-            # Payloads write "12.5", "12.50" or "12"; a currency with fewer decimals may still write ".00".
-            if len(frac) > exp and set(frac[exp:]) <= {"0"}:
-                text = whole + ("." + frac[:exp] if exp else "")
-            return Amount.parse(text, currency)
-        except MoneyError as exc:
-            raise EmvError(f"amount 54={text!r}: {exc}") from None
+        if code not in CURRENCY_BY_NUMERIC:
+            raise EmvError(f"currency 53={code!r} is not an ISO 4217 numeric code this terminal knows")
+        return amount_of(text, CURRENCY_BY_NUMERIC[code], "amount 54", EmvError)
 
     @property
     def merchant_accounts(self) -> tuple[Field, ...]:
@@ -117,7 +116,7 @@ def _tlv(text: str, where: str) -> list[tuple[str, str]]:
     i = 0
     while i < len(text):
         head = text[i : i + 4]
-        if len(head) < 4 or not head.isdigit():
+        if len(head) < 4 or not (head.isascii() and head.isdigit()):  # "²" is a digit to isdigit, not to int
             raise EmvError(f"{where}: expected a two-digit tag and length at character {i}, found {head!r}")
         tag, length = head[:2], int(head[2:])
         value = text[i + 4 : i + 4 + length]
@@ -135,22 +134,30 @@ def parse(text: str) -> EmvPayload:
     pairs = _tlv(text, "payload")
     if pairs[-1][0] != "63" or len(pairs[-1][1]) != 4:
         raise EmvError("the CRC (63, four hex digits) must be the last field")
-    tags = [tag for tag, _ in pairs]
-    if len(set(tags)) != len(tags):
-        raise EmvError(f"a field appears twice: {sorted({t for t in tags if tags.count(t) > 1})}")
+    _once(pairs, "the payload")
     fields = []
     for tag, value in pairs:
         children = None
         if tag in TEMPLATES:
             try:
-                children = tuple(Field(t, v) for t, v in _tlv(value, f"template {tag}"))
+                inner = _tlv(value, f"template {tag}")
             except EmvError:
-                children = None  # tolerated: some issuers put a primitive value in an RFU template
-            if children is not None and tag in {"26", "27", "28", "29", "30", "38"}:
-                children = tuple(_nested(c) for c in children)
+                inner = None  # tolerated: some issuers put a primitive value in an RFU template (the guard refuses it)
+            if inner is not None:
+                _once(inner, f"template {tag}")
+                children = tuple(Field(t, v) for t, v in inner)
+                if tag in {"26", "27", "28", "29", "30", "38"}:
+                    children = tuple(_nested(c) for c in children)
         fields.append(Field(tag, value, children))
     crc_ok = crc16(text[:-4].encode("utf-8")) == pairs[-1][1].upper()
     return EmvPayload(text, tuple(fields), crc_ok)
+
+
+def _once(pairs: list[tuple[str, str]], where: str) -> None:
+    """A tag twice is refused: one app reads the first, another the last (PIX 01 ours, then 01 theirs)."""
+    tags = [tag for tag, _ in pairs]
+    if len(set(tags)) != len(tags):
+        raise EmvError(f"{where}: a field appears twice: {sorted({t for t in tags if tags.count(t) > 1})}")
 
 
 def _nested(field: Field) -> Field:
@@ -160,7 +167,7 @@ def _nested(field: Field) -> Field:
             inner = _tlv(field.value, f"subfield {field.tag}")
         except EmvError:
             return field
-        if len(inner) > 1:
+        if len(inner) > 1 and len({t for t, _ in inner}) == len(inner):
             return Field(field.tag, field.value, tuple(Field(t, v) for t, v in inner))
     return field
 
@@ -194,6 +201,9 @@ def _encode(tag: str, value: str, parent: str | None) -> str:
         raise EmvError(f"tag {where!r} must be two digits")
     if not value:
         raise EmvError(f"field {where} is empty")
+    if not (value.isascii() and value.isprintable()):
+        # EMV's "ans" format; apps count lengths in characters or in bytes, so anything else reads two ways
+        raise EmvError(f"field {where} must be printable ASCII, got {value!r}")
     if parent is None and tag in EXACT_LENGTH and len(value) != EXACT_LENGTH[tag]:
         raise EmvError(f"field {where} must be {EXACT_LENGTH[tag]} characters, got {value!r}")
     limit = MAX_LENGTH.get(tag, 99) if parent is None else (ADDITIONAL_MAX if parent == "62" else 99)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from terminal.core.money import Amount, MoneyError
+from terminal.core.money import Amount
 from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.text import LINE_BREAKS, amount_of, is_plain
 
 
 class EpcError(PayloadError):
@@ -46,10 +47,16 @@ def iban_ok(iban: str) -> bool:
 
 
 def parse(text: str) -> EpcPayload:
-    """Parse an EPC QR payload (LF or CRLF lines). Raises EpcError naming what is wrong."""
+    """Parse an EPC QR payload (lines end in LF or CR LF, and at no other line break). Raises EpcError naming
+    what is wrong."""
     if not isinstance(text, str):
         raise EpcError("an EPC payload is text")
     lines = text.replace("\r\n", "\n").split("\n")
+    odd = sorted({repr(c) for c in "".join(lines) if c in LINE_BREAKS})
+    if odd:
+        # Java's and Kotlin's lines() and \R split on a bare CR, U+2028 and more: a bank app would read
+        # other lines (another IBAN, another amount) than a reader splitting on LF only.
+        raise EpcError(f"a line break other than LF or CR LF ({', '.join(odd)}): readers split lines differently")
     if lines[0] != "BCD":
         raise EpcError("not an EPC QR (the first line must be BCD)")
     if len(lines) < 7 or len(lines) > 12:
@@ -66,16 +73,15 @@ def parse(text: str) -> EpcPayload:
         raise EpcError("version 001 requires the BIC")
     if not name or not iban:
         raise EpcError("the beneficiary's name and IBAN are required")
+    if not is_plain(iban.replace(" ", "")) or not is_plain(bic or "-"):
+        raise EpcError(f"the IBAN {iban!r} and the BIC {bic!r} are written in ASCII letters and digits")
     if reference and remittance:
         raise EpcError("a structured reference and a remittance text cannot both be given")
     amount = None
     if amount_text:
         if not amount_text.startswith("EUR"):
             raise EpcError(f"amount {amount_text!r} must start with EUR")
-        try:
-            amount = Amount.parse(amount_text[3:], "EUR")
-        except MoneyError as exc:
-            raise EpcError(f"amount {amount_text!r}: {exc}") from None
+        amount = amount_of(amount_text[3:], "EUR", "the amount", EpcError)
     return EpcPayload(text, version, charset, bic, name, iban.replace(" ", ""), amount, purpose, reference,
                       remittance, info)  # fmt: skip
 
@@ -103,6 +109,8 @@ def build(*, name: str, iban: str, amount: Amount, bic: str = "", reference: str
         raise EpcError("reference ≤ 35, text ≤ 140, purpose ≤ 4, information ≤ 70 characters")
     lines = ["BCD", "002", charset, "SCT", bic, name, compact, "EUR" + amount.short_decimal(), purpose, reference,
              text, information]  # fmt: skip
+    if LINE_BREAKS & set("".join(lines)):
+        raise EpcError("an EPC element cannot contain a line break (readers would split it into other lines)")
     while lines[-1] == "":
         lines.pop()
     payload = "\n".join(lines)

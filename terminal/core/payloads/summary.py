@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from terminal.core.money import Amount, MoneyError
-from terminal.core.payloads import emv, emv_profiles, epc, upi
+from terminal.core.money import Amount
+from terminal.core.payloads import emv, emv_profiles, epc, link, upi
 from terminal.core.payloads.emv_profiles import Account
 from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.text import LINE_BREAKS, amount_of
+
+#: A pay-page link's parameters that carry money: written plainly, once.
+LINK_MONEY_KEYS = frozenset({"am", "cu"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,7 @@ class Summary:
         return {
             "scheme": self.scheme,
             "profile": self.profile,
-            "payee": {"name": self.payee_name, "ids": [i for a in self.accounts for i in a.ids[:1]]},
+            "payee": {"name": self.payee_name, "ids": [i for a in self.accounts for i in (*a.ids, *a.hosts)]},
             "amount": self.amount.decimal() if self.amount else None,
             "currency": self.amount.currency if self.amount else self.currency,
             "amount_editable": self.amount_editable,
@@ -52,8 +55,8 @@ def scheme_of(text: str) -> str | None:
         return "emv"
     if text[:4].lower() == "upi:":
         return "upi"
-    if text.startswith(("BCD\n", "BCD\r\n")):
-        return "epc"
+    if text.startswith("BCD") and text[3:4] in LINE_BREAKS:
+        return "epc"  # any line break: a bare CR must reach the EPC parser (and its refusal), not "unknown"
     if text[:8].lower().startswith(("http://", "https://")):
         return "url"
     return None
@@ -104,6 +107,7 @@ def _upi(uri: upi.UpiUri) -> Summary:
         profile="upi",
         payee_name=uri.payee_name or None,
         accounts=(Account("upi", (uri.payee_address,)),),
+        currency=uri.params.get("cu", "INR"),
         amount=uri.amount(),
         amount_editable="mam" in uri.params,
         reference=uri.params.get("tr"),
@@ -117,6 +121,7 @@ def _epc(payload: epc.EpcPayload) -> Summary:
         profile="epc",
         payee_name=payload.name,
         accounts=(Account("epc", (payload.iban,)),),
+        currency="EUR",
         amount=payload.amount,
         reference=payload.reference or payload.text or None,
         fields={"version": payload.version, "charset": payload.charset, "bic": payload.bic, "name": payload.name,
@@ -126,24 +131,18 @@ def _epc(payload: epc.EpcPayload) -> Summary:
 
 
 def _url(text: str) -> Summary:
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-    except ValueError as exc:
-        raise PayloadError(f"not a usable link: {exc}") from None
-    query = dict(parse_qsl(parts.query))
+    found = link.read(text, plain=LINK_MONEY_KEYS)
+    query = found.params
     amount = None
     if "am" in query:
-        try:
-            amount = Amount.parse(query["am"], query.get("cu", ""))
-        except MoneyError as exc:
-            raise PayloadError(f"the link's amount: {exc}") from None
+        amount = amount_of(query["am"], query.get("cu", ""), "the link's amount")
     return Summary(
         scheme="url",
         profile="url",
         payee_name=None,
-        accounts=(Account("url", (host,)),),
+        accounts=(Account("url", (), hosts=(found.netloc,)),),
         amount=amount,
         reference=query.get("tr"),
-        fields={"host": host, "path": parts.path, **query},
+        currency=query.get("cu"),
+        fields={"host": found.host, "port": found.port, "path": found.path, **query},
     )

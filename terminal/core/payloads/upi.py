@@ -1,19 +1,29 @@
 """UPI intent URIs (``upi://pay?pa=…&pn=…&am=…&tr=…&cu=INR``), per NPCI's UPI linking specification.
 
 Parsing keeps the raw string: PSP-issued URIs carry signed fields and are shown byte for byte, never rebuilt.
+It refuses what UPI apps could read differently: keys are percent-decoded and compared case-insensitively
+(``PA=`` is ``pa=`` to some apps), so a key twice in any spelling is refused; the money keys (pa, am, mam,
+cu) must be written plainly in lower case; no fragment, no ``;``, nothing outside ASCII.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote
 
 from terminal.core.money import Amount
+from terminal.core.payloads import link
 from terminal.core.payloads.errors import PayloadError
+from terminal.core.payloads.text import amount_of, is_plain
 
 
 class UpiError(PayloadError):
     """A string that is not a usable UPI payment URI."""
+
+
+#: Keys that decide whom and how much: written plainly, in lower case, or the URI is refused.
+MONEY_KEYS = frozenset({"pa", "am", "mam", "cu"})
+PREFIX = "upi://pay?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +47,23 @@ class UpiUri:
         """``am`` and ``cu`` as an Amount, or None for an open-amount URI."""
         if "am" not in self.params:
             return None
-        currency = self.params.get("cu", "INR")
-        try:
-            return Amount.parse(self.params["am"], currency)
-        except ValueError as exc:
-            raise UpiError(f"am={self.params['am']!r}: {exc}") from None
+        return amount_of(self.params["am"], self.params.get("cu", "INR"), "am", UpiError)
 
 
 def parse(text: str) -> UpiUri:
-    """Parse a UPI URI; raises UpiError when it is not one."""
-    try:
-        parts = urlsplit(text)
-    except ValueError as exc:
-        raise UpiError(f"not a URI: {exc}") from None
-    if parts.scheme.lower() != "upi" or parts.netloc.lower() != "pay":
+    """Parse a UPI URI; raises UpiError when it is not one, or when some app could read it differently."""
+    if not isinstance(text, str) or text[: len(PREFIX)].lower() != PREFIX:
         raise UpiError("not a upi://pay URI")
-    params: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
-        if key in params:
-            raise UpiError(f"parameter {key!r} appears twice")
-        params[key] = value
+    if not (text.isascii() and text.isprintable()) or " " in text:
+        # a raw space even in pn: readers that end a link at whitespace would drop the parameters after it
+        raise UpiError("a UPI URI is ASCII without spaces (anything else must be %-encoded)")
+    if "#" in text:
+        raise UpiError("a fragment (#…) in a UPI URI: some apps read parameters from it")
+    params = link.parameters(text[len(PREFIX) :], plain=MONEY_KEYS, error=UpiError)
     if not params.get("pa"):
         raise UpiError("no payee address (pa)")
+    if not is_plain(params["pa"]) or params["pa"].count("@") != 1:
+        raise UpiError(f"pa={params['pa']!r} is not a UPI address (one @, printable ASCII)")
     return UpiUri(raw=text, params=params)
 
 
