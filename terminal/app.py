@@ -118,7 +118,11 @@ def settings_from(config: Config) -> Settings:
         currency=t.currency,
         maximum=t.max_amount,
         payee=guard.PayeeRules(
-            config.payee.name, config.payee.ids, config.payee.url_hosts, config.payee.allow_unknown_formats
+            config.payee.name,
+            config.payee.ids,
+            config.payee.url_hosts,
+            config.payee.allow_unknown_formats,
+            config.payee.emv_networks,
         ),
         sale_ttl=t.sale_ttl,
         result_seconds=t.result_seconds,

@@ -55,6 +55,8 @@ class PayeeSection:
     ids: tuple[str, ...]
     url_hosts: tuple[str, ...]
     allow_unknown_formats: bool
+    #: GUIs of further EMV networks the shop uses (a template of a network not known here is refused otherwise).
+    emv_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,7 @@ _MISSING = object()
 _SECTIONS = {
     "terminal": {"id", "currency", "max_amount", "sale_ttl", "result_seconds", "journal"},
     "merchant": {"name", "address", "store"},
-    "payee": {"name", "ids", "url_hosts", "allow_unknown_formats"},
+    "payee": {"name", "ids", "url_hosts", "allow_unknown_formats", "emv_networks"},
     "backend": {
         "kind",
         "url",
@@ -266,6 +268,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         ids=r.strings("payee.ids", nonempty=True),
         url_hosts=r.strings("payee.url_hosts", default=()),
         allow_unknown_formats=r.boolean("payee.allow_unknown_formats", False),
+        emv_networks=r.strings("payee.emv_networks", default=()),
     )
     allow_plain_http = r.boolean("backend.allow_plain_http", False)
     kind = r.choice("backend.kind", ["http", *PROVIDERS], "http")
