@@ -138,7 +138,10 @@ def settings_from(config: Config) -> Settings:
 def shop_from(config: Config) -> ShopDetails:
     """Who the receipts say printed them."""
     footer = config.printer.footer if config.printer else ()
-    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer)
+    from terminal.i18n import words_for
+
+    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer,
+                       words_for(config.display.language))  # fmt: skip
 
 
 def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None) -> PrintQueue | None:
@@ -436,7 +439,7 @@ class App:
                 self._answers.append(RecentLoaded(records))
             case MakeReport(kind=kind):
                 report = build_report(self.journal, kind, now.wall)
-                self._answers.append(ReportReady(kind, tuple(as_lines(report))))
+                self._answers.append(ReportReady(kind, tuple(as_lines(report, self.shop.words))))
                 ours = ours_for(self.journal, local_day(None, now.wall), self.state.settings.terminal_id)
                 self._calls.append(lambda: self.worker.reconcile_report(kind, ours))
             case Reconcile(since=since, references=references):
@@ -476,7 +479,7 @@ class App:
         if self.state is self._modelled and now.mono < self._remodel_at:
             return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
-        model = screen_for(self.state, now, sandbox=self.sandbox)
+        model = screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words)
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)

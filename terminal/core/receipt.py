@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminal.core.i18n import N_, PLAIN, Words
 from terminal.core.refund import Refund
 from terminal.core.sale import Sale, SaleStatus
 
-SCHEME_NAMES = {"upi": "UPI", "emv": "QR (EMV)", "epc": "SEPA transfer", "url": "Pay page"}
-STATUS_NAMES = {SaleStatus.PAID: "PAID", SaleStatus.FAILED: "FAILED", SaleStatus.EXPIRED: "EXPIRED",
-                SaleStatus.CANCELLED: "CANCELLED", SaleStatus.UNDERPAID: "UNDERPAID"}  # fmt: skip
+SCHEME_NAMES = {"upi": "UPI", "emv": N_("QR (EMV)"), "epc": N_("SEPA transfer"), "url": N_("Pay page")}
+STATUS_NAMES = {SaleStatus.PAID: N_("PAID"), SaleStatus.FAILED: N_("FAILED"), SaleStatus.EXPIRED: N_("EXPIRED"),
+                SaleStatus.CANCELLED: N_("CANCELLED"), SaleStatus.UNDERPAID: N_("UNDERPAID")}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,42 +39,38 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class ShopDetails:
-    """Who prints the receipt (from the config)."""
+    """Who prints the receipt (from the config), and in which language and number format (``words``)."""
 
     name: str
     address: tuple[str, ...] = ()
     store: str = ""
     terminal_id: str = ""
     footer: tuple[str, ...] = ()
+    words: Words = PLAIN
 
 
 def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int, reprint: bool = False) -> Receipt:
     """The receipt of ``sale`` at ``columns`` characters a line; ``local_time`` as the shop reads it."""
-    lines: list[Line] = [Line(_fit(shop.name, columns), "center", bold=True)]
-    lines += [Line(_fit(a, columns), "center") for a in shop.address]
-    if reprint:
-        lines.append(Line(_fit("*** COPY ***", columns), "center", bold=True))
-    lines.append(Line("-" * columns))
-    if shop.store:
-        lines.append(_pair("Store", shop.store, columns))
-    if shop.terminal_id:
-        lines.append(_pair("Terminal", shop.terminal_id, columns))
-    lines.append(_pair("Date", local_time, columns))
-    lines.append(_pair("Sale", sale.reference, columns))
+    _ = shop.words
+    lines = _head(shop, columns, _("COPY") if reprint else None)
+    lines.append(_pair(_("Date"), local_time, columns))
+    lines.append(_pair(_("Sale"), sale.reference, columns))
     if sale.order is not None:
-        lines.append(_pair("Paid by", SCHEME_NAMES.get(sale.order.qr.scheme, sale.order.qr.scheme), columns))
-        lines.append(_pair("Payee", sale.order.payee.id, columns))
+        lines.append(_pair(_("Paid by"), _(SCHEME_NAMES.get(sale.order.qr.scheme, sale.order.qr.scheme)), columns))
+        lines.append(_pair(_("Payee"), sale.order.payee.id, columns))
     payment = sale.payment
     if payment is not None and payment.provider_ref:
-        label = "UTR" if sale.order is not None and sale.order.qr.scheme == "upi" else "Payment ref"
+        label = "UTR" if sale.order is not None and sale.order.qr.scheme == "upi" else _("Payment ref")
         lines.append(_pair(label, payment.provider_ref, columns))
     lines.append(Line("-" * columns))
     shown = sale.received
     # Double-width type halves the columns.
-    lines.append(Line(_fit(shown.format_code(), columns // 2), "center", large=True, bold=True))
-    lines.append(Line(_fit(STATUS_NAMES.get(sale.status, str(sale.status).upper()), columns), "center", bold=True))
+    lines.append(Line(_fit(_.money(shown, code=True), columns // 2), "center", large=True, bold=True))
+    status = _(STATUS_NAMES.get(sale.status, str(sale.status).upper()))
+    lines.append(Line(_fit(status, columns), "center", bold=True))
     if shown != sale.amount:
-        lines.append(Line(_fit(f"Sale amount {sale.amount.format_code()}", columns), "center"))
+        sale_amount = _("Sale amount {amount}", amount=_.money(sale.amount, code=True))
+        lines.append(Line(_fit(sale_amount, columns), "center"))
     lines.append(Line("-" * columns))
     lines += [Line(_fit(f, columns), "center") for f in shop.footer]
     receipt_url = sale.order.receipt_url if sale.order is not None else None
@@ -84,16 +81,17 @@ def receipt_for(sale: Sale, *, shop: ShopDetails, local_time: str, columns: int,
 
 def refund_slip_for(refund: Refund, *, shop: ShopDetails, local_time: str, columns: int) -> Receipt:
     """The slip of a refund that went through: the customer keeps it as proof the money is on its way back."""
-    lines = _head(shop, columns, "REFUND")
-    lines.append(_pair("Date", local_time, columns))
-    lines.append(_pair("Sale", refund.reference, columns))
-    lines.append(_pair("Refund", refund.slip_reference, columns))
+    _ = shop.words
+    lines = _head(shop, columns, _("REFUND"))
+    lines.append(_pair(_("Date"), local_time, columns))
+    lines.append(_pair(_("Sale"), refund.reference, columns))
+    lines.append(_pair(_("Refund"), refund.slip_reference, columns))
     if refund.provider_id:
-        lines.append(_pair("Refund ref", refund.provider_id, columns))
+        lines.append(_pair(_("Refund ref"), refund.provider_id, columns))
     lines.append(Line("-" * columns))
-    lines.append(Line(_fit(refund.amount.format_code(), columns // 2), "center", large=True, bold=True))
-    lines.append(Line(_fit("REFUNDED", columns), "center", bold=True))
-    lines.append(Line(_fit("Back to the account that paid", columns), "center"))
+    lines.append(Line(_fit(_.money(refund.amount, code=True), columns // 2), "center", large=True, bold=True))
+    lines.append(Line(_fit(_("REFUNDED"), columns), "center", bold=True))
+    lines.append(Line(_fit(_("Back to the account that paid"), columns), "center"))
     lines.append(Line("-" * columns))
     lines += [Line(_fit(f, columns), "center") for f in shop.footer]
     return Receipt(refund.sale_id, refund.slip_reference, tuple(lines))
@@ -105,7 +103,7 @@ def report_slip_for(kind: str, report_lines: tuple[str, ...], *, shop: ShopDetai
     for text in report_lines:
         lines += [Line(part) for part in _wrap(text, columns)]
     lines.append(Line("-" * columns))
-    title = report_lines[0] if report_lines else f"{kind.upper()} report"
+    title = report_lines[0] if report_lines else shop.words("{kind} report", kind=kind.upper())
     return Receipt(f"{kind}-report", title, tuple(lines))
 
 
@@ -116,9 +114,9 @@ def _head(shop: ShopDetails, columns: int, banner: str | None) -> list[Line]:
         lines.append(Line(_fit(f"*** {banner} ***", columns), "center", bold=True))
     lines.append(Line("-" * columns))
     if shop.store:
-        lines.append(_pair("Store", shop.store, columns))
+        lines.append(_pair(shop.words("Store"), shop.store, columns))
     if shop.terminal_id:
-        lines.append(_pair("Terminal", shop.terminal_id, columns))
+        lines.append(_pair(shop.words("Terminal"), shop.terminal_id, columns))
     return lines
 
 
