@@ -16,18 +16,36 @@ from terminal.core.sale import FailureKind, Sale, SaleStatus
 
 
 class Tone(StrEnum):
-    """The colour of the screen's message: neutral, good (paid), bad (failed/error), warn (expired)."""
+    """The colour of the screen's message: neutral, good (paid), bad (failed/error), warn (expired), attention
+    (amber: the money needs the shopkeeper — underpaid, paid twice, a mismatch)."""
 
     NEUTRAL = "neutral"
     GOOD = "good"
     BAD = "bad"
     WARN = "warn"
+    ATTENTION = "attention"
+
+
+class Icon(StrEnum):
+    """The large sign of a result screen, so the result reads without colour (and without reading the word)."""
+
+    NONE = ""
+    PAID = "check"  # ✓
+    FAILED = "cross"  # ✗
+    EXPIRED = "clock"
+    CANCELLED = "cancelled"  # ⊘
+    ATTENTION = "attention"  # ! — underpaid, paid twice, mismatch, not confirmed
+    NO_QR = "no-qr"  # a QR crossed out: no QR could be made (not a decline)
 
 
 @dataclass(frozen=True, slots=True)
 class ScreenModel:
     """One screen. ``name`` is one of idle, entry, qr, paid, overpaid, underpaid, mismatch, failed, expired,
-    cancelled, error, unconfirmed."""
+    cancelled, error, unconfirmed.
+
+    A result screen carries an ``icon``: it fills the screen with its colour (by name, else by ``tone``) and
+    shows the icon and the title as large as the amount. A new outcome asks for amber with
+    ``tone=Tone.ATTENTION, icon=Icon.ATTENTION``."""
 
     name: str
     title: str
@@ -42,6 +60,7 @@ class ScreenModel:
     sandbox: bool = False
     warning: str = ""
     offline: str = ""
+    icon: Icon = Icon.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +133,24 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
         )
     if sale.status is SaleStatus.UNCONFIRMED:
         note = (_("Marked received by you; the bank has not confirmed it yet"), ref)
-        return base.make("unconfirmed", _("Recorded — not confirmed"), tone=Tone.WARN, amount=amount, lines=note)
+        return base.make("unconfirmed", _("Recorded — not confirmed"), tone=Tone.WARN, amount=amount, lines=note,
+                         icon=Icon.ATTENTION)  # fmt: skip
     if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH):
         return _received_screen(state, sale, base, words)
     if sale.status is SaleStatus.EXPIRED:
         lines = [_("No payment received"), ref]
-        return base.make("expired", _("QR expired"), tone=Tone.WARN, amount=amount, lines=tuple(lines))
+        return base.make("expired", _("QR expired"), tone=Tone.WARN, amount=amount, lines=tuple(lines),
+                         icon=Icon.EXPIRED)  # fmt: skip
     if sale.status is SaleStatus.CANCELLED:
-        return base.make("cancelled", _("Sale cancelled"), amount=amount, lines=(ref,))
+        return base.make("cancelled", _("Sale cancelled"), amount=amount, lines=(ref,), icon=Icon.CANCELLED)
     failure = sale.failure
     message = failure.message if failure is not None else _("The sale did not complete.")
     if failure is not None and failure.kind is FailureKind.DECLINED:
-        return base.make("failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref))
+        return base.make("failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref),
+                         icon=Icon.FAILED)  # fmt: skip
     title = _("QR refused") if failure is not None and failure.kind is FailureKind.QR_REFUSED else _("No QR")
-    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint=_("Enter: continue"))
+    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint=_("Enter: continue"),
+                     icon=Icon.NO_QR)  # fmt: skip
 
 
 def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Words) -> ScreenModel:
@@ -143,13 +166,13 @@ def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Word
     if sale.status is SaleStatus.UNDERPAID:
         lines = (_("Received {got} of {amount} — ask for the rest or refund", got=words.money(got), amount=amount),
                  ref, *payment_ref)  # fmt: skip
-        return base.make("underpaid", _("Underpaid"), tone=Tone.WARN, amount=words.money(got), lines=lines,
-                         hint=_("Enter: continue   Menu: refund"))  # fmt: skip
+        return base.make("underpaid", _("Underpaid"), tone=Tone.ATTENTION, amount=words.money(got), lines=lines,
+                         hint=_("Enter: continue   Menu: refund"), icon=Icon.ATTENTION)  # fmt: skip
     if sale.status is SaleStatus.MISMATCH:
         reason = found.reason if found is not None else _("the payment does not match the sale")
         lines = (_("Not this sale's money: {reason}", reason=reason), _("Check the payment with your provider"), ref)
         return base.make("mismatch", _("Payment mismatch"), tone=Tone.BAD, amount=amount, lines=lines,
-                         hint=_("Enter: continue"))  # fmt: skip
+                         hint=_("Enter: continue"), icon=Icon.ATTENTION)  # fmt: skip
     ask = state.settings.printer and state.settings.auto_print == "ask"
     hint = _("Enter: print receipt") if ask else ""
     if found is not None and found.extra is not None:
@@ -158,5 +181,7 @@ def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Word
                  _("Refund the extra {extra} from the menu", extra=words.money(found.extra)), ref,
                  *payment_ref)  # fmt: skip
         title = _("Paid twice") if twice else _("Overpaid")
-        return base.make("overpaid", title, tone=Tone.WARN, amount=amount, lines=lines, hint=hint)
-    return base.make("paid", _("Paid"), tone=Tone.GOOD, amount=words.money(got), lines=(ref, *payment_ref), hint=hint)
+        return base.make("overpaid", title, tone=Tone.ATTENTION, amount=amount, lines=lines, hint=hint,
+                         icon=Icon.ATTENTION)  # fmt: skip
+    return base.make("paid", _("Paid"), tone=Tone.GOOD, amount=words.money(got), lines=(ref, *payment_ref), hint=hint,
+                     icon=Icon.PAID)  # fmt: skip

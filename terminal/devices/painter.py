@@ -1,7 +1,12 @@
 """Draws a ScreenModel on any pygame surface, laid out from the surface's own size.
 
 Landscape screens put the QR left and the words right; portrait screens put the QR on top. Result
-screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop.
+screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop, and
+carry a large icon and the result word at the amount's size, so they read without colour too.
+
+The result colours are chosen for colour-blind eyes: under Machado et al. (2009) simulations of protanopia,
+deuteranopia and tritanopia paid (teal green) and failed (vermilion) stay far apart (tests/test_display.py
+computes it); the old green and red came out as the same olive-brown under deuteranopia.
 """
 
 from __future__ import annotations
@@ -10,28 +15,50 @@ from importlib import resources
 
 import pygame
 
-from terminal.core.screen import ScreenModel, Tone
+from terminal.core.screen import Icon, ScreenModel, Tone
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
+Colour = tuple[int, int, int]
 WHITE = (255, 255, 255)
 INK = (17, 17, 17)
 GREY = (90, 90, 90)
-SANDBOX_RED = (192, 57, 43)
-OFFLINE_RED = (150, 20, 20)
+PAID_GREEN = (0, 122, 110)  # a blue-leaning green: stays apart from the failed colour for colour-blind eyes
+FAILED_RED = (191, 76, 19)  # vermilion
+AMBER = (255, 200, 40)
+NO_QR_VIOLET = (80, 20, 140)  # no QR could be made: a problem to fix, not a decline (and never "paid")
+CANCEL_GREY = (68, 68, 68)
 
-#: Background and text colour of each screen.
-COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
-    "paid": ((10, 125, 50), WHITE),
-    "failed": ((179, 38, 30), WHITE),
-    "error": ((179, 38, 30), WHITE),
-    "expired": ((242, 169, 0), INK),
-    "unconfirmed": ((242, 169, 0), INK),
-    "overpaid": ((242, 169, 0), INK),
-    "underpaid": ((242, 169, 0), INK),
-    "mismatch": ((179, 38, 30), WHITE),
-    "cancelled": ((68, 68, 68), WHITE),
+#: Background and text colour of each result screen, by name.
+COLOURS: dict[str, tuple[Colour, Colour]] = {
+    "paid": (PAID_GREEN, WHITE),
+    "failed": (FAILED_RED, WHITE),
+    "error": (NO_QR_VIOLET, WHITE),
+    "expired": (AMBER, INK),
+    "unconfirmed": (AMBER, INK),
+    "overpaid": (AMBER, INK),
+    "underpaid": (AMBER, INK),
+    "mismatch": (FAILED_RED, WHITE),
+    "cancelled": (CANCEL_GREY, WHITE),
 }
-TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}
+#: A result screen whose name is not above (a new outcome) takes its tone's colours.
+TONE_COLOURS: dict[Tone, tuple[Colour, Colour]] = {
+    Tone.GOOD: (PAID_GREEN, WHITE),
+    Tone.BAD: (FAILED_RED, WHITE),
+    Tone.WARN: (AMBER, INK),
+    Tone.ATTENTION: (AMBER, INK),
+    Tone.NEUTRAL: (CANCEL_GREY, WHITE),
+}
+TONE_INK = {Tone.BAD: FAILED_RED, Tone.GOOD: PAID_GREEN, Tone.WARN: (150, 100, 0), Tone.ATTENTION: (150, 100, 0),
+            Tone.NEUTRAL: INK}  # fmt: skip
+
+
+def colours_of(model: ScreenModel) -> tuple[Colour, Colour]:
+    """(background, ink) of ``model``: a result's colour fills the screen; other screens are white."""
+    if model.name in COLOURS:
+        return COLOURS[model.name]
+    if model.icon:
+        return TONE_COLOURS[model.tone]
+    return WHITE, INK
 
 
 #: The font sizes used (about 12 % apart). Snapping to a ladder keeps the number of loaded faces small:
@@ -81,16 +108,18 @@ class Painter:
     def __init__(self, fonts: Fonts | None = None) -> None:
         self.fonts = fonts or Fonts()
         # Most of a screen's text is the same from one redraw to the next (the countdown changes).
-        self._rendered: dict[tuple[str, int, tuple[int, int, int]], pygame.Surface] = {}
+        self._rendered: dict[tuple[str, int, Colour], pygame.Surface] = {}
+        #: Where the SANDBOX mark was drawn on the last screen (None: not drawn).
+        self.sandbox_box: pygame.Rect | None = None
 
     def paint(self, surface: pygame.Surface, model: ScreenModel) -> None:
         """Draw ``model`` filling ``surface``."""
         width, height = surface.get_size()
-        background, ink = COLOURS.get(model.name, (WHITE, INK))
+        background, ink = colours_of(model)
         surface.fill(background)
         unit = min(width, height)
         margin = max(4, unit // 40)
-        top = self._top_bar(surface, model, ink, margin, unit)
+        top = self._top_bar(surface, model, ink, margin, unit, filled=background != WHITE)
         bottom = height - margin
         if model.hint:
             font = self.fonts.fit(model.hint, unit // 18, width - 2 * margin)
@@ -112,17 +141,21 @@ class Painter:
     # --- parts ------------------------------------------------------------------------------
 
     def _top_bar(
-        self, surface: pygame.Surface, model: ScreenModel, ink: tuple[int, int, int], margin: int, unit: int
+        self, surface: pygame.Surface, model: ScreenModel, ink: Colour, margin: int, unit: int, *, filled: bool
     ) -> int:
         width = surface.get_width()
         font = self.fonts.get(unit // 16, bold=True)
         right = width - margin
+        self.sandbox_box = None
         if model.sandbox:
-            mark = self.fonts.get(unit // 18, bold=True).render("SANDBOX", True, WHITE)
+            # Black on white in a black frame: readable on every background, results included.
+            mark = self.fonts.get(unit // 18, bold=True).render("SANDBOX", True, INK)
             box = mark.get_rect(topright=(right, margin)).inflate(margin, margin // 2)
             box.topright = (right, margin)
-            pygame.draw.rect(surface, SANDBOX_RED, box)
+            pygame.draw.rect(surface, WHITE, box)
+            pygame.draw.rect(surface, INK, box, max(2, unit // 160))
             surface.blit(mark, mark.get_rect(center=box.center))
+            self.sandbox_box = box
             right = box.left - margin
         name = self.fonts.fit(model.merchant, unit // 16, right - 2 * margin, bold=True)
         self._text(surface, model.merchant, name, ink, (margin, margin), anchor="topleft")
@@ -133,7 +166,7 @@ class Painter:
                 surface,
                 model.notice,
                 small,
-                TONE_INK[Tone.GOOD] if model.name != "paid" else ink,
+                ink if filled else TONE_INK[Tone.GOOD],
                 (margin, bottom),
                 anchor="topleft",
             )
@@ -141,18 +174,18 @@ class Painter:
         if model.offline:
             small = self.fonts.fit(model.offline, unit // 20, width - 3 * margin, bold=True)
             bar = pygame.Rect(0, bottom, width, small.get_height() + margin // 2)
-            pygame.draw.rect(surface, OFFLINE_RED, bar)
-            self._text(surface, model.offline, small, WHITE, bar.center, anchor="center")
+            pygame.draw.rect(surface, INK, bar)  # amber on black: a state to know, not a failure
+            self._text(surface, model.offline, small, AMBER, bar.center, anchor="center")
             bottom = bar.bottom + margin // 2
         if model.warning:
             small = self.fonts.fit(model.warning, unit // 20, width - 2 * margin)
-            colour = ink if model.name in COLOURS else TONE_INK[Tone.WARN]
+            colour = ink if filled else TONE_INK[Tone.WARN]
             self._text(surface, model.warning, small, colour, (margin, bottom), anchor="topleft")
             bottom += small.get_height() + margin // 2
         return bottom
 
     def _qr_layout(
-        self, surface: pygame.Surface, model: ScreenModel, area: pygame.Rect, ink: tuple[int, int, int], unit: int
+        self, surface: pygame.Surface, model: ScreenModel, area: pygame.Rect, ink: Colour, unit: int
     ) -> None:
         assert model.qr is not None
         portrait = area.height > area.width
@@ -178,7 +211,7 @@ class Painter:
         surface: pygame.Surface,
         model: ScreenModel,
         area: pygame.Rect,
-        ink: tuple[int, int, int],
+        ink: Colour,
         unit: int,
         *,
         countdown: bool = False,
@@ -189,11 +222,17 @@ class Painter:
         for _ in range(8):
             items = self._items(model, area.width, ink, unit, scale, countdown=countdown, extra=extra)
             gap = max(1, int(unit * scale) // 40)
-            total = sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1)
+            icon = int(unit * scale / 3.8) if model.icon else 0
+            total = (
+                sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1) + icon + (gap if icon else 0)
+            )
             if total <= area.height:
                 break
             scale *= max(0.5, min(0.95, area.height / total))
         y = area.top + max(0, (area.height - total) // 2)
+        if icon:
+            draw_icon(surface, model.icon, pygame.Rect(area.centerx - icon // 2, y, icon, icon), ink)
+            y += icon + gap
         for text, font, colour in items:
             self._text(surface, text, font, colour, (area.centerx, y), anchor="midtop")
             y += font.get_height() + gap
@@ -202,16 +241,18 @@ class Painter:
         self,
         model: ScreenModel,
         width: int,
-        ink: tuple[int, int, int],
+        ink: Colour,
         unit: int,
         scale: float,
         *,
         countdown: bool,
         extra: tuple[str, ...],
-    ) -> list[tuple[str, pygame.font.Font, tuple[int, int, int]]]:
+    ) -> list[tuple[str, pygame.font.Font, Colour]]:
         line_ink = TONE_INK[model.tone] if model.name == "entry" else ink
         size = lambda fraction: max(8, int(unit * scale / fraction))  # noqa: E731
-        items = [(model.title, self.fonts.fit(model.title, size(9), width, bold=True), ink)]
+        # A result's word is as large as its amount: "Paid" must never be the small print.
+        title_size = size(5) if model.icon else size(9)
+        items = [(model.title, self.fonts.fit(model.title, title_size, width, bold=True), ink)]
         if model.amount:
             items.append((model.amount, self.fonts.fit(model.amount, size(5), width, bold=True), ink))
         for line in (*model.lines, *extra):
@@ -227,7 +268,7 @@ class Painter:
         surface: pygame.Surface,
         text: str,
         font: pygame.font.Font,
-        colour: tuple[int, int, int],
+        colour: Colour,
         position: tuple[int, int],
         *,
         anchor: str,
@@ -250,3 +291,41 @@ def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
         else:
             rows.append(word)
     return rows or [text]
+
+
+def draw_icon(surface: pygame.Surface, icon: Icon, box: pygame.Rect, colour: Colour) -> None:
+    """Draw a result's icon filling the square ``box``: drawn with lines, so no font can lack it."""
+    x, y, side = box.left, box.top, box.width
+    thick = max(3, side // 9)
+    centre = box.center
+    radius = side // 2 - thick // 2
+
+    def at(fx: float, fy: float) -> tuple[int, int]:
+        return x + round(fx * side), y + round(fy * side)
+
+    def stroke(*points: tuple[int, int]) -> None:
+        pygame.draw.lines(surface, colour, False, points, thick)
+        for point in points:  # round joints and ends
+            pygame.draw.circle(surface, colour, point, thick // 2)
+
+    if icon is Icon.PAID:
+        stroke(at(0.12, 0.55), at(0.4, 0.82), at(0.9, 0.18))
+    elif icon is Icon.FAILED:
+        stroke(at(0.15, 0.15), at(0.85, 0.85))
+        stroke(at(0.85, 0.15), at(0.15, 0.85))
+    elif icon is Icon.EXPIRED:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.5, 0.22), centre, at(0.72, 0.62))
+    elif icon is Icon.CANCELLED:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.22, 0.78), at(0.78, 0.22))
+    elif icon is Icon.ATTENTION:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.5, 0.22), at(0.5, 0.6))
+        pygame.draw.circle(surface, colour, at(0.5, 0.77), thick * 2 // 3)
+    elif icon is Icon.NO_QR:
+        pygame.draw.rect(surface, colour, box, thick)
+        finder = side // 4
+        for fx, fy in ((0.14, 0.14), (0.61, 0.14), (0.14, 0.61)):
+            pygame.draw.rect(surface, colour, pygame.Rect(*at(fx, fy), finder, finder))
+        stroke(at(0.0, 1.0), at(1.0, 0.0))
