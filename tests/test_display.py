@@ -21,6 +21,7 @@ QR_SCREEN = ScreenModel(
     amount="₹12.50",
     qr=PAYLOAD,
     lines=("to Chai Point", "chaipoint@okbank", "Ref T1-000001"),
+    payee="to Chai Point",
     countdown="4:59",
     hint="Cancel: stop",
     sandbox=True,
@@ -258,3 +259,176 @@ def test_the_sandbox_mark_is_black_on_white_on_every_screen(display_at, model):
         tuple(display.screen.get_at((x, y)))[:3] for x in range(box.left, box.right) for y in range(box.top, box.bottom)
     }
     assert (255, 255, 255) in colours and (17, 17, 17) in colours  # contrast 18:1 whatever the screen's colour
+
+
+# --- the QR as a phone's camera sees it --------------------------------------------------------------------
+# Payment apps' scanners are closer to OpenCV's detector than to zxing-cpp: the frame must survive both.
+def _grey(surface):
+    import numpy as np
+
+    width, height = surface.get_size()
+    rgb = np.frombuffer(pygame.image.tobytes(surface, "RGB"), dtype=np.uint8).reshape(height, width, 3)
+    return np.ascontiguousarray(rgb.mean(axis=2).astype(np.uint8))
+
+
+def _scale(image, factor):
+    import cv2
+
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+
+
+def _blur(image, sigma):
+    import cv2
+
+    return cv2.GaussianBlur(image, (0, 0), sigma)
+
+
+def _tilt(image, degrees, axis="y"):
+    """The screen turned ``degrees`` away from the camera about a vertical (or horizontal) axis."""
+    import math
+
+    import cv2
+    import numpy as np
+
+    height, width = image.shape
+    shrink = (1 - math.cos(math.radians(degrees))) / 2
+    near = math.sin(math.radians(degrees)) * 0.15  # the far edge looks shorter
+    if axis == "y":
+        dx, dy = width * shrink, height * near
+        target = [(dx, 0), (width - dx, dy), (width - dx, height - dy), (dx, height)]
+    else:
+        dx, dy = width * near, height * shrink
+        target = [(0, dy), (width, dy), (width - dx, height - dy), (dx, height - dy)]
+    source = np.float32([(0, 0), (width, 0), (width, height), (0, height)])
+    matrix = cv2.getPerspectiveTransform(source, np.float32(target))
+    return cv2.warpPerspective(image, matrix, (width, height), borderValue=COUNTER)
+
+
+def _jpeg(image, quality):
+    import cv2
+
+    _ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+def _noise(image, sigma):
+    import numpy as np
+
+    rng = np.random.default_rng(18)  # fixed: the same frames every run
+    return np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
+
+
+def _glare(image, strength):
+    """A bright lamp reflected on the glass: a soft white spot over part of the QR."""
+    import numpy as np
+
+    height, width = image.shape
+    y, x = np.mgrid[0:height, 0:width]
+    spot = np.exp(-(((x - width * 0.3) ** 2 + (y - height * 0.35) ** 2) / (2 * (height * 0.18) ** 2)))
+    return np.clip(image + spot * strength, 0, 255).astype(np.uint8)
+
+
+def _rotate(image, degrees):
+    """The terminal turned on the counter (the picture grows to hold every corner)."""
+    import math
+
+    import cv2
+
+    height, width = image.shape
+    cos, sin = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
+    size = (int(width * cos + height * sin), int(width * sin + height * cos))
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    matrix[:, 2] += ((size[0] - width) / 2, (size[1] - height) / 2)
+    return cv2.warpAffine(image, matrix, size, borderValue=COUNTER)
+
+
+BEZEL, COUNTER = 20, 120  # the panel's black frame, and the grey counter around it
+
+
+def _on_the_counter(frame):
+    """The frame as a camera sees it: inside the panel's black bezel, on a grey counter."""
+    import numpy as np
+
+    framed = np.pad(frame, 24, constant_values=BEZEL)
+    return np.pad(framed, 40, constant_values=COUNTER)
+
+
+CAMERA = {
+    "clean": lambda i: i,
+    "scale 1/2": lambda i: _scale(i, 1 / 2),
+    "scale 1/3": lambda i: _scale(i, 1 / 3),
+    "scale 1/4": lambda i: _scale(i, 1 / 4),
+    "blur": lambda i: _blur(i, 2.0),
+    "heavy blur": lambda i: _blur(i, 3.5),
+    "tilt 30 left-right": lambda i: _tilt(i, 30),
+    "tilt 30 up-down": lambda i: _tilt(i, 30, axis="x"),
+    "turned 15": lambda i: _rotate(i, 15),
+    "jpeg 25": lambda i: _jpeg(i, 25),
+    "noise": lambda i: _noise(i, 25),
+    "glare": lambda i: _glare(i, 150),
+    "phone": lambda i: _noise(_jpeg(_blur(_tilt(_scale(i, 1 / 2), 20), 1.0), 40), 8),
+}
+
+
+def _zxing(image):
+    import zxingcpp
+
+    return [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
+def _opencv(image):
+    import cv2
+
+    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
+    return [text] if text else []
+
+
+@pytest.fixture
+def qr_frame(display_at):
+    def frame(size):
+        display = display_at(size)
+        display.draw(QR_SCREEN)
+        return _grey(display.screen)
+
+    return frame
+
+
+def test_the_800x480_qr_survives_a_phone_cameras_degradations(qr_frame):
+    frame = _on_the_counter(qr_frame((800, 480)))
+    read = {name: (_zxing(make(frame)), _opencv(make(frame))) for name, make in CAMERA.items()}
+    zxing_missed = [name for name, (z, _) in read.items() if z != [PAYLOAD]]
+    opencv_missed = [name for name, (_, o) in read.items() if o != [PAYLOAD]]
+    assert zxing_missed == []
+    assert len(opencv_missed) <= len(CAMERA) // 10, opencv_missed  # ≥ 90 %
+
+
+@pytest.mark.parametrize("scale", [1, 1 / 2], ids=["clean", "half"])
+def test_the_320x240_qr_decodes_clean_and_at_half_scale_with_both_decoders(qr_frame, scale):
+    image = _scale(_on_the_counter(qr_frame((320, 240))), scale)
+    assert _zxing(image) == [PAYLOAD]
+    assert _opencv(image) == [PAYLOAD]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_qr_takes_the_whole_height_or_width_with_the_largest_whole_module(display_at, size):
+    display = display_at(size)
+    display.draw(QR_SCREEN)
+    count = len(modules(PAYLOAD))  # quiet zone included
+    side = min(size)
+    expected = side // count * count  # the largest whole-pixel module that fits, quiet zone included
+    grey = _grey(display.screen)
+    qr = grey[:expected] if size[1] > size[0] else grey[:, :expected]  # the words start beside or below
+    dark = (qr < 128).nonzero()
+    drawn = (dark[0].max() - dark[0].min() + 1, dark[1].max() - dark[1].min() + 1)
+    assert drawn == (expected - 2 * QUIET_ZONE * (side // count),) * 2
+    assert side - expected < count  # one more pixel per module would not fit
+
+
+@pytest.mark.parametrize("size", [(320, 240), (480, 320)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_small_screens_show_only_the_qr_the_amount_and_the_payee(display_at, size):
+    display = display_at(size)
+    bare = ScreenModel("qr", "", "", amount=QR_SCREEN.amount, qr=PAYLOAD, payee=QR_SCREEN.payee)
+    display.draw(bare)
+    expected = pygame.image.tobytes(display.screen, "RGB")
+    display.draw(replace(QR_SCREEN, sandbox=False))
+    assert pygame.image.tobytes(display.screen, "RGB") == expected

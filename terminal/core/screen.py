@@ -61,6 +61,8 @@ class ScreenModel:
     warning: str = ""
     offline: str = ""
     icon: Icon = Icon.NONE
+    #: Who is paid ("to Chai Point", also among ``lines``): the one line small screens keep beside the QR.
+    payee: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         assert sale.order is not None
         left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
+        payee = _("to {payee}", payee=state.settings.payee.name)
         if sale.local:
             base = replace(base, offline=_("OFFLINE — not confirmed: check your bank app before pressing Enter"))
         return base.make(
@@ -127,7 +130,8 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
             _("Scan to pay"),
             amount=amount,
             qr=sale.order.qr.payload,
-            lines=(_("to {payee}", payee=state.settings.payee.name), sale.order.payee.id, ref),
+            lines=(payee, sale.order.payee.id, ref),
+            payee=payee,
             countdown=f"{left // 60}:{left % 60:02d}",
             hint=_("Enter: received   Cancel: stop") if sale.local else _("Cancel: stop"),
         )

@@ -1,6 +1,8 @@
 """Draws a ScreenModel on any pygame surface, laid out from the surface's own size.
 
-Landscape screens put the QR left and the words right; portrait screens put the QR on top. Result
+The QR takes the screen's whole height (its whole width in portrait), at the largest whole number of pixels
+per module that fits with its 4-module quiet zone; the words go beside (below) it, and screens up to 320 px
+high keep only the amount and the payee there. Result
 screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop, and
 carry a large icon and the result word at the amount's size, so they read without colour too.
 
@@ -11,6 +13,7 @@ computes it); the old green and red came out as the same olive-brown under deute
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 
 import pygame
@@ -19,6 +22,8 @@ from terminal.core.screen import Icon, ScreenModel, Tone
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
 Colour = tuple[int, int, int]
+#: Screens this high (or narrower) show only the QR, the amount and the payee on the QR screen.
+COMPACT = 320
 WHITE = (255, 255, 255)
 INK = (17, 17, 17)
 GREY = (90, 90, 90)
@@ -114,6 +119,19 @@ class Painter:
 
     def paint(self, surface: pygame.Surface, model: ScreenModel) -> None:
         """Draw ``model`` filling ``surface``."""
+        self.sandbox_box = None
+        if model.qr is not None:
+            try:
+                qr = qr_surface(model.qr, min(surface.get_size()))
+            except QrTooLarge:
+                model = replace(model, qr=None, lines=(*model.lines, "This QR is too large for the screen"))
+            else:
+                self._qr_screen(surface, model, qr)
+                return
+        self._page(surface, model)
+
+    def _page(self, surface: pygame.Surface, model: ScreenModel, *, countdown: bool = False) -> None:
+        """The top bar, the hint at the bottom, and the stack of words between them."""
         width, height = surface.get_size()
         background, ink = colours_of(model)
         surface.fill(background)
@@ -133,10 +151,27 @@ class Painter:
                 anchor="midtop",
             )
         area = pygame.Rect(margin, top, width - 2 * margin, bottom - top - margin)
-        if model.qr is not None:
-            self._qr_layout(surface, model, area, ink, unit)
+        self._stack(surface, model, area, ink, unit, countdown=countdown)
+
+    def _qr_screen(self, surface: pygame.Surface, model: ScreenModel, qr: pygame.Surface) -> None:
+        """The QR takes the whole height (the whole width in portrait), its quiet zone touching the edges; the
+        words go in what is left. Small screens (≤ 320 px high) show only the amount and the payee beside it."""
+        surface.fill(WHITE)
+        width, height = surface.get_size()
+        if height > width:
+            rect = qr.get_rect(midtop=(width // 2, 0))
+            panel = pygame.Rect(0, rect.bottom, width, height - rect.bottom)
         else:
-            self._stack(surface, model, area, ink, unit)
+            rect = qr.get_rect(midleft=(0, height // 2))
+            panel = pygame.Rect(rect.right, 0, width - rect.right, height)
+        surface.blit(qr, rect)
+        words = surface.subsurface(panel)
+        if min(width, height) <= COMPACT:
+            payee = (model.payee,) if model.payee else ()
+            model = ScreenModel(model.name, "", "", amount=model.amount, lines=payee, sandbox=model.sandbox)
+        self._page(words, replace(model, qr=None), countdown=True)
+        if self.sandbox_box is not None:
+            self.sandbox_box = self.sandbox_box.move(panel.topleft)
 
     # --- parts ------------------------------------------------------------------------------
 
@@ -149,7 +184,8 @@ class Painter:
         self.sandbox_box = None
         if model.sandbox:
             # Black on white in a black frame: readable on every background, results included.
-            mark = self.fonts.get(unit // 18, bold=True).render("SANDBOX", True, INK)
+            mark_font = self.fonts.fit("SANDBOX", max(12, unit // 18), width - 3 * margin, bold=True)
+            mark = mark_font.render("SANDBOX", True, INK)
             box = mark.get_rect(topright=(right, margin)).inflate(margin, margin // 2)
             box.topright = (right, margin)
             pygame.draw.rect(surface, WHITE, box)
@@ -183,28 +219,6 @@ class Painter:
             self._text(surface, model.warning, small, colour, (margin, bottom), anchor="topleft")
             bottom += small.get_height() + margin // 2
         return bottom
-
-    def _qr_layout(
-        self, surface: pygame.Surface, model: ScreenModel, area: pygame.Rect, ink: Colour, unit: int
-    ) -> None:
-        assert model.qr is not None
-        portrait = area.height > area.width
-        side = min(area.width, int(area.height * 0.62)) if portrait else min(area.height, int(area.width * 0.56))
-        try:
-            qr = qr_surface(model.qr, side)
-        except QrTooLarge:
-            self._stack(surface, model, area, ink, unit, extra=("This QR is too large for the screen",))
-            return
-        if portrait:
-            rect = qr.get_rect(midtop=(area.centerx, area.top))
-            text_area = pygame.Rect(area.left, rect.bottom, area.width, area.bottom - rect.bottom)
-        else:
-            rect = qr.get_rect(midleft=(area.left, area.centery))
-            text_area = pygame.Rect(
-                rect.right + unit // 30, area.top, area.right - rect.right - unit // 30, area.height
-            )
-        surface.blit(qr, rect)
-        self._stack(surface, model, text_area, ink, unit, countdown=True)
 
     def _stack(
         self,
@@ -255,10 +269,11 @@ class Painter:
         items = [(model.title, self.fonts.fit(model.title, title_size, width, bold=True), ink)]
         if model.amount:
             items.append((model.amount, self.fonts.fit(model.amount, size(5), width, bold=True), ink))
+        line_size = size(15) if model.title else size(7)  # without a title (small QR screens): the payee, larger
         for line in (*model.lines, *extra):
             if line:
-                font = self.fonts.get(size(15))
-                items += [(row, self.fonts.fit(row, size(15), width), line_ink) for row in _wrap(line, font, width)]
+                font = self.fonts.get(line_size)
+                items += [(row, self.fonts.fit(row, line_size, width), line_ink) for row in _wrap(line, font, width)]
         if countdown and model.countdown:
             items.append((model.countdown, self.fonts.fit(model.countdown, size(10), width, bold=True), GREY))
         return items
