@@ -98,7 +98,8 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
 
 
 def _voice_state(state: TerminalState, words: Words) -> str:
-    return words("on, volume {volume}", volume=state.volume) if state.voice_on else words("off")
+    _ = words
+    return _("on, volume {volume}", volume=state.volume) if state.voice_on else _("off")
 
 
 def _recent(menu: Menu, words: Words) -> dict[str, object]:
@@ -119,12 +120,13 @@ def _recent(menu: Menu, words: Words) -> dict[str, object]:
 
 
 def _row(record: SaleRecord, words: Words) -> str:
+    _ = words
     sale = record.sale
     amount = words.money(sale.payment.amount if sale.payment else sale.amount)
     refunded = counted(record.refunds)
-    status = words(STATUS_WORDS.get(sale.status, str(sale.status)))
+    status = _(STATUS_WORDS.get(sale.status, str(sale.status)))
     if refunded:
-        status += ", " + (words("refunded") if remaining(sale, record.refunds).minor == 0 else words("part refunded"))
+        status += ", " + (_("refunded") if remaining(sale, record.refunds).minor == 0 else _("part refunded"))
     return f"{record.when}  {amount}  {status}  {sale.reference}"
 
 

@@ -150,7 +150,8 @@ def _lines(report: Report, _: Any, money: Callable[[Amount], str], row: Callable
                 lines.append(f"{_cell(row(status), 12)}{count:>5}  {amount}")
         if totals.extra_count:
             extra = money(Amount(totals.extra, totals.currency))
-            lines.append(f"{_cell(row('extra paid'), 12)}{totals.extra_count:>5}  {extra} {_('(refund it)')}")
+            refund_it = _("(refund it)")
+            lines.append(f"{_cell(row('extra paid'), 12)}{totals.extra_count:>5}  {extra} {refund_it}")
         if totals.refund_count:
             refunds = money(Amount(totals.refunds, totals.currency))
             lines.append(f"{_cell(row('refunds'), 12)}{totals.refund_count:>5}  {refunds}")

@@ -14,11 +14,11 @@ computes it); the old green and red came out as the same olive-brown under deute
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import resources
 
 import pygame
 
 from terminal.core.screen import Icon, ScreenModel, Tone
+from terminal.devices.fonts import Face, Fonts
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
 Colour = tuple[int, int, int]
@@ -64,47 +64,6 @@ def colours_of(model: ScreenModel) -> tuple[Colour, Colour]:
     if model.icon:
         return TONE_COLOURS[model.tone]
     return WHITE, INK
-
-
-#: The font sizes used (about 12 % apart). Snapping to a ladder keeps the number of loaded faces small:
-#: each FreeType face of DejaVu costs about 1 MB, and a Pi Zero 2 W has 512 MB for everything.
-LADDER = (8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 25, 28, 32, 36, 40, 45, 50, 56, 63, 71, 80, 90, 100, 112, 126,
-          142, 160, 180, 200, 225, 250)  # fmt: skip
-
-
-def snap(size: float) -> int:
-    """The largest ladder size not above ``size`` (at least the smallest)."""
-    return max((s for s in LADDER if s <= size), default=LADDER[0])
-
-
-class Fonts:
-    """The bundled DejaVu Sans (it has ₹ ฿ € R$), cached per ladder size."""
-
-    def __init__(self) -> None:
-        folder = resources.files("terminal.assets").joinpath("fonts")
-        self._paths = {False: str(folder.joinpath("DejaVuSans.ttf")), True: str(folder.joinpath("DejaVuSans-Bold.ttf"))}
-        self._cache: dict[tuple[bool, int], pygame.font.Font] = {}
-
-    def get(self, size: float, *, bold: bool = False) -> pygame.font.Font:
-        """The font at ``size`` pixels (snapped down to the ladder)."""
-        key = (bold, snap(size))
-        font = self._cache.get(key)
-        if font is None:
-            font = self._cache[key] = pygame.font.Font(self._paths[bold], key[1])
-        return font
-
-    def fit(self, text: str, size: float, width: int, *, bold: bool = False) -> pygame.font.Font:
-        """The largest font up to ``size`` in which ``text`` fits ``width`` pixels."""
-        font = self.get(size, bold=bold)
-        wide = font.size(text)[0]
-        if wide > width:
-            # Text width grows in proportion to the size: one measurement finds the size, one checks it.
-            step = LADDER.index(snap(size * width / wide))
-            font = self.get(LADDER[step], bold=bold)
-            while step > 0 and font.size(text)[0] > width:
-                step -= 1
-                font = self.get(LADDER[step], bold=bold)
-        return font
 
 
 class Painter:
@@ -261,7 +220,7 @@ class Painter:
         *,
         countdown: bool,
         extra: tuple[str, ...],
-    ) -> list[tuple[str, pygame.font.Font, Colour]]:
+    ) -> list[tuple[str, Face, Colour]]:
         line_ink = TONE_INK[model.tone] if model.name == "entry" else ink
         size = lambda fraction: max(8, int(unit * scale / fraction))  # noqa: E731
         # A result's word is as large as its amount: "Paid" must never be the small print.
@@ -282,7 +241,7 @@ class Painter:
         self,
         surface: pygame.Surface,
         text: str,
-        font: pygame.font.Font,
+        font: Face,
         colour: Colour,
         position: tuple[int, int],
         *,
@@ -297,7 +256,7 @@ class Painter:
         surface.blit(image, image.get_rect(**{anchor: position}))
 
 
-def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
+def _wrap(text: str, font: Face, width: int) -> list[str]:
     """Break ``text`` into rows that fit ``width`` at ``font`` (a single long word stays whole)."""
     rows: list[str] = []
     for word in text.split():

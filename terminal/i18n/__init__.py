@@ -17,6 +17,8 @@ import hashlib
 import io
 import logging
 import os
+import unicodedata
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -84,3 +86,41 @@ def _cache_home() -> Path:
     if systemd:
         return Path(systemd.split(":")[0]) / "locale"
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qr-terminal" / "locale"
+
+
+def paper_words(words: Words, can_print: Callable[[str], bool]) -> Words:
+    """The words receipts are printed in, never a ``?``: the shop's language when the printer's code pages hold
+    every sentence of its catalog (typographic dashes and ellipses made plain); the same sentences without
+    accents when that is enough (``Situacao``); else the code's English. Amounts keep the shop's number format
+    either way (ISO code, ASCII)."""
+    folder = LANGUAGES.get(words.language or "")
+    if folder is None:
+        return words
+    texts = [m.string for m in _messages(folder) if m.id and isinstance(m.string, str)]
+    lookup = words.gettext
+    for fold in (plain_punctuation, lambda text: without_accents(plain_punctuation(text))):
+        if all(can_print(fold(t)) for t in texts):
+            return Words(words.language, lambda message, fold=fold: fold(lookup(message)))
+    log.info("receipts print in English: the printer's code pages have no %s script", words.language)
+    return Words(words.language)
+
+
+#: Typography that thermal printers' code pages rarely have, and what stands for it on paper.
+PLAIN_PUNCTUATION = str.maketrans({"—": "-", "–": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"',
+                                   "\u00a0": " ", "\u202f": " "})  # fmt: skip
+
+
+def plain_punctuation(text: str) -> str:
+    """``text`` with dashes, ellipses, curly quotes and no-break spaces made plain ASCII."""
+    return text.translate(PLAIN_PUNCTUATION)
+
+
+def without_accents(text: str) -> str:
+    """``text`` with its accents dropped (``Situação`` → ``Situacao``, ``2ª`` → ``2a``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _messages(folder: str) -> list:  # type: ignore[type-arg]
+    from babel.messages.pofile import read_po
+
+    return list(read_po(io.BytesIO(catalog_path(folder).read_bytes())))
