@@ -432,3 +432,23 @@ def test_small_screens_show_only_the_qr_the_amount_and_the_payee(display_at, siz
     expected = pygame.image.tobytes(display.screen, "RGB")
     display.draw(replace(QR_SCREEN, sandbox=False))
     assert pygame.image.tobytes(display.screen, "RGB") == expected
+
+
+# --- headless frames ---------------------------------------------------------------------------------------
+def test_headless_frames_are_written_as_each_screen_is_drawn_and_the_typing_screen_is_kept(display_at, tmp_path):
+    from terminal.demo import FrameWriter
+
+    display, frames = display_at((800, 480)), FrameWriter(tmp_path)
+
+    def show(model):
+        display.draw(model)
+        frames.draw(model, display)
+        return {p.name: p.read_bytes() for p in tmp_path.glob("*.png")}
+
+    typing = ScreenModel("entry", "Amount", "Chai Point", amount="₹12.5")
+    typed = show(typing)
+    assert list(typed) == ["00-entry.png"]  # on disk at once, not at the end of the run
+    assert show(replace(typing, title="Preparing QR…")) == typed  # the typing screen stays the typed amount
+    first = show(QR_SCREEN)
+    assert sorted(first) == ["00-entry.png", "01-qr.png"]
+    assert show(replace(QR_SCREEN, countdown="4:58"))["01-qr.png"] != first["01-qr.png"]  # the run is re-written
