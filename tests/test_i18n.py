@@ -83,6 +83,10 @@ def test_a_damaged_translation_falls_back_to_the_english_sentence_not_a_tracebac
     assert words("to {payee}", payee="Chai Point") == "to Chai Point"
 
 
+def test_an_empty_sentence_stays_empty_not_the_catalogs_header():
+    assert words_for("hi")("") == ""
+
+
 def test_an_unknown_language_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="pt-BR"):
         words_for("pt-PT")
@@ -236,3 +240,51 @@ def test_a_receipt_prints_in_a_language_the_printer_has_never_a_question_mark(la
 def test_a_printer_with_the_script_prints_the_shops_language():
     _data, text = _printed("th", "default")
     assert "ชำระแล้ว" in text and "วันที่" in text
+
+
+def test_a_hindi_shops_x_report_reads_hindi_on_screen_and_prints_in_the_printers_language(tmp_path, sandbox):
+    from terminal.app import open_printer
+    from terminal.devices.printer import PrinterConfig
+    from terminal.manager_pin import PinChecker, hash_pin, write_hash
+
+    from .terminal_app import make_terminal
+    from .test_printer import CACHE
+    from .test_shop_operations import PIN, pay, printed, unlock
+
+    write_hash(tmp_path / "secrets.toml", hash_pin(PIN))
+    terminal = make_terminal(tmp_path, sandbox.url, pin_checker=PinChecker(tmp_path / "secrets.toml"))
+    app = terminal.app
+    app.state = replace(app.state, settings=replace(app.state.settings, auto_print="never"))
+    app.shop = replace(app.shop, words=words_for("hi"))
+    open_printer(PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), app, CACHE)
+    pay(terminal, "123456.5")
+    unlock(terminal)
+    terminal.press("2")
+    terminal.until(
+        lambda: terminal.screen.name == "menu-report" and "INR 1,23,456.50" in " ".join(terminal.screen.lines)
+    )
+    assert terminal.screen.title == "X रिपोर्ट" and any(line.startswith("भुगतान हुआ") for line in terminal.screen.lines)
+    terminal.press("E")
+    terminal.until(lambda: ("X report", "printed") in printed(terminal))
+    paper = (tmp_path / "lp0").read_bytes()
+    assert b"X report" in paper and b"paid            1  INR 1,23,456.50" in paper and b"?" not in paper
+
+
+@pytest.mark.parametrize("language", ["hi", "ta", "th", "pt-BR"])
+def test_every_result_screen_draws_translated_at_every_size(language):
+    from terminal.devices.display import Display
+
+    from .test_display import OTHERS, SIZES
+
+    words = words_for(language)
+    models = [replace(m, title=words(m.title), lines=tuple(words(line) for line in m.lines), hint=words(m.hint))
+              for m in OTHERS]  # fmt: skip
+    assert all(m.title != o.title for m, o in zip(models[2:], OTHERS[2:], strict=True))  # translated indeed
+    for size in SIZES:
+        display = Display(size=size)
+        seen = set()
+        for model in models:
+            display.draw(model)
+            seen.add(pygame.image.tobytes(display.screen, "RGB"))
+        display.close()
+        assert len(seen) == len(models)

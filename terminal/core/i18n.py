@@ -40,6 +40,8 @@ class Words:
 
     def __call__(self, message: str, /, **values: object) -> str:
         """``message`` in this language, its ``{placeholders}`` filled in."""
+        if not message:
+            return message  # gettext's "" is the catalog's header
         text = self.gettext(message)
         if not values:
             return text
