@@ -142,7 +142,10 @@ def settings_from(config: Config) -> Settings:
 def shop_from(config: Config) -> ShopDetails:
     """Who the receipts say printed them."""
     footer = config.printer.footer if config.printer else ()
-    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer)
+    from terminal.i18n import words_for
+
+    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer,
+                       words_for(config.display.language))  # fmt: skip
 
 
 def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None) -> PrintQueue | None:
@@ -152,7 +155,10 @@ def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None)
     except PrinterError as exc:
         log.error("receipt printer not used: %s", exc)
         return None
+    from terminal.i18n import paper_words
+
     queue = PrintQueue(printer, app.post, lambda problem: app.post(PrinterChanged(problem)))
+    app.shop = replace(app.shop, paper=paper_words(app.shop.words, printer.can_print))
     app.attach_printer(queue)
     return queue
 
@@ -210,6 +216,7 @@ class App:
         self.print_queue: PrintQueue | None = None
         self.service = service or ServiceNotifier({})
         self.shop = shop or ShopDetails(settings.merchant_name, terminal_id=settings.terminal_id)
+        self._paper_reports: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.observer = observer or Observer()
         self.fps = fps
         self.clock = clock
@@ -398,6 +405,7 @@ class App:
                                                 columns=self.print_queue.printer.columns), now)  # fmt: skip
             case PrintReport(kind=kind, lines=lines):
                 if self.print_queue is not None:
+                    lines = self._paper_reports.get(lines, lines)
                     self._print(report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns),
                                 now)  # fmt: skip
             case JournalRefund(refund=refund, cause=cause):
@@ -440,7 +448,9 @@ class App:
                 self._answers.append(RecentLoaded(records))
             case MakeReport(kind=kind):
                 report = build_report(self.journal, kind, now.wall)
-                self._answers.append(ReportReady(kind, tuple(as_lines(report))))
+                lines = tuple(as_lines(report, self.shop.words))
+                self._paper_reports = {lines: tuple(as_lines(report, self.shop.printed))}  # the printer's words
+                self._answers.append(ReportReady(kind, lines))
                 ours = ours_for(self.journal, local_day(None, now.wall), self.state.settings.terminal_id)
                 self._calls.append(lambda: self.worker.reconcile_report(kind, ours))
             case Reconcile(since=since, references=references):
@@ -480,7 +490,7 @@ class App:
         if self.state is self._modelled and now.mono < self._remodel_at:
             return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
-        model = screen_for(self.state, now, sandbox=self.sandbox)
+        model = screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words)
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)

@@ -92,6 +92,9 @@ class DisplaySection:
     height: int
     rotate: int
     fps: int
+    #: The language of the screen, receipts, reports and menu (en, en-IN, hi, ta, th, pt-BR); amounts are
+    #: written in its number format. Default: the currency's country's, like the voice.
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +182,7 @@ _SECTIONS = {
         "sandbox",
         "image_hosts",
     },
-    "display": {"driver", "fullscreen", "width", "height", "rotate", "fps"},
+    "display": {"driver", "fullscreen", "width", "height", "rotate", "fps", "language"},
     "secrets": {"file"},
     "indicators": {"green", "red", "amber", "rgb", "active_high", "buzzer", "buzzer_type", "sound"},
     "gpio": {"mock"},
@@ -301,6 +304,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
         height=r.integer("display.height", 0, low=0, high=4320),
         rotate=r.choice("display.rotate", [0, 90, 180, 270], 0),
         fps=r.integer("display.fps", 20, low=5, high=60),
+        language=_display_language(r, currency),
     )
     indicators = IndicatorPins(
         green=r.pin("indicators.green"),
@@ -414,6 +418,12 @@ def _pole(r: _Reader) -> dict[str, Any]:
         "decimal": r.choice("till.decimal", [".", ","], "."),
         "width": r.integer("till.width", 20, low=8, high=80),
     }
+
+
+def _display_language(r: _Reader, currency: str) -> str:
+    from terminal.i18n import LANGUAGES, default_language
+
+    return str(r.choice("display.language", list(LANGUAGES), default_language(currency)))
 
 
 def _voice(r: _Reader, currency: str) -> VoiceSection | None:

@@ -29,6 +29,7 @@ from terminal.core.effects import JournalSale
 from terminal.core.money import Amount, MoneyError
 from terminal.core.screen import ScreenModel
 from terminal.devices.indicators import IndicatorPins
+from terminal.i18n import LANGUAGES
 from terminal.sandbox.book import SCHEMES
 
 if TYPE_CHECKING:
@@ -62,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sandbox's QR payload: a pay-page link (default) or a format-accurate payload",
     )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
+    parser.add_argument(
+        "--language",
+        choices=list(LANGUAGES),
+        default=None,
+        help="the screen's, receipts' and menu's language (default: the currency's country's)",
+    )
     parser.add_argument(
         "--receipts",
         type=Path,
@@ -127,6 +134,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from terminal.devices.display import Display
     from terminal.devices.printer import PrinterConfig
     from terminal.hardware import open_hardware
+    from terminal.i18n import default_language, words_for
     from terminal.manager_pin import PinChecker, hash_pin, write_hash
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
     from terminal.store.journal import Journal
@@ -151,7 +159,8 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         journal = Journal(args.db or Path(tmp) / "journal.db")
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
-        shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."))
+        shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."),
+                           words_for(args.language or default_language(args.currency)))  # fmt: skip
         # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
         secrets = Path(tmp) / "secrets.toml"
         write_hash(secrets, hash_pin(DEMO_PIN))
@@ -255,11 +264,16 @@ class Scripted:
 
         for char in amount.decimal():
             pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=CHAR_KEYS[char], mod=0, unicode=char, scancode=0))
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0))
         deadline = time.monotonic() + self.app.state.settings.sale_ttl + 30
+        entered = False
 
         def done(app: App) -> bool:
+            nonlocal entered
             shown = app.display.shown
+            if not entered and shown is not None and shown.name == "entry":  # the typing screen is drawn
+                enter = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0)
+                pygame.event.post(enter)
+                entered = True
             finished = self.outcome is not None and shown is not None and shown.name in RESULT_SCREENS
             printed = app.print_queue is None or app.print_queue.pending() == 0
             return (finished and printed) or time.monotonic() > deadline
@@ -306,7 +320,9 @@ class TillServed(Scripted):
 
 
 class FrameWriter:
-    """Saves the last frame of every run of one screen name as ``NN-<name>.png``."""
+    """Writes every run of one screen name as ``NN-<name>.png`` the moment it is drawn (someone watching the
+    folder sees the sale progress), re-written while the run keeps its title (the countdown moves): the
+    typing screen stays the typed amount, not the "Preparing QR…" that follows it under the same name."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -314,22 +330,24 @@ class FrameWriter:
         for old in folder.glob("[0-9][0-9]-*.png"):
             old.unlink()
         self.count = 0
-        self._pending: tuple[str, object] | None = None
+        self._run: tuple[str, str] | None = None
 
     def draw(self, model: ScreenModel, display) -> None:  # type: ignore[no-untyped-def]
-        if self._pending is not None and self._pending[0] != model.name:
-            self.flush()
-        self._pending = (model.name, display.screen.copy())
-
-    def flush(self) -> None:
         import pygame
 
-        if self._pending is None:
+        if self._run is None or self._run[0] != model.name:
+            if self._run is not None:
+                self.count += 1
+            self._run = (model.name, model.title)
+        elif self._run[1] != model.title:
             return
-        name, surface = self._pending
-        pygame.image.save(surface, str(self.folder / f"{self.count:02d}-{name}.png"))
-        self.count += 1
-        self._pending = None
+        path = self.folder / f"{self.count:02d}-{model.name}.png"
+        partial = path.with_suffix(".part.png")
+        pygame.image.save(display.screen, str(partial))
+        partial.replace(path)  # a watcher never opens half a file
+
+    def flush(self) -> None:
+        """Nothing waits: every frame is written when drawn."""
 
 
 class Customer:

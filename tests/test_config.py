@@ -253,6 +253,18 @@ def test_voice_section_defaults_its_language_from_the_currency_and_names_bad_key
         assert error.value.key == key
 
 
+def test_display_language_defaults_from_the_currency_like_the_voice_and_names_a_bad_one(tmp_path):
+    secrets = 'device_token = "token-from-file"'
+    brl = MINIMAL.replace('id = "T1"', 'id = "T1"\ncurrency = "BRL"')
+    assert load(write(tmp_path, brl, secrets), environ={}).display.language == "pt-BR"
+    assert load(write(tmp_path, MINIMAL, secrets), environ={}).display.language == "en-IN"
+    chosen = load(write(tmp_path, MINIMAL + '[display]\nlanguage = "hi"\n', secrets), environ={})
+    assert chosen.display.language == "hi"
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, MINIMAL + '[display]\nlanguage = "klingon"\n', secrets), environ={})
+    assert error.value.key == "display.language"
+
+
 def test_till_section(tmp_path):
     text = MINIMAL + '[till]\ndevice = "/dev/serial/by-id/usb-FTDI-if00"\nbaudrate = 19200\nparity = "E"\n'
     till = load(write(tmp_path, text, 'device_token = "token-from-file"'), environ={}).till

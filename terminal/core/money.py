@@ -1,8 +1,26 @@
-"""Money as integer minor units with the currency's ISO 4217 exponent. Never a float."""
+"""Money as integer minor units with the currency's ISO 4217 exponent. Never a float.
+
+Two ways to write an amount, kept apart on purpose:
+
+- **plain** (:meth:`Amount.format`, :meth:`Amount.format_code`, :meth:`Amount.decimal`): fixed, locale-free
+  forms for the till protocol, payloads, logs and the sentences the rules compose. They never change with the
+  shop's language, so nothing a machine reads moves when a shop switches to Hindi.
+- **for people** (:func:`format_money`, :func:`format_typed`): CLDR's number format for the shop's locale
+  (Babel): ``₹99,99,999.00`` in India (lakh and crore grouping), ``R$ 1.234,56`` in Brazil, ``฿1,250.00`` in
+  Thailand. The screen, the receipt, the reports and the menu use these.
+
+Babel reads its CLDR tables from its own package data on first use (like an import): no clock, no device, and
+the same answer every time, so the core stays pure.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError, localedata
+from babel.numbers import format_decimal, get_currency_symbol
 
 #: ISO 4217 minor-unit exponents of the currencies the terminal knows.
 EXPONENTS: dict[str, int] = {
@@ -136,14 +154,15 @@ class Amount:
         return text.rstrip("0").rstrip(".") if "." in text else text
 
     def format(self) -> str:
-        """For people: currency symbol, thousands separators, every minor digit (``₹1,250.00``)."""
+        """The plain form: symbol, thousands separators, every minor digit (``₹1,250.00``), the same in every
+        shop. For logs and the sentences the rules compose; the screen and paper use :func:`format_money`."""
         exp = self.exponent
         whole, frac = divmod(self.minor, 10**exp)
         text = f"{whole:,}" + (f".{frac:0{exp}d}" if exp else "")
         return with_symbol(text, self.currency)
 
     def format_code(self) -> str:
-        """With the ISO code instead of the symbol (``INR 1,250.00``): receipt printers' code pages have no ₹ or ฿."""
+        """The plain form with the ISO code (``INR 1,250.00``), ASCII only: the till protocol and logs."""
         exp = self.exponent
         whole, frac = divmod(self.minor, 10**exp)
         return f"{self.currency} {whole:,}" + (f".{frac:0{exp}d}" if exp else "")
@@ -156,3 +175,91 @@ def with_symbol(number: str, currency: str) -> str:
     """``number`` written with the currency's symbol in front, or its code behind (``12.500 KWD``)."""
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
+
+
+#: The territory whose shops write a currency (CLDR locales are language_TERRITORY). EUR has no single one.
+TERRITORIES: dict[str, str] = {
+    "INR": "IN", "BRL": "BR", "THB": "TH", "SGD": "SG", "USD": "US", "GBP": "GB", "MYR": "MY", "IDR": "ID",
+    "PHP": "PH", "CNY": "CN", "KHR": "KH", "AUD": "AU", "CHF": "CH", "JPY": "JP", "KRW": "KR", "VND": "VN",
+    "KWD": "KW", "BHD": "BH", "OMR": "OM", "JOD": "JO",
+}  # fmt: skip
+#: The language a shop most likely reads, by its currency (the voice's default too): the rest read English.
+HOME_LANGUAGES: dict[str, str] = {"INR": "en-IN", "BRL": "pt-BR", "THB": "th"}
+
+_NBSP = "\u00a0"
+
+
+def home_language(currency: str) -> str:
+    """The language a shop taking ``currency`` most likely reads (``en-IN`` for INR, ``pt-BR`` for BRL)."""
+    return HOME_LANGUAGES.get(currency, "en")
+
+
+@lru_cache(maxsize=64)
+def locale_for(language: str | None, currency: str) -> str:
+    """The CLDR locale amounts of ``currency`` are written in for a shop reading ``language``
+    (``hi`` + INR → ``hi_IN``; ``en`` + THB → ``en``, CLDR having no ``en_TH``). ``None``: the currency's home."""
+    tag = (language or home_language(currency)).replace("-", "_")
+    territory = TERRITORIES.get(currency)
+    if "_" not in tag and territory and localedata.exists(f"{tag}_{territory}"):
+        return f"{tag}_{territory}"
+    try:
+        Locale.parse(tag)
+    except (UnknownLocaleError, ValueError):
+        raise MoneyError(f"no number format for the language {language!r}") from None
+    return tag
+
+
+def format_money(amount: Amount, locale: str | None = None, *, code: bool = False) -> str:
+    """``amount`` as a person in ``locale`` writes it (CLDR via Babel): ``₹99,99,999.00`` (en_IN),
+    ``R$ 1.234,56`` (pt_BR). ``code``: the ISO code for the symbol (``INR 8.00``), for printers whose code
+    pages have no ₹ or ฿. ``locale`` None: the currency's home locale."""
+    loc = locale or locale_for(None, amount.currency)
+    number = _number(Decimal(amount.minor).scaleb(-amount.exponent), amount.exponent, loc)
+    return _with_currency(number, amount.currency, loc, code=code)
+
+
+def format_typed(text: str, currency: str, locale: str | None = None) -> str:
+    """A partly typed amount (``"1234.5"``, ``"12."``) as the person sees it while typing: grouped, the
+    locale's decimal sign, only the decimals typed so far (``₹1,234.5``; ``R$ 1.234,5``)."""
+    loc = locale or locale_for(None, currency)
+    if not text:
+        return format_money(Amount(0, currency), loc)
+    whole, dot, frac = text.partition(".")
+    number = _number(Decimal(int(whole or "0")), 0, loc)
+    if dot:
+        number += Locale.parse(loc).number_symbols["latn"]["decimal"] + frac
+    return _with_currency(number, currency, loc, code=False)
+
+
+@lru_cache(maxsize=32)
+def _pattern(locale: str, digits: int) -> str:
+    """The locale's decimal grouping (``#,##,##0`` in India) with exactly ``digits`` decimals."""
+    grouping = str(Locale.parse(locale).decimal_formats[None].pattern).split(";")[0].split(".")[0]
+    return grouping + ("." + "0" * digits if digits else "")
+
+
+def _number(value: Decimal, digits: int, locale: str) -> str:
+    return format_decimal(value, format=_pattern(locale, digits), locale=locale, decimal_quantization=False)
+
+
+@lru_cache(maxsize=64)
+def _affixes(currency: str, locale: str, code: bool) -> tuple[str, str]:
+    """What goes before and after the number: the locale's currency pattern with the symbol (or code) in it."""
+    loc = Locale.parse(locale)
+    pattern = loc.currency_formats["standard"]
+    symbol = currency if code else get_currency_symbol(currency, loc)
+    if symbol == currency and not code:
+        symbol = SYMBOLS.get(currency, currency).strip()  # the narrow symbol where the locale has none (฿ in en)
+    prefix, suffix = pattern.prefix[0], pattern.suffix[0]
+    # CLDR's currency spacing: a symbol ending (or starting) with a letter never touches a digit.
+    if prefix.endswith("¤") and symbol[-1].isalpha():
+        prefix += _NBSP
+    if suffix.startswith("¤") and symbol[0].isalpha():
+        suffix = _NBSP + suffix
+    return prefix.replace("¤", symbol), suffix.replace("¤", symbol)
+
+
+def _with_currency(number: str, currency: str, locale: str, *, code: bool) -> str:
+    prefix, suffix = _affixes(currency, locale, code)
+    text = prefix + number + suffix
+    return text.replace(_NBSP, " ") if code else text  # paper: a plain space every code page has

@@ -5,13 +5,29 @@ report, and because a Z closes at a time of the same journal, no sale or refund 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from terminal.core.i18n import N_, Words
 from terminal.core.money import Amount
 
 STATUSES = ("paid", "underpaid", "mismatch", "unconfirmed", "failed", "expired", "cancelled")
 #: Statuses whose amount is money received (a mismatch is shown with the sale's amount but never counted).
 RECEIVED = ("paid", "underpaid")
+#: How each status (and the extra, refunds and net rows) reads on a report for people.
+ROW_WORDS = {
+    "paid": N_("paid"),
+    "underpaid": N_("underpaid"),
+    "mismatch": N_("mismatch"),
+    "unconfirmed": N_("not confirmed"),
+    "failed": N_("failed"),
+    "expired": N_("expired"),
+    "cancelled": N_("cancelled"),
+    "extra paid": N_("extra paid"),
+    "refunds": N_("refunds"),
+    "net": N_("net"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,27 +124,44 @@ def summarise(
     return Report(kind, since, until, made, number)
 
 
-def as_lines(report: Report) -> list[str]:
-    """The report for a screen, a receipt or a terminal: one line each."""
-    title = "Z report" + (f" #{report.number}" if report.number else "") if report.kind == "z" else "X report"
-    lines = [title, f"from {report.since or 'the first sale'}", f"to   {report.until}"]
+def as_lines(report: Report, words: Words | None = None) -> list[str]:
+    """The report one line each: for the till and the command line (``words`` None: English, plain amounts that
+    never change), or for the screen and paper in ``words``' language and number format."""
+    if words is None:
+        return _lines(report, lambda m, **v: m.format(**v), lambda a: a.format_code(), lambda s: s)
+    return _lines(report, words, lambda a: words.money(a, code=True), lambda s: words(ROW_WORDS[s]))
+
+
+def _lines(report: Report, _: Any, money: Callable[[Amount], str], row: Callable[[str], str]) -> list[str]:
+    if report.kind == "z":
+        title = _("Z report #{number}", number=report.number) if report.number else _("Z report")
+    else:
+        title = _("X report")
+    since = report.since or _("the first sale")
+    lines = [title, _("from {since}", since=since), _("to   {until}", until=report.until)]
     if not report.currencies:
-        lines.append("no sales")
+        lines.append(_("no sales"))
     for totals in report.currencies:
         lines.append(f"-- {totals.currency}")
         for status in STATUSES:
             count = totals.counts.get(status, 0)
             if count:
-                amount = Amount(totals.totals[status], totals.currency).format_code()
-                lines.append(f"{status:<12}{count:>5}  {amount}")
+                amount = money(Amount(totals.totals[status], totals.currency))
+                lines.append(f"{_cell(row(status), 12)}{count:>5}  {amount}")
         if totals.extra_count:
-            extra = Amount(totals.extra, totals.currency).format_code()
-            lines.append(f"{'extra paid':<12}{totals.extra_count:>5}  {extra} (refund it)")
+            extra = money(Amount(totals.extra, totals.currency))
+            refund_it = _("(refund it)")
+            lines.append(f"{_cell(row('extra paid'), 12)}{totals.extra_count:>5}  {extra} {refund_it}")
         if totals.refund_count:
-            refunds = Amount(totals.refunds, totals.currency).format_code()
-            lines.append(f"{'refunds':<12}{totals.refund_count:>5}  {refunds}")
-        lines.append(f"{'net':<12}{'':>5}  {totals.net_text()}")
+            refunds = money(Amount(totals.refunds, totals.currency))
+            lines.append(f"{_cell(row('refunds'), 12)}{totals.refund_count:>5}  {refunds}")
+        net = money(Amount(abs(totals.net), totals.currency))
+        lines.append(f"{_cell(row('net'), 12)}{'':>5}  {'-' if totals.net < 0 else ''}{net}")
     return lines
+
+
+def _cell(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) < width else text + " "
 
 
 def as_csv_rows(report: Report) -> list[list[str]]:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from terminal.core.clock import Now
+from terminal.core.i18n import PLAIN, Words
 from terminal.core.machine import Phase, TerminalState, paid_amount
 from terminal.core.matching import Verdict
 from terminal.core.menu_screen import menu_screen
@@ -15,18 +16,36 @@ from terminal.core.sale import FailureKind, Sale, SaleStatus
 
 
 class Tone(StrEnum):
-    """The colour of the screen's message: neutral, good (paid), bad (failed/error), warn (expired)."""
+    """The colour of the screen's message: neutral, good (paid), bad (failed/error), warn (expired), attention
+    (amber: the money needs the shopkeeper — underpaid, paid twice, a mismatch)."""
 
     NEUTRAL = "neutral"
     GOOD = "good"
     BAD = "bad"
     WARN = "warn"
+    ATTENTION = "attention"
+
+
+class Icon(StrEnum):
+    """The large sign of a result screen, so the result reads without colour (and without reading the word)."""
+
+    NONE = ""
+    PAID = "check"  # ✓
+    FAILED = "cross"  # ✗
+    EXPIRED = "clock"
+    CANCELLED = "cancelled"  # ⊘
+    ATTENTION = "attention"  # ! — underpaid, paid twice, mismatch, not confirmed
+    NO_QR = "no-qr"  # a QR crossed out: no QR could be made (not a decline)
 
 
 @dataclass(frozen=True, slots=True)
 class ScreenModel:
     """One screen. ``name`` is one of idle, entry, qr, paid, overpaid, underpaid, mismatch, failed, expired,
-    cancelled, error, unconfirmed."""
+    cancelled, error, unconfirmed.
+
+    A result screen carries an ``icon``: it fills the screen with its colour (by name, else by ``tone``) and
+    shows the icon and the title as large as the amount. A new outcome asks for amber with
+    ``tone=Tone.ATTENTION, icon=Icon.ATTENTION``."""
 
     name: str
     title: str
@@ -41,6 +60,9 @@ class ScreenModel:
     sandbox: bool = False
     warning: str = ""
     offline: str = ""
+    icon: Icon = Icon.NONE
+    #: Who is paid ("to Chai Point", also among ``lines``): the one line small screens keep beside the QR.
+    payee: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,96 +80,112 @@ class _Frame:
                            warning=self.warning, offline=self.offline, **fields)  # fmt: skip
 
 
-def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False) -> ScreenModel:
-    """The screen for ``state`` at ``now`` (the countdown is the only part that moves with time)."""
+def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: Words = PLAIN) -> ScreenModel:
+    """The screen for ``state`` at ``now`` (the countdown is the only part that moves with time), in ``words``'
+    language and number format."""
+    _ = words
     s = state.settings
     if state.sale is not None and state.sale.order is not None and state.sale.order.sandbox:
         sandbox = True
-    problems = [f"Printer: {state.printer_problem}"] if state.printer_problem else []
+    problems = [_("Printer: {problem}", problem=state.printer_problem)] if state.printer_problem else []
     if state.till_problem:
         problems.append(state.till_problem[:1].upper() + state.till_problem[1:])
     warning = " · ".join(problems)
-    offline = f"OFFLINE — {state.offline.advice}" if state.offline is not None else ""
+    offline = _("OFFLINE — {advice}", advice=state.offline.advice) if state.offline is not None else ""
     base = _Frame(s.merchant_name, state.notice, sandbox, warning, offline)
     if state.phase is Phase.MENU and state.menu is not None:
-        name, title, fields = menu_screen(state, state.menu)
+        name, title, fields = menu_screen(state, state.menu, words)
         fields["tone"] = Tone(str(fields.get("tone", "neutral")))
         return base.make(name, title, **fields)
     if state.phase is Phase.IDLE:
-        return base.make("idle", "Ready", lines=("Type the amount on the keypad",))
+        return base.make("idle", _("Ready"), lines=(_("Type the amount on the keypad"),))
     if state.phase is Phase.ENTERING:
         entry = state.entry
         return base.make(
             "entry",
-            "Amount",
-            amount=entry.display(),
+            _("Amount"),
+            amount=words.typed(entry.text, entry.currency),
             lines=(entry.message,) if entry.message else (),
             tone=Tone.BAD if entry.message else Tone.NEUTRAL,
-            hint="Enter: show QR   Cancel: clear",
+            hint=_("Enter: show QR   Cancel: clear"),
         )
     assert state.sale is not None
-    return _sale_screen(state, state.sale, now, base)
+    return _sale_screen(state, state.sale, now, base, words)
 
 
-def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame) -> ScreenModel:
-    amount = sale.amount.format()
-    ref = f"Ref {sale.reference}"
+def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words: Words) -> ScreenModel:
+    _ = words
+    amount = words.money(sale.amount)
+    ref = _("Ref {reference}", reference=sale.reference)
     if sale.status is SaleStatus.CREATING:
-        return base.make("entry", "Preparing QR…", amount=amount, hint="Cancel: stop")
+        return base.make("entry", _("Preparing QR…"), amount=amount, hint=_("Cancel: stop"))
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         assert sale.order is not None
         left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
+        payee = _("to {payee}", payee=state.settings.payee.name)
         if sale.local:
-            base = replace(base, offline="OFFLINE — not confirmed: check your bank app before pressing Enter")
+            base = replace(base, offline=_("OFFLINE — not confirmed: check your bank app before pressing Enter"))
         return base.make(
             "qr",
-            "Scan to pay",
+            _("Scan to pay"),
             amount=amount,
             qr=sale.order.qr.payload,
-            lines=(f"to {state.settings.payee.name}", sale.order.payee.id, ref),
+            lines=(payee, sale.order.payee.id, ref),
+            payee=payee,
             countdown=f"{left // 60}:{left % 60:02d}",
-            hint="Enter: received   Cancel: stop" if sale.local else "Cancel: stop",
+            hint=_("Enter: received   Cancel: stop") if sale.local else _("Cancel: stop"),
         )
     if sale.status is SaleStatus.UNCONFIRMED:
-        note = ("Marked received by you; the bank has not confirmed it yet", ref)
-        return base.make("unconfirmed", "Recorded — not confirmed", tone=Tone.WARN, amount=amount, lines=note)
+        note = (_("Marked received by you; the bank has not confirmed it yet"), ref)
+        return base.make("unconfirmed", _("Recorded — not confirmed"), tone=Tone.WARN, amount=amount, lines=note,
+                         icon=Icon.ATTENTION)  # fmt: skip
     if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH):
-        return _received_screen(state, sale, base)
+        return _received_screen(state, sale, base, words)
     if sale.status is SaleStatus.EXPIRED:
-        return base.make("expired", "QR expired", tone=Tone.WARN, amount=amount, lines=("No payment received", ref))
+        lines = [_("No payment received"), ref]
+        return base.make("expired", _("QR expired"), tone=Tone.WARN, amount=amount, lines=tuple(lines),
+                         icon=Icon.EXPIRED)  # fmt: skip
     if sale.status is SaleStatus.CANCELLED:
-        return base.make("cancelled", "Sale cancelled", amount=amount, lines=(ref,))
+        return base.make("cancelled", _("Sale cancelled"), amount=amount, lines=(ref,), icon=Icon.CANCELLED)
     failure = sale.failure
-    message = failure.message if failure is not None else "The sale did not complete."
+    message = failure.message if failure is not None else _("The sale did not complete.")
     if failure is not None and failure.kind is FailureKind.DECLINED:
-        return base.make("failed", "Payment failed", tone=Tone.BAD, amount=amount, lines=(message, ref))
-    title = "QR refused" if failure is not None and failure.kind is FailureKind.QR_REFUSED else "No QR"
-    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint="Enter: continue")
+        return base.make("failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref),
+                         icon=Icon.FAILED)  # fmt: skip
+    title = _("QR refused") if failure is not None and failure.kind is FailureKind.QR_REFUSED else _("No QR")
+    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint=_("Enter: continue"),
+                     icon=Icon.NO_QR)  # fmt: skip
 
 
-def _received_screen(state: TerminalState, sale: Sale, base: _Frame) -> ScreenModel:
+def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Words) -> ScreenModel:
     """Money arrived: green "Paid" only when exactly the amount asked arrived; amber when more (refund the extra)
     or less (ask for the rest); red when it cannot be the sale's money (another currency, an absurd amount)."""
-    amount = sale.amount.format()
-    ref = f"Ref {sale.reference}"
+    _ = words
+    amount = words.money(sale.amount)
+    ref = _("Ref {reference}", reference=sale.reference)
     found = sale.matched
     got = paid_amount(sale)
-    payment_ref = (f"Payment ref {sale.payment.provider_ref}",) if sale.payment and sale.payment.provider_ref else ()
+    payment_ref = ((_("Payment ref {reference}", reference=sale.payment.provider_ref),)
+                   if sale.payment and sale.payment.provider_ref else ())  # fmt: skip
     if sale.status is SaleStatus.UNDERPAID:
-        lines = (f"Received {got.format()} of {amount} — ask for the rest or refund", ref, *payment_ref)
-        return base.make("underpaid", "Underpaid", tone=Tone.WARN, amount=got.format(), lines=lines,
-                         hint="Enter: continue   Menu: refund")  # fmt: skip
+        lines = (_("Received {got} of {amount} — ask for the rest or refund", got=words.money(got), amount=amount),
+                 ref, *payment_ref)  # fmt: skip
+        return base.make("underpaid", _("Underpaid"), tone=Tone.ATTENTION, amount=words.money(got), lines=lines,
+                         hint=_("Enter: continue   Menu: refund"), icon=Icon.ATTENTION)  # fmt: skip
     if sale.status is SaleStatus.MISMATCH:
-        reason = found.reason if found is not None else "the payment does not match the sale"
-        lines = (f"Not this sale's money: {reason}", "Check the payment with your provider", ref)
-        return base.make("mismatch", "Payment mismatch", tone=Tone.BAD, amount=amount, lines=lines,
-                         hint="Enter: continue")  # fmt: skip
+        reason = found.reason if found is not None else _("the payment does not match the sale")
+        lines = (_("Not this sale's money: {reason}", reason=reason), _("Check the payment with your provider"), ref)
+        return base.make("mismatch", _("Payment mismatch"), tone=Tone.BAD, amount=amount, lines=lines,
+                         hint=_("Enter: continue"), icon=Icon.ATTENTION)  # fmt: skip
     ask = state.settings.printer and state.settings.auto_print == "ask"
-    hint = "Enter: print receipt" if ask else ""
+    hint = _("Enter: print receipt") if ask else ""
     if found is not None and found.extra is not None:
         twice = found.verdict is Verdict.PAID_TWICE
-        lines = (f"Received {got.format()} for a sale of {amount}",
-                 f"Refund the extra {found.extra.format()} from the menu", ref, *payment_ref)  # fmt: skip
-        title = "Paid twice" if twice else "Overpaid"
-        return base.make("overpaid", title, tone=Tone.WARN, amount=amount, lines=lines, hint=hint)
-    return base.make("paid", "Paid", tone=Tone.GOOD, amount=got.format(), lines=(ref, *payment_ref), hint=hint)
+        lines = (_("Received {got} for a sale of {amount}", got=words.money(got), amount=amount),
+                 _("Refund the extra {extra} from the menu", extra=words.money(found.extra)), ref,
+                 *payment_ref)  # fmt: skip
+        title = _("Paid twice") if twice else _("Overpaid")
+        return base.make("overpaid", title, tone=Tone.ATTENTION, amount=amount, lines=lines, hint=hint,
+                         icon=Icon.ATTENTION)  # fmt: skip
+    return base.make("paid", _("Paid"), tone=Tone.GOOD, amount=words.money(got), lines=(ref, *payment_ref), hint=hint,
+                     icon=Icon.PAID)  # fmt: skip

@@ -1,78 +1,69 @@
 """Draws a ScreenModel on any pygame surface, laid out from the surface's own size.
 
-Landscape screens put the QR left and the words right; portrait screens put the QR on top. Result
-screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop.
+The QR takes the screen's whole height (its whole width in portrait), at the largest whole number of pixels
+per module that fits with its 4-module quiet zone; the words go beside (below) it, and screens up to 320 px
+high keep only the amount and the payee there. Result
+screens (paid, failed, …) fill the screen with one colour a shopkeeper can read from across the shop, and
+carry a large icon and the result word at the amount's size, so they read without colour too.
+
+The result colours are chosen for colour-blind eyes: under Machado et al. (2009) simulations of protanopia,
+deuteranopia and tritanopia paid (teal green) and failed (vermilion) stay far apart (tests/test_display.py
+computes it); the old green and red came out as the same olive-brown under deuteranopia.
 """
 
 from __future__ import annotations
 
-from importlib import resources
+from dataclasses import replace
 
 import pygame
 
-from terminal.core.screen import ScreenModel, Tone
+from terminal.core.screen import Icon, ScreenModel, Tone
+from terminal.devices.fonts import Face, Fonts
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
+Colour = tuple[int, int, int]
+#: Screens this high (or narrower) show only the QR, the amount and the payee on the QR screen.
+COMPACT = 320
 WHITE = (255, 255, 255)
 INK = (17, 17, 17)
 GREY = (90, 90, 90)
-SANDBOX_RED = (192, 57, 43)
-OFFLINE_RED = (150, 20, 20)
+PAID_GREEN = (0, 122, 110)  # a blue-leaning green: stays apart from the failed colour for colour-blind eyes
+FAILED_RED = (191, 76, 19)  # vermilion
+AMBER = (255, 200, 40)
+NO_QR_VIOLET = (80, 20, 140)  # no QR could be made: a problem to fix, not a decline (and never "paid")
+CANCEL_GREY = (68, 68, 68)
 
-#: Background and text colour of each screen.
-COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
-    "paid": ((10, 125, 50), WHITE),
-    "failed": ((179, 38, 30), WHITE),
-    "error": ((179, 38, 30), WHITE),
-    "expired": ((242, 169, 0), INK),
-    "unconfirmed": ((242, 169, 0), INK),
-    "overpaid": ((242, 169, 0), INK),
-    "underpaid": ((242, 169, 0), INK),
-    "mismatch": ((179, 38, 30), WHITE),
-    "cancelled": ((68, 68, 68), WHITE),
+#: Background and text colour of each result screen, by name.
+COLOURS: dict[str, tuple[Colour, Colour]] = {
+    "paid": (PAID_GREEN, WHITE),
+    "failed": (FAILED_RED, WHITE),
+    "error": (NO_QR_VIOLET, WHITE),
+    "expired": (AMBER, INK),
+    "unconfirmed": (AMBER, INK),
+    "overpaid": (AMBER, INK),
+    "underpaid": (AMBER, INK),
+    "mismatch": (FAILED_RED, WHITE),
+    "cancelled": (CANCEL_GREY, WHITE),
 }
-TONE_INK = {Tone.BAD: (179, 38, 30), Tone.GOOD: (10, 125, 50), Tone.WARN: (150, 100, 0), Tone.NEUTRAL: INK}
+#: A result screen whose name is not above (a new outcome) takes its tone's colours.
+TONE_COLOURS: dict[Tone, tuple[Colour, Colour]] = {
+    Tone.GOOD: (PAID_GREEN, WHITE),
+    Tone.BAD: (FAILED_RED, WHITE),
+    Tone.WARN: (AMBER, INK),
+    Tone.ATTENTION: (AMBER, INK),
+    Tone.NEUTRAL: (CANCEL_GREY, WHITE),
+}
+TONE_INK = {Tone.BAD: FAILED_RED, Tone.GOOD: PAID_GREEN, Tone.WARN: (150, 100, 0), Tone.ATTENTION: (150, 100, 0),
+            Tone.NEUTRAL: INK}  # fmt: skip
 
 
-#: The font sizes used (about 12 % apart). Snapping to a ladder keeps the number of loaded faces small:
-#: each FreeType face of DejaVu costs about 1 MB, and a Pi Zero 2 W has 512 MB for everything.
-LADDER = (8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 25, 28, 32, 36, 40, 45, 50, 56, 63, 71, 80, 90, 100, 112, 126,
-          142, 160, 180, 200, 225, 250)  # fmt: skip
-
-
-def snap(size: float) -> int:
-    """The largest ladder size not above ``size`` (at least the smallest)."""
-    return max((s for s in LADDER if s <= size), default=LADDER[0])
-
-
-class Fonts:
-    """The bundled DejaVu Sans (it has ₹ ฿ € R$), cached per ladder size."""
-
-    def __init__(self) -> None:
-        folder = resources.files("terminal.assets").joinpath("fonts")
-        self._paths = {False: str(folder.joinpath("DejaVuSans.ttf")), True: str(folder.joinpath("DejaVuSans-Bold.ttf"))}
-        self._cache: dict[tuple[bool, int], pygame.font.Font] = {}
-
-    def get(self, size: float, *, bold: bool = False) -> pygame.font.Font:
-        """The font at ``size`` pixels (snapped down to the ladder)."""
-        key = (bold, snap(size))
-        font = self._cache.get(key)
-        if font is None:
-            font = self._cache[key] = pygame.font.Font(self._paths[bold], key[1])
-        return font
-
-    def fit(self, text: str, size: float, width: int, *, bold: bool = False) -> pygame.font.Font:
-        """The largest font up to ``size`` in which ``text`` fits ``width`` pixels."""
-        font = self.get(size, bold=bold)
-        wide = font.size(text)[0]
-        if wide > width:
-            # Text width grows in proportion to the size: one measurement finds the size, one checks it.
-            step = LADDER.index(snap(size * width / wide))
-            font = self.get(LADDER[step], bold=bold)
-            while step > 0 and font.size(text)[0] > width:
-                step -= 1
-                font = self.get(LADDER[step], bold=bold)
-        return font
+def colours_of(model: ScreenModel) -> tuple[Colour, Colour]:
+    """(background, ink) of ``model``: a result's colour fills the screen; other screens are white."""
+    if model.name in COLOURS:
+        return COLOURS[model.name]
+    if model.icon:
+        return TONE_COLOURS[model.tone]
+    return WHITE, INK
 
 
 class Painter:
@@ -81,16 +72,31 @@ class Painter:
     def __init__(self, fonts: Fonts | None = None) -> None:
         self.fonts = fonts or Fonts()
         # Most of a screen's text is the same from one redraw to the next (the countdown changes).
-        self._rendered: dict[tuple[str, int, tuple[int, int, int]], pygame.Surface] = {}
+        self._rendered: dict[tuple[str, int, Colour], pygame.Surface] = {}
+        #: Where the SANDBOX mark was drawn on the last screen (None: not drawn).
+        self.sandbox_box: pygame.Rect | None = None
 
     def paint(self, surface: pygame.Surface, model: ScreenModel) -> None:
         """Draw ``model`` filling ``surface``."""
+        self.sandbox_box = None
+        if model.qr is not None:
+            try:
+                qr = qr_surface(model.qr, min(surface.get_size()))
+            except QrTooLarge:
+                model = replace(model, qr=None, lines=(*model.lines, "This QR is too large for the screen"))
+            else:
+                self._qr_screen(surface, model, qr)
+                return
+        self._page(surface, model)
+
+    def _page(self, surface: pygame.Surface, model: ScreenModel, *, countdown: bool = False) -> None:
+        """The top bar, the hint at the bottom, and the stack of words between them."""
         width, height = surface.get_size()
-        background, ink = COLOURS.get(model.name, (WHITE, INK))
+        background, ink = colours_of(model)
         surface.fill(background)
         unit = min(width, height)
         margin = max(4, unit // 40)
-        top = self._top_bar(surface, model, ink, margin, unit)
+        top = self._top_bar(surface, model, ink, margin, unit, filled=background != WHITE)
         bottom = height - margin
         if model.hint:
             font = self.fonts.fit(model.hint, unit // 18, width - 2 * margin)
@@ -104,25 +110,47 @@ class Painter:
                 anchor="midtop",
             )
         area = pygame.Rect(margin, top, width - 2 * margin, bottom - top - margin)
-        if model.qr is not None:
-            self._qr_layout(surface, model, area, ink, unit)
+        self._stack(surface, model, area, ink, unit, countdown=countdown)
+
+    def _qr_screen(self, surface: pygame.Surface, model: ScreenModel, qr: pygame.Surface) -> None:
+        """The QR takes the whole height (the whole width in portrait), its quiet zone touching the edges; the
+        words go in what is left. Small screens (≤ 320 px high) show only the amount and the payee beside it."""
+        surface.fill(WHITE)
+        width, height = surface.get_size()
+        if height > width:
+            rect = qr.get_rect(midtop=(width // 2, 0))
+            panel = pygame.Rect(0, rect.bottom, width, height - rect.bottom)
         else:
-            self._stack(surface, model, area, ink, unit)
+            rect = qr.get_rect(midleft=(0, height // 2))
+            panel = pygame.Rect(rect.right, 0, width - rect.right, height)
+        surface.blit(qr, rect)
+        words = surface.subsurface(panel)
+        if min(width, height) <= COMPACT:
+            payee = (model.payee,) if model.payee else ()
+            model = ScreenModel(model.name, "", "", amount=model.amount, lines=payee, sandbox=model.sandbox)
+        self._page(words, replace(model, qr=None), countdown=True)
+        if self.sandbox_box is not None:
+            self.sandbox_box = self.sandbox_box.move(panel.topleft)
 
     # --- parts ------------------------------------------------------------------------------
 
     def _top_bar(
-        self, surface: pygame.Surface, model: ScreenModel, ink: tuple[int, int, int], margin: int, unit: int
+        self, surface: pygame.Surface, model: ScreenModel, ink: Colour, margin: int, unit: int, *, filled: bool
     ) -> int:
         width = surface.get_width()
         font = self.fonts.get(unit // 16, bold=True)
         right = width - margin
+        self.sandbox_box = None
         if model.sandbox:
-            mark = self.fonts.get(unit // 18, bold=True).render("SANDBOX", True, WHITE)
+            # Black on white in a black frame: readable on every background, results included.
+            mark_font = self.fonts.fit("SANDBOX", max(12, unit // 18), width - 3 * margin, bold=True)
+            mark = mark_font.render("SANDBOX", True, INK)
             box = mark.get_rect(topright=(right, margin)).inflate(margin, margin // 2)
             box.topright = (right, margin)
-            pygame.draw.rect(surface, SANDBOX_RED, box)
+            pygame.draw.rect(surface, WHITE, box)
+            pygame.draw.rect(surface, INK, box, max(2, unit // 160))
             surface.blit(mark, mark.get_rect(center=box.center))
+            self.sandbox_box = box
             right = box.left - margin
         name = self.fonts.fit(model.merchant, unit // 16, right - 2 * margin, bold=True)
         self._text(surface, model.merchant, name, ink, (margin, margin), anchor="topleft")
@@ -133,7 +161,7 @@ class Painter:
                 surface,
                 model.notice,
                 small,
-                TONE_INK[Tone.GOOD] if model.name != "paid" else ink,
+                ink if filled else TONE_INK[Tone.GOOD],
                 (margin, bottom),
                 anchor="topleft",
             )
@@ -141,44 +169,22 @@ class Painter:
         if model.offline:
             small = self.fonts.fit(model.offline, unit // 20, width - 3 * margin, bold=True)
             bar = pygame.Rect(0, bottom, width, small.get_height() + margin // 2)
-            pygame.draw.rect(surface, OFFLINE_RED, bar)
-            self._text(surface, model.offline, small, WHITE, bar.center, anchor="center")
+            pygame.draw.rect(surface, INK, bar)  # amber on black: a state to know, not a failure
+            self._text(surface, model.offline, small, AMBER, bar.center, anchor="center")
             bottom = bar.bottom + margin // 2
         if model.warning:
             small = self.fonts.fit(model.warning, unit // 20, width - 2 * margin)
-            colour = ink if model.name in COLOURS else TONE_INK[Tone.WARN]
+            colour = ink if filled else TONE_INK[Tone.WARN]
             self._text(surface, model.warning, small, colour, (margin, bottom), anchor="topleft")
             bottom += small.get_height() + margin // 2
         return bottom
-
-    def _qr_layout(
-        self, surface: pygame.Surface, model: ScreenModel, area: pygame.Rect, ink: tuple[int, int, int], unit: int
-    ) -> None:
-        assert model.qr is not None
-        portrait = area.height > area.width
-        side = min(area.width, int(area.height * 0.62)) if portrait else min(area.height, int(area.width * 0.56))
-        try:
-            qr = qr_surface(model.qr, side)
-        except QrTooLarge:
-            self._stack(surface, model, area, ink, unit, extra=("This QR is too large for the screen",))
-            return
-        if portrait:
-            rect = qr.get_rect(midtop=(area.centerx, area.top))
-            text_area = pygame.Rect(area.left, rect.bottom, area.width, area.bottom - rect.bottom)
-        else:
-            rect = qr.get_rect(midleft=(area.left, area.centery))
-            text_area = pygame.Rect(
-                rect.right + unit // 30, area.top, area.right - rect.right - unit // 30, area.height
-            )
-        surface.blit(qr, rect)
-        self._stack(surface, model, text_area, ink, unit, countdown=True)
 
     def _stack(
         self,
         surface: pygame.Surface,
         model: ScreenModel,
         area: pygame.Rect,
-        ink: tuple[int, int, int],
+        ink: Colour,
         unit: int,
         *,
         countdown: bool = False,
@@ -189,11 +195,17 @@ class Painter:
         for _ in range(8):
             items = self._items(model, area.width, ink, unit, scale, countdown=countdown, extra=extra)
             gap = max(1, int(unit * scale) // 40)
-            total = sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1)
+            icon = int(unit * scale / 3.8) if model.icon else 0
+            total = (
+                sum(font.get_height() for _, font, _ in items) + gap * (len(items) - 1) + icon + (gap if icon else 0)
+            )
             if total <= area.height:
                 break
             scale *= max(0.5, min(0.95, area.height / total))
         y = area.top + max(0, (area.height - total) // 2)
+        if icon:
+            draw_icon(surface, model.icon, pygame.Rect(area.centerx - icon // 2, y, icon, icon), ink)
+            y += icon + gap
         for text, font, colour in items:
             self._text(surface, text, font, colour, (area.centerx, y), anchor="midtop")
             y += font.get_height() + gap
@@ -202,22 +214,25 @@ class Painter:
         self,
         model: ScreenModel,
         width: int,
-        ink: tuple[int, int, int],
+        ink: Colour,
         unit: int,
         scale: float,
         *,
         countdown: bool,
         extra: tuple[str, ...],
-    ) -> list[tuple[str, pygame.font.Font, tuple[int, int, int]]]:
+    ) -> list[tuple[str, Face, Colour]]:
         line_ink = TONE_INK[model.tone] if model.name == "entry" else ink
         size = lambda fraction: max(8, int(unit * scale / fraction))  # noqa: E731
-        items = [(model.title, self.fonts.fit(model.title, size(9), width, bold=True), ink)]
+        # A result's word is as large as its amount: "Paid" must never be the small print.
+        title_size = size(5) if model.icon else size(9)
+        items = [(model.title, self.fonts.fit(model.title, title_size, width, bold=True), ink)]
         if model.amount:
             items.append((model.amount, self.fonts.fit(model.amount, size(5), width, bold=True), ink))
+        line_size = size(15) if model.title else size(7)  # without a title (small QR screens): the payee, larger
         for line in (*model.lines, *extra):
             if line:
-                font = self.fonts.get(size(15))
-                items += [(row, self.fonts.fit(row, size(15), width), line_ink) for row in _wrap(line, font, width)]
+                font = self.fonts.get(line_size)
+                items += [(row, self.fonts.fit(row, line_size, width), line_ink) for row in _wrap(line, font, width)]
         if countdown and model.countdown:
             items.append((model.countdown, self.fonts.fit(model.countdown, size(10), width, bold=True), GREY))
         return items
@@ -226,8 +241,8 @@ class Painter:
         self,
         surface: pygame.Surface,
         text: str,
-        font: pygame.font.Font,
-        colour: tuple[int, int, int],
+        font: Face,
+        colour: Colour,
         position: tuple[int, int],
         *,
         anchor: str,
@@ -241,7 +256,7 @@ class Painter:
         surface.blit(image, image.get_rect(**{anchor: position}))
 
 
-def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
+def _wrap(text: str, font: Face, width: int) -> list[str]:
     """Break ``text`` into rows that fit ``width`` at ``font`` (a single long word stays whole)."""
     rows: list[str] = []
     for word in text.split():
@@ -250,3 +265,41 @@ def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
         else:
             rows.append(word)
     return rows or [text]
+
+
+def draw_icon(surface: pygame.Surface, icon: Icon, box: pygame.Rect, colour: Colour) -> None:
+    """Draw a result's icon filling the square ``box``: drawn with lines, so no font can lack it."""
+    x, y, side = box.left, box.top, box.width
+    thick = max(3, side // 9)
+    centre = box.center
+    radius = side // 2 - thick // 2
+
+    def at(fx: float, fy: float) -> tuple[int, int]:
+        return x + round(fx * side), y + round(fy * side)
+
+    def stroke(*points: tuple[int, int]) -> None:
+        pygame.draw.lines(surface, colour, False, points, thick)
+        for point in points:  # round joints and ends
+            pygame.draw.circle(surface, colour, point, thick // 2)
+
+    if icon is Icon.PAID:
+        stroke(at(0.12, 0.55), at(0.4, 0.82), at(0.9, 0.18))
+    elif icon is Icon.FAILED:
+        stroke(at(0.15, 0.15), at(0.85, 0.85))
+        stroke(at(0.85, 0.15), at(0.15, 0.85))
+    elif icon is Icon.EXPIRED:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.5, 0.22), centre, at(0.72, 0.62))
+    elif icon is Icon.CANCELLED:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.22, 0.78), at(0.78, 0.22))
+    elif icon is Icon.ATTENTION:
+        pygame.draw.circle(surface, colour, centre, radius, thick)
+        stroke(at(0.5, 0.22), at(0.5, 0.6))
+        pygame.draw.circle(surface, colour, at(0.5, 0.77), thick * 2 // 3)
+    elif icon is Icon.NO_QR:
+        pygame.draw.rect(surface, colour, box, thick)
+        finder = side // 4
+        for fx, fy in ((0.14, 0.14), (0.61, 0.14), (0.14, 0.61)):
+            pygame.draw.rect(surface, colour, pygame.Rect(*at(fx, fy), finder, finder))
+        stroke(at(0.0, 1.0), at(1.0, 0.0))

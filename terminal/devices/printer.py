@@ -102,6 +102,14 @@ class ReceiptPrinter:
         pixels = data["media"]["width"].get("pixels")
         self.pixels = pixels if isinstance(pixels, int) else 384
         self._count = 0
+        from escpos.magicencode import Encoder
+
+        self._encoder = Encoder(profile.get_code_pages())
+
+    def can_print(self, text: str) -> bool:
+        """Whether every character of ``text`` is in one of the profile's code pages: what is not would be
+        printed as ``?``."""
+        return all(ord(c) < 128 or self._encoder.find_suitable_encoding(c) for c in set(text))
 
     def render(self, receipt: Receipt) -> bytes:
         """The receipt's ESC/POS bytes for this profile."""
@@ -119,7 +127,7 @@ class ReceiptPrinter:
                 p.qr(receipt.qr, size=6, native=True)  # GS ( k: the printer draws it (centred by ESC a 1)
             else:
                 p.image(self._qr_image(receipt.qr), center=True)
-            p.textln("Digital receipt")
+            p.textln(receipt.qr_label)
         p.ln(2)
         if self.can_cut:
             p.cut()

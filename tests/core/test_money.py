@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terminal.core.money import EXPONENTS, Amount, MoneyError
+from terminal.core.money import EXPONENTS, Amount, MoneyError, format_money, format_typed, locale_for
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,61 @@ def test_decimal_round_trips_exactly(minor, currency):
     amount = Amount(minor, currency)
     assert Amount.parse(amount.decimal(), currency) == amount
     assert Amount.parse(amount.short_decimal(), currency) == amount
+
+
+# --- for people: CLDR's number formats (Babel) -------------------------------------------------------------
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "shown"),
+    [
+        ("en-IN", Amount(999999900, "INR"), "₹99,99,999.00"),  # lakh and crore, not ₹9,999,999.00
+        ("hi", Amount(1000000000, "INR"), "₹1,00,00,000.00"),
+        ("ta", Amount(999999900, "INR"), f"₹{NBSP}99,99,999.00"),  # Tamil's symbol spacing, India's grouping
+        ("pt-BR", Amount(123456, "BRL"), f"R${NBSP}1.234,56"),
+        ("th", Amount(123456, "THB"), "฿1,234.56"),
+        ("en", Amount(123456, "THB"), "฿1,234.56"),  # CLDR's English has no ฿: the narrow symbol
+        ("en", Amount(1500, "JPY"), "¥1,500"),
+        ("en", Amount(12345, "KWD"), f"KWD{NBSP}12.345"),  # a letter never touches a digit
+        ("en", Amount(1250, "EUR"), "€12.50"),
+    ],
+)
+def test_people_read_amounts_in_their_locales_number_format(language, amount, shown):
+    assert format_money(amount, locale_for(language, amount.currency)) == shown
+
+
+def test_the_receipts_form_writes_the_iso_code_with_a_plain_space():
+    assert format_money(Amount(999999900, "INR"), "hi_IN", code=True) == "INR 99,99,999.00"
+    assert format_money(Amount(123456, "BRL"), "pt_BR", code=True) == "BRL 1.234,56"
+
+
+def test_without_a_language_amounts_are_written_as_the_currencys_country_writes_them():
+    assert format_money(Amount(123456, "BRL")) == f"R${NBSP}1.234,56"
+    assert format_money(Amount(999999900, "INR")) == "₹99,99,999.00"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "shown"),
+    [("", "en_IN", "₹0.00"), ("1234567", "en_IN", "₹12,34,567"), ("1234.5", "pt_BR", f"R${NBSP}1.234,5"),
+     ("12.", "pt_BR", f"R${NBSP}12,"), (".5", "hi_IN", "₹0.5")],
+)  # fmt: skip
+def test_a_typed_amount_is_grouped_as_it_is_typed(text, locale, shown):
+    currency = "BRL" if locale == "pt_BR" else "INR"
+    assert format_typed(text, currency, locale) == shown
+
+
+def test_the_plain_forms_never_change_with_the_shops_language():
+    amount = Amount(123456, "BRL")
+    assert (amount.format(), amount.format_code(), amount.decimal()) == ("R$1,234.56", "BRL 1,234.56", "1234.56")
+
+
+def test_an_unknown_language_is_a_money_error_not_a_traceback():
+    with pytest.raises(MoneyError, match="no number format"):
+        locale_for("xx-nope", "INR")
+
+
+@given(st.integers(min_value=0, max_value=10**15), st.sampled_from(["en_IN", "hi_IN", "pt_BR", "th_TH", "ta_IN"]))
+def test_the_people_format_keeps_every_digit_of_the_amount(minor, locale):
+    shown = format_money(Amount(minor, "INR"), locale)
+    assert int("".join(c for c in shown if c.isdigit())) == minor
