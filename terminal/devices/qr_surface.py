@@ -1,8 +1,10 @@
-"""A payment QR as a pygame surface: segno's ``make_qr`` (never Micro QR), a 4-module quiet zone and
-whole-pixel modules scaled nearest-neighbour — never smoothed, so every module edge stays sharp.
+"""A payment QR as a pygame surface: whole-pixel modules scaled nearest-neighbour — never smoothed, so every
+module edge stays sharp — with a 4-module quiet zone, from the screen's fast encoder (:mod:`qr_encoder`:
+zxing-cpp's writer, segno as the reference and fallback; never Micro QR).
 
-Encoding is the slow part (segno scores all 8 masks in pure Python), so each payload is encoded once and
-kept for the redraws that follow (the countdown redraws the QR screen every second).
+The surface is 8-bit with a grey palette: the encoder's bytes are its pixels as they are (no RGB expansion), and
+scaling copies one byte a pixel. Each payload's surface is kept for the redraws that follow (the countdown redraws
+the QR screen every second).
 """
 
 from __future__ import annotations
@@ -10,39 +12,30 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pygame
-import segno
 
-QUIET_ZONE = 4
+from terminal.devices.qr_encoder import QUIET_ZONE, QrTooLarge, encode
 
+__all__ = ["QUIET_ZONE", "QrTooLarge", "modules", "qr_surface"]
 
-class QrTooLarge(ValueError):
-    """The payload needs more modules than the space has pixels (or than a QR code can hold)."""
+#: Palette index = grey level: the encoder's 0 (dark) and 255 (light) are drawn as black and white.
+GREYS = [(v, v, v) for v in range(256)]
 
 
 def modules(payload: str) -> list[list[bool]]:
     """The QR's modules, quiet zone included (``True`` = dark)."""
-    pixels, count = _encode(payload)
-    return [[pixels[y * count + x] == 0 for x in range(count)] for y in range(count)]
-
-
-@lru_cache(maxsize=8)
-def _encode(payload: str) -> tuple[bytes, int]:
-    """Grey pixels (0 dark, 255 light) of the QR with its quiet zone, and its width in modules."""
-    try:
-        qr = segno.make_qr(payload, error="m")
-    except (segno.DataOverflowError, ValueError) as exc:
-        raise QrTooLarge(str(exc)) from None
-    dark_to_black = bytes.maketrans(b"\x00\x01", b"\xff\x00")
-    rows = [bytes(row).translate(dark_to_black) for row in qr.matrix_iter(scale=1, border=QUIET_ZONE)]
-    return b"".join(rows), len(rows)
+    made = encode(payload)
+    count = made.side
+    return [[made.grey[y * count + x] == 0 for x in range(count)] for y in range(count)]
 
 
 @lru_cache(maxsize=8)
 def qr_surface(payload: str, max_side: int) -> pygame.Surface:
     """The largest QR with a whole number of pixels per module that fits in ``max_side`` pixels."""
-    grey, count = _encode(payload)
+    made = encode(payload)
+    count = made.side
     scale = max_side // count
     if scale < 1:
         raise QrTooLarge(f"a QR of {count} modules does not fit in {max_side} px")
-    small = pygame.image.frombytes(bytes(b for v in grey for b in (v, v, v)), (count, count), "RGB")
+    small = pygame.image.frombytes(made.grey, (count, count), "P")
+    small.set_palette(GREYS)
     return pygame.transform.scale(small, (count * scale, count * scale))
