@@ -15,7 +15,7 @@ def build_report(journal: Journal, kind: str, now: datetime) -> Report:
     """The X report (since the last Z), or the Z report, which closes the period in the journal."""
     last = journal.last_z()
     since = last[1] if last else ""
-    ended = journal.ended_since(since)
+    ended = journal.ended_since(since) + journal.later_money_since(since)
     refunds = journal.refunds_since(since)
     until = now.isoformat(timespec="seconds")
     number = None

@@ -64,8 +64,6 @@ def parse_update(data: Any) -> OrderUpdate:
         code = _optional_str(failure, "code", "failure.")
         message = _optional_str(failure, "message", "failure.")
     status = _status(obj)
-    if status is OrderStatus.PAID and not payments and unreadable is None:
-        raise bad_reply("status is paid but neither 'payments' nor 'paid' is given")
     raw_refunds = obj.get("refunds") or []
     if not isinstance(raw_refunds, list):
         raise bad_reply("'refunds' must be a list")
@@ -83,9 +81,11 @@ def parse_update(data: Any) -> OrderUpdate:
 
 
 def _payments(obj: dict[str, Any]) -> tuple[tuple[Payment, ...], str | None]:
-    """Contract v1.1's ``payments`` list when present (every capture), else v1's single ``paid`` object; and,
-    for a payment whose amount cannot be read, what the backend said (money may have arrived: the core shows
-    it as a mismatch rather than the reply being dropped and polled again)."""
+    """Contract v1.1's ``payments`` list when present (every capture), else v1's single ``paid`` object; and, when
+    money may have arrived that the terminal cannot read one way, what the backend said (the core shows it as a
+    mismatch rather than the reply being dropped and polled again): a payment whose amount cannot be read, a
+    ``paid`` object that disagrees with the list (a v1 reader would read another amount), or a paid status that
+    names no payment."""
     raw = obj.get("payments")
     if raw is None:
         raw = [obj["paid"]] if obj.get("paid") is not None else []
@@ -95,12 +95,22 @@ def _payments(obj: dict[str, Any]) -> tuple[tuple[Payment, ...], str | None]:
             raise bad_reply("'payments' must be a list")
         names = [f"payments[{n}]" for n in range(len(raw))]
     payments: list[Payment] = []
+    unreadable: str | None = None
     for where, item in zip(names, raw, strict=False):
         try:
             payments.append(_payment(item, where))
         except BackendError as exc:
-            return (), exc.problem.detail[:200]
-    return tuple(payments), None
+            unreadable = unreadable or exc.problem.detail[:200]
+    if obj.get("payments") is not None and obj.get("paid") is not None and unreadable is None:
+        try:
+            v1 = _payment(obj["paid"], "paid")
+        except BackendError as exc:
+            v1, unreadable = None, exc.problem.detail[:200]
+        if v1 is not None and (not payments or v1.amount != payments[0].amount):
+            unreadable = "'paid' and 'payments' disagree: a v1 reader reads another payment"
+    if not payments and unreadable is None and obj.get("status") == OrderStatus.PAID:
+        unreadable = "status is paid but no payment is named"
+    return tuple(payments), unreadable
 
 
 def _payment(data: Any, where: str) -> Payment:

@@ -28,7 +28,7 @@ from terminal.backends.base import BackendError, bad_reply
 from terminal.backends.contract import required_str as _str
 from terminal.backends.qr_image import MAX_BYTES, fetch_image, read_qr
 from terminal.backends.transport import HttpError, Transport
-from terminal.core.money import Amount
+from terminal.core.money import Amount, MoneyError
 from terminal.core.orders import (
     Order,
     OrderRequest,
@@ -286,7 +286,13 @@ class RazorpayBackend:
         return sorted(captured, key=lambda p: p.get("created_at") if isinstance(p.get("created_at"), int) else 0)
 
     def _paid(self, qr_id: str, qr: dict[str, Any], payments: list[dict[str, Any]]) -> OrderUpdate:
-        paid = tuple(_payment(p) for p in payments)
+        paid: list[Payment] = []
+        unreadable = None
+        for captured in payments:
+            try:
+                paid.append(_payment(captured))
+            except BackendError as exc:  # money was captured: a mismatch the shopkeeper sees, never an exception
+                unreadable = unreadable or exc.problem.detail[:200]
         refunds: list[ProviderRefund] = []
         refunded = 0
         for payment in payments:
@@ -299,7 +305,8 @@ class RazorpayBackend:
         if refunded:
             whole = refunded >= sum(p.amount.minor for p in paid)
             status = OrderStatus.REFUNDED if whole else OrderStatus.PARTIALLY_REFUNDED
-        return OrderUpdate(qr_id, status, paid, refunds=tuple(refunds), created_at=_time(qr.get("created_at")))
+        return OrderUpdate(qr_id, status, tuple(paid), refunds=tuple(refunds), created_at=_time(qr.get("created_at")),
+                           unreadable_payment=unreadable)  # fmt: skip
 
     def _unpaid(self, qr: dict[str, Any]) -> OrderUpdate:
         status = OrderStatus.PENDING
@@ -324,8 +331,12 @@ def _payment(data: dict[str, Any]) -> Payment:
         raise bad_reply("payment: 'amount' must be an integer of paise")
     acquirer = data.get("acquirer_data") if isinstance(data.get("acquirer_data"), dict) else {}
     vpa = data.get("vpa") if isinstance(data.get("vpa"), str) else None
-    return Payment(Amount(amount, str(data.get("currency") or "INR")), _time(data.get("created_at")), vpa,
-                   acquirer.get("rrn") or _str(data, "id"), id=_str(data, "id"))  # fmt: skip
+    try:
+        money = Amount(amount, str(data.get("currency") or "INR"))
+    except MoneyError as exc:
+        raise bad_reply(f"payment: {exc}") from None
+    return Payment(money, _time(data.get("created_at")), vpa, acquirer.get("rrn") or _str(data, "id"),
+                   id=_str(data, "id"))  # fmt: skip
 
 
 def _left(payment: dict[str, Any]) -> int:

@@ -277,7 +277,12 @@ class StripeBackend:
         status = intent.get("status")
         created = _created(intent)
         if status == "succeeded":
-            payment = self._payment(intent)
+            try:
+                payment = self._payment(intent)
+            except BackendError as exc:
+                # Succeeded, but the money received cannot be read: shown as a mismatch, never the asked amount.
+                return OrderUpdate(intent_id, OrderStatus.PAID, created_at=created,
+                                   unreadable_payment=exc.problem.detail[:200])  # fmt: skip
             refunds = self._refunds(intent_id)
             counted = sum(r.amount.minor for r in refunds if r.status != "failed")
             state = OrderStatus.PAID
@@ -302,8 +307,8 @@ class StripeBackend:
         """The money that arrived: the amount received, and from the (expanded) latest charge the time it was
         paid, who paid (billing details when the method gives them), the method's own reference and the
         charge's receipt page."""
-        received = intent.get("amount_received")
-        amount = _amount(intent, "amount_received" if type(received) is int else "amount")
+        # Only what Stripe says was received: never the amount asked in its place.
+        amount = _amount(intent, "amount_received")
         charge = intent.get("latest_charge")
         if not isinstance(charge, dict):  # not expanded (an older reply): the intent's own fields only
             ref = charge if isinstance(charge, str) and charge else _str(intent, "id")

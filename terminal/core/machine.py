@@ -55,7 +55,7 @@ from terminal.core.events import (
     TillRefundFound,
 )
 from terminal.core.keys import Key
-from terminal.core.matching import Match, Verdict, match
+from terminal.core.matching import Match, Verdict, distinct, match
 from terminal.core.money import Amount
 from terminal.core.offline import local_order, refusal
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate
@@ -297,6 +297,12 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
     effects: list[Effect] = []
     s = state.settings
     for sale in sales:
+        if sale.status in RECEIVED:
+            # Money arrived before the restart; its QR may still be paid again until it expires: follow it.
+            if sale.order is not None and not sale.local and sale.order.expires_at > now.wall:
+                state = replace(state, followed=_follow(state.followed, sale, now))
+                effects.append(WatchOrder(sale.id, sale.order.id, sale.order.expires_at))
+            continue
         if sale.status is SaleStatus.CREATING:
             if state.sale is None:
                 again = replace(sale, deadline=now.mono + s.create_timeout)
@@ -418,21 +424,23 @@ def _order_not_created(state: TerminalState, sale_id: str, problem: Problem, now
 
 
 def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now: Now) -> Step:
-    sale = _find(state, sale_id)
-    if sale is None and state.last_paid is not None and state.last_paid.id == sale_id:
-        sale = state.last_paid  # a payment after the one we showed (the customer paid the same QR twice)
+    sale = _find(state, sale_id) or next((s for s in state.followed if s.id == sale_id), None)
     if sale is None or sale.order is None or update.order_id != sale.order.id:
         return state, []
     status = update.status
     if status is OrderStatus.PENDING:
         return state, []
     if sale.status in RECEIVED:
-        more = len(update.payments) > len(sale.payments) and status in PAID_STATUSES
-        return _received(state, sale, update, now) if more else (state, [])
-    if status is OrderStatus.PAID:
+        return _received(state, sale, update, now) if _news(sale, update) else (state, [])
+    if status in PAID_STATUSES:
         return _received(state, sale, update, now)
     if status not in (OrderStatus.FAILED, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
         return state, []
+    if update.payments or update.unreadable_payment:
+        # The order says no money, its payments say money: never "No payment received" for money that was listed.
+        return _received(
+            state, sale, update, now, contradicts=f"the backend reports the order {status} but lists a payment"
+        )
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         if status is OrderStatus.FAILED:
             message = update.failure_message or "The payment was declined."
@@ -447,32 +455,44 @@ def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now:
     return _place(state, closed), [JournalSale(closed, sale.status, f"backend confirms the order is {status}")]
 
 
+def _news(sale: Sale, update: OrderUpdate) -> bool:
+    """True when a report about a sale money already arrived for says more: another payment (each backend id
+    counted once), or one the terminal cannot read."""
+    if update.status not in PAID_STATUSES:
+        return False
+    more = len(distinct(update.payments)) > len(distinct(sale.payments))
+    return more or (update.unreadable_payment is not None and sale.unreadable_payment is None)
+
+
 #: Sale statuses that mean money arrived (as asked or not): a later report can only add payments to them.
 RECEIVED = (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH)
 #: Order statuses that carry the order's payments.
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
 
 
-def _received(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -> Step:
+def _received(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now, contradicts: str = "") -> Step:
     """Money arrived: match it with the sale's amount (see :mod:`terminal.core.matching`). Only money that
     arrived exactly as asked is green, beeps and is spoken; a payment after our own expiry or cancel still wins."""
     again = sale.status in RECEIVED
     got = replace(sale, payments=update.payments, unreadable_payment=update.unreadable_payment, failure=None,
                   order_open=False, deadline=None)  # fmt: skip
     found = match(sale.amount, update.payments, update.unreadable_payment)
+    if contradicts:
+        found = Match(Verdict.MISMATCH, found.received, reason=contradicts)
     status = _status_of(found)
     got = replace(got, status=status)
     late = sale.status not in (SaleStatus.AWAITING_PAYMENT, *RECEIVED)
     cause = _received_cause(found, sale.status, late=late, again=again)
-    effects: list[Effect] = [JournalSale(got, sale.status, cause, again=again)]
+    effects: list[Effect] = [JournalSale(got, sale.status, cause, again=again and status is sale.status)]
     if found.verdict is Verdict.MISMATCH:
         effects.append(JournalSecurity(sale.id, f"payment mismatch: {found.reason}", _payments_text(update)))
     exact = found.verdict is Verdict.PAID
-    if not again and found.verdict.is_paid and state.settings.printer and state.settings.auto_print == "always":
+    first_paid = found.verdict.is_paid and sale.status is not SaleStatus.PAID
+    if first_paid and state.settings.printer and state.settings.auto_print == "always":
         effects.append(PrintReceipt(got))
     keep_paid = got if status is SaleStatus.PAID else state.last_paid
-    state = replace(state, last_paid=keep_paid)
-    if exact and not again:
+    state = replace(state, last_paid=keep_paid, followed=_follow(state.followed, got, now))
+    if exact and first_paid:
         state, spoken = _announce(state, lambda language: received(paid_amount(got), language))
         effects += spoken
     until = now.mono + state.settings.result_seconds
@@ -487,6 +507,18 @@ def _received(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now) -
         return replace(state, background=rest, notice=notice), effects
     base = _leave_sale(replace(state, background=rest))
     return replace(base, phase=Phase.SALE, sale=got, result_until=until), effects
+
+
+#: How many received sales are followed for another payment at most (the newest; each until its QR expires).
+FOLLOW_LIMIT = 20
+
+
+def _follow(followed: tuple[Sale, ...], sale: Sale, now: Now) -> tuple[Sale, ...]:
+    """``followed`` with ``sale`` in it (replacing its older self), without those whose QR has expired."""
+    keep = tuple(s for s in followed if s.id != sale.id and s.order is not None and s.order.expires_at > now.wall)
+    if sale.order is not None and sale.order.expires_at > now.wall:
+        keep = (*keep, sale)
+    return keep[-FOLLOW_LIMIT:]
 
 
 def _status_of(found: Match) -> SaleStatus:

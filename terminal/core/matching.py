@@ -56,6 +56,29 @@ class Match:
         return got if got is not None and abs(got.minor) <= LIMIT and self.verdict is not Verdict.MISMATCH else None
 
 
+def distinct(payments: Sequence[Payment]) -> tuple[Payment, ...]:
+    """The payments with each backend id once: the same capture listed twice (a paging bug, a retried webhook)
+    is one payment, never "paid twice". Payments without an id are all kept."""
+    seen: set[str] = set()
+    kept = []
+    for payment in payments:
+        if payment.id is not None:
+            if payment.id in seen:
+                continue
+            seen.add(payment.id)
+        kept.append(payment)
+    return tuple(kept)
+
+
+def _contradiction(payments: Sequence[Payment]) -> str | None:
+    """Why the list cannot be read one way: one id listed with two different amounts."""
+    first: dict[str, Amount] = {}
+    for payment in payments:
+        if payment.id is not None and first.setdefault(payment.id, payment.amount) != payment.amount:
+            return f"payment {payment.id} is reported twice with different amounts"
+    return None
+
+
 def match(asked: Amount, payments: Sequence[Payment], unreadable: str | None = None) -> Match:
     """Compare the payments an order received with the sale's amount. ``unreadable`` is the backend's claim of
     a payment the terminal could not read (a negative value, an unknown currency): a mismatch, never ignored."""
@@ -63,6 +86,9 @@ def match(asked: Amount, payments: Sequence[Payment], unreadable: str | None = N
         return Match(
             Verdict.MISMATCH, None, reason=f"the backend reports a payment this terminal cannot read: {unreadable}"
         )
+    if (why := _contradiction(payments)) is not None:
+        return Match(Verdict.MISMATCH, None, reason=why)
+    payments = distinct(payments)
     if not payments:
         return Match(Verdict.MISMATCH, None, reason="the backend says paid but names no payment")
     for payment in payments:
@@ -74,6 +100,9 @@ def match(asked: Amount, payments: Sequence[Payment], unreadable: str | None = N
         if got.minor <= 0:
             return Match(Verdict.MISMATCH, got, reason=f"a payment of {got.minor} minor units")
     total = Amount(sum(p.amount.minor for p in payments), asked.currency)
+    if total.minor > LIMIT:
+        reason = f"the payments add up to {total.minor} minor units, beyond any sale"
+        return Match(Verdict.MISMATCH, total, reason=reason)
     if total.minor == asked.minor:
         return Match(Verdict.PAID, total)
     if total.minor < asked.minor:

@@ -12,9 +12,10 @@ from typing import Any
 from terminal.core.i18n import N_, Words
 from terminal.core.money import Amount
 
-STATUSES = ("paid", "underpaid", "mismatch", "unconfirmed", "failed", "expired", "cancelled")
-#: Statuses whose amount is money received (a mismatch is shown with the sale's amount but never counted).
-RECEIVED = ("paid", "underpaid")
+STATUSES = ("paid", "underpaid", "mismatch", "unconfirmed", "failed", "expired", "cancelled", "later")
+#: Statuses whose amount is money received (a mismatch is shown with the sale's amount but never counted);
+#: "later" is money that arrived in this period for sales an earlier report counted (paid again, the rest).
+RECEIVED = ("paid", "underpaid", "later")
 #: How each status (and the extra, refunds and net rows) reads on a report for people.
 ROW_WORDS = {
     "paid": N_("paid"),
@@ -24,6 +25,7 @@ ROW_WORDS = {
     "failed": N_("failed"),
     "expired": N_("expired"),
     "cancelled": N_("cancelled"),
+    "later": N_("paid later"),
     "extra paid": N_("extra paid"),
     "refunds": N_("refunds"),
     "net": N_("net"),

@@ -80,6 +80,9 @@ class TerminalState:
     notice: str = ""
     #: The last paid sale (what the reprint key prints) and the printer's problem, if any.
     last_paid: Sale | None = None
+    #: Sales money arrived for whose QR can still be paid (until it expires): another payment on them (paid
+    #: twice, the rest of an underpayment) is matched again, whether or not they are still on the screen.
+    followed: tuple[Sale, ...] = ()
     printer_problem: str | None = None
     #: Why the backend cannot be reached right now (None: online).
     offline: Problem | None = None

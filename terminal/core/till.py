@@ -23,6 +23,8 @@ from terminal.core.sale import Sale, SaleStatus
 
 VERSION = 2
 MAX_LINE = 200
+#: The longest amount a RESULT line carries (a real one is far shorter; longer ones are absurd and written "-").
+MONEY_CHARS = 40
 _REF = re.compile(r"[A-Za-z0-9_./-]{1,32}")
 
 
@@ -217,6 +219,8 @@ def _received_line(sale: Sale, ref: str) -> str:
             Verdict.UNDERPAID: "UNDERPAID", Verdict.MISMATCH: "MISMATCH"}[found.verdict]  # fmt: skip
     got = found.received
     money = f"{got.decimal()} {got.currency}" if got is not None else "- -"
+    if len(money) > MONEY_CHARS:  # an absurd amount a backend reported: the line stays within MAX_LINE
+        money = f"- {got.currency}" if got is not None else "- -"
     return f"RESULT {ref} {word} {money} {_token(provider)}"
 
 

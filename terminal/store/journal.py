@@ -58,10 +58,13 @@ class Journal:
         return int(row[0]) + 1
 
     def unfinished_sales(self) -> tuple[Sale, ...]:
-        """Sales a restart must pick up: not final, or final with an order the backend has not closed."""
+        """Sales a restart must pick up: not final, or final with an order the backend has not closed, and the
+        newest sales money arrived for (their QR may still be paid again: the core follows those not expired)."""
         rows = self.db.execute(
             "SELECT * FROM sales WHERE status IN ('creating', 'awaiting_payment') "
-            "OR (order_open = 1 AND status != 'paid') ORDER BY seq"
+            "OR (order_open = 1 AND status != 'paid') "
+            "OR (status IN ('paid', 'underpaid', 'mismatch') AND order_id IS NOT NULL "
+            "AND seq > (SELECT COALESCE(MAX(seq), 0) - 20 FROM sales)) ORDER BY seq"
         )
         columns = [c[0] for c in rows.description]
         return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
@@ -78,11 +81,25 @@ class Journal:
         row = _sale_row(sale, when)
         # Plain SQL on the hot path (Enter → QR): sqlite-utils' upsert introspects the table on every call.
         with self._writing(), self.db.atomic():
+            later = self._keep_ended(row)
             self.db.execute(_UPSERT_SALE, row)
             self.db.execute(
-                "INSERT INTO events (at, kind, sale_id, from_status, to_status, cause) VALUES (?, 'sale', ?, ?, ?, ?)",
-                (when, sale.id, previous, str(sale.status), cause),
+                "INSERT INTO events (at, kind, sale_id, from_status, to_status, cause, money_minor) "
+                "VALUES (?, 'sale', ?, ?, ?, ?, ?)",
+                (when, sale.id, previous, str(sale.status), cause, later),
             )
+
+    def _keep_ended(self, row: dict[str, Any]) -> int | None:
+        """A sale that had already ended stays in the period it ended in (a Z may have counted it); money that
+        arrived for it since is returned, to be journaled with this event and counted where it arrived."""
+        before = self.db.execute("SELECT ended_at, paid_minor FROM sales WHERE id = ?", (row["id"],)).fetchone()
+        if before is None or before[0] is None or row["ended_at"] is None:
+            return None
+        row["ended_at"] = before[0]
+        # Only money arriving counts here; a sale whose money became a mismatch stays in the period that counted it
+        # (and the mismatch is in the journal's security events).
+        more = (row["paid_minor"] or 0) - (before[1] or 0)
+        return more if more > 0 else None
 
     def record_security(self, sale_id: str, message: str, payload: str, at: datetime) -> None:
         """Commit a security event (a QR the guard refused, money that does not match the sale), with the payload
@@ -143,6 +160,17 @@ class Journal:
         ).fetchall()
         return [Ended(status, Amount(total, currency), extra, count, extras)
                 for status, currency, count, total, extra, extras in rows]  # fmt: skip
+
+    def later_money_since(self, since: str) -> list[Ended]:
+        """Money that arrived after ``since`` for sales a report before ``since`` counted (another payment, the
+        rest of an underpayment), per currency, as ``later`` rows."""
+        rows = self.db.execute(
+            "SELECT s.currency, COUNT(*), SUM(e.money_minor) FROM events e INDEXED BY idx_events_at "
+            "JOIN sales s ON s.id = e.sale_id WHERE e.at > ? AND e.money_minor IS NOT NULL AND s.ended_at <= ? "
+            "GROUP BY s.currency ORDER BY s.currency",
+            (since, since),
+        ).fetchall()
+        return [Ended("later", Amount(total, currency), count=count) for currency, count, total in rows if total]
 
     def last_z(self) -> tuple[int, str] | None:
         """The number and closing time of the last Z report."""

@@ -159,3 +159,12 @@ def m009_indexes_for_reports_and_menus(db: Database) -> None:
     db["sales"].create_index(["status"])
     db["sales"].create_index(["paid_at"])
     db["refunds"].create_index(["settled_at"])
+
+
+@migrations()
+def m010_later_money(db: Database) -> None:
+    """events.money_minor: money that arrived for a sale after it had ended (another payment, the rest of an
+    underpayment), in the sale's currency: a report counts it in the period it arrived in, while the sale stays
+    counted in the period it ended in (two Zs never count one payment twice)."""
+    db["events"].add_column("money_minor", int)
+    db["events"].create_index(["at"])
