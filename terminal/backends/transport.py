@@ -1,21 +1,34 @@
 """HTTPS for every backend (contract v1, Razorpay, Stripe): requests with a session per thread (keep-alive and
-TLS sessions reused), a timeout on every call, TLS verified, and every failure turned into a BackendError whose
-Problem says what kind of trouble it is — never a library exception."""
+TLS sessions reused), a timeout on every call, TLS verified, no redirect followed, replies read up to a size
+limit, and every failure turned into a BackendError whose Problem says what kind of trouble it is — never a
+library exception."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 import threading
+import time
 import weakref
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from terminal import __version__
 from terminal.backends.base import BackendError, bad_reply
 from terminal.core.problems import Problem, ProblemKind
+from terminal.threads import at_thread_exit
+
+#: The largest reply read (contract replies are a few kB; a history page of 100 orders well under this).
+MAX_REPLY_BYTES = 1024 * 1024
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²', which int() refuses
+#: A server's Retry-After is obeyed up to this many seconds: a larger one (or a date next week) is not.
+MAX_RETRY_AFTER = 60.0
 
 
 def is_loopback(host: str) -> bool:
@@ -45,6 +58,21 @@ class HttpError(BackendError):
         super().__init__(problem)
         self.status = status
         self.body = body
+
+
+class Redirected(HttpError):
+    """A 3xx answer. Redirects are never followed: the device token and the Idempotency-Key must not reach
+    another origin, and a backend that moved is a configuration change, not something to accept silently."""
+
+    def __init__(self, method: str, path: str, status: int, target: str) -> None:
+        where = _short(target) if target else "nowhere (no Location header)"
+        detail = f"{method} {path}: HTTP {status}: the backend redirected to {where}; redirects are not followed"
+        super().__init__(Problem(ProblemKind.BAD_REPLY, detail), status, None)
+        self.target = target
+
+
+class TooLarge(BackendError):
+    """A reply over :data:`MAX_REPLY_BYTES`: refused unread."""
 
 
 class Transport:
@@ -80,24 +108,28 @@ class Transport:
 
     def call(self, method: str, path: str, *, extra_time: float = 0, **kwargs: Any) -> Any:
         """The JSON body of a 2xx answer; HttpError for another status, BackendError for no answer."""
-        timeout = (self._connect_timeout, self._timeout + extra_time)
+        url = self.base_url + path
+        read_timeout = self._timeout + extra_time
         try:
-            response = self._session().request(method, self.base_url + path, timeout=timeout, **kwargs)
+            with self._session().request(method, url, timeout=(self._connect_timeout, read_timeout),
+                                         allow_redirects=False, stream=True, **kwargs) as response:  # fmt: skip
+                status = response.status_code
+                if 300 <= status < 400:
+                    raise Redirected(method, path, status, urljoin(url, response.headers.get("Location", "")))
+                content = self._read(response, method, path, time.monotonic() + self._connect_timeout + read_timeout)
         except requests.Timeout as exc:
             raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: {exc}")) from None
         except requests.RequestException as exc:  # connection refused, DNS, TLS, a dropped connection
             raise BackendError(Problem(ProblemKind.UNREACHABLE, f"{method} {path}: {_short(exc)}")) from None
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(content) if content else None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python recurses
             body = None
-        status = response.status_code
         if 200 <= status < 300:
             if body is None:
                 raise bad_reply(f"{method} {path}: HTTP {status} with a body that is not JSON")
             return body
         detail = f"{method} {path}: HTTP {status} {self._error_text(body)}".rstrip()
-        retry_after = _retry_after(response.headers.get("Retry-After"))
         if status == 409:
             kind = ProblemKind.CONFLICT
         elif status in (401, 403):
@@ -106,7 +138,28 @@ class Transport:
             kind = ProblemKind.SERVER
         else:
             kind = ProblemKind.REJECTED
-        raise HttpError(Problem(kind, detail, retry_after if kind is ProblemKind.SERVER else None), status, body)
+        retry_after = retry_after_seconds(response.headers.get("Retry-After")) if kind is ProblemKind.SERVER else None
+        raise HttpError(Problem(kind, detail, retry_after), status, body)
+
+    @staticmethod
+    def _read(response: requests.Response, method: str, path: str, deadline: float) -> bytes:
+        """The body, refused over MAX_REPLY_BYTES, and timed out as a whole (not only per read: a server
+        dripping a byte every few seconds must not hold the call forever)."""
+        too_large = TooLarge(Problem(ProblemKind.BAD_REPLY, f"{method} {path}: the reply is larger than "
+                                     f"{MAX_REPLY_BYTES // 1024} KiB; refused unread"))  # fmt: skip
+        declared = response.headers.get("Content-Length", "")
+        if _DIGITS.fullmatch(declared) and int(declared) > MAX_REPLY_BYTES:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > MAX_REPLY_BYTES:
+                raise too_large
+            if time.monotonic() > deadline:
+                raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: the reply took too long to read"))
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def close(self) -> None:
         """Close every thread's session."""
@@ -122,21 +175,33 @@ class Transport:
             session.headers.update(self._headers)
             session.auth = self._auth
             session.verify = self._verify
+            session.max_redirects = 0  # every call passes allow_redirects=False; this is the second lock
             self._local.session = session
             with self._lock:
                 self._sessions.add(session)
+            at_thread_exit(session.close)  # a watcher's connections close with its thread, not at some GC
         return session
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) in seconds, capped at :data:`MAX_RETRY_AFTER`;
+    None when absent or unreadable (the caller's own backoff applies)."""
     if value is None:
         return None
-    try:
-        return max(0.0, float(int(value)))
-    except ValueError:
-        return None  # an HTTP date: rare from APIs; the caller's own backoff applies
+    value = value.strip()
+    if _DIGITS.fullmatch(value):
+        seconds = float(int(value)) if len(value) <= 12 else MAX_RETRY_AFTER
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc)
+def _short(what: object) -> str:
+    text = str(what)
     return text if len(text) < 200 else text[:200] + "…"
