@@ -165,7 +165,7 @@ class Transport:
         """Close every thread's session."""
         with self._lock:
             for session in list(self._sessions):
-                session.close()
+                _close(session)
             self._sessions.clear()
 
     def _session(self) -> requests.Session:
@@ -179,7 +179,7 @@ class Transport:
             self._local.session = session
             with self._lock:
                 self._sessions.add(session)
-            at_thread_exit(session.close)  # a watcher's connections close with its thread, not at some GC
+            at_thread_exit(lambda: _close(session))  # a watcher's connections close with its thread
         return session
 
 
@@ -200,6 +200,19 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(MAX_RETRY_AFTER, max(0.0, seconds))
+
+
+def _close(session: requests.Session) -> None:
+    """Close the session's connections now. Session.close() alone only forgets its pools (urllib3 2 closes a
+    pool when it is garbage), and a pool stays alive as long as any response of it does — one held by a logged
+    exception's traceback, say — with its idle connections open."""
+    for adapter in session.adapters.values():
+        manager = getattr(adapter, "poolmanager", None)
+        for key in list(manager.pools.keys()) if manager is not None else ():
+            pool = manager.pools.get(key)
+            if pool is not None:
+                pool.close()
+    session.close()
 
 
 def _short(what: object) -> str:
