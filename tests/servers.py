@@ -40,6 +40,8 @@ class ScriptedServer(ThreadingHTTPServer):
         self.routes: list[tuple[str, list[Reply]]] = []
         self.upstream = upstream
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        #: The paths of requests whose reply the client did not take in full (it hung up first).
+        self.undelivered: list[str] = []
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self._release = threading.Event()
         self._open: set[socket.socket] = set()
@@ -119,8 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             self.wfile.write(reply.body)
-        except OSError:
-            pass  # the client gave up (a timeout test)
+            self.wfile.flush()
+        except OSError:  # the client gave up (a timeout test, a refused reply)
+            with self.server._lock:
+                self.server.undelivered.append(self.path)
 
     def _forward(self, body: bytes) -> Reply:
         """The upstream's answer to this request (a 502 when it cannot be reached)."""

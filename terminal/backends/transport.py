@@ -72,7 +72,7 @@ class Redirected(HttpError):
 
 
 class TooLarge(BackendError):
-    """A reply over :data:`MAX_REPLY_BYTES`: refused unread."""
+    """A reply over :data:`MAX_REPLY_BYTES`: refused (read no further than the limit)."""
 
 
 class Transport:
@@ -114,8 +114,6 @@ class Transport:
             with self._session().request(method, url, timeout=(self._connect_timeout, read_timeout),
                                          allow_redirects=False, stream=True, **kwargs) as response:  # fmt: skip
                 status = response.status_code
-                if 300 <= status < 400:
-                    raise Redirected(method, path, status, urljoin(url, response.headers.get("Location", "")))
                 content = self._read(response, method, path, time.monotonic() + self._connect_timeout + read_timeout)
         except requests.Timeout as exc:
             raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: {exc}")) from None
@@ -146,7 +144,7 @@ class Transport:
         """The body, refused over MAX_REPLY_BYTES, and timed out as a whole (not only per read: a server
         dripping a byte every few seconds must not hold the call forever)."""
         too_large = TooLarge(Problem(ProblemKind.BAD_REPLY, f"{method} {path}: the reply is larger than "
-                                     f"{MAX_REPLY_BYTES // 1024} KiB; refused unread"))  # fmt: skip
+                                     f"{MAX_REPLY_BYTES // 1024} KiB: refused"))  # fmt: skip
         declared = response.headers.get("Content-Length", "")
         if _DIGITS.fullmatch(declared) and int(declared) > MAX_REPLY_BYTES:
             raise too_large
@@ -168,6 +166,15 @@ class Transport:
                 _close(session)
             self._sessions.clear()
 
+    def _refuse_redirect(self, response: requests.Response, **kwargs: Any) -> None:
+        if 300 <= response.status_code < 400:
+            response.close()
+            request = response.request
+            url = request.url or ""
+            path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
+            target = urljoin(url, response.headers.get("Location", ""))
+            raise Redirected(request.method or "?", path, response.status_code, target)
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
@@ -175,7 +182,9 @@ class Transport:
             session.headers.update(self._headers)
             session.auth = self._auth
             session.verify = self._verify
-            session.max_redirects = 0  # every call passes allow_redirects=False; this is the second lock
+            # Checked as soon as the headers arrive: with allow_redirects=False requests still reads a redirect's
+            # whole body (unbounded) to prepare Response.next; the hook refuses it before that.
+            session.hooks["response"].append(self._refuse_redirect)
             self._local.session = session
             with self._lock:
                 self._sessions.add(session)
