@@ -229,6 +229,12 @@ def test_settlement_of_a_day_and_none_when_the_backend_has_no_such_endpoint(sand
 # --- redirects, Retry-After, size: a backend (or whoever answers in its name) cannot steer the terminal ---------
 
 
+def redirected(call):
+    with pytest.raises(Redirected) as refused:
+        call()
+    return refused.value
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_on_create_is_refused_and_nothing_reaches_the_other_origin(status):
     # An attacker's backend (or a man in the middle of plain http) sends the create elsewhere, hoping the
@@ -236,9 +242,7 @@ def test_a_redirect_on_create_is_refused_and_nothing_reaches_the_other_origin(st
     with ScriptedServer(Reply(201, b"{}")) as elsewhere:
         target = f"{elsewhere.url}/v1/orders"
         with ScriptedServer(Reply(status, b"", headers={"Location": target})) as backend:
-            with pytest.raises(Redirected) as refused:
-                client(backend.url).create_order(REQUEST)
-    problem = refused.value.problem
+            problem = redirected(lambda: client(backend.url).create_order(REQUEST)).problem
     assert problem.kind is ProblemKind.BAD_REPLY
     assert f"the backend redirected to {target}; redirects are not followed" in problem.detail
     assert (len(backend.requests), elsewhere.requests) == (1, [])
@@ -266,9 +270,8 @@ CALLS = {
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_no_call_of_the_contract_follows_a_redirect(call):
     with ScriptedServer() as elsewhere, ScriptedServer(Reply(307, headers={"Location": elsewhere.url})) as backend:
-        with pytest.raises(Redirected) as refused:
-            call(client(backend.url))
-    assert refused.value.target == elsewhere.url and elsewhere.requests == []
+        refused = redirected(lambda: call(client(backend.url)))
+    assert refused.target == elsewhere.url and elsewhere.requests == []
 
 
 def test_a_relative_redirect_is_named_in_full():
@@ -279,8 +282,7 @@ def test_a_relative_redirect_is_named_in_full():
 
 def test_a_provider_adapter_does_not_follow_a_redirect_either():
     with ScriptedServer() as elsewhere, ScriptedServer(Reply(307, headers={"Location": elsewhere.url})) as api:
-        with pytest.raises(Redirected):
-            RazorpayBackend("rzp_test_key", "test-secret", api_base=api.url).create_order(REQUEST)
+        redirected(lambda: RazorpayBackend("rzp_test_key", "test-secret", api_base=api.url).create_order(REQUEST))
     assert elsewhere.requests == []
 
 
