@@ -44,8 +44,8 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 @pytest.fixture(autouse=True)
 def _stop_background_threads(_nothing_left_behind: None) -> Iterator[None]:
-    """Stop the probes and workers of the terminals a test made (they would log into the next tests). It asks
-    for the leak check so that the check is set up before and runs after it."""
+    """Stop the threads of the terminals a test made, as App.run does when it ends (they would log into the
+    next tests, and the leak check would fail). It asks for the leak check so that the check runs after it."""
     yield
     from tests.terminal_app import MADE
 
@@ -53,6 +53,9 @@ def _stop_background_threads(_nothing_left_behind: None) -> Iterator[None]:
         app = MADE.pop()
         app.reachability.stop()
         app.worker.stop(timeout=0.1)
+        for device in (app.print_queue, app.voice, app.till):
+            if device is not None:
+                device.stop()
 
 
 # --- nothing left behind ---------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class OrderBook:
         self._orders: dict[str, SandboxOrder] = {}
         self._keys: dict[str, tuple[str, str]] = {}  # idempotency key → (body hash, order or refund id)
         self._changed = threading.Condition()
+        self._wakeups = 0  # bumped by wake_waiters(): long-polls waiting then answer at once
         #: One of TAMPERS (or None): every new order's payload is altered that way.
         self.tamper: str | None = None
         #: Seconds a refund stays pending before it succeeds (0: it succeeds at once), as banks take a while.
@@ -128,7 +129,13 @@ class OrderBook:
         deadline = time.monotonic() + max(0.0, min(wait, 60.0))
         with self._changed:
             order = self._find(order_id)
-            while known is not None and order.status == known and known_payments in (None, len(order.payments)):
+            woken = self._wakeups
+            while (
+                known is not None
+                and order.status == known
+                and known_payments in (None, len(order.payments))
+                and self._wakeups == woken
+            ):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -137,6 +144,12 @@ class OrderBook:
                 self._changed.wait(left)
                 self._expire_due(order)
             return self._json(order)
+
+    def wake_waiters(self) -> None:
+        """Answer every long-poll waiting now (its server is stopping: no thread of it may wait on)."""
+        with self._changed:
+            self._wakeups += 1
+            self._changed.notify_all()
 
     def cancel(self, order_id: str) -> dict[str, Any]:
         """Cancel a pending order (idempotent); a paid one → 409 carrying the order."""

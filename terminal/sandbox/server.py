@@ -94,6 +94,7 @@ class Sandbox(ThreadingHTTPServer):
         """Stop serving and close every connection (a backend going down drops its keep-alive clients too)."""
         self.shutdown()
         self.server_close()
+        self.book.wake_waiters()
         with self._faults_lock:
             open_connections = list(self._connections)
         for connection in open_connections:
