@@ -109,12 +109,18 @@ class Lane:
                     thread.start()
             self._changed.notify()
 
-    def stop(self, timeout: float = 10.0) -> list[str]:
-        """Drop the jobs not started and wait for the running ones; the names of threads that did not end."""
+    def request_stop(self) -> None:
+        """Drop the jobs not started; the running ones end the lane's threads when they return."""
         with self._changed:
             self._stopping = True
             self._jobs.clear()
             self._changed.notify_all()
+        for thread in self._threads:
+            thread.stopping.set()
+
+    def stop(self, timeout: float = 10.0) -> list[str]:
+        """:meth:`request_stop`, then wait for the running jobs; the names of threads that did not end."""
+        self.request_stop()
         deadline = time.monotonic() + timeout
         return [t.name for t in self._threads if not t.stop(max(0.0, deadline - time.monotonic()))]
 

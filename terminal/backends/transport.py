@@ -5,9 +5,12 @@ library exception."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import json
 import re
+import socket
 import threading
 import time
 import weakref
@@ -18,6 +21,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 
 from terminal import __version__
 from terminal.backends.base import BackendError, bad_reply
@@ -104,6 +110,9 @@ class Transport:
         self._local = threading.local()
         # Weak: a watcher thread's session goes away with its thread.
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+        # Every connection's socket, so that close() can end the calls in flight (a long-poll holds its thread
+        # until the server answers: a stopping terminal must not wait for that).
+        self._sockets = _Sockets()
         self._lock = threading.Lock()
 
     def call(self, method: str, path: str, *, extra_time: float = 0, **kwargs: Any) -> Any:
@@ -160,31 +169,32 @@ class Transport:
         return b"".join(chunks)
 
     def close(self) -> None:
-        """Close every thread's session."""
+        """End the calls in flight (they fail as UNREACHABLE) and close every thread's connections. The
+        transport stays usable: a later call opens a new connection."""
         with self._lock:
-            for session in list(self._sessions):
-                _close(session)
+            sessions = list(self._sessions)
             self._sessions.clear()
-
-    def _refuse_redirect(self, response: requests.Response, **kwargs: Any) -> None:
-        if 300 <= response.status_code < 400:
-            response.close()
-            request = response.request
-            url = request.url or ""
-            path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
-            target = urljoin(url, response.headers.get("Location", ""))
-            raise Redirected(request.method or "?", path, response.status_code, target)
+        for sock in self._sockets.take():
+            with contextlib.suppress(OSError):  # closed already
+                sock.shutdown(socket.SHUT_RDWR)
+        for session in sessions:
+            _close(session)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            # Nothing the session holds refers back to the transport: a session lives in a thread-local, where
+            # the garbage collector cannot see a cycle, so one would keep the transport and its sockets forever.
+            adapter = _Adapter(self._sockets.add)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             session.headers.update(self._headers)
             session.auth = self._auth
             session.verify = self._verify
             # Checked as soon as the headers arrive: with allow_redirects=False requests still reads a redirect's
             # whole body (unbounded) to prepare Response.next; the hook refuses it before that.
-            session.hooks["response"].append(self._refuse_redirect)
+            session.hooks["response"].append(functools.partial(_refuse_redirect, self.base_url))
             self._local.session = session
             with self._lock:
                 self._sessions.add(session)
@@ -211,13 +221,72 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
+def _refuse_redirect(base_url: str, response: requests.Response, **kwargs: Any) -> None:
+    """A response hook: a 3xx is refused before anything reads its body."""
+    if 300 <= response.status_code < 400:
+        response.close()
+        request = response.request
+        url = request.url or ""
+        path = url[len(base_url) :] if url.startswith(base_url) else url
+        target = urljoin(url, response.headers.get("Location", ""))
+        raise Redirected(request.method or "?", path, response.status_code, target)
+
+
+class _Sockets:
+    """The sockets of a transport's connections (weakly: a closed connection's socket goes away)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def take(self) -> list[socket.socket]:
+        with self._lock:
+            taken = list(self._sockets)
+            self._sockets.clear()
+        return taken
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, telling ``opened`` the socket of every connection it makes (urllib3's pool classes
+    are made per adapter with a connection class that reports its socket once connected)."""
+
+    def __init__(self, opened: Callable[[socket.socket], None]) -> None:
+        self._opened_hook = opened
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        opened = self._opened_hook
+
+        class Http(urllib3.connection.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                opened(self.sock)
+
+        class Https(urllib3.connection.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                opened(self.sock)
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("HttpPool", (urllib3.HTTPConnectionPool,), {"ConnectionCls": Http}),
+            "https": type("HttpsPool", (urllib3.HTTPSConnectionPool,), {"ConnectionCls": Https}),
+        }
+
+
 def _close(session: requests.Session) -> None:
     """Close the session's connections now. Session.close() alone only forgets its pools (urllib3 2 closes a
     pool when it is garbage), and a pool stays alive as long as any response of it does — one held by a logged
     exception's traceback, say — with its idle connections open."""
     for adapter in session.adapters.values():
         manager = getattr(adapter, "poolmanager", None)
-        for key in list(manager.pools.keys()) if manager is not None else ():
+        if manager is None:
+            continue
+        for key in list(manager.pools.keys()):
             pool = manager.pools.get(key)
             if pool is not None:
                 pool.close()

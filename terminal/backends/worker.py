@@ -115,22 +115,21 @@ class OrderWorker:
         self._books.submit(lambda: self._post(ReportAddendum(kind, summary(self.backend, ours))))
 
     def stop(self, timeout: float = 1.0) -> list[str]:
-        """End every thread: queued calls are dropped, waits are interrupted, and each thread is joined for
-        up to ``timeout`` s in all. Returns the names of threads still in a call (each is logged)."""
+        """End every thread: queued calls are dropped, waits are interrupted, calls in flight are cut off (the
+        backend's connections are closed), and each thread is joined for up to ``timeout`` s in all. Returns
+        the names of the threads that did not end (each is logged)."""
         deadline = time.monotonic() + timeout
-
-        def left() -> float:
-            return max(0.0, deadline - time.monotonic())
-
         with self._lock:
             self._stopped = True
             watchers = list(self._watchers.values())
+        lanes = (self._creates, self._cancels, self._books)
+        for lane in lanes:
+            lane.request_stop()
         for thread in watchers:
             thread.stopping.set()
-        stuck = [name for lane in (self._creates, self._cancels, self._books) for name in lane.stop(left())]
-        stuck += [thread.name for thread in watchers if not thread.stop(left())]
         self.backend.close()
-        return stuck
+        stuck = [name for lane in lanes for name in lane.stop(max(0.0, deadline - time.monotonic()))]
+        return stuck + [t.name for t in watchers if not t.stop(max(0.0, deadline - time.monotonic()))]
 
     # --- the calls ------------------------------------------------------------------------------
 
