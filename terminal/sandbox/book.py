@@ -78,7 +78,6 @@ class OrderBook:
         self._orders: dict[str, SandboxOrder] = {}
         self._keys: dict[str, tuple[str, str]] = {}  # idempotency key → (body hash, order or refund id)
         self._changed = threading.Condition()
-        self._wakeups = 0  # bumped by wake_waiters(): long-polls waiting then answer at once
         #: One of TAMPERS (or None): every new order's payload is altered that way.
         self.tamper: str | None = None
         #: Seconds a refund stays pending before it succeeds (0: it succeeds at once), as banks take a while.
@@ -122,19 +121,25 @@ class OrderBook:
             return self._json(order), True
 
     def get(
-        self, order_id: str, *, wait: float = 0, known: str | None = None, known_payments: int | None = None
+        self,
+        order_id: str,
+        *,
+        wait: float = 0,
+        known: str | None = None,
+        known_payments: int | None = None,
+        stop: threading.Event | None = None,
     ) -> dict[str, Any]:
         """The order; with ``wait``, block until its status differs from ``known`` (or its number of payments
-        from ``known_payments``: contract v1.1) or ``wait`` passes."""
+        from ``known_payments``: contract v1.1) or ``wait`` passes, or ``stop`` is set (its server is stopping:
+        none of its threads may wait on)."""
         deadline = time.monotonic() + max(0.0, min(wait, 60.0))
         with self._changed:
             order = self._find(order_id)
-            woken = self._wakeups
             while (
                 known is not None
                 and order.status == known
                 and known_payments in (None, len(order.payments))
-                and self._wakeups == woken
+                and not (stop is not None and stop.is_set())
             ):
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -146,9 +151,8 @@ class OrderBook:
             return self._json(order)
 
     def wake_waiters(self) -> None:
-        """Answer every long-poll waiting now (its server is stopping: no thread of it may wait on)."""
+        """Make every long-poll look at its ``stop`` event now (set it first)."""
         with self._changed:
-            self._wakeups += 1
             self._changed.notify_all()
 
     def cancel(self, order_id: str) -> dict[str, Any]:
