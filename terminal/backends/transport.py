@@ -172,8 +172,7 @@ class Transport:
         """End the calls in flight (they fail as UNREACHABLE) and close every thread's connections. The
         transport stays usable: a later call opens a new connection."""
         with self._lock:
-            sessions = list(self._sessions)
-            self._sessions.clear()
+            sessions = list(self._sessions)  # kept: each thread goes on using its own after this
         for sock in self._sockets.take():
             with contextlib.suppress(OSError):  # closed already
                 sock.shutdown(socket.SHUT_RDWR)

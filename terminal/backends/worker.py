@@ -73,6 +73,8 @@ class OrderWorker:
         self._books = Lane("backend-books")
         #: order id → the thread following it.
         self._watchers: dict[str, BackgroundThread] = {}
+        #: Every watcher started and still alive, released ones included (stop() joins them all).
+        self._started: list[BackgroundThread] = []
 
     def create(self, request: OrderRequest) -> None:
         """Create the order in the background; posts OrderCreated or OrderNotCreated."""
@@ -86,6 +88,7 @@ class OrderWorker:
                 return
             thread = BackgroundThread(self._watch, (sale_id, order_id, until), name=f"watch-{order_id}")
             self._watchers[order_id] = thread
+            self._started = [t for t in self._started if t.is_alive()] + [thread]
         thread.start()
 
     @property
@@ -112,7 +115,10 @@ class OrderWorker:
         """Compare the journal's day with the backend's; posts the summary lines as ReportAddendum."""
         from terminal.reconcile_tool import summary
 
-        self._books.submit(lambda: self._post(ReportAddendum(kind, summary(self.backend, ours))))
+        def report() -> None:
+            self._post(ReportAddendum(kind, summary(self.backend, ours)))
+
+        self._books.submit(report)
 
     def stop(self, timeout: float = 1.0) -> list[str]:
         """End every thread: queued calls are dropped, waits are interrupted, calls in flight are cut off (the
@@ -121,7 +127,7 @@ class OrderWorker:
         deadline = time.monotonic() + timeout
         with self._lock:
             self._stopped = True
-            watchers = list(self._watchers.values())
+            watchers = list(self._started)
         lanes = (self._creates, self._cancels, self._books)
         for lane in lanes:
             lane.request_stop()
