@@ -19,13 +19,15 @@ from urllib.parse import urlsplit
 
 @dataclass
 class Reply:
-    """One scripted answer. ``length=False`` sends no Content-Length (the body ends when the connection does)."""
+    """One scripted answer. ``length=False`` sends no Content-Length (the body ends when the connection does);
+    ``drip`` sends the body a byte at a time, that many seconds apart."""
 
     status: int = 200
     body: bytes = b"{}"
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     length: bool = True
+    drip: float = 0.0
 
 
 class ScriptedServer(ThreadingHTTPServer):
@@ -120,7 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.length:
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.drip:
+                for byte in reply.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if self.server._release.wait(reply.drip):
+                        break
+            else:
+                self.wfile.write(reply.body)
             self.wfile.flush()
         except OSError:  # the client gave up (a timeout test, a refused reply)
             with self.server._lock:

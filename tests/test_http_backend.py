@@ -295,6 +295,21 @@ def test_a_reply_over_the_size_limit_is_refused(length):
     assert "POST /v1/orders: the reply is larger than 1024 KiB: refused" in problem.detail
 
 
+def test_a_reply_dripped_a_byte_at_a_time_times_out_as_a_whole():
+    # Each byte comes well within the read timeout, so only a limit on the whole reply ends it.
+    dripping = Reply(201, b'{"id": "ord_1", "status": "pending", "padding": "' + b"x" * 200 + b'"}', drip=0.05)
+    with ScriptedServer(dripping) as server:
+        problem = problem_of(lambda: client(server.url, timeout=0.5, connect_timeout=0.5).create_order(REQUEST))
+    assert problem.kind is ProblemKind.TIMEOUT and "the reply took too long" in problem.detail
+
+
+def test_the_terminal_asks_for_uncompressed_replies():
+    # A compressed reply under the size limit could expand far beyond it.
+    with ScriptedServer(Reply(200, b'{"id": "ord_1", "status": "pending"}')) as server:
+        client(server.url).get_order("ord_1")
+    assert server.requests[0][2]["Accept-Encoding"] == "identity"
+
+
 def test_a_reply_nested_deeper_than_python_recurses_is_not_json_not_a_crash():
     with ScriptedServer(Reply(201, b"[" * 200_000)) as server:
         problem = problem_of(lambda: client(server.url).create_order(REQUEST))

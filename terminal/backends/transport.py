@@ -24,6 +24,7 @@ import requests
 import requests.adapters
 import urllib3
 import urllib3.connection
+import urllib3.exceptions
 
 from terminal import __version__
 from terminal.backends.base import BackendError, bad_reply
@@ -100,7 +101,8 @@ class Transport:
         if problem:
             raise ValueError(f"backend url {base_url!r}: expected {problem}")
         self.base_url = base_url.rstrip("/")
-        self._headers = {"User-Agent": f"qr-terminal/{__version__}", **headers}
+        # identity: replies are small JSON, and a compressed one could expand far past the size limit
+        self._headers = {"User-Agent": f"qr-terminal/{__version__}", "Accept-Encoding": "identity", **headers}
         self._auth = auth
         self._timeout = timeout
         self._connect_timeout = connect_timeout
@@ -159,13 +161,21 @@ class Transport:
             raise too_large
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > MAX_REPLY_BYTES:
-                raise too_large
-            if time.monotonic() > deadline:
-                raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: the reply took too long to read"))
-            chunks.append(chunk)
+        try:
+            # read1: what has arrived (read(n) would wait for n bytes, however slowly they come)
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    raise too_large
+                if time.monotonic() > deadline:
+                    raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: the reply took too long"))
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise BackendError(Problem(ProblemKind.TIMEOUT, f"{method} {path}: {_short(exc)}")) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise bad_reply(f"{method} {path}: the reply's encoding is broken: {_short(exc)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # the connection dropped mid-reply
+            raise BackendError(Problem(ProblemKind.UNREACHABLE, f"{method} {path}: {_short(exc)}")) from None
         return b"".join(chunks)
 
     def close(self) -> None:
