@@ -222,6 +222,10 @@ class OrderWorker:
                 log.warning("cancel %s (try %d): %s; next try in %.1f s", order_id, attempt, exc, delay)
                 yield delay
                 continue
+            except Exception:  # a backend adapter's bug: retrying will not help; a restart sends it again
+                log.exception("cancel %s: unexpected error", order_id)
+                self._release(order_id, "its cancel failed")
+                return
             self._post(OrderUpdated(sale_id, update))
             if update.status.is_final and update.status is not OrderStatus.PAID:
                 # Paid: its watcher goes on until the QR expires, for a second payment of the same QR.
