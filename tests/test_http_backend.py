@@ -3,11 +3,14 @@
 import json
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from terminal.backends.base import BackendError
 from terminal.backends.http import HttpBackend, check_url
+from terminal.backends.razorpay import RazorpayBackend
+from terminal.backends.transport import MAX_REPLY_BYTES, MAX_RETRY_AFTER, Redirected, retry_after_seconds
 from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus
 from terminal.core.problems import ProblemKind
@@ -221,3 +224,118 @@ def test_settlement_of_a_day_and_none_when_the_backend_has_no_such_endpoint(sand
     assert settled is not None and (settled.count, settled.gross, settled.currency) == (1, 1250, "INR")
     with ScriptedServer(Reply(404, b'{"error": {"code": "not_found", "message": "no route"}}')) as server:
         assert client(server.url).settlement(today) is None
+
+
+# --- redirects, Retry-After, size: a backend (or whoever answers in its name) cannot steer the terminal ---------
+
+
+def redirected(call):
+    with pytest.raises(Redirected) as refused:
+        call()
+    return refused.value
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_on_create_is_refused_and_nothing_reaches_the_other_origin(status):
+    # An attacker's backend (or a man in the middle of plain http) sends the create elsewhere, hoping the
+    # Idempotency-Key and the token follow and that host's QR is shown. requests would follow it by default.
+    with ScriptedServer(Reply(201, b"{}")) as elsewhere:
+        target = f"{elsewhere.url}/v1/orders"
+        with ScriptedServer(Reply(status, b"", headers={"Location": target})) as backend:
+            problem = redirected(lambda: client(backend.url).create_order(REQUEST)).problem
+    assert problem.kind is ProblemKind.BAD_REPLY
+    assert f"the backend redirected to {target}; redirects are not followed" in problem.detail
+    assert (len(backend.requests), elsewhere.requests) == (1, [])
+
+
+def test_a_redirect_body_is_not_read():
+    # requests reads a redirect's whole body even with allow_redirects=False (to prepare Response.next):
+    # 64 MiB, far more than the loopback buffers hold, would be read into memory if that were not stopped.
+    endless = Reply(307, b"x" * (64 * 1024 * 1024), headers={"Location": "http://127.0.0.1:9/"})
+    with ScriptedServer(endless) as backend:
+        problem_of(lambda: client(backend.url).create_order(REQUEST))
+    assert backend.undelivered == ["/v1/orders"]
+
+
+CALLS = {
+    "get_order": lambda backend: backend.get_order("ord_1", wait=1, known=OrderStatus.PENDING),
+    "cancel_order": lambda backend: backend.cancel_order("ord_1"),
+    "refund": lambda backend: backend.refund("ord_1", "T1-ab-000001-R1", Amount(5, "INR"), "why"),
+    "settlement": lambda backend: backend.settlement("2026-11-27"),
+    "history": lambda backend: backend.history(datetime(2026, 11, 27, tzinfo=UTC)),
+    "probe": lambda backend: backend.probe(),
+}
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_no_call_of_the_contract_follows_a_redirect(call):
+    with ScriptedServer() as elsewhere, ScriptedServer(Reply(307, headers={"Location": elsewhere.url})) as backend:
+        refused = redirected(lambda: call(client(backend.url)))
+    assert refused.target == elsewhere.url and elsewhere.requests == []
+
+
+def test_a_relative_redirect_is_named_in_full():
+    with ScriptedServer(Reply(302, headers={"Location": "/v2/orders"})) as backend:
+        problem = problem_of(lambda: client(backend.url).create_order(REQUEST))
+    assert f"redirected to {backend.url}/v2/orders;" in problem.detail
+
+
+def test_a_provider_adapter_does_not_follow_a_redirect_either():
+    with ScriptedServer() as elsewhere, ScriptedServer(Reply(307, headers={"Location": elsewhere.url})) as api:
+        redirected(lambda: RazorpayBackend("rzp_test_key", "test-secret", api_base=api.url).create_order(REQUEST))
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["declared", "undeclared"])
+def test_a_reply_over_the_size_limit_is_refused(length):
+    huge = b'{"id": "ord_1", "padding": "' + b"x" * (MAX_REPLY_BYTES + 1) + b'"}'
+    with ScriptedServer(Reply(201, huge, length=length)) as server:
+        problem = problem_of(lambda: client(server.url).create_order(REQUEST))
+    assert problem.kind is ProblemKind.BAD_REPLY
+    assert "POST /v1/orders: the reply is larger than 1024 KiB: refused" in problem.detail
+
+
+def test_a_reply_dripped_a_byte_at_a_time_times_out_as_a_whole():
+    # Each byte comes well within the read timeout, so only a limit on the whole reply ends it.
+    dripping = Reply(201, b'{"id": "ord_1", "status": "pending", "padding": "' + b"x" * 200 + b'"}', drip=0.05)
+    with ScriptedServer(dripping) as server:
+        problem = problem_of(lambda: client(server.url, timeout=0.5, connect_timeout=0.5).create_order(REQUEST))
+    assert problem.kind is ProblemKind.TIMEOUT and "the reply took too long" in problem.detail
+
+
+def test_the_terminal_asks_for_uncompressed_replies():
+    # A compressed reply under the size limit could expand far beyond it.
+    with ScriptedServer(Reply(200, b'{"id": "ord_1", "status": "pending"}')) as server:
+        client(server.url).get_order("ord_1")
+    assert server.requests[0][2]["Accept-Encoding"] == "identity"
+
+
+def test_a_reply_nested_deeper_than_python_recurses_is_not_json_not_a_crash():
+    with ScriptedServer(Reply(201, b"[" * 200_000)) as server:
+        problem = problem_of(lambda: client(server.url).create_order(REQUEST))
+    assert problem.kind is ProblemKind.BAD_REPLY and "not JSON" in problem.detail
+
+
+def test_a_retry_after_of_a_day_is_obeyed_for_a_minute_at_most():
+    with ScriptedServer(Reply(503, b"{}", headers={"Retry-After": "86400"})) as server:
+        assert problem_of(lambda: client(server.url).cancel_order("ord_1")).retry_after == MAX_RETRY_AFTER == 60
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        ("0", 0.0),
+        ("86400", 60.0),
+        ("9" * 5000, 60.0),  # more digits than int() takes
+        ("Wed, 02 Dec 2026 12:00:10 GMT", 10.0),
+        ("Wed, 02 Dec 2026 11:00:00 GMT", 0.0),  # in the past
+        ("Sun, 02 Dec 2046 12:00:00 GMT", 60.0),
+        ("²", None),  # str.isdigit() says yes; int() says no
+        ("-5", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_in_seconds_or_as_a_date_is_capped(header, seconds):
+    assert retry_after_seconds(header, now=datetime(2026, 12, 2, 12, 0, 0, tzinfo=UTC)) == seconds

@@ -1,7 +1,9 @@
 """The order worker runs backend calls in threads and posts core events: never blocks, always answers."""
 
 import queue
+import threading
 import time
+from dataclasses import replace
 
 from terminal.backends.http import HttpBackend
 from terminal.backends.worker import OrderWorker
@@ -94,3 +96,74 @@ def test_stop_interrupts_waiting_threads_quickly(sandbox):
     started = time.monotonic()
     worker.stop(timeout=2)
     assert time.monotonic() - started < 1.5
+
+
+def until(check, timeout=10.0):
+    """Wait for ``check()`` (a condition on requests or threads, never on elapsed time)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def requests_of(server):
+    return [f"{method} {path.split('?')[0]}" for method, path, _, _ in server.requests]
+
+
+def test_cancels_told_to_retry_after_a_day_do_not_hold_up_the_next_create(sandbox):
+    # Three sales cancelled while the backend's cancel answers "503, come back in a day": before, each
+    # cancel slept 86400 s in the shared pool (three threads), and every following sale timed out.
+    busy = Reply(503, b'{"error": {"code": "busy", "message": "later"}}', headers={"Retry-After": "86400"})
+    with ScriptedServer(upstream=sandbox.url).route("POST /v1/orders/", busy) as backend:
+        worker, events = worker_for(backend.url)
+        for n in (1, 2, 3):
+            worker.cancel(f"s{n}", f"ord_{n}")
+        until(lambda: backend.count("POST /v1/orders/") == 3)
+        worker.create(REQUEST)
+        created = events.get(timeout=10)
+        worker.stop()
+    assert isinstance(created, OrderCreated)
+    assert requests_of(backend)[3:] == ["POST /v1/orders"]  # the create, right after the three cancels
+    assert backend.count("POST /v1/orders/") == 3  # and no cancel was retried before the capped minute
+
+
+def test_watchers_of_sales_whose_status_calls_keep_failing_are_released(sandbox):
+    baseline = set(threading.enumerate())
+    sandbox.inject(Fault("get", count=10**6, status=500))  # every status call fails, cancels work
+    worker, events = worker_for(sandbox.url, long_poll=5, max_backoff=0.2)
+    for n in (1, 2, 3):
+        request = replace(REQUEST, sale_id=f"T1-ab-00000{n}", reference=f"T1-00000{n}")
+        order = worker.backend.create_order(request)
+        failed = failed_gets(sandbox)
+        worker.watch(request.sale_id, order.id)
+        until(lambda failed=failed: failed_gets(sandbox) > failed)  # its watcher is failing
+        worker.cancel(request.sale_id, order.id)
+        assert events.get(timeout=5).update.status is OrderStatus.CANCELLED
+        until(lambda: worker.watching == ())
+    until(lambda: not [t for t in threading.enumerate() if t.name.startswith("watch-")])
+    assert worker.stop() == []
+    until(lambda: set(threading.enumerate()) <= baseline)
+
+
+def failed_gets(sandbox):
+    return 10**6 - next(f.count for f in sandbox.faults if f.route == "get")
+
+
+def test_watching_the_same_order_twice_starts_one_watcher(sandbox):
+    worker, _ = worker_for(sandbox.url, long_poll=5)
+    order = worker.backend.create_order(REQUEST)
+    worker.watch("T1-ab-000001", order.id)
+    worker.watch("T1-ab-000001", order.id)
+    assert worker.watching == (order.id,)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("watch-")] == [f"watch-{order.id}"]
+    worker.stop()
+
+
+def test_stop_cuts_off_a_long_poll_in_flight_and_joins_its_watcher():
+    pending = Reply(200, b'{"id": "ord_1", "status": "pending"}', delay=60)  # a long-poll that does not end
+    with ScriptedServer(pending) as server:
+        worker, events = worker_for(server.url, long_poll=60)
+        worker.watch("s1", "ord_1")
+        until(lambda: len(server.requests) == 1)
+        assert worker.stop(timeout=10) == []  # every thread joined
+    assert events.empty() and len(server.requests) == 1

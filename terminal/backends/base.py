@@ -64,5 +64,6 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections, ending the calls other threads have in flight (they raise BackendError):
+        a stopping terminal must not wait for a long-poll. The backend stays usable afterwards."""
         ...

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from terminal.backends.base import Backend, BackendError
 from terminal.core.events import ConnectivityChanged, Event
 from terminal.core.problems import Problem, ProblemKind
+from terminal.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,8 @@ class Reachability:
         self._online_interval, self._offline_interval = online_interval, offline_interval
         self._problem: Problem | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._first = first_probe
-        self._thread = threading.Thread(target=self._run, name="reachability", daemon=True)
+        self._thread = BackgroundThread(self._run, name="reachability")
         self._thread.start()
 
     @property
@@ -50,13 +50,13 @@ class Reachability:
         log.warning("backend %s", f"unreachable: {problem.detail}" if problem else "reachable again")
         self._post(ConnectivityChanged(problem))
 
-    def stop(self) -> None:
-        """End the probe."""
-        self._stop.set()
+    def stop(self, timeout: float = 1.0) -> bool:
+        """End the probe (waiting up to ``timeout`` s for one in flight); False when its thread did not end."""
+        return self._thread.stop(timeout)
 
     def _run(self) -> None:
         wait = self._first
-        while not self._stop.wait(wait):
+        while not self._thread.stopping.wait(wait):
             try:
                 self._backend.probe()
             except BackendError as exc:

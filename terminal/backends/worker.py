@@ -1,21 +1,27 @@
 """Runs backend calls off the loop thread and posts their results as core events.
 
-The loop never blocks on the network: each call runs in a thread that only *posts* events (create →
-OrderCreated/OrderNotCreated, watch/cancel → OrderUpdated). Waits use an interruptible Event.
+The loop never blocks on the network. Calls run in lanes that never share a thread, so one kind of trouble
+cannot starve another: creates (a customer is waiting), cancels, and the books (reconciliation, reports,
+refunds). A call that must be retried is scheduled again on its lane instead of sleeping in it, and
+Retry-After is obeyed only up to a minute. Each order being followed has its own watcher thread (a long-poll
+holds it), owned here and released when the order's status is final — from the watcher or from a cancel's
+reply — or when its cancel gives up. Every thread is a :class:`terminal.threads.BackgroundThread`, joined by
+:meth:`OrderWorker.stop`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from terminal.backends.base import Backend, BackendError
+from terminal.backends.transport import MAX_RETRY_AFTER
 from terminal.core.events import (
     Event,
     OrderCreated,
@@ -28,6 +34,7 @@ from terminal.core.events import (
 from terminal.core.orders import OrderRequest, OrderStatus, ProviderRefund
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.refund import Refund, RefundStatus
+from terminal.threads import BackgroundThread, Lane, current_stopping, steps
 
 if TYPE_CHECKING:
     from terminal.reconcile_tool import Ours
@@ -46,7 +53,7 @@ class OrderWorker:
         long_poll: float = 25.0,
         poll_interval: float = 2.0,
         max_backoff: float = 30.0,
-        cancel_attempts: int = 5,
+        cancel_for: float = 600.0,
         observe: Callable[[Problem | None], None] | None = None,
     ) -> None:
         self.backend = backend
@@ -54,58 +61,83 @@ class OrderWorker:
         self._long_poll = long_poll
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._cancel_attempts = cancel_attempts
+        self._cancel_for = cancel_for
         self._observe = observe or (lambda problem: None)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        # Creates and cancels share a few long-lived threads, so their HTTP connections (and TLS sessions)
-        # are reused: a fresh TLS handshake per sale would dominate key→QR time on a real network.
-        self._calls = ThreadPoolExecutor(max_workers=3, thread_name_prefix="backend")
+        self._stopped = False
+        self._lock = threading.Lock()
+        # Lane threads live as long as the worker, so their HTTP connections (and TLS sessions) are reused: a
+        # fresh TLS handshake per sale would dominate key→QR time on a real network. Two create threads: a
+        # sale cancelled while its create hangs must not hold up the next sale's create.
+        self._creates = Lane("backend-create", workers=2)
+        self._cancels = Lane("backend-cancel")
+        self._books = Lane("backend-books")
+        #: order id → the thread following it.
+        self._watchers: dict[str, BackgroundThread] = {}
+        #: Every watcher started and still alive, released ones included (stop() joins them all).
+        self._started: list[BackgroundThread] = []
 
     def create(self, request: OrderRequest) -> None:
         """Create the order in the background; posts OrderCreated or OrderNotCreated."""
-        self._calls.submit(self._create, request)
+        self._creates.submit(lambda: self._create(request))
 
     def watch(self, sale_id: str, order_id: str, *, until: datetime | None = None) -> None:
         """Follow the order until its status is final; posts OrderUpdated on every change. Once paid, keep
         following it until ``until`` (the QR's expiry) for another payment: a customer may pay one QR twice."""
-        self._spawn(self._watch, sale_id, order_id, until, name=f"watch-{order_id}")
+        with self._lock:
+            if self._stopped or order_id in self._watchers:
+                return
+            thread = BackgroundThread(self._watch, (sale_id, order_id, until), name=f"watch-{order_id}")
+            self._watchers[order_id] = thread
+            self._started = [t for t in self._started if t.is_alive()] + [thread]
+        thread.start()
+
+    @property
+    def watching(self) -> tuple[str, ...]:
+        """The orders being followed (their watcher threads are alive or about to be)."""
+        with self._lock:
+            return tuple(self._watchers)
 
     def cancel(self, sale_id: str, order_id: str) -> None:
-        """Cancel the order (retrying: cancel is idempotent); posts the reply as OrderUpdated."""
-        self._calls.submit(self._cancel, sale_id, order_id)
+        """Cancel the order (retrying for up to ``cancel_for`` s: cancel is idempotent); posts the reply as
+        OrderUpdated. A final reply also ends the order's watcher."""
+        self._cancels.submit(steps(self._cancel(sale_id, order_id)))
 
     def reconcile(self, since: datetime, references: tuple[str, ...]) -> None:
         """Look for these references' payments in the backend's history; posts Reconciled for each found."""
-        self._calls.submit(self._reconcile, since, references)
+        self._books.submit(steps(self._reconcile(since, references)))
 
     def refund(self, refund: Refund) -> None:
         """Ask for the refund (retrying while the backend cannot be reached: our refund id is the key, so a
         retry never makes a second one), then follow it until it is final; posts RefundUpdated."""
-        self._spawn(self._refund, refund, name=f"refund-{refund.id}")
+        self._books.submit(steps(self._refund(refund)))
 
     def reconcile_report(self, kind: str, ours: Ours) -> None:
         """Compare the journal's day with the backend's; posts the summary lines as ReportAddendum."""
         from terminal.reconcile_tool import summary
 
-        self._calls.submit(lambda: self._post(ReportAddendum(kind, summary(self.backend, ours))))
+        def report() -> None:
+            self._post(ReportAddendum(kind, summary(self.backend, ours)))
 
-    def stop(self, timeout: float = 1.0) -> None:
-        """Ask every thread to end and wait a little for them (a long-poll in flight is abandoned)."""
-        self._stop.set()
-        self._calls.shutdown(wait=False, cancel_futures=True)
+        self._books.submit(report)
+
+    def stop(self, timeout: float = 1.0) -> list[str]:
+        """End every thread: queued calls are dropped, waits are interrupted, calls in flight are cut off (the
+        backend's connections are closed), and each thread is joined for up to ``timeout`` s in all. Returns
+        the names of the threads that did not end (each is logged)."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self._stopped = True
+            watchers = list(self._started)
+        lanes = (self._creates, self._cancels, self._books)
+        for lane in lanes:
+            lane.request_stop()
+        for thread in watchers:
+            thread.stopping.set()
         self.backend.close()
+        stuck = [name for lane in lanes for name in lane.stop(max(0.0, deadline - time.monotonic()))]
+        return stuck + [t.name for t in watchers if not t.stop(max(0.0, deadline - time.monotonic()))]
 
-    # --- threads ------------------------------------------------------------------------------
-
-    def _spawn(self, target: Callable[..., None], *args: object, name: str) -> None:
-        self._threads = [t for t in self._threads if t.is_alive()]
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
+    # --- the calls ------------------------------------------------------------------------------
 
     def _create(self, request: OrderRequest) -> None:
         try:
@@ -121,10 +153,18 @@ class OrderWorker:
             self._observe(None)
             self._post(OrderCreated(request.sale_id, order))
 
-    def _watch(self, sale_id: str, order_id: str, until: datetime | None = None) -> None:
+    def _watch(self, sale_id: str, order_id: str, until: datetime | None) -> None:
+        try:
+            self._follow(sale_id, order_id, until, current_stopping())
+        finally:
+            with self._lock:
+                if self._watchers.get(order_id) is threading.current_thread():
+                    del self._watchers[order_id]
+
+    def _follow(self, sale_id: str, order_id: str, until: datetime | None, stopping: threading.Event) -> None:
         known, counted = OrderStatus.PENDING, 0
         failures = 0
-        while not self._stop.is_set():
+        while not stopping.is_set():
             started = time.monotonic()
             wait = self._long_poll
             if known is OrderStatus.PAID:
@@ -137,51 +177,70 @@ class OrderWorker:
                 update = self.backend.get_order(order_id, wait=wait, known=known,
                                                 known_payments=counted if paid else None)  # fmt: skip
             except BackendError as exc:
-                if self._stop.is_set():
-                    return  # we are shutting down: the abort is ours
+                if stopping.is_set():
+                    return  # released or shutting down: whatever went wrong no longer matters
                 self._observe(exc.problem)
                 failures += 1
                 delay = self._backoff(failures, exc.problem.retry_after)
                 log.info("watch %s: %s; next try in %.1f s", order_id, exc, delay)
-                self._stop.wait(delay)
+                stopping.wait(delay)
                 continue
             failures = 0
             self._observe(None)
             news = update.status != known or len(update.payments) != counted
             if news:
-                self._post(OrderUpdated(sale_id, update))
+                self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
                 known, counted = update.status, len(update.payments)
             if known.is_final and known is not OrderStatus.PAID:
                 return
             if not news and time.monotonic() - started < min(1.0, wait / 2):
                 # The backend answered at once with nothing new: it does not long-poll. Poll instead (slowly once
                 # paid: a second payment is rare, and a provider's rate limit is shared with the next sales).
-                self._stop.wait(
-                    self._poll_interval if known is not OrderStatus.PAID else max(self._poll_interval, 10.0)
-                )
+                stopping.wait(self._poll_interval if known is not OrderStatus.PAID else max(self._poll_interval, 10.0))
 
-    def _cancel(self, sale_id: str, order_id: str) -> None:
-        for attempt in range(1, self._cancel_attempts + 1):
+    def _release(self, order_id: str, why: str) -> None:
+        """End the order's watcher (without waiting for a long-poll in flight: it ends when that returns)."""
+        with self._lock:
+            thread = self._watchers.pop(order_id, None)
+        if thread is not None:
+            log.info("watch %s released: %s", order_id, why)
+            thread.stopping.set()
+
+    def _cancel(self, sale_id: str, order_id: str) -> Iterator[float]:
+        started = time.monotonic()
+        for attempt in itertools.count(1):
             try:
                 update = self.backend.cancel_order(order_id)
             except BackendError as exc:
-                log.warning("cancel %s (try %d): %s", order_id, attempt, exc)
-                if self._stop.wait(self._backoff(attempt, exc.problem.retry_after)):
+                if time.monotonic() - started >= self._cancel_for:
+                    # The backend expires the order by itself; a restart sends the cancel again (the journal
+                    # keeps the order open), and a payment found then still wins.
+                    log.error("cancel %s gave up after %d tries: %s", order_id, attempt, exc)
+                    self._release(order_id, "its cancel gave up")
                     return
+                delay = self._backoff(attempt, exc.problem.retry_after)
+                log.warning("cancel %s (try %d): %s; next try in %.1f s", order_id, attempt, exc, delay)
+                yield delay
                 continue
+            except Exception:  # a backend adapter's bug: retrying will not help; a restart sends it again
+                log.exception("cancel %s: unexpected error", order_id)
+                self._release(order_id, "its cancel failed")
+                return
             self._post(OrderUpdated(sale_id, update))
+            if update.status.is_final and update.status is not OrderStatus.PAID:
+                # Paid: its watcher goes on until the QR expires, for a second payment of the same QR.
+                self._release(order_id, f"the cancel answered {update.status}")
             return
-        # Still open at the backend: the watcher (if any) keeps following it until it expires there.
-        log.error("cancel %s gave up after %d tries", order_id, self._cancel_attempts)
 
-    def _refund(self, refund: Refund) -> None:
-        made = self._ask_refund(refund)
+    def _refund(self, refund: Refund) -> Iterator[float]:
+        made = yield from self._ask_refund(refund)
         if made is None:
             return
         status = RefundStatus(made.status)
         self._post(RefundUpdated(refund.id, status, made.id, made.message))
         interval = self._poll_interval
-        while status is RefundStatus.PENDING and not self._stop.wait(interval):
+        while status is RefundStatus.PENDING:
+            yield interval
             interval = min(60.0, interval * 1.5)  # banks settle refunds in minutes to days
             try:
                 update = self.backend.get_order(refund.order_id)
@@ -193,9 +252,8 @@ class OrderWorker:
                 status = RefundStatus(now.status)
                 self._post(RefundUpdated(refund.id, status, made.id, now.message))
 
-    def _ask_refund(self, refund: Refund) -> ProviderRefund | None:
-        failures = 0
-        while not self._stop.is_set():
+    def _ask_refund(self, refund: Refund) -> Generator[float, None, ProviderRefund | None]:
+        for failures in itertools.count(1):
             try:
                 return self.backend.refund(refund.order_id, refund.id, refund.amount, "refund by the shop")
             except BackendError as exc:
@@ -204,19 +262,18 @@ class OrderWorker:
                     self._post(RefundUpdated(refund.id, RefundStatus.FAILED, None, _reason(exc.problem)))
                     return None
                 self._observe(exc.problem)
-                failures += 1
                 if failures == 1:
                     waiting = "the backend cannot be reached: the refund is kept and sent when it is back"
                     self._post(RefundUpdated(refund.id, RefundStatus.REQUESTED, None, waiting))
                 delay = self._backoff(failures, exc.problem.retry_after)
                 log.info("refund %s: %s; next try in %.1f s", refund.id, exc, delay)
-                self._stop.wait(delay)
+                yield delay
             except Exception:  # a backend adapter's bug: keep the refund requested (resent at the next start)
                 log.exception("refund %s: unexpected error", refund.id)
                 return None
-        return None
+        return None  # unreachable: count() never ends (mypy wants a return)
 
-    def _reconcile(self, since: datetime, references: tuple[str, ...]) -> None:
+    def _reconcile(self, since: datetime, references: tuple[str, ...]) -> Iterator[float]:
         wanted = set(references)
         for attempt in range(1, 4):
             try:
@@ -224,8 +281,7 @@ class OrderWorker:
             except BackendError as exc:
                 self._observe(exc.problem)
                 log.warning("reconciliation (try %d): %s", attempt, exc)
-                if self._stop.wait(self._backoff(attempt, exc.problem.retry_after)):
-                    return
+                yield self._backoff(attempt, exc.problem.retry_after)
                 continue
             for reference, update in history:
                 if reference in wanted and update.status is OrderStatus.PAID:
@@ -233,10 +289,11 @@ class OrderWorker:
             return
 
     def _backoff(self, failures: int, retry_after: float | None) -> float:
-        """Exponential backoff with full jitter, at least the server's Retry-After."""
-        ceiling = min(self._max_backoff, 0.5 * 2**failures)
+        """Exponential backoff with full jitter up to ``max_backoff``, at least the server's Retry-After up to
+        MAX_RETRY_AFTER (a server asking for a day is not obeyed: the order would be long expired)."""
+        ceiling = min(self._max_backoff, 0.5 * 2 ** min(failures, 32))
         delay = random.uniform(ceiling / 2, ceiling)
-        return max(delay, retry_after or 0.0)
+        return max(delay, min(MAX_RETRY_AFTER, retry_after or 0.0))
 
 
 def _reason(problem: Problem) -> str:

@@ -121,14 +121,26 @@ class OrderBook:
             return self._json(order), True
 
     def get(
-        self, order_id: str, *, wait: float = 0, known: str | None = None, known_payments: int | None = None
+        self,
+        order_id: str,
+        *,
+        wait: float = 0,
+        known: str | None = None,
+        known_payments: int | None = None,
+        stop: threading.Event | None = None,
     ) -> dict[str, Any]:
         """The order; with ``wait``, block until its status differs from ``known`` (or its number of payments
-        from ``known_payments``: contract v1.1) or ``wait`` passes."""
+        from ``known_payments``: contract v1.1) or ``wait`` passes, or ``stop`` is set (its server is stopping:
+        none of its threads may wait on)."""
         deadline = time.monotonic() + max(0.0, min(wait, 60.0))
         with self._changed:
             order = self._find(order_id)
-            while known is not None and order.status == known and known_payments in (None, len(order.payments)):
+            while (
+                known is not None
+                and order.status == known
+                and known_payments in (None, len(order.payments))
+                and not (stop is not None and stop.is_set())
+            ):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -137,6 +149,11 @@ class OrderBook:
                 self._changed.wait(left)
                 self._expire_due(order)
             return self._json(order)
+
+    def wake_waiters(self) -> None:
+        """Make every long-poll look at its ``stop`` event now (set it first)."""
+        with self._changed:
+            self._changed.notify_all()
 
     def cancel(self, order_id: str) -> dict[str, Any]:
         """Cancel a pending order (idempotent); a paid one → 409 carrying the order."""

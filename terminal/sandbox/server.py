@@ -83,6 +83,8 @@ class Sandbox(ThreadingHTTPServer):
         self._faults_lock = threading.Lock()
         self._connections: set[Any] = set()
         self._thread: threading.Thread | None = None
+        #: Set by stop(): long-polls answer at once.
+        self.stopped = threading.Event()
 
     def start(self) -> Sandbox:
         """Serve in a background thread."""
@@ -92,8 +94,10 @@ class Sandbox(ThreadingHTTPServer):
 
     def stop(self) -> None:
         """Stop serving and close every connection (a backend going down drops its keep-alive clients too)."""
+        self.stopped.set()
         self.shutdown()
         self.server_close()
+        self.book.wake_waiters()
         with self._faults_lock:
             open_connections = list(self._connections)
         for connection in open_connections:
@@ -210,7 +214,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             wait = _int(query.get("wait", "0"), "wait")
             counted = _int(query["known_payments"], "known_payments") if "known_payments" in query else None
-            self._json(200, book.get(m.group(1), wait=wait, known=query.get("known"), known_payments=counted))
+            self._json(
+                200,
+                book.get(
+                    m.group(1), wait=wait, known=query.get("known"), known_payments=counted, stop=self.server.stopped
+                ),
+            )
         elif method == "POST" and (m := _ORDER_ACTION.match(path)):
             if m.group(2) == "cancel":
                 if self._fault("cancel"):
@@ -307,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             return False
         if fault.delay:
-            threading.Event().wait(fault.delay)
+            self.server.stopped.wait(fault.delay)  # a stopping server answers at once
         if fault.status == 0:
             return False
         self._send(fault.status, fault.body.encode(), "application/json")

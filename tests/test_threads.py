@@ -1,0 +1,93 @@
+"""Background threads have one owner: a stopping event, stop() joins and reports, and a Lane runs jobs by due
+time, a retry scheduled rather than slept (terminal/threads.py)."""
+
+import threading
+import time
+
+from terminal.threads import BackgroundThread, Lane, steps
+
+
+def test_stop_sets_the_event_the_thread_waits_on_and_joins_it():
+    ticks = []
+
+    def work():
+        while not thread.stopping.wait(0.01):
+            ticks.append(1)
+
+    thread = BackgroundThread(work, name="ticker")
+    thread.start()
+    assert thread.stop(timeout=5) is True
+    assert not thread.is_alive()
+
+
+def test_a_thread_that_will_not_stop_is_reported(caplog):
+    release = threading.Event()
+    thread = BackgroundThread(release.wait, name="stubborn")  # waits on its own event, not on ``stopping``
+    thread.start()
+    assert thread.stop(timeout=0.05) is False
+    assert "thread stubborn did not stop within 0.1 s" in caplog.text
+    release.set()
+    thread.join()
+
+
+def test_clean_up_registered_by_the_thread_runs_when_it_ends():
+    from terminal.threads import at_thread_exit
+
+    done = []
+    thread = BackgroundThread(lambda: at_thread_exit(lambda: done.append("closed")), name="cleaner")
+    thread.start()
+    thread.join()
+    assert done == ["closed"]
+
+
+def test_a_lane_runs_a_job_due_now_while_another_waits_to_retry():
+    lane = Lane("test")
+    order = []
+    tries = iter([60.0])  # the first job wants to be retried in a minute
+
+    def retried():
+        order.append("retried")
+        return next(tries, None)
+
+    lane.submit(retried)
+    lane.submit(lambda: order.append("next"))
+    deadline = time.monotonic() + 5
+    while order != ["retried", "next"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert order == ["retried", "next"]  # the next job did not wait for the retry's minute
+    assert lane.stop(timeout=5) == []  # and stopping does not wait for it either
+
+
+def test_a_generator_job_yields_its_waits():
+    lane = Lane("test")
+    seen = []
+
+    def work():
+        seen.append(1)
+        yield 0.0
+        seen.append(2)
+
+    lane.submit(steps(work()))
+    deadline = time.monotonic() + 5
+    while seen != [1, 2] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen == [1, 2]
+    lane.stop(timeout=5)
+
+
+def test_a_job_that_raises_does_not_end_the_lane(caplog):
+    lane = Lane("test")
+    done = threading.Event()
+    lane.submit(lambda: 1 / 0)
+    lane.submit(done.set)
+    assert done.wait(5)
+    assert "lane test: a job failed" in caplog.text
+    lane.stop(timeout=5)
+
+
+def test_jobs_after_stop_are_dropped():
+    lane = Lane("test")
+    lane.stop(timeout=1)
+    ran = []
+    lane.submit(lambda: ran.append(1))
+    assert ran == [] and not [t for t in threading.enumerate() if t.name.startswith("test-")]
