@@ -3,6 +3,7 @@ from the loop (a fake NOTIFY_SOCKET), and ``qr-terminal doctor`` against good an
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,18 +25,42 @@ UNIT = ROOT / "systemd" / "qr-terminal.service"
 # --- systemd units --------------------------------------------------------------------------------
 
 
-def verify(unit_text, tmp_path):
+def analyze(verb, unit_text, tmp_path, *options):
+    """``systemd-analyze VERB [OPTIONS] unit`` on ``unit_text``; its output."""
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed (Debian package systemd; scripts/test installs it as root)")
     # verify checks that ExecStart exists: point it at this checkout's qr-terminal instead of /opt's.
     exe = Path(sys.executable).with_name("qr-terminal")
     unit = tmp_path / "qr-terminal.service"
     unit.write_text(unit_text.replace("/opt/qr-terminal/.venv/bin/qr-terminal", str(exe)))
-    assert shutil.which("systemd-analyze"), "systemd-analyze is needed (Debian package systemd)"
-    run = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(["systemd-analyze", verb, *options, str(unit)], capture_output=True, text=True, cwd=tmp_path)
     return (run.stdout + run.stderr).strip()
+
+
+def verify(unit_text, tmp_path):
+    return analyze("verify", unit_text, tmp_path)
+
+
+def exposure(unit_text, tmp_path):
+    """The unit's "Overall exposure level" from ``systemd-analyze security`` (0 safest, 10 most exposed)."""
+    report = analyze("security", unit_text, tmp_path, "--offline=true", "--no-pager")
+    found = re.search(r"Overall exposure level for qr-terminal\.service: (\d+\.\d)", report)
+    assert found, report
+    return float(found.group(1))
 
 
 def test_systemd_analyze_verify_prints_nothing_for_the_unit(tmp_path):
     assert verify(UNIT.read_text(), tmp_path) == ""
+
+
+def test_systemd_analyze_security_rates_the_unit_at_most_3_5(tmp_path):
+    assert exposure(UNIT.read_text(), tmp_path) <= 3.5
+
+
+def test_the_exposure_check_does_catch_a_unit_without_its_hardening(tmp_path):
+    text = UNIT.read_text()
+    bare = text[: text.index("# Hardening")] + "DevicePolicy=closed\n" + text[text.index("[Install]") :]
+    assert exposure(bare, tmp_path) > 7  # as it was before: 7.5 EXPOSED
 
 
 def test_the_verify_check_does_catch_a_broken_key(tmp_path):
@@ -60,6 +85,9 @@ def test_the_unit_is_what_the_appliance_needs():
         "DevicePolicy=closed",
         "SupplementaryGroups=video render input gpio dialout lp audio",
         "Environment=SDL_AUDIODRIVER=alsa",
+        "CapabilityBoundingSet=",
+        "SystemCallErrorNumber=EPERM",  # a call outside the filter fails; it does not kill the terminal mid-sale
+        "ProtectProc=invisible",  # not ProcSubset=pid: gpiozero and ALSA read /proc
     ):
         assert line in text.splitlines(), line  # fmt: skip
     for device in ("char-drm", "char-input", "char-gpiochip", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "char-usb",
