@@ -96,12 +96,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(path: Path) -> int:
-    from terminal.config import ConfigError, load
+    from terminal.config import ConfigError, load, secrets_exposure
 
     try:
         config = load(path)
     except ConfigError as exc:
         print(f"qr-terminal: config error: {exc}", file=sys.stderr)
+        return 2
+    exposure = secrets_exposure(config.secrets_path) if config.secrets_path else None
+    if exposure:  # the device token, provider keys and PIN hash are for the service user alone
+        print(f"qr-terminal: not starting: {exposure}: chmod 600 {config.secrets_path}", file=sys.stderr)
         return 2
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)

@@ -203,15 +203,25 @@ file = "secrets.toml"
 """
 
 
-def doctor(tmp_path, url, *, secrets_mode=0o600, text=None):
+def run_doctor(tmp_path, url, *, secrets_mode=0o600, text=None, pin=True, secrets=True):
     config = tmp_path / "terminal.toml"
     config.write_text(text if text is not None else GOOD.format(url=url))
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(f'device_token = "sandbox-device-token"\nmanager_pin = "{hash_pin("2580")}"\n')
-    secrets.chmod(secrets_mode)
+    if secrets:
+        path = tmp_path / "secrets.toml"
+        path.write_text('device_token = "sandbox-device-token"\n' + (f'manager_pin = "{hash_pin("2580")}"\n' * pin))
+        path.chmod(secrets_mode)
     env = {k: v for k, v in os.environ.items() if k != "QR_TERMINAL_DEVICE_TOKEN"}
-    run = subprocess.run([sys.executable, "-m", "terminal", "doctor", "--config", str(config)], capture_output=True,
-                         text=True, timeout=60, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", "doctor", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def doctor(tmp_path, url, **options):
+    run = run_doctor(tmp_path, url, **options)
     return run.returncode, {line.split()[1]: line for line in run.stdout.splitlines()}
 
 
@@ -253,3 +263,54 @@ def test_doctor_fails_a_damaged_journal(tmp_path, sandbox, damage):
     (tmp_path / "journal.db").write_bytes(damage)
     code, lines = doctor(tmp_path, sandbox.url)
     assert code == 1 and lines["journal"].startswith("FAIL journal")
+
+
+def test_doctor_fails_a_journal_path_that_run_could_not_create(tmp_path, sandbox):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    text = GOOD.format(url=sandbox.url).replace('journal = "journal.db"', 'journal = "plain/journal.db"')
+    code, lines = doctor(tmp_path, sandbox.url, text=text)
+    assert code == 1 and lines["journal"].startswith(f"FAIL journal   {tmp_path}/plain/journal.db cannot be created")
+
+
+def test_doctor_says_a_journal_will_be_created_where_it_can_be(tmp_path, sandbox):
+    text = GOOD.format(url=sandbox.url).replace('journal = "journal.db"', 'journal = "new/folder/journal.db"')
+    code, lines = doctor(tmp_path, sandbox.url, text=text)
+    assert (
+        code == 0
+        and lines["journal"] == f"ok   journal   {tmp_path}/new/folder/journal.db will be created at the first start"
+    )
+    assert not (tmp_path / "new").exists()  # the doctor looked, and made nothing
+
+
+def test_doctor_checks_everything_else_when_the_secrets_file_is_missing(tmp_path, sandbox):
+    code, lines = doctor(tmp_path, sandbox.url, secrets=False)
+    assert code == 1 and lines["config"].startswith("ok")
+    assert lines["secrets"].startswith(f"FAIL secrets   {tmp_path}/secrets.toml: no such file")
+    assert list(lines) == [
+        "config",
+        "secrets",
+        "display",
+        "keypad",
+        "gpio",
+        "printer",
+        "pin",
+        "till",
+        "backend",
+        "clock",
+        "disk",
+        "journal",
+    ]
+    assert lines["backend"].startswith("FAIL backend   not checked")
+
+
+def test_doctor_warns_but_passes_when_no_manager_pin_is_set(tmp_path, sandbox):
+    code, lines = doctor(tmp_path, sandbox.url, pin=False)
+    assert code == 0 and lines["pin"].startswith("warn pin       not set") and "→ qr-terminal set-pin" in lines["pin"]
+
+
+def test_doctor_folds_gpiozeros_fallback_warnings_into_its_gpio_line(tmp_path, sandbox):
+    text = GOOD.format(url=sandbox.url).replace("mock = true", "mock = false") + "[indicators]\ngreen = 5\n"
+    run = run_doctor(tmp_path, sandbox.url, text=text)
+    [gpio] = [line for line in run.stdout.splitlines() if line.split()[1] == "gpio"]
+    assert "PinFactoryFallback" not in run.stderr and "warnings.warn" not in run.stderr, run.stderr
+    assert "lgpio:" in gpio  # what each factory said, on the gpio line (FAIL on a PC, "skipped …" on a Pi)
