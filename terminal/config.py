@@ -352,14 +352,16 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, secrets: bo
     printer = _printer(r)
     offline = _offline(r, currency, payee)
     voice = _voice(r, currency)
-    till = _till(r, secrets_file, env, terminal.sale_ttl)
+    till = _till(r, secrets_file, env, terminal.sale_ttl, secrets=secrets)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
                   gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
                   voice, till)  # fmt: skip
 
 
-def _till(r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: int) -> TillSection | None:
+def _till(
+    r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: int, *, secrets: bool = True
+) -> TillSection | None:
     if "till" not in r.data:
         return None
     device = r.matching("till.device", r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
@@ -384,6 +386,8 @@ def _till(r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: in
         auth=(auth := r.choice("till.auth", ["tcp", "all", "off"], "tcp")),
         idle_timeout=idle_timeout,
     )
+    if not secrets:  # load(secrets=False): the till's secret is the secrets file's business
+        return till
     required = kind == "native" and (auth == "all" or (auth == "tcp" and device.startswith("tcp:")))
     return replace(till, secret=_till_secret(r.path, secrets_file, env, required=required))
 

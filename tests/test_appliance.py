@@ -282,8 +282,9 @@ def test_doctor_says_a_journal_will_be_created_where_it_can_be(tmp_path, sandbox
     assert not (tmp_path / "new").exists()  # the doctor looked, and made nothing
 
 
-def test_doctor_checks_everything_else_when_the_secrets_file_is_missing(tmp_path, sandbox):
-    code, lines = doctor(tmp_path, sandbox.url, secrets=False)
+@pytest.mark.parametrize("till", ["", '[till]\ndevice = "tcp:9100"\n'])  # a TCP till's secret is in it too
+def test_doctor_checks_everything_else_when_the_secrets_file_is_missing(tmp_path, sandbox, till):
+    code, lines = doctor(tmp_path, sandbox.url, secrets=False, text=GOOD.format(url=sandbox.url) + till)
     assert code == 1 and lines["config"].startswith("ok")
     assert lines["secrets"].startswith(f"FAIL secrets   {tmp_path}/secrets.toml: no such file")
     assert list(lines) == [
