@@ -26,7 +26,8 @@ file = "secrets.toml"
 """
 
 # {good}: a config that loads; {missing}: no such file; {file}: a plain file (not a folder, not a journal, not
-# TOML); {under}: a path below that file; {badtoml}/{unknown}: a TOML syntax error / an unknown section.
+# TOML); {under}: a path below that file; {badtoml}/{unknown}: a TOML syntax error / an unknown section;
+# {cache}: a folder for the voice's clips.
 CASES = [
     ("run", "--config", "{missing}"),
     ("run", "--config", "{badtoml}"),
@@ -47,6 +48,9 @@ CASES = [
     ("say", "--amount", "abc"),
     ("say", "--amount", "1.00", "--currency", "XYZ"),
     ("say", "--volume", "loud"),
+    ("say", "--amount", "1.00", "--volume", "200"),
+    ("say", "--amount", "1.00", "--cache", "{cache}", "--out", "{under}"),
+    ("say", "--amount", "1.00", "--cache", "{under}", "--out", "{cache}/said.wav"),
     ("voice-cache", "--config", "{missing}"),
     ("payload", "parse", "garbage"),
     ("payload", "build", "--scheme", "upi", "--payee", "x@y", "--name", "Shop", "--amount", "1.234"),
@@ -86,6 +90,7 @@ def paths(tmp_path):
         "under": tmp_path / "plain" / "x",
         "badtoml": tmp_path / "bad.toml",
         "unknown": tmp_path / "unknown.toml",
+        "cache": tmp_path / "cache",
     }
 
 
