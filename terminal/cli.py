@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from terminal import __version__
@@ -14,8 +15,59 @@ from terminal import __version__
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
+#: The exit code after Ctrl-C, as shells report a process ended by SIGINT (128 + 2).
+CTRL_C_EXIT = 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The console script."""
+    """The console script: one sentence on stderr and a non-zero exit for what went wrong, never a traceback
+    for bad input; 130 after Ctrl-C."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before a loop took over SIGINT, at a prompt, or pressed twice
+        print("qr-terminal: stopped (Ctrl-C)", file=sys.stderr)
+        return CTRL_C_EXIT
+
+
+def whole_number(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (argparse names the option when it is not)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what or 'a whole number'} from {low} to {high}")
+        return value
+
+    return parse
+
+
+class CtrlC:
+    """Ctrl-C (SIGINT) ends a loop the clean way, through ``stop`` (as SIGTERM does), and is remembered so the
+    command exits 130; a second Ctrl-C raises KeyboardInterrupt (for a stop that does not come)."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self.pressed = False
+        self._stop = stop
+        signal.signal(signal.SIGINT, self._interrupt)
+
+    def _interrupt(self, *_: object) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+        self._stop()
+
+    def exit_code(self, code: int) -> int:
+        """``code``, or 130 with a sentence on stderr when Ctrl-C ended the loop."""
+        if not self.pressed:
+            return code
+        print("qr-terminal: stopped (Ctrl-C)", file=sys.stderr)
+        return CTRL_C_EXIT
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="qr-terminal", description="Countertop dynamic-QR payment terminal.")
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
@@ -26,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox backend (contract v1, customer page)")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (%(default)s)")
-    sandbox.add_argument("--port", type=int, default=8765, help="port (%(default)s)")
+    sandbox.add_argument(
+        "--port", type=whole_number(0, 65535, "a port"), default=8765, help="port (%(default)s; 0: any free port)"
+    )
     sandbox.add_argument(
         "--lan",
         action="store_true",
@@ -96,12 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(path: Path) -> int:
-    from terminal.config import ConfigError, load
+    from terminal.config import ConfigError, load, secrets_exposure
 
     try:
         config = load(path)
     except ConfigError as exc:
         print(f"qr-terminal: config error: {exc}", file=sys.stderr)
+        return 2
+    exposure = secrets_exposure(config.secrets_path) if config.secrets_path else None
+    if exposure:  # the device token, provider keys and PIN hash are for the service user alone
+        print(f"qr-terminal: not starting: {exposure}: chmod 600 {config.secrets_path}", file=sys.stderr)
         return 2
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
@@ -147,15 +205,14 @@ def _run(path: Path) -> int:
         cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)
     signal.signal(signal.SIGTERM, lambda *_: app.stop())
+    ctrl_c = CtrlC(app.stop)
     try:
         app.run()
-    except KeyboardInterrupt:
-        pass
     finally:
         hardware.close()
         journal.close()
         display.close()
-    return 0
+    return ctrl_c.exit_code(0)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -169,15 +226,13 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"qr-terminal sandbox: cannot listen on {host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     print(f"sandbox: contract v1 at {server.url}/v1, customer pages at {server.public_url}/pay/<order>", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_forever()  # until SIGTERM (exit 0) or Ctrl-C (KeyboardInterrupt: main exits 130)
     finally:
         server.server_close()
     return 0
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+def _terminated(*_: object) -> None:
+    raise SystemExit(0)

@@ -6,8 +6,10 @@ Unknown keys are errors too: a typo must not silently fall back to a default.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import stat
 import sys
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -29,9 +31,10 @@ TOKEN_ENV = "QR_TERMINAL_DEVICE_TOKEN"
 class ConfigError(Exception):
     """A config problem, worded for the integrator: file, key, value, expectation."""
 
-    def __init__(self, path: Path | str, key: str, value: Any, expected: str) -> None:
+    def __init__(self, path: Path | str, key: str, value: Any, expected: str, *, sentence: str = "") -> None:
         shown = "(missing)" if value is _MISSING else repr(value)
-        super().__init__(f"{path}: {key} = {shown}: expected {expected}")
+        # ``sentence`` words a problem that is not one key's value (an unreadable file, an unknown section).
+        super().__init__(f"{path}: {sentence or f'{key} = {shown}: expected {expected}'}")
         self.path, self.key, self.value, self.expected = path, key, value, expected
 
 
@@ -241,12 +244,17 @@ def load_for(command: str, path: str | Path) -> Config | None:
         return None
 
 
-def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
-    """Read and check the config at ``path`` (and its secrets). Raises ConfigError."""
+def load(path: str | Path, *, environ: dict[str, str] | None = None, secrets: bool = True) -> Config:
+    """Read and check the config at ``path`` (and its secrets). Raises ConfigError.
+
+    ``secrets=False`` checks the config alone (no token, keys or PIN hash read): ``doctor`` uses it to go on
+    checking the rest when only the secrets file is wrong.
+    """
     env = os.environ if environ is None else environ
     path = Path(path)
     data = _read_toml(path)
     r = _Reader(path, data)
+    r.reject_unknown()  # first: a misspelt [section] or key is named, not reported as the key it hides
     currency = r.choice("terminal.currency", sorted(EXPONENTS), "INR")
     max_text = r.string("terminal.max_amount", "100000")
     try:
@@ -327,30 +335,33 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
     }
     secrets_file = r.string("secrets.file", "")
     credentials: dict[str, str] = {}
-    if kind == "http":
+    if not secrets:
+        token = ""
+    elif kind == "http":
         token = env.get(TOKEN_ENV) or _token_from(path, secrets_file)
     else:
         token, credentials = "", _credentials(path, secrets_file, kind, env)
     secrets_path = _secrets_path(path, secrets_file) if secrets_file else None
-    if secrets_path is not None:
+    if secrets_path is not None and secrets:
         from terminal.manager_pin import KEY, PinError, read_hash
 
         try:
             read_hash(secrets_path)
         except PinError:
             raise ConfigError(secrets_path, KEY, "(hidden)", "a hash written by 'qr-terminal set-pin'") from None
-    r.reject_unknown()
     printer = _printer(r)
     offline = _offline(r, currency, payee)
     voice = _voice(r, currency)
-    till = _till(r, secrets_file, env, terminal.sale_ttl)
+    till = _till(r, secrets_file, env, terminal.sale_ttl, secrets=secrets)
     r.distinct_pins()
     return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
                   gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
                   voice, till)  # fmt: skip
 
 
-def _till(r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: int) -> TillSection | None:
+def _till(
+    r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: int, *, secrets: bool = True
+) -> TillSection | None:
     if "till" not in r.data:
         return None
     device = r.matching("till.device", r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
@@ -375,6 +386,8 @@ def _till(r: _Reader, secrets_file: str, env: dict[str, str] | Any, sale_ttl: in
         auth=(auth := r.choice("till.auth", ["tcp", "all", "off"], "tcp")),
         idle_timeout=idle_timeout,
     )
+    if not secrets:  # load(secrets=False): the till's secret is the secrets file's business
+        return till
     required = kind == "native" and (auth == "all" or (auth == "tcp" and device.startswith("tcp:")))
     return replace(till, secret=_till_secret(r.path, secrets_file, env, required=required))
 
@@ -523,11 +536,27 @@ def _read_toml(path: Path, what: str = "a TOML config file (see config/terminal.
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(path, "(file)", _MISSING, what) from None
+        raise ConfigError(path, "(file)", _MISSING, what, sentence=f"no such file: expected {what}") from None
     except OSError as exc:
-        raise ConfigError(path, "(file)", _MISSING, f"a readable file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(file)", _MISSING, f"valid TOML ({exc})") from None
+        raise ConfigError(
+            path, "(file)", _MISSING, "a readable file", sentence=f"cannot read it ({exc.strerror or exc})"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:  # its message says where: "… (at line 3, column 7)"
+        raise ConfigError(path, "(file)", _MISSING, "valid TOML", sentence=f"not valid TOML: {exc}") from None
+
+
+def secrets_exposure(path: Path) -> str | None:
+    """Why the secrets file is not private to its owner (its group or others may use it), or None when it is
+    (or is absent). ``run`` refuses to start on it; ``doctor`` reports it."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{path}: cannot check its mode ({exc.strerror or exc})"
+    if mode & 0o077:
+        return f"{path} is readable by others (mode {mode:o})"
+    return None
 
 
 def _secrets_path(config_path: Path, secrets_file: str) -> Path:
@@ -714,7 +743,18 @@ class _Reader:
     def reject_unknown(self) -> None:
         for section, table in self.data.items():
             if section not in _SECTIONS:
-                raise ConfigError(self.path, section, "[table]", "one of " + ", ".join(f"[{s}]" for s in _SECTIONS))
+                known = ", ".join(f"[{s}]" for s in _SECTIONS)
+                close = difflib.get_close_matches(section, _SECTIONS, n=1)
+                hint = f" (did you mean [{close[0]}]?)" if close else ""
+                raise ConfigError(
+                    self.path,
+                    section,
+                    "[table]",
+                    f"one of {known}",
+                    sentence=f"unknown section [{section}]{hint}; the sections are {known}",
+                )
+            if not isinstance(table, dict):
+                raise ConfigError(self.path, section, table, "a [table]")
             for key in table:
                 if key not in _SECTIONS[section]:
                     known = ", ".join(sorted(_SECTIONS[section]))

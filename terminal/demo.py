@@ -24,8 +24,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from terminal.cli import CtrlC, whole_number
 from terminal.core.clock import Now
 from terminal.core.effects import JournalSale
+from terminal.core.entry import AmountEntry
+from terminal.core.keys import Key
 from terminal.core.money import Amount, MoneyError
 from terminal.core.screen import ScreenModel
 from terminal.devices.indicators import IndicatorPins
@@ -51,7 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=Path, default=None, help="where headless frames go (default demo-frames/)")
     parser.add_argument("--amount", default=None, help="the amount typed, e.g. 12.50 (headless default 12.50)")
     parser.add_argument("--customer", choices=sorted(EXPECTED), default="pay", help="what the customer does")
-    parser.add_argument("--ttl", type=int, default=None, help="seconds the QR stays valid (default 300; 20 for ignore)")
+    parser.add_argument(
+        "--ttl",
+        type=whole_number(1, 3600),
+        default=None,
+        help="seconds the QR stays valid (default 300; 20 for ignore)",
+    )
     parser.add_argument("--db", type=Path, default=None, help="journal file (default: a temporary file)")
     parser.add_argument("--size", default="800x480", help="screen size WxH (default %(default)s)")
     parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="rotate the layout")
@@ -81,7 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KIND:DEVICE",
         help="serve sales a till sends: native:/dev/ttyUSB0, native:tcp:9100, concert:/dev/ttyACM0, pole:/dev/ttyUSB1",
     )
-    parser.add_argument("--sales", type=int, default=None, help="with --till: exit 0 after this many sales end")
+    parser.add_argument(
+        "--sales", type=whole_number(1, 1_000_000), default=None, help="with --till: exit 0 after this many sales end"
+    )
     parser.add_argument(
         "--voice",
         nargs="?",
@@ -119,9 +129,17 @@ def run_demo(args: argparse.Namespace) -> int:
         if len(size) != 2 or min(size) < 64:
             raise ValueError
         amount = Amount.parse(args.amount or "12.50", args.currency)
+        voice_language = _voice_language(args)
     except ValueError as exc:
-        message = exc if isinstance(exc, MoneyError) else "bad --size, expected WxH"
+        message = exc if isinstance(exc, MoneyError | VoiceChoiceError) else "bad --size, expected WxH"
         print(f"qr-terminal demo: {message}", file=sys.stderr)
+        return 2
+    # Checked before anything starts: a bad argument is one sentence and exit 2, never a traceback mid-sale.
+    refused = _untypeable(amount, demo_maximum(args.currency))
+    problem = f"--amount {args.amount}: the keypad refuses it ({refused})" if refused else ""
+    problem = problem or _till_problem(args.till) or _unusable_output(args, headless)
+    if problem:
+        print(f"qr-terminal demo: {problem}", file=sys.stderr)
         return 2
     ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
 
@@ -137,10 +155,15 @@ def run_demo(args: argparse.Namespace) -> int:
     from terminal.i18n import default_language, words_for
     from terminal.manager_pin import PinChecker, hash_pin, write_hash
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
-    from terminal.store.journal import Journal
+    from terminal.store.journal import Journal, JournalError
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qr-terminal-demo-") as tmp:
+        try:
+            journal = Journal(args.db or Path(tmp) / "journal.db")
+        except JournalError as exc:  # --db names a file that is not a journal
+            print(f"qr-terminal demo: --db: {exc}", file=sys.stderr)
+            return 2
         public = lan_address() if args.lan else None
         sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme).start()
         payee = sandbox.book.payee
@@ -149,15 +172,14 @@ def run_demo(args: argparse.Namespace) -> int:
             terminal_id="T1",
             merchant_name="Demo Shop",
             currency=args.currency,
-            maximum=Amount(10_000_000 * 10 ** Amount(0, args.currency).exponent, args.currency),
+            maximum=demo_maximum(args.currency),
             payee=guard.PayeeRules(payee.name, (payee.id,), (host,)),
             sale_ttl=ttl,
             result_seconds=4 if headless else 10,
             id_prefix=os.urandom(4).hex(),
             auto_print="always" if args.receipts else "never",
-            voice_language=_voice_language(args),
+            voice_language=voice_language,
         )
-        journal = Journal(args.db or Path(tmp) / "journal.db")
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
         shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."),
                            words_for(args.language or default_language(args.currency)))  # fmt: skip
@@ -183,22 +205,19 @@ def run_demo(args: argparse.Namespace) -> int:
             receipts = PrinterConfig(connection="directory", device=str(args.receipts), profile="TM-T20II")
             open_printer(receipts, app, Path(tmp) / "escpos")
         if args.till:
-            from terminal.devices.till_link import KINDS, open_till
+            from terminal.devices.till_link import open_till
 
             kind, _, device = args.till.partition(":")
-            if kind not in KINDS or not device:
-                print(f"qr-terminal demo: --till takes KIND:DEVICE, KIND one of {', '.join(KINDS)}, DEVICE a serial "
-                      "device or tcp:PORT", file=sys.stderr)  # fmt: skip
-                return 2
             secret = os.environ.get("QR_TERMINAL_TILL_SECRET")  # the demo's till must then AUTH (protocol v2)
             app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1", secret=secret,
                                  auth="tcp" if secret else "off")  # fmt: skip
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
+        ctrl_c = CtrlC(app.stop)  # Ctrl-C stops the loop as SIGTERM does; the demo then exits 130
         try:
             if headless and args.till:
-                return TillServed(app, sandbox, args).serve()
+                return ctrl_c.exit_code(TillServed(app, sandbox, args).serve())
             if headless:
-                return Scripted(app, sandbox, args).run(amount)
+                return ctrl_c.exit_code(Scripted(app, sandbox, args).run(amount))
             print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
                   f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}"
                   + ("\nVoice on: v repeats the last announcement" if voice else ""),
@@ -206,7 +225,7 @@ def run_demo(args: argparse.Namespace) -> int:
             app.observer.transition = _print_transition(sandbox)
             signal.signal(signal.SIGTERM, lambda *_: app.stop())
             app.run()
-            return 0
+            return ctrl_c.exit_code(0)
         finally:
             if voice is not None:
                 voice.wait_idle(15)  # let the announcement finish
@@ -221,6 +240,70 @@ def run_demo(args: argparse.Namespace) -> int:
             sandbox.stop()
 
 
+def demo_maximum(currency: str) -> Amount:
+    """The demo's largest sale: 10,000,000 in the currency's major unit (the keypad refuses a digit beyond it)."""
+    return Amount(10_000_000 * 10 ** Amount(0, currency).exponent, currency)
+
+
+def _untypeable(amount: Amount, maximum: Amount) -> str:
+    """What the keypad says to ``amount`` typed on it (a digit over the maximum, zero), or "" when typing it
+    charges that very amount: the demo types it through the same keys, and must never charge another."""
+    entry = AmountEntry(amount.currency, maximum)
+    for char in amount.decimal():
+        entry = entry.press(Key(char))
+        if entry.message:
+            return entry.message
+    entry, charged = entry.submit()
+    if charged != amount:
+        return entry.message or f"it would charge {charged}"
+    return ""
+
+
+def _till_problem(till: str | None) -> str:
+    """What is wrong with ``--till KIND:DEVICE``, or ""."""
+    if till is None:
+        return ""
+    from terminal.devices.till_link import KINDS
+
+    kind, _, device = till.partition(":")
+    if kind not in KINDS or not device:
+        return f"--till takes KIND:DEVICE, KIND one of {', '.join(KINDS)}, DEVICE a serial device or tcp:PORT"
+    port = device.removeprefix("tcp:")
+    if device.startswith("tcp:") and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return f"--till {till}: the TCP port must be a number from 1 to 65535"
+    return ""
+
+
+def _unusable_output(args: argparse.Namespace, headless: bool) -> str:
+    """Make the folders and files the demo writes (--frames, --receipts, --db, --gpio-log) before it starts, so
+    a path it cannot write stops it at once with a sentence instead of failing after the sale; or ""."""
+    folders = {"--frames": (args.frames or Path("demo-frames")) if headless else None, "--receipts": args.receipts}
+    for option, folder in folders.items():
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except FileExistsError:
+            return f"{option} {folder}: that is a file, not a folder"
+        except OSError as exc:
+            return f"{option} {folder}: cannot write there ({exc.strerror or exc})"
+    for option, file in {"--db": args.db, "--gpio-log": args.gpio_log}.items():
+        if file is None:
+            continue
+        try:
+            with file.open("ab"):
+                pass
+        except OSError as exc:
+            return f"{option} {file}: cannot write it ({exc.strerror or exc})"
+    return ""
+
+
+class VoiceChoiceError(ValueError):
+    """--voice names a language the terminal cannot speak."""
+
+
 def _voice_language(args: argparse.Namespace) -> str | None:
     if args.voice is None:
         return None
@@ -230,7 +313,7 @@ def _voice_language(args: argparse.Namespace) -> str | None:
     if args.voice == "auto":
         return VOICE_BY_CURRENCY.get(args.currency, "en")
     if args.voice not in LANGUAGES:
-        raise SystemExit(f"qr-terminal demo: --voice must be one of {', '.join(LANGUAGES)}")
+        raise VoiceChoiceError(f"--voice must be one of {', '.join(LANGUAGES)}")
     return str(args.voice)
 
 
@@ -281,7 +364,8 @@ class Scripted:
         self.app.run(until=done)
         self.frames.flush()
         self.customer.join()
-        status = self.outcome or "timeout"
+        # No outcome: the QR's time ran out (and 30 s more), or a stop (Ctrl-C, SIGTERM) came first.
+        status = self.outcome or ("timeout" if time.monotonic() > deadline else "stopped")
         print(json.dumps({"result": status, "expected": self.expected, "frames": str(self.frames.folder)}), flush=True)
         return 0 if status == self.expected else 1
 

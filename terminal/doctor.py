@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import shutil
 import sqlite3
-import stat
+import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from terminal.config import TOKEN_ENV, Config, ConfigError, load
+from terminal.config import TOKEN_ENV, Config, ConfigError, load, secrets_exposure
+
+#: The unit's StateDirectory=: systemd makes it (owned by the service user) when the service starts.
+STATE_DIRECTORY = Path("/var/lib/qr-terminal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +44,26 @@ class Check:
 def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
     """Every check, in the order a person would fix them."""
     env = dict(os.environ if environ is None else environ)
+    secrets_problem = ""
     try:
         config = load(path, environ=env)
     except ConfigError as exc:
-        return [Check("config", False, str(exc), "fix that key (config/terminal.example.toml documents each)"),
-                _clock(None)]  # fmt: skip
-    checks = [Check("config", True, str(path)), _secrets(config, env), _display(config, env), _keypad(config),
-              _gpio(config), _printer(config), _manager_pin(config), *_voice(config),
-              _till(config)]  # fmt: skip
-    backend, server_time = _backend(config)
+        try:  # the config without its secrets: when only the secrets are wrong, check everything else
+            config = load(path, environ=env, secrets=False)
+        except ConfigError as config_exc:  # the config itself: nothing else can be checked before it is fixed
+            fix = "fix it (config/terminal.example.toml documents every key)"
+            return [Check("config", False, str(config_exc), fix), _clock(None)]
+        secrets_problem = str(exc)
+    secrets = _secrets_failed(secrets_problem) if secrets_problem else _secrets(config, env)
+    checks = [Check("config", True, str(path)), secrets, _display(config, env), _keypad(config), _gpio(config)]
+    checks += [_printer(config), _manager_pin(config), *_voice(config), _till(config)]
+    backend, server_time = _backend(config) if not secrets_problem else (_unchecked_backend(), None)
     checks += [backend, _clock(server_time), _disk(config), _journal(config)]
     return checks
+
+
+def _unchecked_backend() -> Check:
+    return Check("backend", False, "not checked: its credentials are in the secrets file", "fix the secrets first")
 
 
 def _till(config: Config) -> Check:
@@ -112,19 +126,26 @@ def _manager_pin(config: Config) -> Check:
         stored = read_hash(path) if path is not None else None
     except PinError as exc:
         return Check("pin", False, str(exc), "qr-terminal set-pin")
-    if stored is None:
-        return Check("pin", False, "not set: the menu (refunds, reports) cannot be opened", "qr-terminal set-pin")
+    if stored is None:  # the terminal sells without one; only the manager's menu stays shut
+        detail = "not set: the menu (refunds, reports) cannot be opened"
+        return Check("pin", True, detail, "qr-terminal set-pin", warning=True)
     return Check("pin", True, f"set in {path}")
 
 
 def _secrets(config: Config, env: dict[str, str]) -> Check:
     path = config.secrets_path
+    if path is not None and path.exists():  # it may hold the PIN hash even when the token is in the environment
+        exposure = secrets_exposure(path)
+        if exposure:
+            return Check("secrets", False, f"{exposure}: 'qr-terminal run' refuses to start", f"chmod 600 {path}")
     if env.get(TOKEN_ENV) or path is None or not path.exists():
         return Check("secrets", True, f"device token from {TOKEN_ENV}")
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        return Check("secrets", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}")
-    return Check("secrets", True, f"{path} (mode {mode:o})")
+    return Check("secrets", True, f"{path} (mode 600)")
+
+
+def _secrets_failed(problem: str) -> Check:
+    advice = "put the device token (or the provider's keys) into the secrets file, mode 600, owned by the service user"
+    return Check("secrets", False, problem, advice)
 
 
 def _display(config: Config, env: dict[str, str]) -> Check:
@@ -162,16 +183,23 @@ def _gpio(config: Config) -> Check:
         return Check("gpio", True, "no GPIO parts configured")
     if config.gpio_mock:
         return Check("gpio", True, "MockFactory (gpio.mock = true): no real pins are driven")
-    try:
-        from gpiozero import Device
-        from gpiozero.exc import GPIOZeroError
+    # gpiozero warns (PinFactoryFallback) for each factory it tries and skips: fold those into this one line.
+    problem = ""
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        try:
+            from gpiozero import Device
+            from gpiozero.exc import GPIOZeroError
 
-        factory = Device.pin_factory or Device._default_pin_factory()
-    except (ImportError, GPIOZeroError, OSError) as exc:
-        return Check("gpio", False, f"no GPIO pin factory ({exc})",
+            factory = Device.pin_factory or Device._default_pin_factory()
+        except (ImportError, GPIOZeroError, OSError) as exc:
+            factory, problem = None, str(exc)
+    tried = "; ".join(str(w.message).removeprefix("Falling back from ") for w in skipped)
+    if factory is None:
+        return Check("gpio", False, f"no GPIO pin factory ({tried or problem})",
                      "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; "
                      "on a desktop: gpio.mock = true")  # fmt: skip
-    return Check("gpio", True, type(factory).__name__)
+    return Check("gpio", True, type(factory).__name__ + (f" (skipped {tried})" if tried else ""))
 
 
 def _printer(config: Config) -> Check:
@@ -259,7 +287,7 @@ def _disk(config: Config) -> Check:
 def _journal(config: Config) -> Check:
     path = config.terminal.journal
     if not path.exists():
-        return Check("journal", True, f"{path} will be created at the first start")
+        return _journal_to_come(path)
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
             result = db.execute("PRAGMA integrity_check").fetchone()[0]
@@ -268,3 +296,26 @@ def _journal(config: Config) -> Check:
     if result != "ok":
         return Check("journal", False, f"{path}: {result}", "restore the journal from a backup, or call support")
     return Check("journal", True, f"{path} integrity ok")
+
+
+def _journal_to_come(path: Path) -> Check:
+    """A journal not made yet: can ``run`` make it? (A file made and removed at once in the nearest folder that
+    exists proves it for this user, root included, on this file system, read-only or not.)"""
+    if path.parent == STATE_DIRECTORY and not STATE_DIRECTORY.exists():
+        return Check("journal", True, f"{path} will be created at the first start (systemd makes {STATE_DIRECTORY})")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return Check(
+            "journal",
+            False,
+            f"{path} cannot be created: {folder}: {exc.strerror or exc}",
+            f"set terminal.journal to a file in a folder the service user can write ({STATE_DIRECTORY})",
+        )
+    return Check("journal", True, f"{path} will be created at the first start")

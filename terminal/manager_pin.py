@@ -147,12 +147,11 @@ def run(args: argparse.Namespace) -> int:
     if config.secrets_path is None:
         print("qr-terminal set-pin: the config names no secrets file ([secrets] file = …)", file=sys.stderr)
         return 2
-    if args.stdin:
-        given = sys.stdin.read().splitlines()
-        first, second = [*given, "", ""][:2]
-    else:
-        first = getpass.getpass(f"New manager PIN ({PIN_DIGITS[0]}–{PIN_DIGITS[1]} digits): ")
-        second = getpass.getpass("The same PIN again: ")
+    try:
+        first, second = _ask_twice(args.stdin)
+    except EOFError:  # Ctrl-D at the prompt, or nothing to read
+        print("qr-terminal set-pin: no PIN given (the input ended); nothing changed", file=sys.stderr)
+        return 1
     try:
         check_new_pin(first)
     except PinError as exc:
@@ -169,6 +168,28 @@ def run(args: argparse.Namespace) -> int:
     _clear_lock(config.terminal.journal)
     print(f"Manager PIN set in {config.secrets_path} (used from the next menu key; the lockout is cleared).")
     return 0
+
+
+def _ask_twice(from_stdin: bool) -> tuple[str, str]:
+    """The new PIN and its repetition, from stdin (one per line) or typed unseen at the terminal.
+    EOFError when there is nothing to read (stdin closed or at its end, Ctrl-D)."""
+    if from_stdin:
+        if sys.stdin is None:  # started with stdin closed
+            raise EOFError
+        given = [*sys.stdin.read().splitlines(), "", ""]
+        return given[0], given[1]
+    if sys.stdin is None and not _has_terminal():  # getpass would fall back to the missing stdin
+        raise EOFError
+    first = getpass.getpass(f"New manager PIN ({PIN_DIGITS[0]}–{PIN_DIGITS[1]} digits): ")
+    return first, getpass.getpass("The same PIN again: ")
+
+
+def _has_terminal() -> bool:
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 def _clear_lock(journal_path: Path) -> None:

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from terminal.cli import whole_number
 from terminal.core.money import Amount, MoneyError
 from terminal.core.speech import LANGUAGES, Phrase, SpeechError, failure, received, vocabulary
 from terminal.devices.voice import ClipCache, Voice, VoiceError
@@ -34,7 +35,7 @@ def add_say_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default="en-IN", choices=list(LANGUAGES), help="language (%(default)s)")
     parser.add_argument("--failure", choices=["failed", "expired"], help="say a failure line instead of an amount")
     parser.add_argument("--voice", default="", help="an espeak-ng voice (default: the language's)")
-    parser.add_argument("--volume", type=int, default=80, help="0–100 (%(default)s)")
+    parser.add_argument("--volume", type=whole_number(0, 100), default=80, help="0–100 (%(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="write a WAV file instead of playing it")
     parser.add_argument("--cache", type=Path, default=USER_CACHE, help="where word clips are kept (%(default)s)")
 
@@ -59,7 +60,7 @@ def say(args: argparse.Namespace) -> int:
         if voice.problem:
             raise VoiceError(voice.problem)
     except (VoiceError, OSError) as exc:
-        print(f"qr-terminal say: {exc}", file=sys.stderr)
+        print(f"qr-terminal say: {_sentence(exc)}", file=sys.stderr)
         return 2
     return 0
 
@@ -95,7 +96,14 @@ def fill_cache(args: argparse.Namespace) -> int:
     try:
         made = cache.fill(words)
     except (VoiceError, OSError) as exc:
-        print(f"qr-terminal voice-cache: {exc}", file=sys.stderr)
+        print(f"qr-terminal voice-cache: {_sentence(exc)}", file=sys.stderr)
         return 2
     print(f"voice-cache: {len(words)} clips for {v.language} ({cache.voice}) in {cache.folder}; {made} made now")
     return 0
+
+
+def _sentence(exc: Exception) -> str:
+    """``cannot write PATH: reason`` for a file error (not ``[Errno 2] …``), else the error's own message."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"cannot write {exc.filename}: {exc.strerror or exc}"
+    return str(exc)

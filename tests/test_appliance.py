@@ -3,6 +3,7 @@ from the loop (a fake NOTIFY_SOCKET), and ``qr-terminal doctor`` against good an
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,18 +25,42 @@ UNIT = ROOT / "systemd" / "qr-terminal.service"
 # --- systemd units --------------------------------------------------------------------------------
 
 
-def verify(unit_text, tmp_path):
+def analyze(verb, unit_text, tmp_path, *options):
+    """``systemd-analyze VERB [OPTIONS] unit`` on ``unit_text``; its output."""
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed (Debian package systemd; scripts/test installs it as root)")
     # verify checks that ExecStart exists: point it at this checkout's qr-terminal instead of /opt's.
     exe = Path(sys.executable).with_name("qr-terminal")
     unit = tmp_path / "qr-terminal.service"
     unit.write_text(unit_text.replace("/opt/qr-terminal/.venv/bin/qr-terminal", str(exe)))
-    assert shutil.which("systemd-analyze"), "systemd-analyze is needed (Debian package systemd)"
-    run = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(["systemd-analyze", verb, *options, str(unit)], capture_output=True, text=True, cwd=tmp_path)
     return (run.stdout + run.stderr).strip()
+
+
+def verify(unit_text, tmp_path):
+    return analyze("verify", unit_text, tmp_path)
+
+
+def exposure(unit_text, tmp_path):
+    """The unit's "Overall exposure level" from ``systemd-analyze security`` (0 safest, 10 most exposed)."""
+    report = analyze("security", unit_text, tmp_path, "--offline=true", "--no-pager")
+    found = re.search(r"Overall exposure level for qr-terminal\.service: (\d+\.\d)", report)
+    assert found, report
+    return float(found.group(1))
 
 
 def test_systemd_analyze_verify_prints_nothing_for_the_unit(tmp_path):
     assert verify(UNIT.read_text(), tmp_path) == ""
+
+
+def test_systemd_analyze_security_rates_the_unit_at_most_3_5(tmp_path):
+    assert exposure(UNIT.read_text(), tmp_path) <= 3.5
+
+
+def test_the_exposure_check_does_catch_a_unit_without_its_hardening(tmp_path):
+    text = UNIT.read_text()
+    bare = text[: text.index("# Hardening")] + "DevicePolicy=closed\n" + text[text.index("[Install]") :]
+    assert exposure(bare, tmp_path) > 7  # as it was before: 7.5 EXPOSED
 
 
 def test_the_verify_check_does_catch_a_broken_key(tmp_path):
@@ -60,6 +85,9 @@ def test_the_unit_is_what_the_appliance_needs():
         "DevicePolicy=closed",
         "SupplementaryGroups=video render input gpio dialout lp audio",
         "Environment=SDL_AUDIODRIVER=alsa",
+        "CapabilityBoundingSet=",
+        "SystemCallErrorNumber=EPERM",  # a call outside the filter fails; it does not kill the terminal mid-sale
+        "ProtectProc=invisible",  # not ProcSubset=pid: gpiozero and ALSA read /proc
     ):
         assert line in text.splitlines(), line  # fmt: skip
     for device in ("char-drm", "char-input", "char-gpiochip", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "char-usb",
@@ -175,15 +203,25 @@ file = "secrets.toml"
 """
 
 
-def doctor(tmp_path, url, *, secrets_mode=0o600, text=None):
+def run_doctor(tmp_path, url, *, secrets_mode=0o600, text=None, pin=True, secrets=True):
     config = tmp_path / "terminal.toml"
     config.write_text(text if text is not None else GOOD.format(url=url))
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(f'device_token = "sandbox-device-token"\nmanager_pin = "{hash_pin("2580")}"\n')
-    secrets.chmod(secrets_mode)
+    if secrets:
+        path = tmp_path / "secrets.toml"
+        path.write_text('device_token = "sandbox-device-token"\n' + (f'manager_pin = "{hash_pin("2580")}"\n' * pin))
+        path.chmod(secrets_mode)
     env = {k: v for k, v in os.environ.items() if k != "QR_TERMINAL_DEVICE_TOKEN"}
-    run = subprocess.run([sys.executable, "-m", "terminal", "doctor", "--config", str(config)], capture_output=True,
-                         text=True, timeout=60, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", "doctor", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def doctor(tmp_path, url, **options):
+    run = run_doctor(tmp_path, url, **options)
     return run.returncode, {line.split()[1]: line for line in run.stdout.splitlines()}
 
 
@@ -225,3 +263,55 @@ def test_doctor_fails_a_damaged_journal(tmp_path, sandbox, damage):
     (tmp_path / "journal.db").write_bytes(damage)
     code, lines = doctor(tmp_path, sandbox.url)
     assert code == 1 and lines["journal"].startswith("FAIL journal")
+
+
+def test_doctor_fails_a_journal_path_that_run_could_not_create(tmp_path, sandbox):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    text = GOOD.format(url=sandbox.url).replace('journal = "journal.db"', 'journal = "plain/journal.db"')
+    code, lines = doctor(tmp_path, sandbox.url, text=text)
+    assert code == 1 and lines["journal"].startswith(f"FAIL journal   {tmp_path}/plain/journal.db cannot be created")
+
+
+def test_doctor_says_a_journal_will_be_created_where_it_can_be(tmp_path, sandbox):
+    text = GOOD.format(url=sandbox.url).replace('journal = "journal.db"', 'journal = "new/folder/journal.db"')
+    code, lines = doctor(tmp_path, sandbox.url, text=text)
+    assert (
+        code == 0
+        and lines["journal"] == f"ok   journal   {tmp_path}/new/folder/journal.db will be created at the first start"
+    )
+    assert not (tmp_path / "new").exists()  # the doctor looked, and made nothing
+
+
+@pytest.mark.parametrize("till", ["", '[till]\ndevice = "tcp:9100"\n'])  # a TCP till's secret is in it too
+def test_doctor_checks_everything_else_when_the_secrets_file_is_missing(tmp_path, sandbox, till):
+    code, lines = doctor(tmp_path, sandbox.url, secrets=False, text=GOOD.format(url=sandbox.url) + till)
+    assert code == 1 and lines["config"].startswith("ok")
+    assert lines["secrets"].startswith(f"FAIL secrets   {tmp_path}/secrets.toml: no such file")
+    assert list(lines) == [
+        "config",
+        "secrets",
+        "display",
+        "keypad",
+        "gpio",
+        "printer",
+        "pin",
+        "till",
+        "backend",
+        "clock",
+        "disk",
+        "journal",
+    ]
+    assert lines["backend"].startswith("FAIL backend   not checked")
+
+
+def test_doctor_warns_but_passes_when_no_manager_pin_is_set(tmp_path, sandbox):
+    code, lines = doctor(tmp_path, sandbox.url, pin=False)
+    assert code == 0 and lines["pin"].startswith("warn pin       not set") and "→ qr-terminal set-pin" in lines["pin"]
+
+
+def test_doctor_folds_gpiozeros_fallback_warnings_into_its_gpio_line(tmp_path, sandbox):
+    text = GOOD.format(url=sandbox.url).replace("mock = true", "mock = false") + "[indicators]\ngreen = 5\n"
+    run = run_doctor(tmp_path, sandbox.url, text=text)
+    [gpio] = [line for line in run.stdout.splitlines() if line.split()[1] == "gpio"]
+    assert "PinFactoryFallback" not in run.stderr and "warnings.warn" not in run.stderr, run.stderr
+    assert "lgpio:" in gpio  # what each factory said, on the gpio line (FAIL on a PC, "skipped …" on a Pi)

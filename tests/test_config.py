@@ -28,6 +28,7 @@ def write(tmp_path, text, secrets=None):
     path.write_text(text)
     if secrets is not None:
         (tmp_path / "secrets.toml").write_text(secrets)
+        (tmp_path / "secrets.toml").chmod(0o600)  # as install-pi and set-pin leave it
     return path
 
 
@@ -61,7 +62,7 @@ def test_secrets_come_from_the_secrets_file_relative_to_the_config(tmp_path):
         (('ids = ["shop@okbank"]', "ids = []"), "payee.ids", "at least one"),
         (('url = "https://pay.example.com"', 'url = "http://10.0.0.5"'), "backend.url", "https"),
         (('url = "https://pay.example.com"', 'url = "https://x"\ntimout = 5'), "backend.timout", "a known key"),
-        (("[merchant]", "[merchnat]"), "merchant.name", "a value"),
+        (("[merchant]", "[merchnat]"), "merchnat", "unknown section [merchnat] (did you mean [merchant]?)"),
     ],
 )
 def test_a_broken_key_names_file_key_value_and_expectation(tmp_path, change, key, expected):
@@ -82,6 +83,48 @@ def test_a_missing_token_is_named_without_showing_secrets(tmp_path):
 def test_unreadable_toml_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="valid TOML"):
         load(write(tmp_path, "[terminal\nid="), environ={})
+
+
+def test_a_toml_syntax_error_says_where_it_is_not_that_a_value_is_missing(tmp_path):
+    path = write(tmp_path, MINIMAL.replace('name = "Shop"', "name = Shop"), 'device_token = "token-from-file"')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+    assert str(caught.value).startswith(f"{path}: not valid TOML: Invalid value (at line 5, column 8)")
+    assert "(missing)" not in str(caught.value)
+
+
+def test_an_unknown_section_is_named_before_the_keys_it_hides(tmp_path):
+    path = write(tmp_path, MINIMAL.replace("[terminal]", "[terminl]"), 'device_token = "token-from-file"')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+    assert caught.value.key == "terminl"
+    assert str(caught.value).startswith(f"{path}: unknown section [terminl] (did you mean [terminal]?)")
+
+
+def test_a_missing_config_file_is_said_plainly(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path / "nowhere.toml", environ={})
+    assert str(caught.value) == (
+        f"{tmp_path / 'nowhere.toml'}: no such file: expected a TOML config file (see config/terminal.example.toml)"
+    )
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604], ids=oct)
+def test_qr_terminal_run_refuses_a_secrets_file_others_can_read(tmp_path, mode):
+    path = write(
+        tmp_path, MINIMAL.replace('id = "T1"', 'id = "T1"\njournal = "journal.db"'), 'device_token = "t0ken-file"'
+    )
+    (tmp_path / "secrets.toml").chmod(mode)
+    result = subprocess.run(
+        [sys.executable, "-m", "terminal", "run", "--config", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    secrets = tmp_path / "secrets.toml"
+    assert (
+        result.stderr
+        == f"qr-terminal: not starting: {secrets} is readable by others (mode {mode:o}): chmod 600 {secrets}\n"
+    )
+    assert not (tmp_path / "journal.db").exists()  # refused before anything was opened
 
 
 def test_qr_terminal_run_exits_2_with_the_message(tmp_path):

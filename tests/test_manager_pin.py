@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import stat
 import subprocess
 import sys
+import termios
 import tomllib
 from datetime import UTC, datetime, timedelta
 
@@ -101,3 +104,74 @@ def test_no_pin_and_a_damaged_pin_in_the_secrets_file(tmp_path):
                          capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
     assert run.returncode == 2 and "manager_pin" in run.stderr and "set-pin" in run.stderr
     assert "2580" not in run.stderr
+
+
+# --- set-pin when there is nothing to read ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("flags", [["--stdin"], []])
+def test_set_pin_with_stdin_closed_says_so_and_changes_nothing(tmp_path, flags):
+    secrets = setup(tmp_path)
+    before = secrets.read_text()
+    command = [sys.executable, "-m", "terminal", "set-pin", "--config", str(tmp_path / "terminal.toml"), *flags]
+    # `<&-`: started with stdin closed; a new session: no terminal for getpass to fall back to either.
+    run = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+        start_new_session=True,
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr == "qr-terminal set-pin: no PIN given (the input ended); nothing changed\n"
+    assert secrets.read_text() == before
+
+
+def at_the_prompt(tmp_path, typed):
+    """set-pin at a terminal (a pty it controls), ``typed`` once it asks; (exit code, what the terminal showed)."""
+    master, slave = os.openpty()
+    command = [sys.executable, "-m", "terminal", "set-pin", "--config", str(tmp_path / "terminal.toml")]
+    proc = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=ENV,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(slave)
+    shown = b""
+    try:
+        while b"New manager PIN" not in shown:
+            assert select.select([master], [], [], 30)[0], shown
+            shown += os.read(master, 1024)
+        os.write(master, typed)
+        code = proc.wait(timeout=30)
+        while select.select([master], [], [], 0.2)[0]:
+            shown += os.read(master, 1024)
+    except OSError:  # EIO: the child closed the terminal
+        pass
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    return code, shown.decode()
+
+
+def test_ctrl_d_at_the_set_pin_prompt_changes_nothing(tmp_path):
+    secrets = setup(tmp_path)
+    before = secrets.read_text()
+    code, shown = at_the_prompt(tmp_path, b"\x04")  # Ctrl-D: the terminal's end of input
+    assert code == 1 and "Traceback" not in shown
+    assert shown.endswith("qr-terminal set-pin: no PIN given (the input ended); nothing changed\r\n")
+    assert secrets.read_text() == before
+
+
+def test_ctrl_c_at_the_set_pin_prompt_exits_130(tmp_path):
+    secrets = setup(tmp_path)
+    before = secrets.read_text()
+    code, shown = at_the_prompt(tmp_path, b"\x03")  # Ctrl-C: the terminal sends SIGINT
+    assert code == 130 and "Traceback" not in shown and shown.endswith("qr-terminal: stopped (Ctrl-C)\r\n")
+    assert secrets.read_text() == before
