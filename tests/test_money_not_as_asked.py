@@ -114,3 +114,16 @@ def test_paid_twice_shows_in_the_x_report_and_its_extra_is_refunded_from_the_men
     terminal.until(lambda: sandbox.book.history(None, 5)[0].get("refunds"))
     [refund] = sandbox.book.history(None, 5)[0]["refunds"]
     assert refund["amount"] == {"value": 1250, "currency": "INR"}
+
+
+def test_a_second_payment_the_terminal_cannot_read_reaches_the_screen_as_a_mismatch(tmp_path, sandbox):
+    # The list keeps one readable payment and gains one it cannot read: the count of readable payments does not
+    # change, so the watcher must notice the unreadable one itself and pass it on (never dropped).
+    terminal = shop(tmp_path, sandbox, printer=False)
+    terminal.press("12.50E")
+    order = order_id(terminal)
+    pay(sandbox, terminal)
+    terminal.until_screen("paid")
+    assert requests.post(f"{sandbox.url}/sandbox/orders/{order}/pay", json={"amount": -5}, timeout=5).ok
+    screen = terminal.until_screen("mismatch")
+    assert any("cannot read" in line for line in screen.lines)

@@ -162,7 +162,7 @@ class OrderWorker:
                     del self._watchers[order_id]
 
     def _follow(self, sale_id: str, order_id: str, until: datetime | None, stopping: threading.Event) -> None:
-        known, counted = OrderStatus.PENDING, 0
+        known, counted, unreadable = OrderStatus.PENDING, 0, None
         failures = 0
         while not stopping.is_set():
             started = time.monotonic()
@@ -187,10 +187,10 @@ class OrderWorker:
                 continue
             failures = 0
             self._observe(None)
-            news = update.status != known or len(update.payments) != counted
+            news = (update.status, len(update.payments), update.unreadable_payment) != (known, counted, unreadable)
             if news:
                 self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
-                known, counted = update.status, len(update.payments)
+                known, counted, unreadable = update.status, len(update.payments), update.unreadable_payment
             if known.is_final and known is not OrderStatus.PAID:
                 return
             if not news and time.monotonic() - started < min(1.0, wait / 2):
