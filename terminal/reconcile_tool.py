@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     path = args.db or config.terminal.journal
     try:
-        journal = Journal(path)
+        journal = Journal.reader(path)  # read-only, beside the running terminal
     except JournalError as exc:
         print(f"qr-terminal reconcile: {exc}", file=sys.stderr)
         return 2
