@@ -28,6 +28,7 @@ from terminal.app import open_printer
 from terminal.core.concert import ACK, ENQ, EOT, ETX, frame, unframe
 from terminal.devices.printer import PrinterConfig
 from terminal.sandbox.server import DEFAULT_TOKEN
+from terminal.store.journal import Journal
 
 from .terminal_app import make_terminal
 from .test_printer import CACHE
@@ -205,6 +206,16 @@ def test_a_second_terminal_on_the_same_journal_is_refused_and_readers_run_beside
     assert f"is in use by another qr-terminal (pid {first.pid})" in second.stderr, second.stderr
     assert report.returncode == 0 and "no sales" in report.stdout, report.stderr
     assert first.returncode == 0
+
+
+def test_a_demo_on_a_journal_in_use_names_the_holder(tmp_path):
+    holder = Journal(tmp_path / "journal.db")
+    command = ["demo", "--headless", "--db", str(tmp_path / "journal.db"), "--frames", str(tmp_path / "f")]
+    demo = subprocess.run([sys.executable, "-m", "terminal", *command], capture_output=True, text=True, timeout=60,
+                          env=ENV)  # fmt: skip
+    holder.close()
+    assert demo.returncode == 2 and f"in use by another qr-terminal (pid {os.getpid()})" in demo.stderr
+    assert "Traceback" not in demo.stderr
 
 
 # --- the same rules inside one process ------------------------------------------------------------
