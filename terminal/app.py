@@ -491,10 +491,13 @@ class App:
             return
         self._retry_at = time.monotonic() + SAVE_RETRY
         while self._unsaved:
-            if self._handle(self._unsaved[0], self.clock()) is not None:
+            kept = self._unsaved[0]
+            if self._handle(kept, self.clock()) is not None:
                 return  # still refused: the rest wait behind it, in order
             self._unsaved.pop(0)
-            log.warning("the journal works again: a kept order update is written")
+            log.warning("the journal works again: the kept %s of %s is written", kept.update.status, kept.sale_id)
+            # and the order is read again at once: whatever changed while the journal could not write is seen now
+            self.worker.watch(kept.sale_id, kept.update.order_id)
         self._modelled = None
 
     def _tell_journaled(self) -> None:
