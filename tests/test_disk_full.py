@@ -22,7 +22,7 @@ import requests
 from terminal.devices.till_link import TillLink
 
 from .terminal_app import make_terminal
-from .test_till_native import PtyTill
+from .test_till_native import PtyTill, greeted
 
 
 class SmallDisk:
@@ -65,7 +65,7 @@ def small_disk(tmp_path):
 def till_on(terminal, tmp_path):
     till = PtyTill(tmp_path / "ttyTILL")
     terminal.app.till = TillLink(str(till.path), terminal.app.post, currency="INR", retry=0.1).start()
-    assert till.line(terminal) == "HELLO QRTERM 1"
+    greeted(till, terminal)
     return till
 
 
