@@ -107,7 +107,7 @@ def test_with_no_room_at_all_the_payment_waits_to_be_journaled_and_the_till_neve
     assert terminal.screen.name == "saving" and terminal.journal.sales()[0]["status"] == "awaiting_payment"
 
     small_disk.free()
-    assert till.line(terminal, timeout=3).startswith("RESULT T1-000001 REF=INV-9 PAID 7.00 INR")
+    assert till.line(terminal, timeout=5).startswith("RESULT T1-000001 REF=INV-9 PAID 7.00 INR")
     assert terminal.screen.name == "paid"
     assert [e["to_status"] for e in terminal.journal.events()] == ["creating", "awaiting_payment", "paid"]
     terminal.app.till.stop()
