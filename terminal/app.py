@@ -2,6 +2,11 @@
 worker results into core events, executes the core's effects, and redraws only when the screen changed.
 
 One thread (this one) owns pygame, the screen and the journal. Workers only post events.
+
+One event is one step, and one step is one journal transaction: its writes commit together or not at all, and
+a step the journal refused is undone whole (state, backend calls, till lines, print jobs). A payment the journal
+refused is kept and tried again until it is written ("Payment received — saving…"); nothing else moves meanwhile.
+Stopping (SIGTERM, the end of ``demo --sales N``) takes no new sale and hands over what is pending first.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from terminal.core.effects import (
 from terminal.core.events import (
     Event,
     KeyPressed,
+    OrderUpdated,
     PinChecked,
     PrinterChanged,
     RecentLoaded,
@@ -64,11 +70,12 @@ from terminal.core.events import (
 )
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
+from terminal.core.orders import OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.report import as_lines
-from terminal.core.screen import ScreenModel, screen_for
+from terminal.core.screen import ScreenModel, Tone, screen_for
 from terminal.core.signals import CLICK, pattern_for
-from terminal.core.till import event_for, refund_event, undone
+from terminal.core.till import TillSale, TillStatus, event_for, refund_event, undone
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
@@ -94,6 +101,12 @@ _APPS = itertools.count(1)
 #: After a key press the loop polls input fast, so typing and Enter → QR feel instant.
 ACTIVE_HZ = 500
 ACTIVE_SECONDS = 3.0
+#: How long a stop may spend handing over what is pending (the unit's TimeoutStopSec is 10 s).
+STOP_WITHIN = 8.0
+#: Seconds between tries at journaling a payment the journal refused.
+SAVE_RETRY = 0.5
+STORAGE_FULL = "Storage full: call support"
+JOURNAL_BROKEN = "Cannot write the journal: call support"
 
 
 def read_clock() -> Now:
@@ -188,6 +201,16 @@ def backend_from(config: Config) -> Backend:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where a step began: what undoing it goes back to."""
+
+    state: TerminalState
+    calls: int
+    lines: int
+    journaled: int
+
+
 class App:
     """The running terminal: one loop, one state, effects executed in order."""
 
@@ -246,6 +269,20 @@ class App:
         self._modelled: TerminalState | None = None
         self._remodel_at = 0.0
         self._last_tick = -1e9
+        self._depth = 0
+        #: Where this step's TillReply goes: before the lines the step caused, after those of earlier steps.
+        self._reply_at = 0
+        #: Sale changes of this step, told to the log, systemd and the observer once the step committed.
+        self._journaled: list[tuple[JournalSale, Now]] = []
+        #: Order updates (a payment above all) whose step the journal refused: tried again until written.
+        self._unsaved: list[OrderUpdated] = []
+        self._unsaved_full = False
+        self._retry_at = 0.0
+        #: Print jobs handed to the printer whose outcome is not journaled yet.
+        self._printing: set[int] = set()
+        self.stop_within = STOP_WITHIN
+        self._stopping = False
+        self._hurry = False
 
     def resume(self) -> None:
         """Pick up the sales the journal says were interrupted (the core decides how)."""
@@ -268,24 +305,41 @@ class App:
         self._wake.set()
 
     def stop(self) -> None:
-        """End the loop (from any thread)."""
-        self._running = False
+        """End the loop (from any thread, or a signal handler): no new sales, and what is pending is handed over
+        first (see :meth:`hand_over`). Asked a second time, it ends without waiting."""
+        self._hurry = self._stopping
+        self._stopping = True
         self._wake.set()
 
     def run(self, until: Callable[[App], bool] | None = None) -> None:
-        """Run until QUIT, :meth:`stop`, or ``until(app)`` is true."""
+        """Run until QUIT, :meth:`stop`, or ``until(app)`` is true; then hand over what is pending and stop."""
         self._running = True
         self.resume()
         self.render()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
-        while self._running:
+        while self._running and not self._stopping:
             self.pump()
             if until is not None and until(self):
                 break
             busy = time.monotonic() - self._last_key < ACTIVE_SECONDS
             self._wake.wait(1 / ACTIVE_HZ if busy else 1 / self.fps)
             self._wake.clear()
+        self.hand_over()
+
+    def hand_over(self) -> None:
+        """Before the loop ends (SIGTERM, the end of ``demo --sales N``): take no new sale; deliver the till's
+        pending answers and events, journal any payment still unsaved and the outcome of print jobs in the
+        printer's hands — for at most ``stop_within`` seconds. Then stop every thread."""
+        self._stopping = True
         self.service.stopping()
+        deadline = time.monotonic() + self.stop_within
+        while not self._hurry and (left := self._pending_work()):
+            if time.monotonic() >= deadline:
+                log.warning("stopped with %s not handed over (the journal keeps what it can)", ", ".join(left))
+                break
+            self.pump()
+            self._wake.wait(0.02)
+            self._wake.clear()
         self.reachability.stop()
         self.worker.stop()
         if self.print_queue is not None:
@@ -295,8 +349,19 @@ class App:
         if self.till is not None:
             self.till.stop()
 
+    def _pending_work(self) -> list[str]:
+        left = []
+        if self._unsaved:
+            left.append("a payment not journaled")
+        if self._till_lines or (self.till is not None and self.till.delivering):
+            left.append("the till's answers")
+        if self._printing:
+            left.append(f"{len(self._printing)} print job(s)")
+        return left
+
     def pump(self) -> None:
         """One pass of the loop: events → core → effects, the once-a-second tick, redraw if changed."""
+        self._save_payments()
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
                 self._running = False
@@ -307,17 +372,30 @@ class App:
                     self.press(event.event.key)
                 elif isinstance(event.event, PrintJobDone | PrintJobFailed):
                     self._print_job(event.event)
+                elif isinstance(event.event, TillCommanded) and (why := self._refusal(event.event)):
+                    self._till_lines.append(f"ERR 503 {why}")
+                elif isinstance(event.event, OrderUpdated) and self._unsaved:
+                    self._unsaved.append(event.event)  # behind the kept one: updates are written in order
                 else:
                     self.handle(event.event)
             elif (key := key_for(event)) is not None:
                 self.press(key)
         now = self.clock()
-        if now.mono - self._last_tick >= 1.0:
+        if now.mono - self._last_tick >= 1.0 and not self._unsaved:  # time stands still while a payment waits
             self._last_tick = now.mono
             self.handle(Tick(), now)
+            self.journal.restore_reserve()
         self.render(now)
         self.dispatch()
         self.service.ping(now.mono)  # from the loop itself: a hung loop stops pinging and gets restarted
+
+    def _refusal(self, command: TillCommanded) -> str:
+        """Why a till command is not taken now ("" when it is)."""
+        if self._unsaved and not isinstance(command.command, TillStatus):
+            return "busy: saving a payment"
+        if self._stopping and isinstance(command.command, TillSale):
+            return "the terminal is stopping: send the sale again in a moment"
+        return ""
 
     def _print_job(self, outcome: PrintJobDone | PrintJobFailed) -> None:
         try:
@@ -327,9 +405,13 @@ class App:
                 self.journal.print_job_failed(outcome.job_id, outcome.error)
         except JournalError as exc:
             log.error("could not journal print job %s: %s", outcome.job_id, exc)
+        self._printing.discard(outcome.job_id)  # done, or still pending in the journal for the next try
 
     def press(self, key: Key) -> None:
-        """A key from any keypad: a click when it did something, and fast input polling for a while."""
+        """A key from any keypad: a click when it did something, and fast input polling for a while. Keys do
+        nothing while a payment is being saved or the terminal is stopping."""
+        if self._unsaved or self._stopping:
+            return
         self._last_key = time.monotonic()
         before = self.state
         self.handle(KeyPressed(key))
@@ -337,35 +419,96 @@ class App:
             self.indicators.play(CLICK)
 
     def handle(self, event: Event, now: Now | None = None) -> None:
-        """Step the core and execute its effects. A journal failure undoes the step (and its backend calls);
-        so does a bug, which is logged and journaled while the counter keeps working."""
-        now = now or self.clock()
-        before, calls = self.state, len(self._calls)
+        """Step the core and execute its effects, as one journal transaction. A journal failure undoes the
+        whole step (state, backend calls, till lines, print jobs); an order update it undid is kept and tried
+        again until the journal takes it. A bug also undoes the step, and is logged and journaled while the
+        counter keeps working."""
+        self._handle(event, now or self.clock())
+
+    def _handle(self, event: Event, now: Now) -> JournalError | None:
+        self._depth += 1
         try:
-            self.state, effects = step(self.state, event, now)
-            for effect in effects:
-                self.execute(effect, now)
-            answers, self._answers = self._answers, []
-            for answer in answers:
-                self.handle(answer, now)
+            failure = self._step(event, now)
+            if failure is not None and failure.freed:  # the disk reserve just made room: the same step again
+                failure = self._step(event, now)
+        finally:
+            self._depth -= 1
+        if failure is not None:
+            self._not_journaled(event, failure)
+        if self._depth == 0:
+            self._tell_journaled()
+        return failure
+
+    def _step(self, event: Event, now: Now) -> JournalError | None:
+        mark = _Mark(self.state, len(self._calls), len(self._till_lines), len(self._journaled))
+        try:
+            with self.journal.step():
+                self.state, effects = step(self.state, event, now)
+                self._reply_at = mark.lines
+                for effect in effects:
+                    self.execute(effect, now)
+                answers, self._answers = self._answers, []
+                for answer in answers:
+                    self.handle(answer, now)
         except JournalError as exc:
-            log.error("journal write failed, step undone: %s", exc)
-            self._undo(before, calls, "Cannot write the journal: call support")
-            self._refuse_till(event, "the terminal could not write its journal")
+            self._undo(mark)
+            return exc
         except Exception as exc:  # the loop's last line of defence: never a traceback on the counter
             log.exception("internal error while handling %r; step undone", event)
-            self._undo(before, calls, "Internal error (logged): that last step was not taken")
+            self._undo(mark, "Internal error (logged): that last step was not taken")
             self._refuse_till(event, "internal error (logged)")
             try:
                 self.journal.record_error(f"{type(event).__name__}: {exc!r}", now.wall)
             except JournalError as journal_exc:
                 log.error("could not journal the internal error either: %s", journal_exc)
+        return None
 
-    def _undo(self, before: TerminalState, calls: int, notice: str) -> None:
-        self.state = replace(before, notice=notice)
-        del self._calls[calls:]
+    def _undo(self, mark: _Mark, notice: str | None = None) -> None:
+        """Back to where the step began; what earlier steps queued (till lines, calls) stays."""
+        self.state = mark.state if notice is None else replace(mark.state, notice=notice)
+        del self._calls[mark.calls :]
+        del self._till_lines[mark.lines :]
+        del self._journaled[mark.journaled :]
         self._answers.clear()
-        self._till_lines.clear()
+
+    def _not_journaled(self, event: Event, failure: JournalError) -> None:
+        if isinstance(event, OrderUpdated):
+            # The watcher has moved on: this update (a payment, above all) exists nowhere else. Keep it.
+            if event not in self._unsaved:
+                log.error("journal write failed; kept %s of %s to write again: %s", event.update.status,
+                          event.sale_id, failure)  # fmt: skip
+                self._unsaved.append(event)
+            self._unsaved_full = failure.full
+            self._modelled = None
+            return
+        log.error("journal write failed, step undone: %s", failure)
+        self.state = replace(self.state, notice=STORAGE_FULL if failure.full else JOURNAL_BROKEN)
+        self._refuse_till(event, "the terminal could not write its journal")
+
+    def _save_payments(self) -> None:
+        """Try the kept order updates again, oldest first (at most every SAVE_RETRY seconds)."""
+        if not self._unsaved or time.monotonic() < self._retry_at:
+            return
+        self._retry_at = time.monotonic() + SAVE_RETRY
+        while self._unsaved:
+            kept = self._unsaved[0]
+            if self._handle(kept, self.clock()) is not None:
+                return  # still refused: the rest wait behind it, in order
+            self._unsaved.pop(0)
+            log.warning("the journal works again: the kept %s of %s is written", kept.update.status, kept.sale_id)
+            # and the order is read again at once: whatever changed while the journal could not write is seen now
+            self.worker.watch(kept.sale_id, kept.update.order_id)
+        self._modelled = None
+
+    def _tell_journaled(self) -> None:
+        """The step committed: now the log, systemd and the observer hear of its sale changes."""
+        told, self._journaled = self._journaled, []
+        for effect, now in told:
+            sale = effect.sale
+            log.info("sale %s: %s → %s (%s)", sale.reference, effect.previous, sale.status, effect.cause)
+            self.service.status(f"sale {sale.reference} {sale.status} ({sale.amount.format_code()})")
+            if self.observer.transition:
+                self.observer.transition(effect, now)
 
     def _refuse_till(self, event: Event, what: str) -> None:
         """A till's command whose step was undone still gets its answer: an ERR (it must never wait for nothing)."""
@@ -377,12 +520,9 @@ class App:
         match effect:
             case JournalSale(sale=sale, previous=previous, cause=cause, again=again):
                 self.journal.record_sale(sale, previous, cause, now.wall)
-                log.info("sale %s: %s → %s (%s)", sale.reference, previous, sale.status, cause)
                 if self.till is not None and (line := event_for(sale, previous, again=again)) is not None:
                     self._till_lines.append(line)
-                self.service.status(f"sale {sale.reference} {sale.status} ({sale.amount.format_code()})")
-                if self.observer.transition:
-                    self.observer.transition(effect, now)
+                self._journaled.append((effect, now))
             case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
                 self.journal.record_security(sale_id, message, payload, now.wall)
                 log.warning("SECURITY: sale %s: %s", sale_id, message)
@@ -421,7 +561,7 @@ class App:
                 self._calls.append(lambda: threading.Thread(target=lambda: post(PinChecked(_check(checker, pin))),
                                                             name="pin", daemon=True).start())  # fmt: skip
             case TillReply(line=line):
-                self._till_lines.insert(0, line)  # the answer to the command, before the events it caused
+                self._till_lines.insert(self._reply_at, line)  # the answer, before the events its command caused
             case FindSaleForTill(reference=reference, amount=amount):
                 found = self.journal.sale_by_reference(reference)
                 record = None
@@ -463,7 +603,11 @@ class App:
         queue = self.print_queue
         assert queue is not None
         job_id = self.journal.add_print_job(receipt, now.wall)
-        self._calls.append(lambda: queue.submit(job_id, receipt))
+        self._calls.append(lambda: self._submit(queue, job_id, receipt))
+
+    def _submit(self, queue: PrintQueue, job_id: int, receipt: Receipt) -> None:
+        self._printing.add(job_id)
+        queue.submit(job_id, receipt)
 
     def dispatch(self) -> None:
         """Hand this pass's backend calls and print jobs to their threads, and tell the till — after the screen
@@ -481,7 +625,7 @@ class App:
         self.print_queue = queue
         self.state = replace(self.state, settings=replace(self.state.settings, printer=True))
         for job_id, receipt in self.journal.pending_print_jobs():
-            queue.submit(job_id, receipt)
+            self._submit(queue, job_id, receipt)
 
     def render(self, now: Now | None = None) -> None:
         """Draw the screen if its model changed. The model is only rebuilt when the state changed, or a
@@ -490,7 +634,7 @@ class App:
         if self.state is self._modelled and now.mono < self._remodel_at:
             return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
-        model = screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words)
+        model = self._journal_said(screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words))
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)
@@ -499,6 +643,20 @@ class App:
                 self.indicators.play(pattern)
             if self.observer.frame:
                 self.observer.frame(model, self.display)
+
+    def _journal_said(self, model: ScreenModel) -> ScreenModel:
+        """The screen, told what the journal cannot do: a payment received but not yet written (never "Paid"
+        before it is, and no QR to pay again), or a disk that filled up."""
+        words = self.shop.words  # these sentences are the shell's: English until a catalog has them
+        paid = [u.update for u in self._unsaved if u.update.status is OrderStatus.PAID or u.update.payments]
+        if paid:
+            amount = words.money(paid[0].payment.amount) if paid[0].payment is not None else model.amount
+            why = words(STORAGE_FULL if self._unsaved_full else JOURNAL_BROKEN)
+            return replace(model, name="saving", title=words("Payment received — saving…"), tone=Tone.ATTENTION,
+                           amount=amount, lines=(why,), qr=None, countdown="", hint="")  # fmt: skip
+        if self.journal.storage_low:
+            return replace(model, warning=" · ".join(w for w in (model.warning, words(STORAGE_FULL)) if w))
+        return model
 
 
 def _check(checker: Callable[[str], bool | None], pin: str) -> bool | None:

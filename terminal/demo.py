@@ -213,6 +213,8 @@ def run_demo(args: argparse.Namespace) -> int:
                                  auth="tcp" if secret else "off")  # fmt: skip
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
         ctrl_c = CtrlC(app.stop)  # Ctrl-C stops the loop as SIGTERM does; the demo then exits 130
+        # SIGTERM stops like the end of --sales N: no new sale, the till's answers delivered, then exit.
+        signal.signal(signal.SIGTERM, lambda *_: app.stop())
         try:
             if headless and args.till:
                 return ctrl_c.exit_code(TillServed(app, sandbox, args).serve())
@@ -223,7 +225,6 @@ def run_demo(args: argparse.Namespace) -> int:
                   + ("\nVoice on: v repeats the last announcement" if voice else ""),
                   file=sys.stderr)  # fmt: skip
             app.observer.transition = _print_transition(sandbox)
-            signal.signal(signal.SIGTERM, lambda *_: app.stop())
             app.run()
             return ctrl_c.exit_code(0)
         finally:

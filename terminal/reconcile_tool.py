@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from terminal.backends.base import Backend, BackendError
 from terminal.core.money import Amount
@@ -93,16 +94,19 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"qr-terminal reconcile: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
         return 2
-    path = args.db or config.terminal.journal
-    try:
-        journal = Journal(path)
-    except JournalError as exc:
-        print(f"qr-terminal reconcile: {exc}", file=sys.stderr)
-        return 2
-    try:
-        ours = ours_for(journal, day, config.terminal.id)
-    finally:
-        journal.close()
+    path = Path(args.db or config.terminal.journal)
+    if not path.exists():  # a terminal that never sold: nothing on our side (a reader never creates the file)
+        ours = Ours(day, [], [], f"{config.terminal.id}-")
+    else:
+        try:
+            journal = Journal.reader(path)  # read-only, beside the running terminal
+        except JournalError as exc:
+            print(f"qr-terminal reconcile: {exc}", file=sys.stderr)
+            return 2
+        try:
+            ours = ours_for(journal, day, config.terminal.id)
+        finally:
+            journal.close()
     backend = backend_from(config)
     try:
         result = check(backend, ours)

@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"qr-terminal report: no journal at {path}", file=sys.stderr)
         return 2
     try:
-        journal = Journal(path)
+        # An X report only reads, beside the running terminal; a Z report writes (it closes the period), so it
+        # takes the journal like a terminal does: refused while one runs (its menu closes a Z too).
+        journal = Journal(path, reserve=0) if args.z else Journal.reader(path)
     except JournalError as exc:
         print(f"qr-terminal report: {exc}", file=sys.stderr)
         return 2

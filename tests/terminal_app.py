@@ -95,12 +95,14 @@ def make_terminal(
     probe_every=(30.0, 3.0),
     pin_checker=None,
     backend=None,
+    journal_path: Path | None = None,
+    reserve: int = 64 * 1024,
     **settings_changes,
 ) -> Terminal:
     host = url.split("//")[1].split(":")[0]
     payee = replace(SETTINGS.payee, ids=(payee_id,), url_hosts=(host,))
     settings = replace(SETTINGS, payee=payee, currency=currency, maximum=Amount(10**9, currency), **settings_changes)
-    journal = Journal(tmp_path / "journal.db")
+    journal = Journal(journal_path or tmp_path / "journal.db", reserve=reserve)
     recorder = Recorder(tmp_path)
     display = Display(size=size)
     app = App(

@@ -1,6 +1,8 @@
 """The journal is a real SQLite file: WAL, synchronous=FULL, migrations, every change committed."""
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -85,3 +87,86 @@ def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(t
     assert "payee_name" in journal.db["sales"].columns_dict
     assert journal.sale("T1-x-000001")["status"] == "paid" and journal.next_seq() == 2
     journal.close()
+
+
+# --- one terminal per journal; read-only readers beside it (issue 15, items 4 and 5) -----------------------
+
+
+def test_a_second_opener_is_refused_and_told_the_holders_pid(tmp_path):
+    path = tmp_path / "j.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from terminal.store.journal import Journal; j = Journal(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(JournalError, match=rf"in use by another qr-terminal \(pid {holder.pid}\)"):
+            Journal(path)
+    finally:
+        holder.communicate("", timeout=10)
+    Journal(path).close()  # the holder is gone: so is its lock
+
+
+def test_a_reader_reads_beside_the_terminal_and_cannot_write(journal):
+    journal.record_sale(SALE, None, "sale started", AT)
+    reader = Journal.reader(journal.path)
+    assert reader.read_only and [s["reference"] for s in reader.sales()] == ["T1-000001"]
+    with pytest.raises(JournalError, match="readonly"):
+        reader.record_sale(SALE, None, "sale started", AT)
+    reader.close()
+
+
+def old_journal(path):
+    from sqlite_utils import Database
+
+    from terminal.store.migrations import migrations
+
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_print_jobs")
+    old.close()
+
+
+def applied(path):
+    with sqlite3.connect(path) as db:
+        return [name for (name,) in db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+
+
+def test_a_reader_never_migrates_and_says_the_terminal_must_start_first(tmp_path):
+    path = tmp_path / "old.db"
+    old_journal(path)
+    with pytest.raises(JournalError, match="older qr-terminal: start the terminal once"):
+        Journal.reader(path)
+    assert applied(path) == ["m001_sales_and_events"]
+
+
+def newer_journal(path):
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                   "VALUES ('qr-terminal', 'm099_from_the_future', '2027-01-01')")  # fmt: skip
+
+
+def test_a_journal_written_by_a_newer_version_is_refused_by_the_terminal_and_the_readers(tmp_path):
+    path = tmp_path / "new.db"
+    newer_journal(path)
+    for opener in (Journal, Journal.reader):
+        with pytest.raises(JournalError, match=r"written by a newer qr-terminal .*m099_from_the_future.*upgrade"):
+            opener(path)
+    assert applied(path)[-1] == "m099_from_the_future"
+
+
+def test_the_report_reads_beside_a_running_terminal_and_refuses_a_newer_journal(tmp_path):
+    path = tmp_path / "j.db"
+    running = Journal(path)
+    running.record_sale(SALE, None, "sale started", AT)
+    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--db", str(path)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    running.close()
+    newer = tmp_path / "new.db"
+    newer_journal(newer)
+    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--db", str(newer)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert report.returncode == 2 and "written by a newer qr-terminal" in report.stderr
+    assert "Traceback" not in report.stderr

@@ -64,6 +64,7 @@ class ConcertLink(TillLink):
         self._answer_within = answer_within
         self._ack_timeout = ack_timeout
         self._outbox: queue.Queue[str] = queue.Queue()
+        self._undelivered = 0
         self._state_name = "idle"
         self._frame = bytearray()
         self._since = 0.0
@@ -75,8 +76,15 @@ class ConcertLink(TillLink):
 
     def send(self, line: str) -> bool:
         """The loop's answers and events, turned into Concert responses in the link's thread."""
+        with self._lock:
+            self._undelivered += 1
         self._outbox.put(line)
         return True
+
+    @property
+    def delivering(self) -> bool:
+        """True until every line sent has been turned into its answer and that answer's exchange is over."""
+        return self._undelivered > 0
 
     def _connected(self, write: Callable[[bytes], object], read: Callable[[int], bytes]) -> None:
         with self._lock:
@@ -154,7 +162,11 @@ class ConcertLink(TillLink):
                 line = self._outbox.get_nowait()
             except queue.Empty:
                 break
-            self._line(line)
+            try:
+                self._line(line)
+            finally:
+                with self._lock:
+                    self._undelivered -= 1
         waiting = self._pending is not None and self._pending_ref is not None
         if waiting and not self._cancel_asked and time.monotonic() - self._pending_at > self._answer_within:
             self._cancel_asked = True

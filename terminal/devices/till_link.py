@@ -197,6 +197,11 @@ class TillLink:
         """True while the line is open (a serial device opened, a TCP till connected)."""
         return self._write is not None
 
+    @property
+    def delivering(self) -> bool:
+        """True while something sent is still on its way to the till (lines here are written at once)."""
+        return False
+
     def send(self, line: str) -> bool:
         """Write one line (CRLF); False when the till is not connected (it asks STATUS when it is back)."""
         with self._lock:

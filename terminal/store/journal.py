@@ -1,15 +1,29 @@
 """The journal: one SQLite file (WAL, ``synchronous=FULL``) where every sale and every change of it is
-committed before the screen, LEDs or till say anything about it. Only the loop thread writes."""
+committed before the screen, LEDs or till say anything about it. Only the loop thread writes.
+
+One process at a time: the terminal holds an exclusive lock (``flock`` on ``<journal>.lock``, which names its pid)
+for as long as the journal is open, so a second terminal on the same file is refused instead of corrupting it.
+The read-only tools (``report``, ``reconcile``) open it with :meth:`Journal.reader` beside the running terminal.
+Beside the journal a reserve file (``<journal>.reserve``) holds a little disk space that is released the moment
+the disk is full, so a payment can still be recorded.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import logging
+import os
+import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlite_utils import Database
 
@@ -20,20 +34,45 @@ from terminal.core.receipt import Line, Receipt
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.report import Ended
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
-from terminal.store.migrations import migrations
+from terminal.store.migrations import known_migrations, migrations
+
+log = logging.getLogger(__name__)
+
+#: Disk space kept aside beside the journal for the moment the disk fills up (a paid step needs a few pages).
+RESERVE_BYTES = 1024 * 1024
+#: Seconds between looks at the free space while the reserve is spent (to put it back).
+RESERVE_CHECK_EVERY = 30.0
 
 
 class JournalError(Exception):
-    """The journal file cannot be opened or written; the message names the file and the cause."""
+    """The journal file cannot be opened or written; the message names the file and the cause.
+
+    ``full`` is True when the disk (or the file) is full; ``freed`` when this failure released the reserve, so
+    the same write is worth trying once more at once."""
+
+    def __init__(self, message: str, *, full: bool = False, freed: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+        self.freed = freed
 
 
 class Journal:
-    """The terminal's journal at ``path`` (created with its directory when missing)."""
+    """The terminal's journal at ``path`` (created with its directory when missing), locked for this process,
+    checked and migrated. ``reserve``: bytes of disk kept aside for a full disk (0: none)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, reserve: int = RESERVE_BYTES) -> None:
         self.path = Path(path)
+        self.read_only = False
+        self._lock: IO[str] | None = None
+        self._reserve_size = reserve
+        self._reserve_path = self.path.with_name(self.path.name + ".reserve")
+        self._reserve_checked = -1e9
+        #: True while the reserve is spent: the disk filled up and the journal is living on what it gave back.
+        self.storage_low = False
+        self._in_step = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock(self.path)
             self.db = Database(sqlite3.connect(str(self.path), check_same_thread=True))
             # WAL lets readers (reports, the CLI) run beside the terminal; FULL makes every commit
             # survive a power cut, which is the point of the journal.
@@ -44,13 +83,114 @@ class Journal:
             checked = self.db.execute("PRAGMA quick_check").fetchone()[0]
             if checked != "ok":
                 raise JournalError(f"the journal {self.path} is damaged ({checked}): restore it from a backup")
+            _refuse_newer(self.db, self.path)
             migrations.apply(self.db)
         except (OSError, sqlite3.Error) as exc:
+            self._unlock()
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        except JournalError:
+            self._unlock()
+            raise
+        self._make_reserve()
+
+    @classmethod
+    def reader(cls, path: str | Path) -> Journal:
+        """The journal at ``path`` opened read-only, beside a running terminal: no lock, no migration, no full
+        integrity check (those are the terminal's). Refused when its schema is not this version's."""
+        journal = cls.__new__(cls)
+        journal.path, journal.read_only, journal._lock = Path(path), True, None
+        journal._reserve_size, journal.storage_low, journal._in_step = 0, False, False
+        if not journal.path.is_file():
+            raise JournalError(f"no journal at {journal.path}")
+        try:
+            journal.db = Database(sqlite3.connect(f"{journal.path.resolve().as_uri()}?mode=ro", uri=True))
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read the journal {journal.path}: {exc}") from exc
+        try:
+            _refuse_newer(journal.db, journal.path)
+            if migrations.pending(journal.db):
+                raise JournalError(f"the journal {journal.path} was written by an older qr-terminal: start the "
+                                   "terminal once (it brings the journal up to date), then try again")  # fmt: skip
+        except sqlite3.Error as exc:
+            journal.db.close()
+            raise JournalError(f"cannot read the journal {journal.path}: {exc}") from exc
+        except JournalError:
+            journal.db.close()
+            raise
+        return journal
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file and let go of the lock."""
         self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the descriptor releases the flock
+            self._lock = None
+
+    # --- one step of the loop, and a full disk ------------------------------------------------
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One step of the loop: every write inside it commits together, or none does (nested: a savepoint)."""
+        if self._in_step:
+            with self._writing(), self.db.atomic():
+                yield
+            return
+        with self._writing(), self.db.atomic():
+            self._in_step = True
+            try:
+                yield
+            finally:
+                self._in_step = False
+
+    def restore_reserve(self) -> bool:
+        """Put the reserve back once the disk has room for it again (looked at every 30 s at most); True when
+        the journal is no longer short of space."""
+        if not self.storage_low:
+            return True
+        now = time.monotonic()
+        if now - self._reserve_checked < RESERVE_CHECK_EVERY:
+            return False
+        self._reserve_checked = now
+        if shutil.disk_usage(self.path.parent).free >= 4 * self._reserve_size:
+            self._make_reserve()
+        return not self.storage_low
+
+    def _make_reserve(self) -> None:
+        if not self._reserve_size or self._reserve_path.exists():
+            self.storage_low = False
+            return
+        try:
+            with open(self._reserve_path, "wb") as f:
+                try:
+                    os.posix_fallocate(f.fileno(), 0, self._reserve_size)
+                except OSError as exc:
+                    if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                        raise
+                    f.write(bytes(self._reserve_size))  # a file system without fallocate: real zeros
+                f.flush()
+                os.fsync(f.fileno())
+            self.storage_low = False
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._reserve_path.unlink()
+            log.warning("no disk reserve beside the journal %s: %s", self.path, exc)
+
+    def _release_reserve(self) -> bool:
+        """The disk is full: give the reserve's space to the journal. True when there was one to give."""
+        self.storage_low = bool(self._reserve_size)
+        try:
+            self._reserve_path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.error("could not release the disk reserve %s: %s", self._reserve_path, exc)
+            return False
+        log.error("the disk is full: released the reserve beside the journal %s so payments can still be "
+                  "recorded; free space on the SD card", self.path)  # fmt: skip
+        return True
 
     def next_seq(self) -> int:
         """The sequence number for the next sale (after the highest journaled)."""
@@ -316,10 +456,15 @@ class Journal:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
+        if self._in_step and not self.db.conn.in_transaction:
+            # A failure (disk full, I/O error) rolled the whole step back: nothing more may commit on its own.
+            raise JournalError(f"cannot write the journal {self.path}: the step was rolled back")
         try:
             yield
         except (sqlite3.Error, OSError) as exc:  # disk full, I/O error, read-only file system
-            raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+            full = _is_full(exc)
+            freed = full and self._release_reserve()
+            raise JournalError(f"cannot write the journal {self.path}: {exc}", full=full, freed=freed) from exc
 
     def sale(self, sale_id: str) -> dict[str, Any] | None:
         """The sale's row, or None."""
@@ -370,6 +515,50 @@ _UPSERT_SALE = (
     f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
     f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _SALE_COLUMNS if c != 'id')}"
 )
+
+
+def _lock(path: Path) -> IO[str]:
+    """Hold ``<journal>.lock`` exclusively for this process (released when the returned file is closed, or the
+    process dies); the file names the holder's pid for the next one to say who it is."""
+    lock_path = path.with_name(path.name + ".lock")
+    handle = open(lock_path, "a+")  # noqa: SIM115 (kept open for the journal's life)
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        who = f"pid {holder}" if holder.isdigit() else "another process"
+        raise JournalError(f"the journal {path} is in use by another qr-terminal ({who}): stop it first "
+                           "(sudo systemctl stop qr-terminal), or give this one its own journal") from None  # fmt: skip
+    except OSError:
+        handle.close()
+        raise
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def _refuse_newer(db: Database, path: Path) -> None:
+    """A journal with migrations this version does not know was written by a newer qr-terminal: using it would
+    misread (or damage) what that version wrote."""
+    if not db["_sqlite_migrations"].exists():
+        return
+    known = known_migrations()
+    rows = db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]).fetchall()
+    unknown = sorted(name for (name,) in rows if name not in known)
+    if unknown:
+        raise JournalError(f"the journal {path} was written by a newer qr-terminal (it has {', '.join(unknown)}): "
+                           "upgrade qr-terminal to use it")  # fmt: skip
+
+
+def _is_full(exc: BaseException) -> bool:
+    """True for "database or disk is full" (SQLITE_FULL) and ENOSPC/EDQUOT from the file system."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _iso(at: datetime) -> str:

@@ -7,6 +7,11 @@ from sqlite_utils import Database, Migrations
 migrations = Migrations("qr-terminal")
 
 
+def known_migrations() -> set[str]:
+    """The names of every migration this version knows (all of them are pending on an empty database)."""
+    return {m.name for m in migrations.pending(Database(memory=True))}
+
+
 @migrations()
 def m001_sales_and_events(db: Database) -> None:
     """sales: the current state of each sale; events: the append-only journal of every change."""
