@@ -139,10 +139,25 @@ def test_segno_never_picks_micro_qr_even_for_tiny_payloads():
     assert len(modules("1")) == 21 + 2 * QUIET_ZONE  # version 1 QR, not an 11-module Micro QR
 
 
-def test_a_payload_too_large_for_the_screen_says_so_instead_of_drawing_garbage(display_at):
-    display = display_at((320, 240))
-    display.draw(replace(QR_SCREEN, qr="x" * 2000))
-    assert display.shown.qr == "x" * 2000  # drawn without raising: the screen carries the message
+def test_a_payload_too_large_for_the_screen_says_so_instead_of_drawing_garbage(display_at, tmp_path):
+    # GIVEN a payload more than a QR code can hold at the screen's error correction
+    display = display_at((800, 480))
+    display.draw(replace(QR_SCREEN, qr="x" * 2900))
+    display.save(tmp_path / "frame.png")
+    # THEN no QR (nor a broken one) is on the screen, and the pixels read the sentence that says why
+    assert decode(tmp_path / "frame.png") == []
+    read = " ".join(_ocr_lines(tmp_path / "frame.png"))
+    assert "too large for the screen" in read, read
+
+
+def _ocr_lines(png) -> list[str]:
+    import shutil
+    import subprocess
+
+    tesseract = shutil.which("tesseract")
+    assert tesseract, "this test reads the screen with Tesseract: sudo apt install tesseract-ocr"
+    done = subprocess.run([tesseract, str(png), "stdout", "-l", "eng"], capture_output=True, check=True, timeout=60)
+    return done.stdout.decode().split("\n")
 
 
 # --- results you can tell apart without colour -----------------------------------------------------------------
