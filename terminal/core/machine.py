@@ -230,7 +230,8 @@ def _start_local_sale(state: TerminalState, amount: Amount, now: Now, till_ref: 
     started, effects = _start_sale(state, amount, now, till_ref)
     assert started.sale is not None
     local = _go_local(started, started.sale, now, journal_start=effects[0])
-    assert local is not None  # the caps were checked above
+    if local is None:  # the payee's QR cannot be built (a payload error): nothing started, the reason shown
+        return replace(state, entry=replace(state.entry, message="Offline: no QR can be made for this payee")), []
     return local
 
 

@@ -131,3 +131,11 @@ def test_unconfirmed_sales_are_looked_for_again_every_minute_while_online():
     assert not any(isinstance(e, Reconcile) for e in effects)
     state, effects = step(state, Tick(), at(11 + 61))
     assert any(isinstance(e, Reconcile) for e in effects)
+
+
+def test_a_payee_whose_qr_cannot_be_built_offline_starts_nothing_and_says_so():
+    # Issue #19 item 6: this was an ``assert`` (an AssertionError out of the core, or None under python -O).
+    unbuildable = replace(LOCAL, offline=replace(RULES, scheme="girocard"))  # no builder for it
+    state, effects = sell(offline(unbuildable))
+    assert state.sale is None and effects == []
+    assert state.entry.message == "Offline: no QR can be made for this payee"
