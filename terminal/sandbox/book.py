@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from terminal.backends.contract import amount_json, time_json
 from terminal.core.money import Amount, MoneyError
 from terminal.core.orders import Payee
 from terminal.core.payloads import emv, emv_profiles, epc, upi
@@ -189,9 +188,9 @@ class OrderBook:
             refund = {
                 "id": "rfd_" + secrets.token_hex(8),
                 "status": "succeeded" if self.refund_delay <= 0 else "pending",
-                "amount": amount_json(amount),
+                "amount": _amount_json(amount),
                 "reason": str(body.get("reason", "")),
-                "created_at": time_json(self.now()),
+                "created_at": _time_json(self.now()),
                 "_settles_at": self._clock() + self.refund_delay,
             }
             order.refunds.append(refund)
@@ -257,7 +256,7 @@ class OrderBook:
         # Written directly, not through Amount: a test may ask for an amount or currency the terminal must refuse.
         return {
             "id": "pay_" + secrets.token_hex(8),
-            "at": time_json(self.now()),
+            "at": _time_json(self.now()),
             "amount": {"value": minor, "currency": currency},
             "payer": payer,
             "provider_ref": f"SBX{secrets.randbelow(10**9):09d}",
@@ -357,11 +356,11 @@ class OrderBook:
             "id": order.id,
             "status": order.status,
             "reference": order.reference,
-            "amount": amount_json(order.amount),
+            "amount": _amount_json(order.amount),
             "qr": {"scheme": order.qr_scheme, "payload": order.qr_payload},
             "payee": {"name": self.payee.name, "id": self.payee.id},
-            "expires_at": time_json(order.expires_at),
-            "created_at": time_json(order.created_at),
+            "expires_at": _time_json(order.expires_at),
+            "created_at": _time_json(order.created_at),
             "receipt_url": f"{self.pay_base}/pay/{order.id}",
             "sandbox": True,
         }
@@ -422,3 +421,17 @@ def _other_currency(payload: str) -> str:
     if payload.startswith("BCD"):
         return payload.replace("\nEUR", "\nUSD", 1)
     return payload.replace("cu=INR", "cu=USD").replace("cu=BRL", "cu=USD")
+
+
+# The sandbox writes contract v1's JSON itself, as an independent server would: it never uses the terminal's
+# client helpers (terminal/backends/contract.py), so a bug shared by both ends cannot pass the tests unseen.
+
+
+def _amount_json(amount: Amount) -> dict[str, Any]:
+    """An amount as the contract writes it: integer minor units and the ISO 4217 code."""
+    return {"value": int(amount.minor), "currency": str(amount.currency)}
+
+
+def _time_json(at: datetime) -> str:
+    """A time as the contract writes it: UTC, ISO 8601, whole seconds, ``Z``."""
+    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
