@@ -68,7 +68,7 @@ def timed(action: Callable[[], object]) -> float:
 
 def ours(path: Path) -> dict[str, Callable[[], object]]:
     """What the terminal does, each as one call."""
-    from terminal.reconcile_tool import local_day, ours_for
+    from terminal.reconciliation import local_day, ours_for
     from terminal.reports import build_report
     from terminal.store.journal import Journal
 

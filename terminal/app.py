@@ -89,7 +89,7 @@ from terminal.devices.printer import (
 )
 from terminal.devices.till_link import TillLink
 from terminal.devices.voice import Voice
-from terminal.reconcile_tool import local_day, ours_for
+from terminal.reconciliation import local_day, ours_for
 from terminal.reports import build_report
 from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal, JournalError

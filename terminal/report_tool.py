@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the report; exit 2 when there is no journal to read."""
     from terminal.config import Config, ConfigError, load
-    from terminal.reconcile_tool import local_day, ours_for, summary
+    from terminal.reconciliation import local_day, ours_for, summary
     from terminal.reports import build_report
     from terminal.store.journal import Journal, JournalError
 

@@ -37,7 +37,7 @@ from terminal.core.refund import Refund, RefundStatus
 from terminal.threads import BackgroundThread, Lane, current_stopping, steps
 
 if TYPE_CHECKING:
-    from terminal.reconcile_tool import Ours
+    from terminal.reconciliation import Ours
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class OrderWorker:
 
     def reconcile_report(self, kind: str, ours: Ours) -> None:
         """Compare the journal's day with the backend's; posts the summary lines as ReportAddendum."""
-        from terminal.reconcile_tool import summary
+        from terminal.reconciliation import summary
 
         def report() -> None:
             self._post(ReportAddendum(kind, summary(self.backend, ours)))
