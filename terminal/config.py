@@ -318,7 +318,7 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, secrets: bo
         green=r.pin("indicators.green"),
         red=r.pin("indicators.red"),
         amber=r.pin("indicators.amber"),
-        rgb=r.pins("indicators.rgb", 3),
+        rgb=_three(r.pins("indicators.rgb", 3)),
         active_high=r.boolean("indicators.active_high", True),
         buzzer=r.pin("indicators.buzzer"),
         buzzer_type=r.choice("indicators.buzzer_type", ["active", "passive"], "active"),
@@ -759,3 +759,8 @@ class _Reader:
                 if key not in _SECTIONS[section]:
                     known = ", ".join(sorted(_SECTIONS[section]))
                     raise ConfigError(self.path, f"{section}.{key}", table[key], f"a known key ({known})")
+
+
+def _three(pins: tuple[int, ...] | None) -> tuple[int, int, int] | None:
+    """The three pins of an RGB LED (``pins`` was read as exactly three)."""
+    return (pins[0], pins[1], pins[2]) if pins else None

@@ -211,6 +211,8 @@ def _optional_str(obj: dict[str, Any], key: str, prefix: str = "") -> str | None
 def _status(obj: dict[str, Any]) -> OrderStatus:
     raw = obj.get("status")
     try:
+        if not isinstance(raw, str):
+            raise ValueError(raw)
         return OrderStatus(raw)
     except ValueError:
         raise bad_reply(f"'status' {raw!r} is not one of {', '.join(OrderStatus)}") from None

@@ -85,7 +85,9 @@ def read_qr(data: bytes) -> list[str]:
             gray = image.convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise _refused("the QR image is not an image the terminal can read") from None
-    return [b.text for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [
+        b.text for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    ]
 
 
 def _check(url: str, hosts: tuple[str, ...], allow_plain_http: bool) -> None:

@@ -258,7 +258,8 @@ class RazorpayBackend:
         url = qr.get("image_url")
         if not isinstance(url, str) or not url:
             raise bad_reply("QR code: neither 'image_content' nor 'image_url' is given")
-        texts = {t for t in read_qr(fetch_image(url, **self._image)) if t.lower().startswith("upi://")}
+        image = fetch_image(url, **self._image)  # type: ignore[arg-type]  # the keyword arguments made at start
+        texts = {t for t in read_qr(image) if t.lower().startswith("upi://")}
         if len(texts) != 1:
             found = "no UPI QR" if not texts else f"{len(texts)} different UPI QRs"
             raise bad_reply(f"QR {qr.get('id')!r}: the image at image_url holds {found}")
@@ -283,7 +284,7 @@ class RazorpayBackend:
         if not isinstance(items, list):
             raise bad_reply("QR payments: 'items' must be a list")
         captured = [p for p in items if isinstance(p, dict) and p.get("status") in CAPTURED]
-        return sorted(captured, key=lambda p: p.get("created_at") if isinstance(p.get("created_at"), int) else 0)
+        return sorted(captured, key=_created_at)
 
     def _paid(self, qr_id: str, qr: dict[str, Any], payments: list[dict[str, Any]]) -> OrderUpdate:
         paid: list[Payment] = []
@@ -324,12 +325,19 @@ class RazorpayBackend:
         return None
 
 
+def _created_at(payment: dict[str, Any]) -> int:
+    """A payment's creation time (Unix seconds; 0 when missing), to list payments oldest first."""
+    created = payment.get("created_at")
+    return created if isinstance(created, int) else 0
+
+
 def _payment(data: dict[str, Any]) -> Payment:
     """One captured payment: amount, time, the payer's VPA, the RRN (the UTR the customer's app shows)."""
     amount = data.get("amount")
     if type(amount) is not int:
         raise bad_reply("payment: 'amount' must be an integer of paise")
-    acquirer = data.get("acquirer_data") if isinstance(data.get("acquirer_data"), dict) else {}
+    acquirer = data.get("acquirer_data")
+    acquirer = acquirer if isinstance(acquirer, dict) else {}
     vpa = data.get("vpa") if isinstance(data.get("vpa"), str) else None
     try:
         money = Amount(amount, str(data.get("currency") or "INR"))

@@ -316,12 +316,15 @@ class StripeBackend:
         details = charge.get("payment_method_details") or {}
         own = details.get(self.method) if isinstance(details, dict) else None
         own = own if isinstance(own, dict) else {}
-        ref = own.get("reference") or own.get("bank_transaction_id") or own.get("transaction_id")
-        billing = charge.get("billing_details") if isinstance(charge.get("billing_details"), dict) else {}
+        found = own.get("reference") or own.get("bank_transaction_id") or own.get("transaction_id")
+        method_ref = found if isinstance(found, str) and found else None
+        billing = charge.get("billing_details")
+        billing = billing if isinstance(billing, dict) else {}
         payer = billing.get("name") or billing.get("email")
         receipt = charge.get("receipt_url")
+        charge_id = _str(charge, "id")
         return Payment(amount, _time(charge.get("created")) or _created(intent),
-                       payer if isinstance(payer, str) else None, ref or _str(charge, "id"), id=_str(charge, "id"),
+                       payer if isinstance(payer, str) else None, method_ref or charge_id, id=charge_id,
                        receipt_url=receipt if isinstance(receipt, str) and receipt else None)  # fmt: skip
 
     def _refunds(self, intent_id: str) -> tuple[ProviderRefund, ...]:

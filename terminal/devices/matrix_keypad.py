@@ -75,7 +75,7 @@ class MatrixKeypad:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            pressed = set()
+            pressed: set[tuple[int, int]] = set()
             for r, row in enumerate(self._rows):
                 row.on()
                 pressed.update((r, c) for c, column in enumerate(self._columns) if column.is_active)

@@ -222,7 +222,10 @@ class Painter:
         extra: tuple[str, ...],
     ) -> list[tuple[str, Face, Colour]]:
         line_ink = TONE_INK[model.tone] if model.name == "entry" else ink
-        size = lambda fraction: max(8, int(unit * scale / fraction))  # noqa: E731
+
+        def size(fraction: float) -> int:
+            return max(8, int(unit * scale / fraction))
+
         # A result's word is as large as its amount: "Paid" must never be the small print.
         title_size = size(5) if model.icon else size(9)
         items = [(model.title, self.fonts.fit(model.title, title_size, width, bold=True), ink)]

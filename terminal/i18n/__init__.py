@@ -98,9 +98,10 @@ def paper_words(words: Words, can_print: Callable[[str], bool]) -> Words:
         return words
     texts = [m.string for m in _messages(folder) if m.id and isinstance(m.string, str)]
     lookup = words.gettext
-    for fold in (plain_punctuation, lambda text: without_accents(plain_punctuation(text))):
+    folds: tuple[Callable[[str], str], ...] = (plain_punctuation, _plain_letters)
+    for fold in folds:
         if all(can_print(fold(t)) for t in texts):
-            return Words(words.language, lambda message, fold=fold: fold(lookup(message)))
+            return Words(words.language, _folded(fold, lookup))
     log.info("receipts print in English: the printer's code pages have no %s script", words.language)
     return Words(words.language)
 
@@ -124,3 +125,13 @@ def _messages(folder: str) -> list:  # type: ignore[type-arg]
     from babel.messages.pofile import read_po
 
     return list(read_po(io.BytesIO(catalog_path(folder).read_bytes())))
+
+
+def _plain_letters(text: str) -> str:
+    """Plain punctuation and letters without accents (Portuguese on a code page without them)."""
+    return without_accents(plain_punctuation(text))
+
+
+def _folded(fold: Callable[[str], str], lookup: Callable[[str], str]) -> Callable[[str], str]:
+    """A translation whose every sentence is folded to what the printer can print."""
+    return lambda message: fold(lookup(message))

@@ -75,7 +75,7 @@ class OrderBook:
         self.scheme = scheme
         self._clock = clock
         self._orders: dict[str, SandboxOrder] = {}
-        self._keys: dict[str, tuple[str, str]] = {}  # idempotency key → (body hash, order or refund id)
+        self._keys: dict[str, tuple[str, Any]] = {}  # idempotency key → (body hash, order or refund id)
         self._changed = threading.Condition()
         #: One of TAMPERS (or None): every new order's payload is altered that way.
         self.tamper: str | None = None
