@@ -92,9 +92,11 @@ class Ledger:
         except BackendError as exc:
             raise _provider_error(exc) from None
         with self.db.transaction() as conn:
+            # PromptPay and PayNow payloads may carry no name: the id is what the customer sees then
             conn.execute(update(t.orders).where(t.orders.c.id == row.id).values(
-                provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload, payee_name=made.payee.name,
-                payee_id=made.payee.id, updated_at=self._clock()))  # fmt: skip
+                provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload,
+                payee_name=made.payee.name or made.payee.id, payee_id=made.payee.id,
+                updated_at=self._clock()))  # fmt: skip
         return self._json_by_id(row.id), True
 
     def get(self, terminal_id: str | None, order_id: str) -> dict[str, Any]:
@@ -182,7 +184,8 @@ class Ledger:
             except ValueError:
                 raise ContractError(400, "invalid_request", f"since={since!r} is not an ISO 8601 time") from None
         with self.db.transaction() as conn:
-            query = (select(t.orders).where(t.orders.c.created_at >= start).where(*_scope(scope))
+            made = t.orders.c.provider_id.is_not(None)  # a create the provider never answered is no order yet
+            query = (select(t.orders).where(t.orders.c.created_at >= start, made, *_scope(scope))
                      .order_by(t.orders.c.created_at, t.orders.c.id).limit(max(1, min(limit, 500))))  # fmt: skip
             return [self._json(conn, row) for row in conn.execute(query)]
 

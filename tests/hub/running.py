@@ -77,3 +77,13 @@ class RunningHub:
                               headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
         answer.raise_for_status()
         return answer.json()
+
+
+def provider_id(hub: RunningHub, order_id: str) -> str:
+    """The provider's id of a hub order (the QR or PaymentIntent the fake provider knows)."""
+    from sqlalchemy import select
+
+    from hub import db as t
+
+    with hub.hub.db.transaction() as conn:
+        return conn.execute(select(t.orders.c.provider_id).where(t.orders.c.id == order_id)).scalar_one()
