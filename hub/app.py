@@ -72,6 +72,9 @@ class Settings:
     rate: float = 20.0
     burst: int = 40
     max_wait: float = 60.0
+    #: A long-poll re-reads its order at least this often even when nothing woke it (a NOTIFY lost with a
+    #: dropped LISTEN connection costs seconds, not the sale).
+    reread: float = 5.0
 
 
 class RateLimits:
@@ -160,7 +163,7 @@ class Hub:
                 if known is None or order["status"] != known or left <= 0:
                     return JSONResponse(order)
                 expires = datetime.fromisoformat(order["expires_at"].replace("Z", "+00:00")).timestamp()
-                slice_ = min(left, 5.0)  # re-read at least every 5 s: a lost NOTIFY costs seconds, not the sale
+                slice_ = min(left, self.settings.reread)
                 if order["status"] == "pending":
                     slice_ = min(slice_, max(0.05, expires - self.clock() + 0.05))
                 await waiter.wait(slice_)
