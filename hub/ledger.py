@@ -238,7 +238,8 @@ class Ledger:
                     return "duplicate"
             row = self._find(conn, fact)
             outcome = "unknown order" if row is None else self._apply_to(conn, row, fact)
-            if fact.event is not None:
+            # An event for an order not (yet) known is not stored: a redelivery may find the order then.
+            if fact.event is not None and row is not None:
                 conn.execute(insert(t.webhook_events).values(provider=fact.provider, event_id=fact.event[0],
                              type=fact.event[1][:100], received_at=self._clock(), outcome=outcome))  # fmt: skip
             if row is not None and outcome == "applied":
