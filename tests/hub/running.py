@@ -1,18 +1,14 @@
-"""A real hub on 127.0.0.1 for tests: uvicorn serving the ASGI app in a thread, on a socket bound beforehand (so
-the simulated provider's links carry the port)."""
+"""A real hub on 127.0.0.1 for tests (hub/local.py's LocalHub: uvicorn in a thread), with the fixture secrets
+and helpers to enroll terminals, pay simulated orders and read the fleet endpoints."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from typing import Any
 
 import requests
-import uvicorn
 
-from hub.app import Hub, Settings
-from hub.db import Database
 from hub.fleet import Fleet
+from hub.local import LocalHub
 from terminal.backends import signing
 from terminal.backends.http import HttpBackend
 
@@ -21,38 +17,20 @@ STRIPE_WEBHOOK_SECRET = "whsec_stripe_fixture_not_real"
 ADMIN_TOKEN = "admin-fixture-token-not-real"
 
 
-class RunningHub:
+class RunningHub(LocalHub):
     """``with RunningHub(db_url) as hub:`` — ``hub.url``, ``hub.hub`` (the Hub), ``hub.terminal("T1")``."""
 
     def __init__(self, db_url: str, **options: Any) -> None:
-        Database(db_url).migrate()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         secrets = {"razorpay_webhook_secret": WEBHOOK_SECRET, "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
                    "admin_token": ADMIN_TOKEN, **options.pop("secrets", {})}  # fmt: skip
         options.setdefault("reconcile_every", 0.2)
-        self.settings = Settings(db_url=db_url, public_url=self.url, secrets=secrets, **options)
-        self.hub = Hub(self.settings)
-        self.server = uvicorn.Server(uvicorn.Config(self.hub.app, log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=1))  # fmt: skip
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        super().__init__(db_url, secrets=secrets, **options)
         self._backends: list[HttpBackend] = []
-
-    def __enter__(self) -> RunningHub:
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                break
-            threading.Event().wait(0.02)
-        return self
 
     def __exit__(self, *exc: object) -> None:
         for backend in self._backends:
             backend.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+        super().__exit__(*exc)
 
     def enroll(self, terminal_id: str, shop: str = "Chai Point") -> str:
         """The device token of a newly enrolled terminal (code made and exchanged over HTTP)."""
