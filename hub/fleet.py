@@ -172,7 +172,7 @@ class Fleet:
             value = body.get(key)
             if value is None:
                 continue
-            if type(value) is not kind or (kind is str and len(value) > 200):
+            if type(value) is not kind or (isinstance(value, str) and len(value) > 200):
                 raise ContractError(400, "invalid_request", f"heartbeat '{key}' must be a {kind.__name__}")
             facts[key] = value
         now = self._clock()

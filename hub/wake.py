@@ -78,7 +78,11 @@ class Wakeups:
         """Wake everyone (after the LISTEN connection was lost: they re-read)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: [self._wake_now(k) for k in list(self._waiters)])
+            loop.call_soon_threadsafe(self._wake_everyone)
+
+    def _wake_everyone(self) -> None:
+        for key in list(self._waiters):
+            self._wake_now(key)
 
     def _wake_now(self, key: str) -> None:
         for waiter in list(self._waiters.get(key, ())):

@@ -87,7 +87,7 @@ def razorpay_fact(event: dict[str, Any], event_id: str) -> Fact | None:
     """The fact of a Razorpay event (None for an event the hub does not use). Shapes: razorpay.com/docs/webhooks/
     payloads/qr-codes/ (``qr_code.credited``, ``qr_code.closed``), /payments/ and /refunds/."""
     kind = _str(event, "event")
-    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    payload: dict[str, Any] = event["payload"] if isinstance(event.get("payload"), dict) else {}
     qr = _entity(payload, "qr_code")
     payment = _entity(payload, "payment")
     refund = _entity(payload, "refund")
@@ -100,23 +100,25 @@ def razorpay_fact(event: dict[str, Any], event_id: str) -> Fact | None:
     if kind == "qr_code.closed":
         if qr is None:
             raise WebhookError("qr_code.closed: payload.qr_code.entity is missing")
-        status = OrderStatus.CANCELLED if qr.get("close_reason") == "on_demand" else OrderStatus.EXPIRED
+        closed: OrderStatus | None = (
+            OrderStatus.CANCELLED if qr.get("close_reason") == "on_demand" else OrderStatus.EXPIRED
+        )
         if qr.get("close_reason") == "paid":
-            status = None  # closed because it was paid: the payment event says the rest
-        return Fact("razorpay", _str(qr, "id"), status=status, event=ident)
+            closed = None  # closed because it was paid: the payment event says the rest
+        return Fact("razorpay", _str(qr, "id"), status=closed, event=ident)
     if kind in ("refund.processed", "refund.failed"):
         if refund is None:
             raise WebhookError(f"{kind}: payload.refund.entity is missing")
-        status = RAZORPAY_REFUND.get(str(refund.get("status")))
-        if status is None:
+        refund_status = RAZORPAY_REFUND.get(str(refund.get("status")))
+        if refund_status is None:
             raise WebhookError(f"{kind}: refund status {refund.get('status')!r} is unknown")
-        made = ProviderRefund(_str(refund, "id"), status, _amount(refund.get("amount"), refund.get("currency")))
+        made = ProviderRefund(_str(refund, "id"), refund_status, _amount(refund.get("amount"), refund.get("currency")))
         return Fact("razorpay", payment_id=_str(refund, "payment_id"), refunds=(made,), event=ident)
     return None
 
 
 def _rzp_payment(payment: dict[str, Any]) -> Payment:
-    acquirer = payment.get("acquirer_data") if isinstance(payment.get("acquirer_data"), dict) else {}
+    acquirer: dict[str, Any] = payment["acquirer_data"] if isinstance(payment.get("acquirer_data"), dict) else {}
     created = payment.get("created_at")
     at = datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
     pay_id = _str(payment, "id")
@@ -146,7 +148,7 @@ def stripe_fact(event: dict[str, Any]) -> Fact | None:
     if kind == "payment_intent.canceled":
         return Fact("stripe", _str(obj, "id"), status=OrderStatus.CANCELLED, event=ident)
     if kind == "payment_intent.payment_failed":
-        error = obj.get("last_payment_error") if isinstance(obj.get("last_payment_error"), dict) else {}
+        error: dict[str, Any] = obj["last_payment_error"] if isinstance(obj.get("last_payment_error"), dict) else {}
         failure = (str(error.get("code") or "payment_failed"), str(error.get("message") or "The payment failed."))
         return Fact("stripe", _str(obj, "id"), status=OrderStatus.FAILED, failure=failure, event=ident)
     if kind == "charge.refunded":

@@ -8,6 +8,7 @@ import argparse
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -48,13 +49,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"qr-terminal enroll: cannot reach the hub at {url}: {exc}", file=sys.stderr)
         return 1
     body = _json(answer)
+    if not isinstance(body, dict):
+        body = {}
     if answer.status_code != 200:
-        error = body.get("error") if isinstance(body, dict) else None
+        error = body.get("error")
         message = error.get("message") if isinstance(error, dict) else f"HTTP {answer.status_code}"
         print(f"qr-terminal enroll: the hub refused the code: {message}", file=sys.stderr)
         return 1
-    terminal_id = body.get("terminal_id") if isinstance(body, dict) else None
-    secret = body.get("secret") if isinstance(body, dict) else None
+    terminal_id, secret = body.get("terminal_id"), body.get("secret")
     if not isinstance(terminal_id, str) or not isinstance(secret, str):
         print("qr-terminal enroll: the hub's answer has no terminal_id and secret", file=sys.stderr)
         return 1
@@ -88,7 +90,7 @@ def _secrets_file(config: Path) -> Path | None:
     return path if path.is_absolute() else config.parent / path
 
 
-def _json(answer: requests.Response) -> object:
+def _json(answer: requests.Response) -> Any:
     try:
         return answer.json()
     except ValueError:

@@ -67,9 +67,10 @@ class Signer(requests.auth.AuthBase):
         self._clock = clock
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
+        raw = request.body or b""
+        if not isinstance(raw, bytes | str):
+            raise TypeError("a signed request needs its body as bytes (not a stream)")
+        body = raw.encode() if isinstance(raw, str) else raw
         timestamp = str(int(self._clock()))
         nonce = secrets.token_hex(16)
         path = request.path_url
