@@ -111,7 +111,8 @@ class Hub:
         self.enroll_limits = RateLimits(0.2, 10)  # per client address: codes cannot be guessed at speed
         self._razorpay_secret = settings.secrets.get("razorpay_webhook_secret") or (
             secrets.token_hex(16) if settings.provider == "sim" else None)  # fmt: skip
-        self.app = Starlette(routes=self._routes(), lifespan=self._lifespan)
+        self.app = Starlette(routes=self._routes(), lifespan=self._lifespan,
+                             exception_handlers={404: _no_route, 405: _no_route})  # fmt: skip
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -458,6 +459,12 @@ def _fleet_scope(request: Request) -> dict[str, str]:
 
 def _digest_id(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    return _error(status, "not_found" if status == 404 else "method_not_allowed",
+                  f"no route {request.method} {request.url.path}")  # fmt: skip
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

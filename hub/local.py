@@ -21,7 +21,9 @@ class LocalHub:
     """``with LocalHub(db_url) as hub:`` serves at ``hub.url`` until the block ends."""
 
     def __init__(self, db_url: str, **settings: Any) -> None:
-        Database(db_url).migrate()
+        setup = Database(db_url)
+        setup.migrate()
+        setup.close()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"

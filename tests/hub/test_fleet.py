@@ -62,3 +62,9 @@ def test_fleet_endpoints_need_the_admin_token(sqlite_url: str) -> None:
 def test_the_health_check_answers(sqlite_url: str) -> None:
     with RunningHub(sqlite_url) as hub:
         assert requests.get(f"{hub.url}/healthz", timeout=5).json() == {"ok": True, "waiting": 0}
+
+
+def test_an_unknown_route_answers_in_the_contracts_error_shape(sqlite_url: str) -> None:
+    with RunningHub(sqlite_url) as hub:
+        answer = requests.get(f"{hub.url}/v2/orders", timeout=5)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")
