@@ -11,10 +11,11 @@ answer the contract gives as an error. Rules that decide money:
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,8 @@ from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus, OrderUpdate, Payment, ProviderRefund
 from terminal.core.problems import ProblemKind
 from terminal.sandbox.book import SandboxError, _digest, _order_request, amount_from_json
+
+log = logging.getLogger(__name__)
 
 #: A request the contract answers with an error (HTTP status, code, message, optional body): the sandbox's type.
 ContractError = SandboxError
@@ -93,11 +96,22 @@ class Ledger:
             raise _provider_error(exc) from None
         with self.db.transaction() as conn:
             # PromptPay and PayNow payloads may carry no name: the id is what the customer sees then
-            conn.execute(update(t.orders).where(t.orders.c.id == row.id).values(
-                provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload,
-                payee_name=made.payee.name or made.payee.id, payee_id=made.payee.id,
-                updated_at=self._clock()))  # fmt: skip
-        return self._json_by_id(row.id), True
+            linked = conn.execute(update(t.orders).where(t.orders.c.id == row.id, t.orders.c.provider_id.is_(None))
+                                  .values(provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload,
+                                          payee_name=made.payee.name or made.payee.id, payee_id=made.payee.id,
+                                          updated_at=self._clock())).rowcount == 1  # fmt: skip
+            winner = conn.execute(select(t.orders.c.provider_id).where(t.orders.c.id == row.id)).scalar_one()
+        if winner != made.id:
+            # The same create raced on another replica and linked its QR first: everyone is shown that one, so
+            # ours must never be payable.
+            self._close_orphan(made.id)
+        return self._json_by_id(row.id), linked
+
+    def _close_orphan(self, provider_id: str) -> None:
+        try:
+            self.provider.cancel_order(provider_id)
+        except BackendError as exc:
+            log.warning("a duplicate QR %s could not be closed at the provider: %s", provider_id, exc.problem.detail)
 
     def get(self, terminal_id: str | None, order_id: str) -> dict[str, Any]:
         """The order as the contract shows it (expired when its time passed); 404 for another terminal's."""
@@ -116,6 +130,8 @@ class Ledger:
                 said = self.provider.cancel_order(row.provider_id)
             except BackendError as exc:
                 raise _provider_error(exc) from None
+            if said.status is OrderStatus.EXPIRED:  # Stripe's adapter cancels as 'abandoned': the terminal asked
+                said = replace(said, status=OrderStatus.CANCELLED)
             self.apply(fact_of(self.provider_name, row.provider_id, said))
         with self.db.transaction() as conn:
             row = self._row(conn, order_id, terminal_id)

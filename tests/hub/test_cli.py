@@ -79,3 +79,15 @@ def test_commands_on_a_database_without_schema_say_to_migrate(
 def test_a_database_that_cannot_be_reached_is_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
     assert qr_hub(["terminals", "--db", "postgresql://hub@/nothing?host=/nonexistent-dir"]) == 2
     assert "cannot be used" in capsys.readouterr().err
+
+
+def test_a_secrets_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    from hub.cli import load_secrets
+
+    secrets_file = tmp_path / "hub-secrets.toml"
+    secrets_file.write_text('admin_token = "fixture-not-real"\n')
+    secrets_file.chmod(0o644)
+    with pytest.raises(ValueError, match="chmod 600"):
+        load_secrets(secrets_file)
+    secrets_file.chmod(0o600)
+    assert load_secrets(secrets_file)["admin_token"] == "fixture-not-real"

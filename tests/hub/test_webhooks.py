@@ -20,9 +20,10 @@ SALE = OrderRequest("S1", "T1-S1", Amount(12500, "INR"), 300, "Masala chai")
 
 
 @pytest.fixture
-def razorpay(sqlite_url: str) -> Iterator[tuple[RunningHub, FakeRazorpay]]:
+def razorpay(db_url: str) -> Iterator[tuple[RunningHub, FakeRazorpay]]:
+    """A hub on SQLite and on PostgreSQL, its provider Razorpay (the fake)."""
     keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
-    with FakeRazorpay() as fake, RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url, secrets=keys,
+    with FakeRazorpay() as fake, RunningHub(db_url, provider="razorpay", provider_url=fake.url, secrets=keys,
                                             reconcile_after=3600) as hub:  # fmt: skip
         yield hub, fake
 
@@ -263,3 +264,21 @@ def test_refunds_through_the_hub_and_charge_refunded(stripe) -> None:
     assert send_stripe(hub.url, stripe_event("charge.refunded", charge)).json()["outcome"] == "no change"
     got = terminal.get_order(order.id)
     assert got.status is OrderStatus.REFUNDED and [r.amount for r in got.refunds] == [Amount(5000, "THB")]
+
+
+def test_a_lost_stripe_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
+    keys = {"stripe_secret_key": STRIPE_KEY}
+    with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
+                                          reconcile_after=0.5) as hub:  # fmt: skip
+        terminal = hub.terminal("T1")
+        order = terminal.create_order(THB_SALE)
+        fake.pay(provider_id(hub, order.id))
+        assert terminal.get_order(order.id, wait=10, known=OrderStatus.PENDING).status is OrderStatus.PAID
+
+
+def test_cancel_through_the_hub_cancels_the_payment_intent(stripe) -> None:
+    hub, fake = stripe
+    terminal = hub.terminal("T1")
+    order = terminal.create_order(THB_SALE)
+    assert terminal.cancel_order(order.id).status is OrderStatus.CANCELLED
+    assert fake.intents[provider_id(hub, order.id)]["status"] == "canceled"
