@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -213,6 +213,8 @@ class Hub:
         try:
             webhooks.verify_razorpay(self._razorpay_secret, body, signature)
             event = webhooks.parse_event(body)
+            if event_id is not None and not 0 < len(event_id) <= 200:
+                raise webhooks.WebhookError("X-Razorpay-Event-Id is empty or longer than 200 characters")
             fact = webhooks.razorpay_fact(event, event_id or _digest_id(body))
         except webhooks.WebhookError as exc:
             raise ContractError(400, "bad_webhook", str(exc)) from None
@@ -326,7 +328,7 @@ class Hub:
                 return await handler(request)
             except ContractError as exc:
                 return _error(exc.status, exc.code, exc.message)
-            except (OperationalError, DBAPIError, PoolTimeout) as exc:
+            except (OperationalError, InterfaceError, PoolTimeout) as exc:
                 log.warning("database unavailable: %s", str(exc).splitlines()[0])
                 return _error(503, "database_unavailable", "the hub's database is not reachable; retry shortly "
                               "(the request was not applied)")  # fmt: skip
@@ -399,7 +401,7 @@ class Hub:
                 if self.settings.provider != "sim" and now - last_reconcile >= self.settings.reconcile_every:
                     last_reconcile = now
                     await run(self.reconcile)
-            except (OperationalError, DBAPIError, PoolTimeout) as exc:
+            except (OperationalError, InterfaceError, PoolTimeout) as exc:
                 log.warning("maintenance skipped, database unavailable: %s", str(exc).splitlines()[0])
             except Exception:
                 log.exception("maintenance failed; trying again in a second")
@@ -442,8 +444,8 @@ def _json(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
-        raise ContractError(400, "invalid_json", "the body is not JSON") from None
+    except (ValueError, RecursionError):
+        raise ContractError(400, "invalid_json", "the body is not JSON (or nested too deep)") from None
 
 
 def _int(text: str, name: str) -> int:

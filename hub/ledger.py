@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 #: A request the contract answers with an error (HTTP status, code, message, optional body): the sandbox's type.
 ContractError = SandboxError
 
+#: The largest amount the hub takes (ten trillion rupees in paise; no QR sale comes near it).
+MAX_MINOR = 10**15
 #: How far along an order is; an update that would lower it is ignored.
 RANK = {"pending": 0, "failed": 1, "expired": 1, "cancelled": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 PAID_FAMILY = ("paid", "partially_refunded", "refunded")
@@ -85,6 +87,8 @@ class Ledger:
         reference, amount, expires_in, description = _order_request(body)
         if len(reference) > 100 or len(description) > 500:
             raise ContractError(400, "invalid_request", "'reference' (100) or 'description' (500) is too long")
+        if amount.minor > MAX_MINOR:
+            raise ContractError(400, "invalid_amount", f"'amount.value' is over {MAX_MINOR} minor units")
         digest = _digest(body)
         row = self._claim(terminal_id, key, digest, reference, amount, expires_in, description)
         if row.provider_id is not None:
@@ -289,8 +293,9 @@ class Ledger:
                 conn.execute(insert(t.payments).values(
                     id="pmt_" + secrets.token_hex(8), order_id=row.id, provider=fact.provider, provider_payment_id=pid,
                     amount=payment.amount.minor, currency=payment.amount.currency,
-                    at=payment.at.timestamp() if payment.at else self._clock(), payer=payment.payer,
-                    provider_ref=payment.provider_ref))  # fmt: skip
+                    at=payment.at.timestamp() if payment.at else self._clock(),
+                    payer=(payment.payer or "")[:200] or None,
+                    provider_ref=(payment.provider_ref or "")[:100] or None))  # fmt: skip
         for refund in fact.refunds:
             self._record_refund(conn, row, refund)
         status = fact.status

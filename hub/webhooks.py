@@ -25,6 +25,11 @@ STRIPE_REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_actio
                  "canceled": "failed"}  # fmt: skip
 
 
+#: Longest id the hub stores (provider ids are far shorter), and the largest amount it believes.
+MAX_ID = 100
+MAX_MINOR = 10**15
+
+
 class WebhookError(Exception):
     """A webhook refused: a bad or missing signature, or a body that is not an event. Answered 400."""
 
@@ -73,8 +78,8 @@ def parse_event(body: bytes) -> dict[str, Any]:
     """The JSON object of a verified body."""
     try:
         data = json.loads(body)
-    except ValueError:
-        raise WebhookError("the body is not JSON") from None
+    except (ValueError, RecursionError):
+        raise WebhookError("the body is not JSON (or nested too deep)") from None
     if not isinstance(data, dict):
         raise WebhookError("the body is not a JSON object")
     return data
@@ -178,18 +183,18 @@ def _entity(payload: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 def _str(obj: dict[str, Any], key: str) -> str:
     value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise WebhookError(f"'{key}' is missing or not a string")
+    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+        raise WebhookError(f"'{key}' is missing, not a string or longer than {MAX_ID} characters")
     return value
 
 
 def _optional(obj: dict[str, Any] | None, key: str) -> str | None:
     value = obj.get(key) if obj else None
-    return value if isinstance(value, str) and value else None
+    return value[:MAX_ID] if isinstance(value, str) and value else None
 
 
 def _amount(value: Any, currency: Any) -> Amount:
-    if type(value) is not int or not isinstance(currency, str):
+    if type(value) is not int or not isinstance(currency, str) or value > MAX_MINOR:
         raise WebhookError(f"amount {value!r} {currency!r} is not an integer of minor units with a currency")
     try:
         return Amount(value, currency.upper())

@@ -282,3 +282,10 @@ def test_cancel_through_the_hub_cancels_the_payment_intent(stripe) -> None:
     order = terminal.create_order(THB_SALE)
     assert terminal.cancel_order(order.id).status is OrderStatus.CANCELLED
     assert fake.intents[provider_id(hub, order.id)]["status"] == "canceled"
+
+
+def test_an_event_id_longer_than_the_hub_keeps_is_400(razorpay) -> None:
+    hub, fake = razorpay
+    order_id, _, body = _paid_at_razorpay(hub, fake)
+    assert send_razorpay(hub.url, body, event_id="e" * 201).status_code == 400
+    assert _order(hub, order_id)["status"] == "pending"
