@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -86,6 +87,8 @@ orders = Table(
     Column("expires_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("terminal_id", "idempotency_key", name="uq_orders_terminal_key"),
+    # every second each replica looks for pending orders past their time, and for those to reconcile
+    Index("ix_orders_status_expires_at", "status", "expires_at"),
 )
 
 payments = Table(

@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("terminal_id", "idempotency_key", name="uq_orders_terminal_key"),
     )
     op.create_index("ix_orders_created_at", "orders", ["created_at"])
+    op.create_index("ix_orders_status_expires_at", "orders", ["status", "expires_at"])
     op.create_table(
         "payments",
         sa.Column("id", sa.String(40), primary_key=True),
