@@ -12,9 +12,11 @@ import pytest
 
 from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus
+from tests.fake_razorpay import FakeRazorpay
+from tests.fake_stripe import FakeStripe
 from tests.hub.running import RunningHub, provider_id
 from tests.hub.webhook_events import razorpay_event, send_razorpay, send_stripe, stripe_event
-from tests.providers import RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, STRIPE_KEY, FakeRazorpay, FakeStripe
+from tests.providers import RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, STRIPE_KEY
 
 SALE = OrderRequest("S1", "T1-S1", Amount(12500, "INR"), 300, "Masala chai")
 
@@ -23,8 +25,8 @@ SALE = OrderRequest("S1", "T1-S1", Amount(12500, "INR"), 300, "Masala chai")
 def razorpay(db_url: str) -> Iterator[tuple[RunningHub, FakeRazorpay]]:
     """A hub on SQLite and on PostgreSQL, its provider Razorpay (the fake)."""
     keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
-    with FakeRazorpay() as fake, RunningHub(db_url, provider="razorpay", provider_url=fake.url, secrets=keys,
-                                            reconcile_after=3600) as hub:  # fmt: skip
+    with FakeRazorpay(image_content=True) as fake, RunningHub(db_url, provider="razorpay", provider_url=fake.url,
+                                                              secrets=keys, reconcile_after=3600) as hub:  # fmt: skip
         yield hub, fake
 
 
@@ -152,8 +154,8 @@ def test_a_refund_made_at_the_dashboard_arrives_by_webhook(razorpay) -> None:
 
 def test_a_lost_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
     keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
-    with FakeRazorpay() as fake, RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url, secrets=keys,
-                                            reconcile_after=0.5, reconcile_every=0.2) as hub:  # fmt: skip
+    with FakeRazorpay(image_content=True) as fake, RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url,
+                                                              secrets=keys, reconcile_after=0.5) as hub:  # fmt: skip
         terminal = hub.terminal("T1")
         order = terminal.create_order(SALE)
         fake.pay(provider_id(hub, order.id))  # …and Razorpay's webhook never arrives
@@ -179,19 +181,19 @@ def test_a_provider_that_answers_garbage_is_a_503_and_no_order(sqlite_url: str) 
 
 # --- Stripe ------------------------------------------------------------------------------------------
 
-THB_SALE = OrderRequest("S1", "T1-S1", Amount(5000, "THB"), 300, "Thai tea")
+SGD_SALE = OrderRequest("S1", "T1-S1", Amount(5000, "SGD"), 300, "Teh tarik")
 
 
 @pytest.fixture
 def stripe(sqlite_url: str) -> Iterator[tuple[RunningHub, FakeStripe]]:
     keys = {"stripe_secret_key": STRIPE_KEY}
     with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
-                                          reconcile_after=3600) as hub:  # fmt: skip
+                                          stripe_method="paynow", reconcile_after=3600) as hub:  # fmt: skip
         yield hub, fake
 
 
 def _paid_at_stripe(hub: RunningHub, fake: FakeStripe) -> tuple[str, dict]:
-    order = hub.terminal("T1").create_order(THB_SALE)
+    order = hub.terminal("T1").create_order(SGD_SALE)
     intent_id = provider_id(hub, order.id)
     fake.pay(intent_id)
     return order.id, fake.intents[intent_id]
@@ -202,7 +204,7 @@ def test_a_signed_payment_intent_succeeded_pays_the_order(stripe) -> None:
     order_id, intent = _paid_at_stripe(hub, fake)
     assert send_stripe(hub.url, stripe_event("payment_intent.succeeded", intent)).json() == {"outcome": "applied"}
     order = _order(hub, order_id)
-    assert order["status"] == "paid" and order["payments"][0]["amount"] == {"value": 5000, "currency": "THB"}
+    assert order["status"] == "paid" and order["payments"][0]["amount"] == {"value": 5000, "currency": "SGD"}
 
 
 def test_a_stripe_signature_older_than_300_seconds_is_400(stripe) -> None:
@@ -240,7 +242,7 @@ def test_a_failure_reported_after_success_does_not_undo_it(stripe) -> None:
 
 def test_a_declined_payment_fails_the_order_with_stripes_message(stripe) -> None:
     hub, fake = stripe
-    order = hub.terminal("T1").create_order(THB_SALE)
+    order = hub.terminal("T1").create_order(SGD_SALE)
     intent_id = provider_id(hub, order.id)
     fake.decline(intent_id)
     send_stripe(hub.url, stripe_event("payment_intent.payment_failed", fake.intents[intent_id]))
@@ -248,30 +250,28 @@ def test_a_declined_payment_fails_the_order_with_stripes_message(stripe) -> None
     assert got["status"] == "failed" and got["failure"]["message"] == "The customer's bank declined."
 
 
-def test_refunds_through_the_hub_and_charge_refunded(stripe) -> None:
+def test_a_pending_refund_is_settled_by_refund_updated(stripe) -> None:
     hub, fake = stripe
     terminal = hub.terminal("T1")
-    order = terminal.create_order(THB_SALE)
+    order = terminal.create_order(SGD_SALE)
     intent_id = provider_id(hub, order.id)
     fake.pay(intent_id)
     send_stripe(hub.url, stripe_event("payment_intent.succeeded", fake.intents[intent_id]))
-    refund = terminal.refund(order.id, "S1-R1", Amount(5000, "THB"), "spilt")
-    assert refund.status == "succeeded"
-    made = next(iter(fake.refunds.values()))
-    charge = {"id": fake.intents[intent_id]["latest_charge"], "object": "charge", "payment_intent": intent_id,
-              "amount": 5000, "amount_refunded": 5000, "refunded": True, "currency": "thb",
-              "refunds": {"object": "list", "data": [made]}}  # fmt: skip
-    assert send_stripe(hub.url, stripe_event("charge.refunded", charge)).json()["outcome"] == "no change"
+    refund = terminal.refund(order.id, "S1-R1", Amount(5000, "SGD"), "spilt")
+    assert refund.status == "pending"  # PayNow refunds wait for the bank
+    made = {**next(iter(fake.refunds.values())), "status": "succeeded"}
+    assert send_stripe(hub.url, stripe_event("refund.updated", made)).json()["outcome"] == "applied"
     got = terminal.get_order(order.id)
-    assert got.status is OrderStatus.REFUNDED and [r.amount for r in got.refunds] == [Amount(5000, "THB")]
+    assert got.status is OrderStatus.REFUNDED
+    assert [(r.status, r.amount) for r in got.refunds] == [("succeeded", Amount(5000, "SGD"))]
 
 
 def test_a_lost_stripe_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
     keys = {"stripe_secret_key": STRIPE_KEY}
     with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
-                                          reconcile_after=0.5) as hub:  # fmt: skip
+                                          stripe_method="paynow", reconcile_after=0.5) as hub:  # fmt: skip
         terminal = hub.terminal("T1")
-        order = terminal.create_order(THB_SALE)
+        order = terminal.create_order(SGD_SALE)
         fake.pay(provider_id(hub, order.id))
         assert terminal.get_order(order.id, wait=10, known=OrderStatus.PENDING).status is OrderStatus.PAID
 
@@ -279,7 +279,7 @@ def test_a_lost_stripe_webhook_is_made_good_by_reconciliation(sqlite_url: str) -
 def test_cancel_through_the_hub_cancels_the_payment_intent(stripe) -> None:
     hub, fake = stripe
     terminal = hub.terminal("T1")
-    order = terminal.create_order(THB_SALE)
+    order = terminal.create_order(SGD_SALE)
     assert terminal.cancel_order(order.id).status is OrderStatus.CANCELLED
     assert fake.intents[provider_id(hub, order.id)]["status"] == "canceled"
 
@@ -289,3 +289,38 @@ def test_an_event_id_longer_than_the_hub_keeps_is_400(razorpay) -> None:
     order_id, _, body = _paid_at_razorpay(hub, fake)
     assert send_razorpay(hub.url, body, event_id="e" * 201).status_code == 400
     assert _order(hub, order_id)["status"] == "pending"
+
+
+def test_a_refund_the_provider_refuses_is_a_422_with_its_reason(sqlite_url: str) -> None:
+    from terminal.backends.base import BackendError
+    from terminal.core.problems import ProblemKind
+
+    keys = {"stripe_secret_key": STRIPE_KEY}
+    with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
+                                          stripe_method="promptpay", reconcile_after=3600) as hub:  # fmt: skip
+        terminal = hub.terminal("T1")
+        order = terminal.create_order(OrderRequest("S1", "T1-S1", Amount(5000, "THB"), 300, "Thai tea"))
+        intent_id = provider_id(hub, order.id)
+        fake.pay(intent_id)
+        send_stripe(hub.url, stripe_event("payment_intent.succeeded", fake.intents[intent_id]))
+        with pytest.raises(BackendError) as caught:
+            terminal.refund(order.id, "S1-R1", Amount(5000, "THB"), "spilt")
+        assert caught.value.problem.kind is ProblemKind.REJECTED
+        assert "PromptPay refunds are made in the Stripe Dashboard" in caught.value.problem.detail
+        assert [r.status for r in terminal.get_order(order.id).refunds] == ["failed"]
+
+
+def test_charge_refunded_lists_the_refunds_it_carries(stripe) -> None:
+    hub, fake = stripe
+    terminal = hub.terminal("T1")
+    order = terminal.create_order(SGD_SALE)
+    intent_id = provider_id(hub, order.id)
+    fake.pay(intent_id)
+    send_stripe(hub.url, stripe_event("payment_intent.succeeded", fake.intents[intent_id]))
+    terminal.refund(order.id, "S1-R1", Amount(2000, "SGD"), "half a cup")
+    made = {**next(iter(fake.refunds.values())), "status": "succeeded"}
+    charge = {**fake.charges[fake.intents[intent_id]["latest_charge"]], "amount_refunded": 2000,
+              "refunds": {"object": "list", "data": [made], "has_more": False}}  # fmt: skip
+    assert send_stripe(hub.url, stripe_event("charge.refunded", charge)).json()["outcome"] == "applied"
+    got = terminal.get_order(order.id)
+    assert got.status is OrderStatus.PARTIALLY_REFUNDED and [r.status for r in got.refunds] == ["succeeded"]
