@@ -113,6 +113,9 @@ def _main(argv: list[str] | None) -> int:
     payload_tool.add_arguments(sub.add_parser("payload", help="read or build a payment-QR payload"))
 
     add_arguments(sub.add_parser("demo", help="the sandbox and the terminal together, no hardware needed"))
+    from terminal import enroll_tool
+
+    enroll_tool.add_arguments(sub.add_parser("enroll", help="trade a hub's one-time code for a terminal secret"))
 
     args = parser.parse_args(argv)
     # Under systemd, journald stamps each line itself.
@@ -144,6 +147,8 @@ def _main(argv: list[str] | None) -> int:
         return voice_tool.fill_cache(args)
     if args.command == "payload":
         return payload_tool.run(args)
+    if args.command == "enroll":
+        return enroll_tool.run(args)
     from terminal.demo import run_demo
 
     return run_demo(args)

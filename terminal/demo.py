@@ -71,6 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sandbox's QR payload: a pay-page link (default) or a format-accurate payload",
     )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
+    parser.add_argument("--hub", action="store_true", help="a qr-hub (simulated provider) instead of the sandbox: "
+                        "T1 enrolled and signing, the sale paid by a signed webhook (needs .[hub])")  # fmt: skip
     parser.add_argument(
         "--language",
         choices=list(LANGUAGES),
@@ -165,8 +167,16 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"qr-terminal demo: --db: {exc}", file=sys.stderr)
             return 2
         public = lan_address() if args.lan else None
-        sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme).start()
-        payee = sandbox.book.payee
+        if args.hub:
+            sandbox, token = _hub(args, Path(tmp))
+            if sandbox is None:
+                journal.close()
+                return 2
+        else:
+            sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme)
+            sandbox.start()
+            token = DEFAULT_TOKEN
+        payee = sandbox.payee if args.hub else sandbox.book.payee
         host = urlsplit(sandbox.public_url).netloc or "127.0.0.1"  # with its port: the guard refuses others
         settings = Settings(
             terminal_id="T1",
@@ -192,7 +202,7 @@ def run_demo(args: argparse.Namespace) -> int:
             from terminal.voice_tool import USER_CACHE
 
             voice = Voice(ClipCache(USER_CACHE, settings.voice_language), volume=80)
-        app = App(settings=settings, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
+        app = App(settings=settings, backend=HttpBackend(sandbox.url, token, sandbox=True), journal=journal,
                   display=display, shop=shop, pin_checker=PinChecker(secrets), voice=voice)  # fmt: skip
         # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
         hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
@@ -303,6 +313,23 @@ def _unusable_output(args: argparse.Namespace, headless: bool) -> str:
 
 class VoiceChoiceError(ValueError):
     """--voice names a language the terminal cannot speak."""
+
+
+def _hub(args: argparse.Namespace, folder: Path):  # type: ignore[no-untyped-def]
+    """A qr-hub in this process (SQLite in ``folder``, simulated provider) and terminal T1's enrolled token."""
+    if args.scheme != "url" or args.lan or args.till:
+        print("qr-terminal demo: --hub shows the hub's pay-page link only (no --scheme, --lan or --till)",
+              file=sys.stderr)  # fmt: skip
+        return None, ""
+    try:
+        from hub.local import LocalHub
+    except ImportError:
+        print("qr-terminal demo: --hub needs the hub's packages: pip install '.[hub]' (scripts/demo --hub does it)",
+              file=sys.stderr)  # fmt: skip
+        return None, ""
+    hub = LocalHub(f"sqlite:///{folder / 'hub.db'}").start()
+    print(f"Hub: contract v1.1 at {hub.url}/v1, terminal T1 enrolled (requests signed)", file=sys.stderr)
+    return hub, hub.enrolled_token("T1", "Demo Shop")
 
 
 def _voice_language(args: argparse.Namespace) -> str | None:

@@ -89,12 +89,17 @@ def read_hash(secrets_file: Path) -> str | None:
 
 def write_hash(secrets_file: Path, stored: str) -> None:
     """Put ``manager_pin = "…"`` into the secrets file, keeping every other line, atomically, mode 0600."""
+    write_secret(secrets_file, KEY, stored)
+
+
+def write_secret(secrets_file: Path, key: str, value: str) -> None:
+    """Put ``key = "value"`` into the secrets file, keeping every other line, atomically, mode 0600."""
     try:
         lines = secrets_file.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         lines = []
-    kept = [line for line in lines if not line.replace(" ", "").startswith(f"{KEY}=")]
-    text = "\n".join([*kept, f'{KEY} = "{stored}"']) + "\n"
+    kept = [line for line in lines if not line.replace(" ", "").startswith(f"{key}=")]
+    text = "\n".join([*kept, f'{key} = "{value}"']) + "\n"
     tomllib.loads(text)  # never leave a file the terminal cannot read
     temporary = secrets_file.with_name(f".{secrets_file.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -70,6 +70,11 @@ CASES = [
     ("demo", "--headless", "--till", "native:tcp:9100", "--sales", "0"),
     ("demo", "--headless", "--voice", "klingon"),
     ("demo", "--headless", "--currency", "XYZ"),
+    ("demo", "--headless", "--hub", "--scheme", "upi"),
+    ("enroll", "http://hub.example.com", "ABCD-EFGH-JKLM", "--secrets", "{cache}"),  # plain http off loopback
+    ("enroll", "http://127.0.0.1:9", "ABCD-EFGH-JKLM", "--config", "{missing}"),
+    ("enroll", "http://127.0.0.1:9", "ABCD-EFGH-JKLM", "--config", "{good}"),  # no hub answers
+    ("enroll", "http://127.0.0.1:9"),
     ("no-such-command",),
     (),
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from terminal.backends import signing
 from terminal.backends.base import bad_reply
 from terminal.backends.contract import (
     amount_json,
@@ -36,7 +37,10 @@ class HttpBackend:
         ca_file: str | None = None,
         sandbox: bool = False,
     ) -> None:
-        self._http = Transport(base_url, {"Authorization": f"Bearer {token}"}, timeout=timeout,
+        # A terminal enrolled with a hub signs each request (terminal/backends/signing.py) and sends no token.
+        signer = signing.signer_for(token)
+        headers = {} if signer else {"Authorization": f"Bearer {token}"}
+        self._http = Transport(base_url, headers, timeout=timeout, auth=signer,
                                connect_timeout=connect_timeout, allow_plain_http=allow_plain_http, ca_file=ca_file,
                                error_text=error_message)  # fmt: skip
         self.base_url = self._http.base_url

@@ -1,0 +1,1 @@
+"""qr-hub: the shop\x27s own server."""

@@ -1,0 +1,476 @@
+"""The hub's orders, payments and refunds: contract v1.1's rules on top of the database.
+
+Every method is synchronous (the web layer runs it in a worker thread) and raises :class:`ContractError` for an
+answer the contract gives as an error. Rules that decide money:
+
+- an order's status only moves forward (:data:`RANK`): a late ``closed`` or ``expired`` cannot undo a payment,
+  a payment reported after the order expired or was cancelled still wins (money that arrived is never hidden);
+- each provider payment is recorded once (unique provider + payment id), each event once (unique event id);
+- a refund never exceeds what was paid less the refunds not failed, checked with the order row locked.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from hub import db as t
+from hub.db import Database
+from terminal.backends.base import BackendError
+from terminal.backends.contract import amount_json, time_json
+from terminal.core.money import Amount
+from terminal.core.orders import OrderRequest, OrderStatus, OrderUpdate, Payment, ProviderRefund
+from terminal.core.problems import ProblemKind
+from terminal.sandbox.book import SandboxError, _digest, _order_request, amount_from_json
+
+log = logging.getLogger(__name__)
+
+#: A request the contract answers with an error (HTTP status, code, message, optional body): the sandbox's type.
+ContractError = SandboxError
+
+#: The largest amount the hub takes (ten trillion rupees in paise; no QR sale comes near it).
+MAX_MINOR = 10**15
+#: How far along an order is; an update that would lower it is ignored.
+RANK = {"pending": 0, "failed": 1, "expired": 1, "cancelled": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
+PAID_FAMILY = ("paid", "partially_refunded", "refunded")
+#: Refund statuses that count against what remains refundable.
+LIVE_REFUNDS = ("requested", "pending", "succeeded")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What a provider said about one order (a verified webhook event, or its API when reconciling).
+
+    The order is found by ``provider_order_id`` or, for refund events, by the payment ``payment_id`` refunds."""
+
+    provider: str
+    provider_order_id: str | None = None
+    payment_id: str | None = None
+    status: OrderStatus | None = None
+    payments: tuple[Payment, ...] = ()
+    refunds: tuple[ProviderRefund, ...] = ()
+    failure: tuple[str, str] | None = None
+    #: (event id, event type) for a webhook: stored so the event is applied once.
+    event: tuple[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Ledger:
+    """Orders of many terminals. ``provider`` makes the QRs; ``changed(key)`` runs after each commit that changed
+    an order (``order:<id>``), to wake this process's long-polls (other replicas hear PostgreSQL's NOTIFY)."""
+
+    def __init__(self, database: Database, provider: Any, *, clock: Callable[[], float] = time.time,
+                 changed: Callable[[str], None] = lambda key: None) -> None:  # fmt: skip
+        self.db = database
+        self.provider = provider
+        self.provider_name: str = provider.name
+        self._clock = clock
+        self._changed = changed
+
+    # --- contract: create, get, cancel, refund ---------------------------------------------------
+
+    def create(self, terminal_id: str, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+        """Create the order (or find the one this key made); (order JSON, created)."""
+        if not key:
+            raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")
+        if len(key) > 200:
+            raise ContractError(400, "invalid_request", "Idempotency-Key is longer than 200 characters")
+        reference, amount, expires_in, description = _order_request(body)
+        if len(reference) > 100 or len(description) > 500:
+            raise ContractError(400, "invalid_request", "'reference' (100) or 'description' (500) is too long")
+        if amount.minor > MAX_MINOR:
+            raise ContractError(400, "invalid_amount", f"'amount.value' is over {MAX_MINOR} minor units")
+        digest = _digest(body)
+        row = self._claim(terminal_id, key, digest, reference, amount, expires_in, description)
+        if row.provider_id is not None:
+            return self._json_by_id(row.id), False
+        request = OrderRequest(f"{terminal_id}-{key}", reference, amount, expires_in, description)
+        try:
+            made = self.provider.create_order(request)
+        except BackendError as exc:
+            raise _provider_error(exc) from None
+        with self.db.transaction() as conn:
+            # PromptPay and PayNow payloads may carry no name: the id is what the customer sees then
+            linked = conn.execute(update(t.orders).where(t.orders.c.id == row.id, t.orders.c.provider_id.is_(None))
+                                  .values(provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload,
+                                          payee_name=made.payee.name or made.payee.id, payee_id=made.payee.id,
+                                          updated_at=self._clock())).rowcount == 1  # fmt: skip
+            winner = conn.execute(select(t.orders.c.provider_id).where(t.orders.c.id == row.id)).scalar_one()
+        if winner != made.id:
+            # The same create raced on another replica and linked its QR first: everyone is shown that one, so
+            # ours must never be payable.
+            self._close_orphan(made.id)
+        return self._json_by_id(row.id), linked
+
+    def _close_orphan(self, provider_id: str) -> None:
+        try:
+            self.provider.cancel_order(provider_id)
+        except BackendError as exc:
+            log.warning("a duplicate QR %s could not be closed at the provider: %s", provider_id, exc.problem.detail)
+
+    def get(self, terminal_id: str | None, order_id: str) -> dict[str, Any]:
+        """The order as the contract shows it (expired when its time passed); 404 for another terminal's."""
+        with self.db.transaction() as conn:
+            row = self._row(conn, order_id, terminal_id)
+            if row.status == "pending" and self._clock() >= row.expires_at:
+                self._move(conn, row, "expired")
+            return self._json(conn, self._row(conn, order_id, terminal_id))
+
+    def cancel(self, terminal_id: str, order_id: str) -> dict[str, Any]:
+        """Cancel a pending order at the provider (idempotent); a paid one → 409 carrying the order."""
+        with self.db.transaction() as conn:
+            row = self._row(conn, order_id, terminal_id)
+        if row.status == "pending" and row.provider_id is not None:
+            try:
+                said = self.provider.cancel_order(row.provider_id)
+            except BackendError as exc:
+                raise _provider_error(exc) from None
+            if said.status is OrderStatus.EXPIRED:  # Stripe's adapter cancels as 'abandoned': the terminal asked
+                said = replace(said, status=OrderStatus.CANCELLED)
+            self.apply(fact_of(self.provider_name, row.provider_id, said))
+        with self.db.transaction() as conn:
+            row = self._row(conn, order_id, terminal_id)
+            if row.status == "pending":
+                self._move(conn, row, "cancelled")
+                row = self._row(conn, order_id, terminal_id)
+            order = self._json(conn, row)
+        if row.status in PAID_FAMILY:
+            raise ContractError(409, "already_paid", "the order is paid", order)
+        return order
+
+    def refund(self, terminal_id: str, order_id: str, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+        """Refund part or all of a paid order, idempotently by ``key``; (refund JSON, created)."""
+        if not key:
+            raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")
+        if not isinstance(body, dict):
+            raise ContractError(400, "invalid_request", "body must be a JSON object")
+        amount = amount_from_json(body.get("amount"), "amount")
+        reason = str(body.get("reason", ""))[:500]
+        digest = _digest(body)
+        with self.db.transaction() as conn:
+            row = self._row(conn, order_id, terminal_id, lock=True)
+            known = conn.execute(select(t.refunds).where(and_(t.refunds.c.order_id == order_id,
+                                                              t.refunds.c.idempotency_key == key))).first()  # fmt: skip
+            if known is not None and known.body_hash != digest:
+                raise ContractError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
+            if known is None:
+                if row.status not in ("paid", "partially_refunded"):
+                    raise ContractError(409, "not_paid", f"the order is {row.status}, not paid")
+                paid, live = _paid_and_refunded(conn, order_id)
+                if amount.currency != row.currency or amount.minor <= 0 or live + amount.minor > paid:
+                    raise ContractError(422, "refund_too_large", "the refund exceeds what remains of the payment")
+                refund_id = "rfd_" + secrets.token_hex(8)
+                conn.execute(insert(t.refunds).values(id=refund_id, order_id=order_id, idempotency_key=key,
+                             body_hash=digest, amount=amount.minor, currency=amount.currency, status="requested",
+                             reason=reason, created_at=self._clock()))  # fmt: skip
+                known = conn.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).one()
+        created = known.status == "requested"
+        if created:  # not yet accepted by the provider: (re)send it, with our refund id as its idempotency key
+            try:
+                made = self.provider.refund(row.provider_id, known.id, amount, reason)
+            except BackendError as exc:
+                if exc.problem.kind in (ProblemKind.REJECTED, ProblemKind.CONFLICT):
+                    with self.db.transaction() as conn:
+                        conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
+                            status="failed", failure_message=exc.problem.detail[:500]))  # fmt: skip
+                    raise ContractError(422, "refund_refused", f"the provider refused the refund: "
+                                        f"{exc.problem.detail}") from None  # fmt: skip
+                raise _provider_error(exc) from None
+            with self.db.transaction() as conn:
+                conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
+                    provider_refund_id=made.id, status=made.status))  # fmt: skip
+                self._settle_status(conn, self._row(conn, order_id, None))
+        with self.db.transaction() as conn:
+            known = conn.execute(select(t.refunds).where(t.refunds.c.id == known.id)).one()
+        return _refund_json(known), created
+
+    # --- history and settlement (one terminal, a shop, or all) ----------------------------------
+
+    def history(self, scope: dict[str, str], since: str | None, limit: int) -> list[dict[str, Any]]:
+        """Orders created at or after ``since`` (ISO 8601), oldest first, at most ``limit`` (≤ 500)."""
+        start = 0.0
+        if since:
+            try:
+                start = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise ContractError(400, "invalid_request", f"since={since!r} is not an ISO 8601 time") from None
+        with self.db.transaction() as conn:
+            made = t.orders.c.provider_id.is_not(None)  # a create the provider never answered is no order yet
+            query = (select(t.orders).where(t.orders.c.created_at >= start, made, *_scope(scope))
+                     .order_by(t.orders.c.created_at, t.orders.c.id).limit(max(1, min(limit, 500))))  # fmt: skip
+            return [self._json(conn, row) for row in conn.execute(query)]
+
+    def settlement(self, scope: dict[str, str], date: str, currency: str | None = None) -> dict[str, Any]:
+        """The payments captured on ``date`` (UTC) and the refunds that went through that day, in one currency
+        (``currency``, else the first payment's). The simulated provider and webhooks say nothing of fees: 0."""
+        try:
+            day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise ContractError(400, "invalid_request", "date must be YYYY-MM-DD") from None
+        start, end = day.timestamp(), (day + timedelta(days=1)).timestamp()
+        with self.db.transaction() as conn:
+            join = t.payments.join(t.orders, t.payments.c.order_id == t.orders.c.id)
+            rows = conn.execute(select(t.payments.c.amount, t.payments.c.currency).select_from(join)
+                                .where(t.payments.c.at >= start, t.payments.c.at < end, *_scope(scope))
+                                .order_by(t.payments.c.at)).all()  # fmt: skip
+            currency = currency or (rows[0].currency if rows else "INR")
+            mine = [r.amount for r in rows if r.currency == currency]
+            rjoin = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
+            refunded = conn.execute(select(func.coalesce(func.sum(t.refunds.c.amount), 0)).select_from(rjoin).where(
+                t.refunds.c.status == "succeeded", t.refunds.c.currency == currency, t.refunds.c.created_at >= start,
+                t.refunds.c.created_at < end, *_scope(scope))).scalar_one()  # fmt: skip
+        gross = sum(mine)
+        return {"date": date, "currency": currency, "count": len(mine), "gross": gross, "fees": 0,
+                "net": gross - int(refunded)}  # fmt: skip
+
+    # --- what providers say -------------------------------------------------------------------
+
+    def apply(self, fact: Fact) -> str:
+        """Apply a provider's fact once; returns what happened (``applied``, ``duplicate``, ``unknown order``…).
+        Two replicas applying the same event at once: the loser's unique violation makes it look again."""
+        for attempt in range(3):
+            try:
+                return self._apply(fact)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _apply(self, fact: Fact) -> str:
+        changed: str | None = None
+        with self.db.transaction() as conn:
+            if fact.event is not None:
+                seen = conn.execute(
+                    select(t.webhook_events.c.outcome).where(
+                        t.webhook_events.c.provider == fact.provider, t.webhook_events.c.event_id == fact.event[0]
+                    )
+                ).first()
+                if seen is not None:
+                    return "duplicate"
+            row = self._find(conn, fact)
+            outcome = "unknown order" if row is None else self._apply_to(conn, row, fact)
+            # An event for an order not (yet) known is not stored: a redelivery may find the order then.
+            if fact.event is not None and row is not None:
+                conn.execute(insert(t.webhook_events).values(provider=fact.provider, event_id=fact.event[0],
+                             type=fact.event[1][:100], received_at=self._clock(), outcome=outcome))  # fmt: skip
+            if row is not None and outcome == "applied":
+                changed = row.id
+                self.db.notify(conn, f"order:{row.id}")
+        if changed:
+            self._changed(f"order:{changed}")
+        return outcome
+
+    def _find(self, conn: Connection, fact: Fact) -> Row[Any] | None:
+        if fact.provider_order_id:
+            row = conn.execute(select(t.orders).where(t.orders.c.provider_id == fact.provider_order_id)).first()
+            if row is not None:
+                return row
+        if fact.payment_id:
+            join = t.orders.join(t.payments, t.payments.c.order_id == t.orders.c.id)
+            return conn.execute(select(t.orders).select_from(join)
+                                .where(t.payments.c.provider_payment_id == fact.payment_id)).first()  # fmt: skip
+        return None
+
+    def _apply_to(self, conn: Connection, row: Row[Any], fact: Fact) -> str:
+        before = (row.status, _paid_and_refunded(conn, row.id), self._refund_states(conn, row.id))
+        for payment in fact.payments:
+            pid = payment.id or payment.provider_ref or ""
+            exists = conn.execute(
+                select(t.payments.c.id).where(
+                    t.payments.c.provider == fact.provider, t.payments.c.provider_payment_id == pid
+                )
+            ).first()
+            if exists is None and pid:
+                conn.execute(insert(t.payments).values(
+                    id="pmt_" + secrets.token_hex(8), order_id=row.id, provider=fact.provider, provider_payment_id=pid,
+                    amount=payment.amount.minor, currency=payment.amount.currency,
+                    at=payment.at.timestamp() if payment.at else self._clock(),
+                    payer=(payment.payer or "")[:200] or None,
+                    provider_ref=(payment.provider_ref or "")[:100] or None))  # fmt: skip
+        for refund in fact.refunds:
+            self._record_refund(conn, row, refund)
+        status = fact.status
+        if fact.payments or conn.execute(select(t.payments.c.id).where(t.payments.c.order_id == row.id)).first():
+            status = OrderStatus.PAID if status is None or RANK[str(status)] < RANK["paid"] else status
+        if status is not None:
+            self._move(conn, row, str(status), fact.failure)
+        self._settle_status(conn, self._row(conn, row.id, None))
+        after = (self._row(conn, row.id, None).status, _paid_and_refunded(conn, row.id),
+                 self._refund_states(conn, row.id))  # fmt: skip
+        return "applied" if after != before else "no change"
+
+    def _record_refund(self, conn: Connection, row: Row[Any], refund: ProviderRefund) -> None:
+        known = conn.execute(select(t.refunds).where(t.refunds.c.provider_refund_id == refund.id)).first()
+        if known is None:  # made at the provider's dashboard, or its answer to us was lost: our own by its notes
+            conn.execute(insert(t.refunds).values(
+                id="rfd_" + secrets.token_hex(8), order_id=row.id, idempotency_key=f"provider:{refund.id}",
+                body_hash="", provider_refund_id=refund.id, amount=refund.amount.minor,
+                currency=refund.amount.currency, status=refund.status, reason="made at the provider",
+                failure_message=refund.message or None, created_at=self._clock()))  # fmt: skip
+        elif known.status in ("requested", "pending") and refund.status != known.status:
+            conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
+                status=refund.status, failure_message=refund.message or None))  # fmt: skip
+
+    def _refund_states(self, conn: Connection, order_id: str) -> list[tuple[str, str]]:
+        rows = conn.execute(select(t.refunds.c.id, t.refunds.c.status).where(t.refunds.c.order_id == order_id))
+        return sorted((r.id, r.status) for r in rows)
+
+    def pending_since(self, before: float, after: float, limit: int = 100) -> list[tuple[str, str]]:
+        """(order id, provider id) of orders still pending, created between ``after`` and ``before``."""
+        with self.db.transaction() as conn:
+            rows = conn.execute(select(t.orders.c.id, t.orders.c.provider_id).where(
+                t.orders.c.status == "pending", t.orders.c.provider_id.is_not(None), t.orders.c.created_at < before,
+                t.orders.c.created_at > after).order_by(t.orders.c.created_at).limit(limit))  # fmt: skip
+            return [(r.id, r.provider_id) for r in rows]
+
+    def expire_due(self) -> int:
+        """Mark expired every pending order whose time passed (waking their long-polls); how many."""
+        with self.db.transaction() as conn:
+            due = conn.execute(select(t.orders).where(t.orders.c.status == "pending",
+                                                      t.orders.c.expires_at <= self._clock())).all()  # fmt: skip
+            for row in due:
+                self._move(conn, row, "expired")
+        return len(due)
+
+    # --- inside -------------------------------------------------------------------------------
+
+    def _claim(self, terminal_id: str, key: str, digest: str, reference: str, amount: Amount, expires_in: int,
+               description: str) -> Row[Any]:  # fmt: skip
+        """The order row for this terminal's key: the existing one (same body) or a new one without a QR yet."""
+        for _ in range(2):
+            with self.db.transaction() as conn:
+                query = select(t.orders).where(t.orders.c.terminal_id == terminal_id,
+                                               t.orders.c.idempotency_key == key)  # fmt: skip
+                row = conn.execute(query).first()
+                if row is not None:
+                    if row.body_hash != digest:
+                        raise ContractError(409, "idempotency_conflict",
+                                            "this Idempotency-Key was used with another body")  # fmt: skip
+                    return row
+            now = self._clock()
+            try:
+                with self.db.transaction() as conn:
+                    conn.execute(insert(t.orders).values(
+                        id="ord_" + secrets.token_hex(8), terminal_id=terminal_id, idempotency_key=key,
+                        body_hash=digest, reference=reference, amount=amount.minor, currency=amount.currency,
+                        description=description, status="pending", provider=self.provider_name, created_at=now,
+                        expires_at=now + expires_in, updated_at=now))  # fmt: skip
+            except IntegrityError:
+                continue  # another replica created it a moment ago: read it
+        with self.db.transaction() as conn:
+            return conn.execute(query).one()
+
+    def _row(self, conn: Connection, order_id: str, terminal_id: str | None, *, lock: bool = False) -> Row[Any]:
+        query = select(t.orders).where(t.orders.c.id == order_id)
+        if terminal_id is not None:
+            query = query.where(t.orders.c.terminal_id == terminal_id)
+        if lock and self.db.is_postgres:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise ContractError(404, "not_found", f"no order {order_id!r}")
+        return row
+
+    def _move(self, conn: Connection, row: Row[Any], status: str, failure: tuple[str, str] | None = None) -> None:
+        """Set ``status`` when it is further along than the order's (never backwards)."""
+        if RANK[status] <= RANK[row.status]:
+            return
+        values: dict[str, Any] = {"status": status, "updated_at": self._clock()}
+        if status == "failed" and failure:
+            values.update(failure_code=failure[0][:100], failure_message=failure[1][:500])
+        conn.execute(update(t.orders).where(t.orders.c.id == row.id).values(**values))
+        self.db.notify(conn, f"order:{row.id}")
+        # after commit, in this process; harmless when it wakes a poll that then finds nothing new
+        self._changed(f"order:{row.id}")
+
+    def _settle_status(self, conn: Connection, row: Row[Any]) -> None:
+        """Partially refunded / refunded, from the refunds that are not failed."""
+        if row.status not in PAID_FAMILY:
+            return
+        paid, live = _paid_and_refunded(conn, row.id)
+        if live > 0:
+            self._move(conn, row, "refunded" if live >= paid else "partially_refunded")
+
+    def _json_by_id(self, order_id: str) -> dict[str, Any]:
+        with self.db.transaction() as conn:
+            return self._json(conn, self._row(conn, order_id, None))
+
+    def _json(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": row.id,
+            "status": row.status,
+            "reference": row.reference,
+            "amount": amount_json(Amount(row.amount, row.currency)),
+            "expires_at": _iso(row.expires_at),
+            "created_at": _iso(row.created_at),
+        }
+        if row.qr_payload is not None:
+            data["qr"] = {"scheme": row.qr_scheme, "payload": row.qr_payload}
+            data["payee"] = {"name": row.payee_name, "id": row.payee_id}
+        if row.provider == "sim":
+            data["sandbox"] = True
+        pays = conn.execute(select(t.payments).where(t.payments.c.order_id == row.id).order_by(t.payments.c.at)).all()
+        data["payments"] = [{"id": p.id, "amount": amount_json(Amount(p.amount, p.currency)), "at": _iso(p.at),
+                             "payer": p.payer, "provider_ref": p.provider_ref} for p in pays]  # fmt: skip
+        if pays:
+            data["paid"] = {k: v for k, v in data["payments"][0].items() if k != "id"}
+        if row.failure_code:
+            data["failure"] = {"code": row.failure_code, "message": row.failure_message or ""}
+        refunds = conn.execute(select(t.refunds).where(t.refunds.c.order_id == row.id)
+                               .order_by(t.refunds.c.created_at)).all()  # fmt: skip
+        if refunds:
+            data["refunds"] = [_refund_json(r) for r in refunds]
+        return data
+
+
+def _paid_and_refunded(conn: Connection, order_id: str) -> tuple[int, int]:
+    paid = conn.execute(select(func.coalesce(func.sum(t.payments.c.amount), 0))
+                        .where(t.payments.c.order_id == order_id)).scalar_one()  # fmt: skip
+    live = conn.execute(select(func.coalesce(func.sum(t.refunds.c.amount), 0)).where(
+        t.refunds.c.order_id == order_id, t.refunds.c.status.in_(LIVE_REFUNDS))).scalar_one()  # fmt: skip
+    return int(paid), int(live)
+
+
+def _refund_json(row: Row[Any]) -> dict[str, Any]:
+    data = {"id": row.id, "status": "pending" if row.status == "requested" else row.status,
+            "amount": amount_json(Amount(row.amount, row.currency))}  # fmt: skip
+    if row.status == "failed" and row.failure_message:
+        data["failure"] = {"code": "refund_failed", "message": row.failure_message}
+    return data
+
+
+def _scope(scope: dict[str, str]) -> list[Any]:
+    where = []
+    if scope.get("terminal"):
+        where.append(t.orders.c.terminal_id == scope["terminal"])
+    if scope.get("shop"):
+        shop_terminals = select(t.terminals.c.id).where(t.terminals.c.shop == scope["shop"])
+        where.append(t.orders.c.terminal_id.in_(shop_terminals))
+    return where
+
+
+def fact_of(provider: str, provider_id: str, said: OrderUpdate) -> Fact:
+    """A provider API's answer about one order, as a fact to apply (reconciliation, cancel)."""
+    failure = (said.failure_code or "failed", said.failure_message or "") if said.failure_code else None
+    return Fact(provider, provider_id, status=said.status, payments=said.payments, refunds=said.refunds,
+                failure=failure)  # fmt: skip
+
+
+def _provider_error(exc: BackendError) -> ContractError:
+    """The provider failed: 503 (retry with the same key; nothing was lost) or 502 for a refusal."""
+    if exc.problem.kind in (ProblemKind.REJECTED, ProblemKind.CONFLICT, ProblemKind.UNAUTHORISED):
+        return ContractError(502, "provider_refused", f"the payment provider refused: {exc.problem.detail}")
+    return ContractError(503, "provider_unavailable", f"the payment provider did not answer: {exc.problem.detail}")
+
+
+def _iso(at: float) -> str:
+    return time_json(datetime.fromtimestamp(at, UTC))
