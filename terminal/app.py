@@ -20,10 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pygame
 
+from terminal import __version__
 from terminal.backends.base import Backend
+from terminal.backends.heartbeat import Heartbeat
 from terminal.backends.http import HttpBackend
 from terminal.backends.reachability import Reachability
 from terminal.backends.worker import OrderWorker
@@ -260,6 +263,9 @@ class App:
         self.reachability = Reachability(backend, self.post, online_interval=online, offline_interval=offline)
         self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval,
                                   observe=self.reachability.observe)  # fmt: skip
+        #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
+        self.heartbeat = Heartbeat(backend, self.facts) if getattr(backend, "hub", False) else None
+        self._started = time.monotonic()
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
@@ -311,12 +317,30 @@ class App:
         self._stopping = True
         self._wake.set()
 
+    def facts(self) -> dict[str, Any]:
+        """What a heartbeat tells the hub, from the loop's latest state (immutable: safe to read from a thread)."""
+        state = self.state
+        try:
+            journal_bytes = self.journal.path.stat().st_size
+        except OSError:
+            journal_bytes = 0
+        return {
+            "version": __version__,
+            "uptime": int(time.monotonic() - self._started),
+            "queue": len(state.unconfirmed),
+            "printer": (state.printer_problem or "ok") if self.print_queue is not None else "none",
+            "till": (state.till_problem or "ok") if self.till is not None else "none",
+            "journal_bytes": journal_bytes,
+        }
+
     def run(self, until: Callable[[App], bool] | None = None) -> None:
         """Run until QUIT, :meth:`stop`, or ``until(app)`` is true; then hand over what is pending and stop."""
         self._running = True
         self.resume()
         self.render()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
+        if self.heartbeat is not None:
+            self.heartbeat.start()
         while self._running and not self._stopping:
             self.pump()
             if until is not None and until(self):
@@ -340,6 +364,8 @@ class App:
             self.pump()
             self._wake.wait(0.02)
             self._wake.clear()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         self.reachability.stop()
         self.worker.stop()
         if self.print_queue is not None:

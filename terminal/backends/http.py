@@ -45,6 +45,8 @@ class HttpBackend:
                                error_text=error_message)  # fmt: skip
         self.base_url = self._http.base_url
         self.sandbox = sandbox
+        #: True when this backend is a hub the terminal is enrolled with (it signs; it takes heartbeats).
+        self.hub = signer is not None
 
     # --- contract ---------------------------------------------------------------------------
 
@@ -116,6 +118,10 @@ class HttpBackend:
                 break
             after = str(page[-1].get("created_at") or after)
         return list(found.values())
+
+    def heartbeat(self, facts: dict[str, Any]) -> None:
+        """POST /v1/heartbeats (a hub's contract v1.1 addition): the terminal's facts for the owner's dashboard."""
+        self._call("POST", "/v1/heartbeats", json=facts)
 
     def probe(self) -> None:
         """GET /v1/orders?limit=1: the cheapest call of the contract that needs the token."""

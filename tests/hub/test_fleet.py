@@ -68,3 +68,32 @@ def test_an_unknown_route_answers_in_the_contracts_error_shape(sqlite_url: str) 
     with RunningHub(sqlite_url) as hub:
         answer = requests.get(f"{hub.url}/v2/orders", timeout=5)
         assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_an_enrolled_terminal_beats_its_facts_to_the_hub(sqlite_url: str, tmp_path) -> None:
+    # The terminal's side of the heartbeat: a real terminal (SDL dummy display, real journal) behind the hub sends
+    # what the owner's dashboard shows, signed like every other request.
+    from terminal.backends.heartbeat import Heartbeat
+    from tests.terminal_app import make_terminal
+
+    with RunningHub(sqlite_url) as hub:
+        backend = hub.terminal("T1")
+        assert backend.hub
+        terminal = make_terminal(tmp_path, hub.url, backend=backend)
+        assert terminal.app.heartbeat is not None  # a hub's terminal beats (started by the loop)
+        beat = Heartbeat(backend, terminal.app.facts, every=0.05).start()
+        try:
+            terminal.until(lambda: beat.sent >= 2)
+        finally:
+            assert beat.stop()
+        [listed] = hub.fleet("/fleet/terminals")["terminals"]
+        last = listed["last_heartbeat"]
+        assert last["version"] == "0.1.0" and last["queue"] == 0 and last["till"] == "none"
+        assert last["journal_bytes"] == (tmp_path / "journal.db").stat().st_size > 0
+        assert len(hub.fleet("/fleet/terminals/T1/heartbeats")["heartbeats"]) >= 2
+
+
+def test_a_terminal_behind_an_ordinary_backend_sends_no_heartbeat(tmp_path, sandbox) -> None:
+    from tests.terminal_app import make_terminal
+
+    assert make_terminal(tmp_path, sandbox.url).app.heartbeat is None
