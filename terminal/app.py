@@ -71,6 +71,7 @@ from terminal.core.events import (
     TillCommanded,
     TillRefundFound,
 )
+from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
 from terminal.core.orders import OrderStatus
@@ -108,8 +109,10 @@ ACTIVE_SECONDS = 3.0
 STOP_WITHIN = 8.0
 #: Seconds between tries at journaling a payment the journal refused.
 SAVE_RETRY = 0.5
-STORAGE_FULL = "Storage full: call support"
-JOURNAL_BROKEN = "Cannot write the journal: call support"
+#: What the screen says while a payment is not written yet (Text: English in logs, the shop's language on screen).
+STORAGE_FULL = Text("Storage full: call support")
+JOURNAL_BROKEN = Text("Cannot write the journal: call support")
+SAVING = Text("Payment received — saving…")
 
 
 def read_clock() -> Now:
@@ -673,15 +676,15 @@ class App:
     def _journal_said(self, model: ScreenModel) -> ScreenModel:
         """The screen, told what the journal cannot do: a payment received but not yet written (never "Paid"
         before it is, and no QR to pay again), or a disk that filled up."""
-        words = self.shop.words  # these sentences are the shell's: English until a catalog has them
+        words = self.shop.words
         paid = [u.update for u in self._unsaved if u.update.status is OrderStatus.PAID or u.update.payments]
         if paid:
             amount = words.money(paid[0].payment.amount) if paid[0].payment is not None else model.amount
-            why = words(STORAGE_FULL if self._unsaved_full else JOURNAL_BROKEN)
-            return replace(model, name="saving", title=words("Payment received — saving…"), tone=Tone.ATTENTION,
+            why = words.show(STORAGE_FULL if self._unsaved_full else JOURNAL_BROKEN)
+            return replace(model, name="saving", title=words.show(SAVING), tone=Tone.ATTENTION,
                            amount=amount, lines=(why,), qr=None, countdown="", hint="")  # fmt: skip
         if self.journal.storage_low:
-            return replace(model, warning=" · ".join(w for w in (model.warning, words(STORAGE_FULL)) if w))
+            return replace(model, warning=" · ".join(w for w in (model.warning, words.show(STORAGE_FULL)) if w))
         return model
 
 

@@ -37,7 +37,8 @@ NBSP = "\u00a0"
 
 
 def _code_messages() -> set[str]:
-    found = extract_from_dir(str(ROOT / "terminal" / "core"), keywords={"_": None, "N_": None})
+    found = extract_from_dir(str(ROOT), method_map=[("terminal/core/**.py", "python"), ("terminal/app.py", "python")],
+                             keywords={"_": None, "N_": None, "Text": None})  # fmt: skip
     return {message for _file, _line, message, _comments, _context in found}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.money import Amount, exponent, with_symbol
 
@@ -43,7 +44,7 @@ class AmountEntry:
     def _point(self) -> AmountEntry:
         exp = exponent(self.currency)
         if exp == 0:
-            return replace(self, message=f"{self.currency} amounts have no decimals")
+            return replace(self, message=Text("{currency} amounts have no decimals", currency=self.currency))
         if "." in self.text:
             return replace(self, message="")
         return replace(self, text=(self.text or "0") + ".", message="")
@@ -51,12 +52,12 @@ class AmountEntry:
     def _digit(self, digit: str) -> AmountEntry:
         _, dot, frac = self.text.partition(".")
         if dot and len(frac) >= exponent(self.currency):
-            return replace(self, message=f"Only {len(frac)} decimal places")
+            return replace(self, message=Text("Only {count} decimal places", count=len(frac)))
         text = self.text + digit if self.text not in ("0", "") else ("0" + digit if dot else digit)
         if not dot and text.startswith("0") and len(text) > 1:
             text = text.lstrip("0") or "0"
         if self._minor(text) > self.maximum.minor:
-            return replace(self, message=f"Maximum is {self.maximum.format()}")
+            return replace(self, message=Text("Maximum is {maximum}", maximum=self.maximum))
         return replace(self, text=text, message="")
 
     def _minor(self, text: str) -> int:
@@ -73,10 +74,13 @@ class AmountEntry:
         """Enter: the amount to charge, or ``None`` and a message when it is zero."""
         amount = self.amount
         if amount.minor == 0:
-            return replace(self, message="Type an amount above zero"), None
+            return replace(self, message=Text("Type an amount above zero")), None
         if self.minimum is not None and amount.minor < self.minimum.minor:
-            why = f": {self.minimum_reason}" if self.minimum_reason else ""
-            return replace(self, message=f"Minimum is {self.minimum.format()}{why}"), None
+            if self.minimum_reason:
+                why = Text("Minimum is {minimum}: {reason}", minimum=self.minimum, reason=self.minimum_reason)
+            else:
+                why = Text("Minimum is {minimum}", minimum=self.minimum)
+            return replace(self, message=why), None
         return replace(self, message=""), amount
 
     def display(self) -> str:

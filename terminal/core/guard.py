@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminal.core.i18n import Text
 from terminal.core.money import Amount
 from terminal.core.orders import Order
 from terminal.core.payloads import link
@@ -59,37 +60,43 @@ class PayeeRules:
         return gui.strip().lower() in {g.strip().lower() for g in self.emv_networks}
 
 
-def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) -> str | None:
+def check(order: Order, *, reference: str, amount: Amount, rules: PayeeRules) -> Text | None:
     """None when the order's QR may be shown for this sale, else the reason it must not be."""
     if order.amount != amount:
-        return f"the order is for {order.amount.format()}, the sale for {amount.format()}"
+        return Text("the order is for {order}, the sale for {sale}", order=order.amount, sale=amount)
     if order.reference != reference:
-        return f"the order carries reference {order.reference!r}, the sale is {reference!r}"
+        return Text(
+            "the order carries reference {found}, the sale is {reference}",
+            found=repr(order.reference),
+            reference=repr(reference),
+        )
     if not rules.knows_id(order.payee.id.replace(" ", "")):
-        return f"payee {order.payee.id!r} is not this shop's"
+        return Text("payee {payee} is not this shop's", payee=repr(order.payee.id))
     payload = order.qr.payload
     detected = scheme_of(payload)
     if detected is None:
         hidden = scheme_of(payload.lstrip("".join(INVISIBLE)).lstrip())
         if hidden is not None:  # scanners trim these: the customer's app would read a payload we did not check
-            return f"the QR is a {hidden} payload behind invisible characters"
-        return None if rules.allow_unknown else "the QR is in a format this terminal cannot check"
+            return Text("the QR is a {scheme} payload behind invisible characters", scheme=hidden)
+        return None if rules.allow_unknown else Text("the QR is in a format this terminal cannot check")
     if detected != order.qr.scheme:
-        return f"the QR is declared {order.qr.scheme!r} but is {detected!r}"
+        return Text(
+            "the QR is declared {declared} but is {found}", declared=repr(order.qr.scheme), found=repr(detected)
+        )
     if detected == "emv" and not payload.isascii():
-        return "the QR has characters outside ASCII: apps counting EMV lengths in bytes would read other fields"
+        return Text("the QR has characters outside ASCII: apps counting EMV lengths in bytes would read other fields")
     try:
         said = summarise(payload)
     except PayloadError as exc:
-        return f"the QR cannot be read: {exc}"
+        return Text("the QR cannot be read: {problem}", problem=str(exc))
     if said.crc_ok is False:
-        return "the QR's checksum is wrong: it was corrupted or edited"
+        return Text("the QR's checksum is wrong: it was corrupted or edited")
     return _payee(said, rules) or _amount(said, amount) or _reference(said, reference, order.id)
 
 
-def _payee(said: Summary, rules: PayeeRules) -> str | None:
+def _payee(said: Summary, rules: PayeeRules) -> Text | None:
     if not said.accounts:
-        return "the QR names no payee"
+        return Text("the QR names no payee")
     for account in said.accounts:
         refusal = _account(account, rules)
         if refusal:
@@ -97,41 +104,51 @@ def _payee(said: Summary, rules: PayeeRules) -> str | None:
     return None
 
 
-def _account(account: Account, rules: PayeeRules) -> str | None:
+def _account(account: Account, rules: PayeeRules) -> Text | None:
     if account.profile == "unreadable":
-        return f"the QR's merchant account {account.network} is not a template an app reads one way"
+        return Text(
+            "the QR's merchant account {network} is not a template an app reads one way", network=account.network
+        )
     if account.profile == "emv" and not rules.knows_network(account.network):
-        return f"the QR names a payment network this terminal does not know ({account.network!r})"
+        return Text(
+            "the QR names a payment network this terminal does not know ({network})", network=repr(account.network)
+        )
     if not account.ids and not account.hosts:
-        return f"the QR's {account.profile} account names no payee"
+        return Text("the QR's {profile} account names no payee", profile=account.profile)
     for host in account.hosts:
         if not rules.knows_host(host):
-            return f"the QR opens {host!r}, not a page this shop trusts"
+            return Text("the QR opens {host}, not a page this shop trusts", host=repr(host))
     for payee_id in account.ids:
         if not any(rules.knows_id(i) for i in spellings(account.profile, payee_id)):
-            return f"the QR pays {payee_id!r}, not this shop"
+            return Text("the QR pays {payee}, not this shop", payee=repr(payee_id))
     return None
 
 
-def _amount(said: Summary, amount: Amount) -> str | None:
+def _amount(said: Summary, amount: Amount) -> Text | None:
     if said.amount_editable:
-        return "the QR lets the customer change the amount"
+        return Text("the QR lets the customer change the amount")
     if said.scheme == "emv" and any(said.fields.get(tag) is not None for tag in ("56", "57")):
-        return "the QR adds a convenience fee (56/57) that some apps charge on top of the amount"
+        return Text("the QR adds a convenience fee (56/57) that some apps charge on top of the amount")
     if said.amount is None:
         if said.profile == "pix" and all(a.hosts and not a.ids for a in said.accounts):
             return None  # dynamic PIX: the amount is in the signed charge at the trusted PSP location
-        return "the QR leaves the amount open"
+        return Text("the QR leaves the amount open")
     if said.amount.currency != amount.currency:
-        return f"the QR asks for {said.amount.currency}, the sale is in {amount.currency}"
+        return Text(
+            "the QR asks for {found}, the sale is in {currency}", found=said.amount.currency, currency=amount.currency
+        )
     if said.amount != amount:
-        return f"the QR asks for {said.amount.format()}, the sale is {amount.format()}"
+        return Text("the QR asks for {found}, the sale is {amount}", found=said.amount, amount=amount)
     return None
 
 
-def _reference(said: Summary, reference: str, order_id: str) -> str | None:
+def _reference(said: Summary, reference: str, order_id: str) -> Text | None:
     if said.reference is not None and not _same_reference(said.reference, reference, order_id):
-        return f"the QR carries reference {said.reference!r}, the sale is {reference!r}"
+        return Text(
+            "the QR carries reference {found}, the sale is {reference}",
+            found=repr(said.reference),
+            reference=repr(reference),
+        )
     return None
 
 

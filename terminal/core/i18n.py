@@ -7,7 +7,14 @@ Sentences are written in English in the code, with named ``{placeholders}``::
     _ = words
     _("Refund {slip} of {amount} went through", slip=refund.slip_reference, amount=words.money(refund.amount))
 
-``pybabel extract`` finds every ``_("…")`` (and ``N_("…")`` in tables) for the catalogs in ``locale/``.
+A sentence the rules compose and keep (a notice in the state, a sale's failure, a refusal) is a :class:`Text`:
+it *is* the English sentence (logs, the journal and the till use it as a string, unchanged) and carries its
+``msgid`` and values, so the screen shows it in the shop's language with ``words.show(text)``::
+
+    notice = Text("Sale {reference} was paid twice: refund {extra} from the menu", reference=r, extra=amount)
+
+``pybabel extract`` finds every ``_("…")``, ``Text("…")`` (and ``N_("…")`` in tables) for the catalogs in
+``locale/``.
 """
 
 from __future__ import annotations
@@ -21,6 +28,37 @@ from terminal.core.money import Amount, format_money, format_typed, locale_for
 def N_(message: str) -> str:
     """Mark ``message`` for translation where a table defines it; it is translated where it is shown."""
     return message
+
+
+class Text(str):
+    """A sentence for people, kept as data: ``str(text)`` is the English sentence (what logs, the journal and the
+    till write), ``msgid`` and ``params`` let :meth:`Words.show` write it in the shop's language. Values stay
+    values: an :class:`Amount` is written ``Amount.format()`` in English and in the locale's format on screen;
+    a nested :class:`Text` is translated too. Immutable, like the ``str`` it is."""
+
+    msgid: str
+    params: tuple[tuple[str, object], ...]
+
+    def __new__(cls, msgid: str, /, **params: object) -> Text:
+        english = msgid.format(**{k: _english(v) for k, v in params.items()}) if params else msgid
+        text = super().__new__(cls, english)
+        object.__setattr__(text, "msgid", msgid)
+        object.__setattr__(text, "params", tuple(params.items()))
+        return text
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Text is immutable: cannot set {name}")
+
+    def __reduce__(self) -> tuple[object, ...]:  # copy and pickle rebuild it from its parts
+        return _rebuild, (self.msgid, self.params)
+
+
+def _rebuild(msgid: str, params: tuple[tuple[str, object], ...]) -> Text:
+    return Text(msgid, **dict(params))
+
+
+def _english(value: object) -> object:
+    return value.format() if isinstance(value, Amount) else value
 
 
 def _unchanged(message: str) -> str:
@@ -49,6 +87,19 @@ class Words:
             return text.format(**values)
         except (KeyError, IndexError, ValueError):  # a damaged translation never hides the sentence
             return message.format(**values)
+
+    def show(self, message: str) -> str:
+        """``message`` as a person reads it here: a :class:`Text` translated, its amounts in the locale's
+        format; any other string (a backend's or a device's own words) unchanged."""
+        if not isinstance(message, Text):
+            return message
+        values = {k: self._value(v) for k, v in message.params}
+        return self(message.msgid, **values) if values else self(message.msgid)
+
+    def _value(self, value: object) -> object:
+        if isinstance(value, Amount):
+            return self.money(value)
+        return self.show(value) if isinstance(value, Text) else value
 
     def locale(self, currency: str) -> str:
         """The CLDR locale amounts of ``currency`` are written in (``hi_IN``, ``pt_BR``)."""

@@ -54,6 +54,7 @@ from terminal.core.events import (
     TillLinkChanged,
     TillRefundFound,
 )
+from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.matching import Match, Verdict, distinct, match
 from terminal.core.money import Amount
@@ -187,7 +188,7 @@ def _printer_key(state: TerminalState, key: Key) -> Step:
     if key is Key.FEED:
         return state, [FeedPaper()]
     if state.last_paid is None:
-        return replace(state, notice="No receipt to reprint yet"), []
+        return replace(state, notice=Text("No receipt to reprint yet")), []
     return state, [PrintReceipt(state.last_paid, reprint=True)]
 
 
@@ -226,12 +227,13 @@ def _start_local_sale(state: TerminalState, amount: Amount, now: Now, till_ref: 
     assert rules is not None
     why = refusal(rules, amount, state.unconfirmed, now.wall)
     if why is not None:
-        return replace(state, entry=replace(state.entry, message=f"Offline: {why}")), []
+        return replace(state, entry=replace(state.entry, message=Text("Offline: {why}", why=why))), []
     started, effects = _start_sale(state, amount, now, till_ref)
     assert started.sale is not None
     local = _go_local(started, started.sale, now, journal_start=effects[0])
     if local is None:  # the payee's QR cannot be built (a payload error): nothing started, the reason shown
-        return replace(state, entry=replace(state.entry, message="Offline: no QR can be made for this payee")), []
+        message = Text("Offline: no QR can be made for this payee")
+        return replace(state, entry=replace(state.entry, message=message)), []
     return local
 
 
@@ -390,7 +392,7 @@ def _order_created(state: TerminalState, sale_id: str, order: Order, now: Now) -
     s = state.settings
     reason = guard.check(order, reference=sale.reference, amount=sale.amount, rules=s.payee)
     if reason is not None:
-        failure = Failure(FailureKind.QR_REFUSED, f"QR refused: {reason}")
+        failure = Failure(FailureKind.QR_REFUSED, Text("QR refused: {reason}", reason=reason))
         ended = replace(sale, order=order, status=SaleStatus.FAILED, failure=failure, deadline=None)
         effects: list[Effect] = [
             JournalSale(ended, sale.status, f"QR refused by the payload guard: {reason}"),
@@ -439,12 +441,11 @@ def _order_updated(state: TerminalState, sale_id: str, update: OrderUpdate, now:
         return state, []
     if update.payments or update.unreadable_payment:
         # The order says no money, its payments say money: never "No payment received" for money that was listed.
-        return _received(
-            state, sale, update, now, contradicts=f"the backend reports the order {status} but lists a payment"
-        )
+        listed = Text("the backend reports the order {status} but lists a payment", status=Text(status.value))
+        return _received(state, sale, update, now, contradicts=listed)
     if sale.status is SaleStatus.AWAITING_PAYMENT:
         if status is OrderStatus.FAILED:
-            message = update.failure_message or "The payment was declined."
+            message = update.failure_message or Text("The payment was declined.")
             failure = Failure(FailureKind.DECLINED, message)
             cause = f"backend reports failed: {update.failure_code or '-'} {message}"
             return _end(state, sale, SaleStatus.FAILED, cause, now, failure=failure, order_open=False)
@@ -542,16 +543,27 @@ def _received_cause(found: Match, was: SaleStatus, *, late: bool, again: bool) -
     return f"{words} after the sale was {was}: money that arrived wins" if late else words
 
 
-def _received_notice(sale: Sale, found: Match) -> str:
+def _received_notice(sale: Sale, found: Match) -> Text:
     if found.verdict is Verdict.PAID_TWICE and found.extra is not None:
-        return f"Sale {sale.reference} was paid twice: refund {found.extra.format()} from the menu"
+        return Text(
+            "Sale {reference} was paid twice: refund {extra} from the menu", reference=sale.reference, extra=found.extra
+        )
     if found.verdict is Verdict.OVERPAID and found.extra is not None:
-        return f"Sale {sale.reference} was overpaid: refund {found.extra.format()} from the menu"
+        return Text(
+            "Sale {reference} was overpaid: refund {extra} from the menu", reference=sale.reference, extra=found.extra
+        )
     if found.verdict is Verdict.UNDERPAID and found.received is not None:
-        return f"Sale {sale.reference}: only {found.received.format()} of {sale.amount.format()} received"
+        return Text(
+            "Sale {reference}: only {got} of {amount} received",
+            reference=sale.reference,
+            got=found.received,
+            amount=sale.amount,
+        )
     if found.verdict is Verdict.MISMATCH:
-        return f"Sale {sale.reference}: payment does not match ({found.reason})"
-    return f"Earlier sale {sale.reference} was paid ({paid_amount(sale).format()})"
+        return Text(
+            "Sale {reference}: payment does not match ({reason})", reference=sale.reference, reason=found.reason
+        )
+    return Text("Earlier sale {reference} was paid ({amount})", reference=sale.reference, amount=paid_amount(sale))
 
 
 def _code(amount: Amount | None) -> str:
@@ -643,7 +655,7 @@ def _offered(state: TerminalState, amount: Amount) -> TerminalState:
         return state
     base = _leave_sale(state) if state.phase is Phase.SALE else state
     entry = replace(fresh_entry(state.settings), text=amount.decimal())
-    return replace(base, phase=Phase.ENTERING, entry=entry, notice="Total from the till: Enter shows the QR")
+    return replace(base, phase=Phase.ENTERING, entry=entry, notice=Text("Total from the till: Enter shows the QR"))
 
 
 # --- refunds ------------------------------------------------------------------------------------
@@ -667,9 +679,10 @@ def _refund_updated(state: TerminalState, event: RefundUpdated) -> Step:
     if updated.status is RefundStatus.SUCCEEDED:
         if state.settings.printer:
             effects.append(PrintRefundSlip(updated))
-        notice = f"Refund {updated.slip_reference} of {updated.amount.format()} went through"
+        notice = Text("Refund {slip} of {amount} went through", slip=updated.slip_reference, amount=updated.amount)
     else:
-        notice = f"Refund {updated.slip_reference} failed: {updated.message or 'refused by the backend'}"
+        why = updated.message or Text("refused by the backend")
+        notice = Text("Refund {slip} failed: {why}", slip=updated.slip_reference, why=why)
     watching = state.menu is not None and state.menu.refund_id == updated.id
     state = menu.refund_changed(state, updated)
     return (state if watching else replace(state, notice=notice)), effects

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from terminal.core.i18n import Text
 from terminal.core.money import Amount
 from terminal.core.orders import Payment
 
@@ -70,12 +71,12 @@ def distinct(payments: Sequence[Payment]) -> tuple[Payment, ...]:
     return tuple(kept)
 
 
-def _contradiction(payments: Sequence[Payment]) -> str | None:
+def _contradiction(payments: Sequence[Payment]) -> Text | None:
     """Why the list cannot be read one way: one id listed with two different amounts."""
     first: dict[str, Amount] = {}
     for payment in payments:
         if payment.id is not None and first.setdefault(payment.id, payment.amount) != payment.amount:
-            return f"payment {payment.id} is reported twice with different amounts"
+            return Text("payment {payment} is reported twice with different amounts", payment=payment.id)
     return None
 
 
@@ -83,25 +84,26 @@ def match(asked: Amount, payments: Sequence[Payment], unreadable: str | None = N
     """Compare the payments an order received with the sale's amount. ``unreadable`` is the backend's claim of
     a payment the terminal could not read (a negative value, an unknown currency): a mismatch, never ignored."""
     if unreadable is not None:
-        return Match(
-            Verdict.MISMATCH, None, reason=f"the backend reports a payment this terminal cannot read: {unreadable}"
-        )
+        unread = Text("the backend reports a payment this terminal cannot read: {payment}", payment=unreadable)
+        return Match(Verdict.MISMATCH, None, reason=unread)
     if (why := _contradiction(payments)) is not None:
         return Match(Verdict.MISMATCH, None, reason=why)
     payments = distinct(payments)
     if not payments:
-        return Match(Verdict.MISMATCH, None, reason="the backend says paid but names no payment")
+        return Match(Verdict.MISMATCH, None, reason=Text("the backend says paid but names no payment"))
     for payment in payments:
         got = payment.amount
         if abs(got.minor) > LIMIT:
-            return Match(Verdict.MISMATCH, got, reason=f"the backend reports {got.minor} minor units, beyond any sale")
+            why = Text("the backend reports {minor} minor units, beyond any sale", minor=got.minor)
+            return Match(Verdict.MISMATCH, got, reason=why)
         if got.currency != asked.currency:
-            return Match(Verdict.MISMATCH, got, reason=f"paid in {got.currency}, the sale is in {asked.currency}")
+            why = Text("paid in {currency}, the sale is in {asked}", currency=got.currency, asked=asked.currency)
+            return Match(Verdict.MISMATCH, got, reason=why)
         if got.minor <= 0:
-            return Match(Verdict.MISMATCH, got, reason=f"a payment of {got.minor} minor units")
+            return Match(Verdict.MISMATCH, got, reason=Text("a payment of {minor} minor units", minor=got.minor))
     total = Amount(sum(p.amount.minor for p in payments), asked.currency)
     if total.minor > LIMIT:
-        reason = f"the payments add up to {total.minor} minor units, beyond any sale"
+        reason = Text("the payments add up to {minor} minor units, beyond any sale", minor=total.minor)
         return Match(Verdict.MISMATCH, total, reason=reason)
     if total.minor == asked.minor:
         return Match(Verdict.PAID, total)

@@ -26,6 +26,7 @@ from terminal.core.effects import (
 )
 from terminal.core.entry import AmountEntry
 from terminal.core.events import SaleRecord
+from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.money import Amount
 from terminal.core.pin import MAX_TRIES, PIN_DIGITS, PinLock, clock_text
@@ -81,7 +82,12 @@ def open_menu(state: TerminalState, now: Now) -> Step:
     """The menu key on an idle counter: the PIN prompt, unless wrong PINs locked it."""
     left = state.pin_lock.seconds_left(now.wall)
     if left:
-        return replace(state, notice=f"Menu locked after {MAX_TRIES} wrong PINs: try again in {clock_text(left)}"), []
+        return replace(
+            state,
+            notice=Text(
+                "Menu locked after {tries} wrong PINs: try again in {left}", tries=MAX_TRIES, left=clock_text(left)
+            ),
+        ), []
     menu = Menu(closes_at=now.mono + IDLE_CLOSE)
     return replace(state, phase=Phase.MENU, menu=menu, notice=""), []
 
@@ -104,7 +110,7 @@ def key(state: TerminalState, pressed: Key, now: Now) -> Step:
 def tick(state: TerminalState, now: Now) -> Step:
     """Close a menu nobody touched for a while."""
     if state.menu is not None and now.mono >= state.menu.closes_at:
-        return close_menu(state, "Menu closed after 2 minutes without a key"), []
+        return close_menu(state, Text("Menu closed after 2 minutes without a key")), []
     return state, []
 
 
@@ -117,7 +123,7 @@ def pin_checked(state: TerminalState, ok: bool | None, now: Now) -> Step:
     if menu is None or menu.view is not View.PIN or not menu.checking:
         return state, []
     if ok is None:
-        return close_menu(state, "No manager PIN is set: run 'qr-terminal set-pin' on the terminal"), []
+        return close_menu(state, Text("No manager PIN is set: run 'qr-terminal set-pin' on the terminal")), []
     if ok:
         effects: list[Effect] = [SavePinLock(PinLock())] if state.pin_lock != PinLock() else []
         return replace(state, pin_lock=PinLock(), menu=replace(menu, view=View.MAIN, pin="", checking=False,
@@ -126,9 +132,12 @@ def pin_checked(state: TerminalState, ok: bool | None, now: Now) -> Step:
     state = replace(state, pin_lock=lock)
     if lock.locked_until is not None:
         left = clock_text(lock.seconds_left(now.wall))
-        return close_menu(state, f"Wrong PIN {MAX_TRIES} times: the menu is locked for {left}"), [SavePinLock(lock)]
-    tries = "1 try" if lock.tries_left == 1 else f"{lock.tries_left} tries"
-    message = f"Wrong PIN: {tries} left before the menu locks"
+        locked = Text("Wrong PIN {tries} times: the menu is locked for {left}", tries=MAX_TRIES, left=left)
+        return close_menu(state, locked), [SavePinLock(lock)]
+    if lock.tries_left == 1:
+        message = Text("Wrong PIN: 1 try left before the menu locks")
+    else:
+        message = Text("Wrong PIN: {tries} tries left before the menu locks", tries=lock.tries_left)
     return replace(state, menu=replace(menu, pin="", checking=False, message=message)), [SavePinLock(lock)]
 
 
@@ -180,8 +189,8 @@ def _pin(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         return replace(state, menu=replace(menu, pin="")), []
     if pressed is Key.ENTER:
         if len(menu.pin) < PIN_DIGITS[0]:
-            return replace(state, menu=replace(menu, message=f"The PIN has {PIN_DIGITS[0]} to {PIN_DIGITS[1]} "
-                                                             "digits")), []  # fmt: skip
+            message = Text("The PIN has {fewest} to {most} digits", fewest=PIN_DIGITS[0], most=PIN_DIGITS[1])
+            return replace(state, menu=replace(menu, message=message)), []
         return replace(state, menu=replace(menu, checking=True, message="")), [CheckPin(menu.pin)]
     return state, []
 
@@ -252,27 +261,27 @@ def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         return _with(state, menu, view=View.RECENT), []
     if pressed is Key.D1:
         if not state.settings.printer:
-            return _with(state, menu, message="No receipt printer is fitted"), []
+            return _with(state, menu, message=Text("No receipt printer is fitted")), []
         if sale.status is not SaleStatus.PAID:
-            return _with(state, menu, message="Only paid sales have a receipt"), []
-        return _with(state, menu, message=f"Reprinting the receipt of {sale.reference}"), [
+            return _with(state, menu, message=Text("Only paid sales have a receipt")), []
+        return _with(state, menu, message=Text("Reprinting the receipt of {reference}", reference=sale.reference)), [
             PrintReceipt(sale, reprint=True)
         ]
     if pressed is Key.D2:
         if state.settings.refunds_elsewhere:
-            return _with(state, menu, message=f"No refund here: {state.settings.refunds_elsewhere}"), []
+            return _with(state, menu, message=Text("No refund here: {why}", why=state.settings.refunds_elsewhere)), []
         refunds = all_refunds(state, record)
         left = remaining(sale, refunds)
         why = refusal(sale, refunds, left)
         if why is not None:
-            return _with(state, menu, message=f"No refund: {why}"), []
+            return _with(state, menu, message=Text("No refund: {why}", why=why)), []
         entry = AmountEntry(currency=left.currency, maximum=left)
         return _with(state, menu, view=View.REFUND_AMOUNT, entry=entry), []
     if pressed is Key.D3:
         # Overpaid or paid twice: one key refunds exactly the extra (confirmed on the next screen).
         extra = extra_left(sale, all_refunds(state, record))
         if extra is None:
-            return _with(state, menu, message="Nothing was paid beyond the sale's amount"), []
+            return _with(state, menu, message=Text("Nothing was paid beyond the sale's amount")), []
         return _with(state, menu, view=View.REFUND_CONFIRM, amount=extra), []
     return state, []
 
@@ -302,7 +311,7 @@ def _refund_confirm(state: TerminalState, menu: Menu, pressed: Key, now: Now) ->
     refunds = all_refunds(state, record)
     why = refusal(record.sale, refunds, amount)
     if why is not None:  # the list changed meanwhile (a refund from another path)
-        return _with(state, menu, view=View.DETAIL, message=f"No refund: {why}"), []
+        return _with(state, menu, view=View.DETAIL, message=Text("No refund: {why}", why=why)), []
     refund = new_refund(record.sale, refunds, amount, now.wall)
     state = replace(state, refunds_open=(*state.refunds_open, refund))
     state = refund_changed(_with(state, menu, view=View.REFUND_STATUS, refund_id=refund.id), refund)
@@ -328,8 +337,8 @@ def _report(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         return _with(state, menu, view=View.MAIN, report=None), []
     if pressed is Key.ENTER and menu.report is not None:
         if not state.settings.printer:
-            return _with(state, menu, message="No receipt printer is fitted"), []
-        return _with(state, menu, message="Printing the report"), [PrintReport(menu.report_kind, menu.report)]
+            return _with(state, menu, message=Text("No receipt printer is fitted")), []
+        return _with(state, menu, message=Text("Printing the report")), [PrintReport(menu.report_kind, menu.report)]
     return state, []
 
 

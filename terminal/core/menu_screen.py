@@ -41,7 +41,7 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
     """(screen name, title, ScreenModel fields) of the open menu, in ``words``' language."""
     _ = words
     name = f"menu-{menu.view}"
-    message: tuple[str, ...] = (menu.message,) if menu.message else ()
+    message: tuple[str, ...] = (words.show(menu.message),) if menu.message else ()
     if menu.view is View.PIN:
         lines: tuple[str, ...] = (_("Checking…"),) if menu.checking else message
         tone = "bad" if menu.message else "neutral"
@@ -72,7 +72,7 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
         entry = menu.entry
         typed: tuple[str, ...] = (_("Sale {reference}: up to {amount} can be refunded",
                                     reference=menu.chosen.sale.reference, amount=words.money(left)),)  # fmt: skip
-        typed += (entry.message,) if entry.message else ()
+        typed += (words.show(entry.message),) if entry.message else ()
         amount = words.typed(entry.text, entry.currency) if entry.text else words.money(left)
         return name, _("Refund amount"), {"amount": amount, "lines": typed,
                                           "tone": "bad" if entry.message else "neutral",
@@ -114,7 +114,7 @@ def _recent(menu: Menu, words: Words) -> dict[str, object]:
     pages = -(-len(menu.recent) // PAGE)
     more = "   " + _("Enter: more ({page}/{pages})", page=menu.page + 1, pages=pages) if pages > 1 else ""
     return {
-        "lines": lines + ((menu.message,) if menu.message else ()),
+        "lines": lines + ((words.show(menu.message),) if menu.message else ()),
         "hint": _("1–{last}: open", last=len(shown)) + more + "   " + _("Cancel: back"),
     }
 
@@ -140,7 +140,7 @@ def _detail(state: TerminalState, record: SaleRecord, message: tuple[str, ...], 
         if sale.payment.payer:
             lines.append(_("From {payer}", payer=sale.payment.payer))
     if sale.failure is not None:
-        lines.append(sale.failure.message)
+        lines.append(words.show(sale.failure.message))
     refunds = all_refunds(state, record)
     found = sale.matched
     if found is not None and found.extra is not None:

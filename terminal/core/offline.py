@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from terminal.core.i18n import Text
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, QrCode
 from terminal.core.payloads import emv_profiles, epc, upi
@@ -33,20 +34,21 @@ class OfflineRules:
     city: str = ""
 
 
-def refusal(rules: OfflineRules, amount: Amount, unconfirmed: tuple[Sale, ...], now: datetime) -> str | None:
+def refusal(rules: OfflineRules, amount: Amount, unconfirmed: tuple[Sale, ...], now: datetime) -> Text | None:
     """Why an offline sale of ``amount`` is not allowed now (None: it is)."""
     if amount.currency != rules.max_sale.currency:
-        return f"offline sales are in {rules.max_sale.currency}"
+        return Text("offline sales are in {currency}", currency=rules.max_sale.currency)
     if amount.minor > rules.max_sale.minor:
-        return f"offline sales are limited to {rules.max_sale.format()}"
+        return Text("offline sales are limited to {maximum}", maximum=rules.max_sale)
     total = sum(u.amount.minor for u in unconfirmed) + amount.minor
     if total > rules.max_total.minor:
-        return f"unconfirmed offline sales would pass {rules.max_total.format()}"
+        return Text("unconfirmed offline sales would pass {maximum}", maximum=rules.max_total)
     if len(unconfirmed) >= rules.max_count:
-        return f"{rules.max_count} offline sales are waiting to be confirmed"
+        return Text("{count} offline sales are waiting to be confirmed", count=rules.max_count)
     oldest = min((u.started_at for u in unconfirmed), default=None)
     if oldest is not None and (now - oldest).total_seconds() > rules.max_age:
-        return f"an offline sale is older than {rules.max_age / 3600:g} h: connect to confirm it first"
+        hours = f"{rules.max_age / 3600:g}"
+        return Text("an offline sale is older than {hours} h: connect to confirm it first", hours=hours)
     return None
 
 

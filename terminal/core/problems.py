@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from terminal.core.i18n import N_, Text
+
 
 class ProblemKind(StrEnum):
     """The few kinds of backend trouble the terminal tells apart."""
@@ -19,14 +21,15 @@ class ProblemKind(StrEnum):
 
 
 _ADVICE = {
-    ProblemKind.UNREACHABLE: "No connection to the payment server. Check the network cable or Wi-Fi.",
-    ProblemKind.TIMEOUT: "The payment server did not answer in time. Try again.",
-    ProblemKind.UNAUTHORISED: "The terminal is not authorised by the payment server. Check its device token.",
-    ProblemKind.REJECTED: "The payment server refused the sale.",
-    ProblemKind.CONFLICT: "The payment server already has a different sale with this number.",
-    ProblemKind.SERVER: "The payment server has a problem. Try again in a minute.",
-    ProblemKind.BAD_REPLY: "The payment server sent a reply the terminal cannot read. Try again; "
-    "if it keeps happening, call support.",
+    ProblemKind.UNREACHABLE: N_("No connection to the payment server. Check the network cable or Wi-Fi."),
+    ProblemKind.TIMEOUT: N_("The payment server did not answer in time. Try again."),
+    ProblemKind.UNAUTHORISED: N_("The terminal is not authorised by the payment server. Check its device token."),
+    ProblemKind.REJECTED: N_("The payment server refused the sale."),
+    ProblemKind.CONFLICT: N_("The payment server already has a different sale with this number."),
+    ProblemKind.SERVER: N_("The payment server has a problem. Try again in a minute."),
+    ProblemKind.BAD_REPLY: N_(
+        "The payment server sent a reply the terminal cannot read. Try again; if it keeps happening, call support."
+    ),
 }
 
 
@@ -39,6 +42,6 @@ class Problem:
     retry_after: float | None = None
 
     @property
-    def advice(self) -> str:
+    def advice(self) -> Text:
         """One sentence for the shopkeeper."""
-        return _ADVICE[self.kind]
+        return Text(_ADVICE[self.kind])

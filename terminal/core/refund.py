@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from terminal.core.i18n import N_, Text
 from terminal.core.money import Amount
 from terminal.core.sale import Sale, SaleStatus
 
@@ -46,6 +47,20 @@ class Refund:
         return f"{self.reference}-{self.id.rsplit('-', 1)[-1]}"
 
 
+#: A sale's status inside a refusal: the till reads the status's own name, a person its translation.
+_STATUS = {
+    SaleStatus.CREATING: N_("creating"),
+    SaleStatus.AWAITING_PAYMENT: N_("awaiting_payment"),
+    SaleStatus.UNCONFIRMED: N_("unconfirmed"),
+    SaleStatus.FAILED: N_("failed"),
+    SaleStatus.EXPIRED: N_("expired"),
+    SaleStatus.CANCELLED: N_("cancelled"),
+    SaleStatus.PAID: N_("paid"),
+    SaleStatus.UNDERPAID: N_("underpaid"),
+    SaleStatus.MISMATCH: N_("mismatch"),
+}
+
+
 def with_open(journaled: tuple[Refund, ...], open_now: tuple[Refund, ...], sale_id: str) -> tuple[Refund, ...]:
     """A sale's refunds as the journal had them, plus those made since it was read (none counted twice)."""
     known = {r.id for r in journaled}
@@ -75,19 +90,22 @@ def extra_left(sale: Sale, refunds: tuple[Refund, ...]) -> Amount | None:
     return Amount(left, found.extra.currency) if left > 0 else None
 
 
-def refusal(sale: Sale, refunds: tuple[Refund, ...], amount: Amount) -> str | None:
+def refusal(sale: Sale, refunds: tuple[Refund, ...], amount: Amount) -> Text | None:
     """Why ``amount`` cannot be refunded of ``sale`` (for the manager), or None when it can."""
     if sale.status is SaleStatus.MISMATCH:
-        return "the payment does not match the sale: settle it with your payment provider"
+        return Text("the payment does not match the sale: settle it with your payment provider")
     if sale.status not in (SaleStatus.PAID, SaleStatus.UNDERPAID) or sale.order is None or sale.local:
-        return f"only paid sales confirmed by the backend can be refunded (this one is {sale.status})"
+        return Text(
+            "only paid sales confirmed by the backend can be refunded (this one is {status})",
+            status=Text(_STATUS[sale.status]),
+        )
     left = remaining(sale, refunds)
     if amount.currency != left.currency:
-        return f"the refund must be in {left.currency}"
+        return Text("the refund must be in {currency}", currency=left.currency)
     if amount.minor <= 0:
-        return "type an amount above zero"
+        return Text("type an amount above zero")
     if amount.minor > left.minor:
-        return f"at most {left.format()} is left to refund"
+        return Text("at most {left} is left to refund", left=left)
     return None
 
 

@@ -91,8 +91,8 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: 
     if state.till_problem:
         problems.append(state.till_problem[:1].upper() + state.till_problem[1:])
     warning = " · ".join(problems)
-    offline = _("OFFLINE — {advice}", advice=state.offline.advice) if state.offline is not None else ""
-    base = _Frame(s.merchant_name, state.notice, sandbox, warning, offline)
+    offline = _("OFFLINE — {advice}", advice=words.show(state.offline.advice)) if state.offline is not None else ""
+    base = _Frame(s.merchant_name, words.show(state.notice), sandbox, warning, offline)
     if state.phase is Phase.MENU and state.menu is not None:
         name, title, fields = menu_screen(state, state.menu, words)
         fields["tone"] = Tone(str(fields.get("tone", "neutral")))
@@ -105,7 +105,7 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: 
             "entry",
             _("Amount"),
             amount=words.typed(entry.text, entry.currency),
-            lines=(entry.message,) if entry.message else (),
+            lines=(words.show(entry.message),) if entry.message else (),
             tone=Tone.BAD if entry.message else Tone.NEUTRAL,
             hint=_("Enter: show QR   Cancel: clear"),
         )
@@ -148,7 +148,7 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
     if sale.status is SaleStatus.CANCELLED:
         return base.make("cancelled", _("Sale cancelled"), amount=amount, lines=(ref,), icon=Icon.CANCELLED)
     failure = sale.failure
-    message = failure.message if failure is not None else _("The sale did not complete.")
+    message = words.show(failure.message) if failure is not None else _("The sale did not complete.")
     if failure is not None and failure.kind is FailureKind.DECLINED:
         return base.make("failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref),
                          icon=Icon.FAILED)  # fmt: skip
@@ -173,7 +173,7 @@ def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Word
         return base.make("underpaid", _("Underpaid"), tone=Tone.ATTENTION, amount=words.money(got), lines=lines,
                          hint=_("Enter: continue   Menu: refund"), icon=Icon.ATTENTION)  # fmt: skip
     if sale.status is SaleStatus.MISMATCH:
-        reason = found.reason if found is not None else _("the payment does not match the sale")
+        reason = words.show(found.reason) if found is not None else _("the payment does not match the sale")
         lines = (_("Not this sale's money: {reason}", reason=reason), _("Check the payment with your provider"), ref)
         return base.make("mismatch", _("Payment mismatch"), tone=Tone.BAD, amount=amount, lines=lines,
                          hint=_("Enter: continue"), icon=Icon.ATTENTION)  # fmt: skip

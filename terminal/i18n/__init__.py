@@ -6,7 +6,7 @@ The ``.po`` files are the source. They are compiled on first use into the cache
 ``.mo`` per catalog content, so an edited ``.po`` is recompiled by itself; when no cache can be written the
 catalog is compiled in memory (a few milliseconds). To add or update strings::
 
-    pybabel extract -F terminal/i18n/babel.cfg -k N_ -o terminal/i18n/messages.pot terminal
+    pybabel extract -F terminal/i18n/babel.cfg -k N_ -k Text -o terminal/i18n/messages.pot .
     pybabel update -i terminal/i18n/messages.pot -d terminal/i18n/locale
 """
 
