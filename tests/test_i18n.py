@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pygame
 import pytest
+import requests
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -289,3 +290,32 @@ def test_every_result_screen_draws_translated_at_every_size(language):
             seen.add(pygame.image.tobytes(display.screen, "RGB"))
         display.close()
         assert len(seen) == len(models)
+
+
+@pytest.mark.parametrize(
+    ("language", "currency", "typed", "expected"),
+    [
+        ("hi", "INR", "123456.5", ("भुगतान मिला — सहेजा जा रहा है…", "₹1,23,456.50",
+                                   "रिकॉर्ड नहीं लिखा जा सकता: सपोर्ट को कॉल करें", "भुगतान हो गया")),
+        ("pt-BR", "BRL", "123456.5", ("Pagamento recebido — salvando…", f"R${NBSP}123.456,50",
+                                      "Não foi possível gravar o registro: ligue para o suporte", "Pago")),
+    ],
+)  # fmt: skip
+def test_a_payment_being_saved_is_told_in_the_shops_words_on_a_real_terminal(tmp_path, sandbox, language, currency,
+                                                                            typed, expected):  # fmt: skip
+    from .terminal_app import make_terminal
+    from .test_atomic_step import allow, refuse
+
+    terminal = make_terminal(tmp_path, sandbox.url, currency=currency)
+    terminal.app.shop = replace(terminal.app.shop, words=words_for(language))
+    refuse(terminal.journal, "not_paid", "UPDATE ON sales WHEN NEW.status = 'paid'")
+    terminal.press(typed + "E")
+    qr = terminal.until_screen("qr")
+    requests.post(f"{qr.qr.split('?')[0]}/pay", timeout=5)
+
+    saving = terminal.until_screen("saving")
+    assert (saving.title, saving.amount, saving.lines) == (expected[0], expected[1], (expected[2],))
+    allow(terminal.journal, "not_paid")
+    assert terminal.until_screen("paid").title == expected[3]
+    causes = [e["cause"] for e in terminal.journal.events() if e["kind"] == "sale"]
+    assert causes[-1] == "paid"  # the journal stays English
