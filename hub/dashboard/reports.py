@@ -28,6 +28,8 @@ MAX_RANGE_DAYS = 366
 SEARCH_LIMIT = 200
 EXPORT_LIMIT = 10_000
 FEED_LIMIT = 50
+#: The live feed re-reads this many seconds before its cursor (a payment whose transaction committed late).
+FEED_OVERLAP = 5.0
 PAID_FAMILY = ("paid", "partially_refunded", "refunded")
 _EMV_METHODS = {"BRL": "PIX", "THB": "PromptPay", "SGD": "PayNow", "MYR": "DuitNow", "IDR": "QRIS", "PHP": "QR Ph"}
 
@@ -87,7 +89,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class FeedItem:
-    cursor: str
+    id: str
+    recorded_at: float
     at: float
     terminal: str
     reference: str
@@ -185,8 +188,9 @@ class Reports:
         return found[:limit]
 
     def feed(self, after: str | None, limit: int = FEED_LIMIT) -> list[FeedItem]:
-        """Payments after ``after`` (a cursor ``at:id`` from an earlier answer; None: today's last ``limit``),
-        oldest first."""
+        """Payments the hub recorded since ``after`` (a cursor from an earlier answer, less :data:`FEED_OVERLAP`
+        seconds: a transaction that committed late is still seen, so the reader drops payments it has shown
+        already, by ``id``); None: today's last ``limit``. Oldest first."""
         join = t.payments.join(t.orders, t.payments.c.order_id == t.orders.c.id)
         query = select(
             t.payments,
@@ -196,33 +200,31 @@ class Reports:
             t.orders.c.amount.label("asked"),
             t.orders.c.currency.label("asked_currency"),
         ).select_from(join)
-        cursor = _cursor(after)
+        recorded = t.payments.c.recorded_at
+        since = _cursor(after)
         with self.db.transaction() as conn:
-            if cursor is None:
+            if since is None:
                 start, _ = day_bounds(datetime.fromtimestamp(self._clock(), UTC).date())
-                rows = list(reversed(conn.execute(query.where(t.payments.c.at >= start)
-                                                  .order_by(t.payments.c.at.desc(), t.payments.c.id.desc())
-                                                  .limit(limit)).all()))  # fmt: skip
+                newest = query.where(recorded >= start).order_by(recorded.desc(), t.payments.c.id.desc())
+                rows = list(reversed(conn.execute(newest.limit(limit)).all()))
             else:
-                at, pid = cursor
-                rows = conn.execute(query.where(or_(t.payments.c.at > at, and_(t.payments.c.at == at,
-                                                                                t.payments.c.id > pid)))
-                                    .order_by(t.payments.c.at, t.payments.c.id).limit(limit)).all()  # fmt: skip
+                rows = conn.execute(query.where(recorded >= since - FEED_OVERLAP)
+                                    .order_by(recorded, t.payments.c.id).limit(limit * 4)).all()  # fmt: skip
             payments = _payments_of(conn, list({r.order_id for r in rows}))
         items = []
         for r in rows:
             asked = Amount(r.asked, r.asked_currency)
             verdict = match(asked, [p for p, _ in payments.get(r.order_id, [])]).verdict
-            items.append(FeedItem(f"{r.at!r}:{r.id}", r.at, r.terminal_id, r.reference, Amount(r.amount, r.currency),
-                                  r.payer or "", method_of(r.qr_scheme, r.currency), verdict))  # fmt: skip
+            items.append(FeedItem(r.id, r.recorded_at or r.at, r.at, r.terminal_id, r.reference,
+                                  Amount(r.amount, r.currency), r.payer or "", method_of(r.qr_scheme, r.currency),
+                                  verdict))  # fmt: skip
         return items
 
     def latest_cursor(self) -> str:
-        """The cursor after the newest payment (the live feed starts there)."""
+        """The cursor of the newest payment recorded (the live feed starts there)."""
         with self.db.transaction() as conn:
-            row = conn.execute(select(t.payments.c.at, t.payments.c.id)
-                               .order_by(t.payments.c.at.desc(), t.payments.c.id.desc()).limit(1)).first()  # fmt: skip
-        return f"{row.at!r}:{row.id}" if row is not None else "0.0:"
+            newest = conn.execute(select(func.max(t.payments.c.recorded_at))).scalar_one()
+        return repr(float(newest or 0.0))
 
     def terminals(self, down_after: float) -> list[dict[str, Any]]:
         """Every terminal with its last heartbeat, and ``online``: a heartbeat within ``down_after`` seconds."""
@@ -330,12 +332,11 @@ def _payments_of(conn: Any, order_ids: Iterable[str]) -> dict[str, list[tuple[Pa
     return found
 
 
-def _cursor(text: str | None) -> tuple[float, str] | None:
-    if not text or ":" not in text:
+def _cursor(text: str | None) -> float | None:
+    if not text:
         return None
-    at, _, pid = text.partition(":")
     try:
-        value = float(at)
+        value = float(text[:40])
     except ValueError:
         return None
-    return (value, pid[:40]) if value == value and abs(value) < 1e12 else None
+    return value if value == value and abs(value) < 1e12 else None

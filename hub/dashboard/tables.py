@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, ForeignKey, Index, String, Table
 
-from hub.db import metadata, refunds
+from hub.db import metadata, payments, refunds
 
 users = Table(
     "users",
@@ -29,3 +29,9 @@ sessions = Table(
 
 #: The money page lists refunds by date range: an index so a year's range reads only that range.
 refunds_by_date = Index("ix_refunds_created_at", refunds.c.created_at)
+
+#: When the hub recorded a payment (``at`` is the provider's time, which a late webhook or a reconciliation brings
+#: long after): the live feed follows this. Filled by the database itself (a default on PostgreSQL, a trigger on
+#: SQLite: migration 0002), so the ledger's inserts need not know of it.
+payments.append_column(Column("recorded_at", Float))
+payments_by_recording = Index("ix_payments_recorded_at", payments.c.recorded_at)

@@ -168,16 +168,18 @@ class Dashboard:
                             poll_ms=FEED_POLL_MS)  # fmt: skip
 
     async def feed(self, request: Request, session: Session) -> Response:
-        after = request.query_params.get("after") or "0.0:"
+        after = request.query_params.get("after") or "0"
         items = await _run(self.reports.feed, after)
         money = self._money_writer(request, session)
+        cursor = max([i.recorded_at for i in items], default=None)
         return JSONResponse({"items": [self._feed_json(i, money) for i in items],
-                             "cursor": items[-1].cursor if items else after},
+                             "cursor": repr(cursor) if cursor is not None else after},
                             headers={"Cache-Control": "no-store"})  # fmt: skip
 
     def _feed_json(self, item: Any, money: Callable[[int, str], str]) -> dict[str, Any]:
-        return {"time": datetime.fromtimestamp(item.at, UTC).strftime("%H:%M:%S"), "terminal": item.terminal,
-                "reference": item.reference, "amount": money(item.amount.minor, item.amount.currency),
+        amount = money(item.amount.minor, item.amount.currency)
+        return {"id": item.id, "time": datetime.fromtimestamp(item.at, UTC).strftime("%H:%M:%S"),
+                "terminal": item.terminal, "reference": item.reference, "amount": amount,
                 "payer": item.payer, "method": item.method, "verdict": str(item.verdict),
                 "flagged": item.verdict is not Verdict.PAID}  # fmt: skip
 

@@ -10,6 +10,8 @@
   var status = document.getElementById("feed-status");
   var body = table.tBodies[0];
   var busy = false;
+  var shown = {};  // payment ids already in the table (the hub re-sends the last few seconds)
+  Array.prototype.forEach.call(body.rows, function (tr) { shown[tr.getAttribute("data-id")] = true; });
   var fields = ["time", "terminal", "reference", "method", "payer", "amount", "verdict"];
 
   function row(item) {
@@ -36,6 +38,8 @@
       .then(function (data) {
         if (!data) { return; }
         data.items.forEach(function (item) {
+          if (shown[item.id]) { return; }
+          shown[item.id] = true;
           body.insertBefore(row(item), body.firstChild);
           status.textContent = item.time + " " + item.terminal + " " + item.amount;
         });
