@@ -187,10 +187,9 @@ class Dashboard:
 
     async def terminals(self, request: Request, session: Session, **shown: Any) -> Response:
         rows = await _run(self.reports.terminals, self.down_after)
-        status = shown.pop("status", 200)
+        values: dict[str, Any] = {"code": None, "message": "", "status": 200, **shown}
         return self._render(request, "terminals.html", session, terminals=rows, down_minutes=self.down_after / 60,
-                            revoked=request.query_params.get("revoked", ""), code=None, message="",
-                            status=status, **shown)  # fmt: skip
+                            revoked=request.query_params.get("revoked", ""), **values)  # fmt: skip
 
     async def enroll(self, request: Request, session: Session, form: dict[str, str]) -> Response:
         terminal, shop = form.get("terminal", "").strip(), form.get("shop", "").strip()
