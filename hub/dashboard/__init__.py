@@ -13,5 +13,6 @@ def routes(hub: Any) -> list[Any]:
     """The dashboard's routes for ``hub`` (a :class:`hub.app.Hub`)."""
     from hub.dashboard.web import Dashboard
 
-    hub.dashboard = Dashboard(hub)
-    return hub.dashboard.routes()
+    dashboard = Dashboard(hub)
+    hub.dashboard = dashboard
+    return list(dashboard.routes())

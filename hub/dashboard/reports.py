@@ -208,8 +208,8 @@ class Reports:
                 newest = query.where(recorded >= start).order_by(recorded.desc(), t.payments.c.id.desc())
                 rows = list(reversed(conn.execute(newest.limit(limit)).all()))
             else:
-                rows = conn.execute(query.where(recorded >= since - FEED_OVERLAP)
-                                    .order_by(recorded, t.payments.c.id).limit(limit * 4)).all()  # fmt: skip
+                rows = list(conn.execute(query.where(recorded >= since - FEED_OVERLAP)
+                                         .order_by(recorded, t.payments.c.id).limit(limit * 4)).all())  # fmt: skip
             payments = _payments_of(conn, list({r.order_id for r in rows}))
         items = []
         for r in rows:

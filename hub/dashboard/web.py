@@ -272,7 +272,7 @@ class Dashboard:
                                  "Cache-Control": "no-store"})  # fmt: skip
 
     async def export_xlsx(self, request: Request, session: Session) -> Response:
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # type: ignore[import-untyped]
 
         name, found = await self._export_rows(request)
         book = Workbook(write_only=True)
