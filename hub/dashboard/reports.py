@@ -227,16 +227,20 @@ class Reports:
         return repr(float(newest or 0.0))
 
     def terminals(self, down_after: float) -> list[dict[str, Any]]:
-        """Every terminal with its last heartbeat, and ``online``: a heartbeat within ``down_after`` seconds."""
+        """Every terminal with its last heartbeat, when the hub last heard of it (a heartbeat, or any signed
+        request: its nonces are kept ten minutes), and ``online``: heard within ``down_after`` seconds."""
         now = self._clock()
         with self.db.transaction() as conn:
             rows = conn.execute(select(t.terminals).order_by(t.terminals.c.shop, t.terminals.c.id)).all()
+            requests = dict(conn.execute(select(t.nonces.c.terminal_id, func.max(t.nonces.c.seen_at))
+                                         .group_by(t.nonces.c.terminal_id)).all())  # fmt: skip
         found = []
         for r in rows:
             beat = json.loads(r.last_heartbeat) if r.last_heartbeat else {}
             state = "revoked" if r.revoked_at is not None else ("enrolled" if r.enrolled_at else "waiting for code")
-            online = state == "enrolled" and r.last_heartbeat_at is not None and now - r.last_heartbeat_at < down_after
-            found.append({"id": r.id, "shop": r.shop, "state": state, "online": online,
+            heard = max((at for at in (r.last_heartbeat_at, requests.get(r.id)) if at is not None), default=None)
+            online = state == "enrolled" and heard is not None and now - heard < down_after
+            found.append({"id": r.id, "shop": r.shop, "state": state, "online": online, "heard": heard,
                           "last_heartbeat_at": r.last_heartbeat_at, "beat": beat})  # fmt: skip
         return found
 

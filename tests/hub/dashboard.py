@@ -7,6 +7,7 @@ import re
 import requests
 
 from hub.providers import credited_event
+from terminal.backends import signing
 from terminal.backends.http import HttpBackend
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderRequest
@@ -41,6 +42,21 @@ def logged_in(url: str, name: str = OWNER, password: str = PASSWORD) -> requests
                          data={"csrf": login_form(client, url), "name": name, "password": password})  # fmt: skip
     assert answer.status_code == 303, answer.text
     return client
+
+
+def signed_terminal(hub: RunningHub, terminal_id: str, shop: str = "Chai Point") -> tuple[HttpBackend, str]:
+    """An enrolled terminal's contract client (closed with the hub) and its device token."""
+    token = hub.enroll(terminal_id, shop)
+    backend = HttpBackend(hub.url, token, timeout=5)
+    hub._backends.append(backend)
+    return backend, token
+
+
+def heartbeat(hub: RunningHub, token: str, **fields: object) -> None:
+    """A signed heartbeat as the terminal sends it (version, uptime, queue, printer, till, journal_bytes)."""
+    beat = {"version": "0.1.0", "uptime": 3600, "queue": 0, "printer": "ok", "till": "linked", **fields}
+    answer = requests.post(f"{hub.url}/v1/heartbeats", json=beat, auth=signing.signer_for(token), timeout=5)
+    assert answer.status_code == 201, answer.text
 
 
 def sale(hub: RunningHub, terminal: HttpBackend, reference: str, minor: int, currency: str = "INR",

@@ -25,7 +25,7 @@ from sqlalchemy import update
 
 from hub.dashboard import tables
 from hub.dashboard.auth import LoginLimits
-from tests.hub.dashboard import OWNER, PASSWORD, STAFF, add_users, sale
+from tests.hub.dashboard import OWNER, PASSWORD, STAFF, add_users, heartbeat, sale, signed_terminal
 from tests.hub.running import RunningHub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,9 @@ def page(chromium: tuple[WebDriver, Path], tmp_path: Path) -> Iterator[Browser]:
 
 
 def _a_day_of_sales(hub: RunningHub) -> None:
-    t1, t2 = hub.terminal("T1", "Chai Point"), hub.terminal("T2", "Chai Point")
+    (t1, token1), (t2, token2) = signed_terminal(hub, "T1"), signed_terminal(hub, "T2")
+    heartbeat(hub, token1)
+    heartbeat(hub, token2, version="0.1.1", printer="paper low", till="none", queue=3)
     t3 = hub.terminal("T3", SHOP_WITH_HTML)  # the shop's name is free text: it must stay text
     hub.enroll("T4", "Chai Point")
     for i, minor in enumerate((1250, 4000, 1800, 60000)):
@@ -177,6 +179,9 @@ def test_the_owner_revokes_a_terminal_from_the_page(page: Browser) -> None:
     page.login()
     page.open("/dashboard/terminals")
     page.shot("terminals")
+    states = {t: page.driver.find_element(By.CSS_SELECTOR, f"#terminal-{t} .badge").text for t in ("T1", "T2", "T4")}
+    assert states == {"T1": "online", "T2": "online", "T4": "down"}
+    assert "paper low" in page.driver.find_element(By.ID, "terminal-T2").text
     page.driver.find_element(By.CSS_SELECTOR, "button[aria-label='Revoke T4']").click()
     page.wait_for(lambda d: "T4 is revoked" in d.find_element(By.ID, "message").text)
     assert "revoked" in page.driver.find_element(By.ID, "terminal-T4").text

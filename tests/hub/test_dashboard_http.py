@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,21 @@ import requests
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from hub import db
 from hub.dashboard import tables
 from hub.dashboard.auth import check_password, hash_password
-from tests.hub.dashboard import OWNER, PASSWORD, STAFF, add_users, csrf_of, logged_in, login_form, sale
+from tests.hub.dashboard import (
+    OWNER,
+    PASSWORD,
+    STAFF,
+    add_users,
+    csrf_of,
+    heartbeat,
+    logged_in,
+    login_form,
+    sale,
+    signed_terminal,
+)
 from tests.hub.running import RunningHub
 
 
@@ -172,6 +185,26 @@ def test_a_bad_terminal_id_to_enroll_is_a_sentence(hub: RunningHub) -> None:
     answer = client.post(f"{hub.url}/dashboard/terminals/enroll", data={"csrf": token, "terminal": "<T 1>"},
                          timeout=10)  # fmt: skip
     assert answer.status_code == 400 and "terminal id" in _message(answer.text)
+
+
+def test_a_terminal_silent_for_n_minutes_is_shown_down(hub: RunningHub) -> None:
+    for terminal in ("T1", "T2"):
+        heartbeat(hub, signed_terminal(hub, terminal)[1], queue=2)
+    silent_since = time.time() - 5 * 60 - 1
+    with hub.hub.db.transaction() as conn:  # T2's last heartbeat and last request, five minutes ago
+        conn.execute(update(db.terminals).where(db.terminals.c.id == "T2").values(last_heartbeat_at=silent_since))
+        conn.execute(update(db.nonces).where(db.nonces.c.terminal_id == "T2").values(seen_at=silent_since))
+    page = logged_in(hub.url).get(f"{hub.url}/dashboard/terminals", timeout=10).text
+    badges = dict(re.findall(r'<tr id="terminal-(T\d)">.*?class="badge \w+">(\w+)<', page, re.S))
+    assert badges == {"T1": "online", "T2": "down"}
+
+
+def test_a_terminal_without_heartbeats_is_online_while_it_makes_signed_requests(hub: RunningHub) -> None:
+    hub.terminal("T1").settlement("2026-01-01")  # any signed request
+    hub.enroll("T2")
+    page = logged_in(hub.url).get(f"{hub.url}/dashboard/terminals", timeout=10).text
+    badges = dict(re.findall(r'<tr id="terminal-(T\d)">.*?class="badge \w+">(\w+)<', page, re.S))
+    assert badges == {"T1": "online", "T2": "down"}
 
 
 def test_a_ten_year_range_is_clamped_to_366_days_with_a_message(hub: RunningHub) -> None:
