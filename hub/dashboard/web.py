@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
@@ -56,11 +56,26 @@ LANGUAGE_NAMES = {"en": "English", "en-IN": "English (India)", "hi": "हिन�
                   "pt-BR": "Português (Brasil)"}  # fmt: skip
 
 
+class Text(NamedTuple):
+    """A sentence for people, in English with ``{placeholders}``, translated where it is shown."""
+
+    message: str
+    values: dict[str, object]
+
+    def __str__(self) -> str:
+        return self.message.format(**self.values)
+
+
+def said(message: str, **values: object) -> Text:
+    """A sentence to show (``pybabel extract -k said`` finds it)."""
+    return Text(message, values)
+
+
 class Refused(Exception):
     """A request the dashboard answers with a page of one sentence (403 for a forged form or a staff user…)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: Text) -> None:
+        super().__init__(str(message))
         self.status, self.message = status, message
 
 
@@ -102,9 +117,9 @@ class Dashboard:
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/dashboard/today", 303)
 
-    async def login_page(self, request: Request, message: str = "", status: int = 200) -> Response:
-        if not message and request.query_params.get("expired"):
-            message = "Your session has expired: log in again."
+    async def login_page(self, request: Request, message: Text | None = None, status: int = 200) -> Response:
+        if message is None and request.query_params.get("expired"):
+            message = said("Your session has expired: log in again.")
         token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
         response = self._render(request, "login.html", None, status=status, message=message, csrf=token)
         self._cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
@@ -114,17 +129,18 @@ class Dashboard:
         form = await _form(request)
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf", "").encode()):
-            raise Refused(403, "This form was stale or forged. Reload the page and try again.")
+            raise Refused(403, said("This form was stale or forged. Reload the page and try again."))
         name, password = form.get("name", "").strip(), form.get("password", "")
         keys = (f"name:{name.lower()}", f"addr:{request.client.host if request.client else '?'}")
         wait = self.limits.wait(*keys)
         if wait > 0:
             minutes = int(wait // 60) + 1
-            return await self.login_page(request, f"Too many failed attempts. Try again in {minutes} min.", 429)
+            return await self.login_page(request, said("Too many failed attempts. Try again in {minutes} min.",
+                                                       minutes=minutes), 429)  # fmt: skip
         token = await _run(self.users.login, name, password)
         if token is None:
             self.limits.failed(*keys)
-            return await self.login_page(request, "Wrong name or password.", 401)
+            return await self.login_page(request, said("Wrong name or password."), 401)
         self.limits.succeeded(keys[0])
         response = RedirectResponse("/dashboard/today", 303)
         self._cookie(request, response, SESSION_COOKIE, token, max_age=int(self.users.session_ttl))
@@ -145,7 +161,7 @@ class Dashboard:
         feed = await _run(self.reports.feed, None)
         cursor = await _run(self.reports.latest_cursor)
         money = self._money_writer(request, session)
-        words = self._words_for(request, session)
+        _ = self._words_for(request, session)
         chart_sets = []
         for currency in sorted(report.totals):
             label = _label(money, currency)
@@ -153,16 +169,16 @@ class Dashboard:
             methods = sorted(report.by_method.get(currency, {}).items())
             chart_sets.append({
                 "currency": currency,
-                "hours": charts.hours(words("Takings by hour, {currency} (UTC)", currency=currency),
+                "hours": charts.hours(_("Takings by hour, {currency} (UTC)", currency=currency),
                                       report.by_hour.get(currency, [0] * 24), label),
-                "terminals": charts.bars(words("Takings by terminal, {currency}", currency=currency),
+                "terminals": charts.bars(_("Takings by terminal, {currency}", currency=currency),
                                          [(k, v.gross) for k, v in terminals], label),
-                "methods": charts.bars(words("Takings by method, {currency}", currency=currency),
+                "methods": charts.bars(_("Takings by method, {currency}", currency=currency),
                                        [(k, v.gross) for k, v in methods], label),
                 "terminal_rows": terminals, "method_rows": methods,
                 "hour_rows": [(h, v) for h, v in enumerate(report.by_hour.get(currency, [])) if v],
             })  # fmt: skip
-        advice = [(p, _advice(p.match, money, words)) for p in problems]
+        advice = [(p, _advice(p.match, money, _)) for p in problems]
         return self._render(request, "today.html", session, report=report, chart_sets=chart_sets, advice=advice,
                             feed=[self._feed_json(i, money) for i in reversed(feed)], cursor=cursor,
                             poll_ms=FEED_POLL_MS)  # fmt: skip
@@ -187,36 +203,38 @@ class Dashboard:
 
     async def terminals(self, request: Request, session: Session, **shown: Any) -> Response:
         rows = await _run(self.reports.terminals, self.down_after)
-        values: dict[str, Any] = {"code": None, "message": "", "status": 200, **shown}
+        values: dict[str, Any] = {"code": None, "message": None, "status": 200, **shown}
         return self._render(request, "terminals.html", session, terminals=rows, down_minutes=self.down_after / 60,
                             revoked=request.query_params.get("revoked", ""), **values)  # fmt: skip
 
     async def enroll(self, request: Request, session: Session, form: dict[str, str]) -> Response:
         terminal, shop = form.get("terminal", "").strip(), form.get("shop", "").strip()
         if len(shop) > 100:
-            return await self.terminals(request, session, message="A shop's name is at most 100 characters.",
+            return await self.terminals(request, session, message=said("A shop's name is at most 100 characters."),
                                         status=400)  # fmt: skip
         try:
             code = await _run(self.hub.fleet.new_code, terminal, shop)
         except ValueError as exc:
-            return await self.terminals(request, session, message=str(exc), status=400)
+            return await self.terminals(request, session, message=said("Not enrolled: {reason}", reason=str(exc)),
+                                        status=400)  # fmt: skip
         log.info("dashboard: %s made an enrollment code for terminal %s", session.user, terminal)
         return await self.terminals(request, session, code={"terminal": terminal, "code": code})
 
     async def revoke(self, request: Request, session: Session, form: dict[str, str]) -> Response:
         terminal = form.get("terminal", "")
         if not await _run(self.hub.fleet.revoke, terminal):
-            return await self.terminals(request, session, message=f"No terminal {terminal!r}.", status=404)
+            return await self.terminals(request, session, message=said("No terminal {id}.", id=terminal),
+                                        status=404)  # fmt: skip
         log.info("dashboard: %s revoked terminal %s", session.user, terminal)
         self.hub.wakeups.wake(f"terminal:{terminal}")
         return RedirectResponse("/dashboard/terminals?" + urlencode({"revoked": terminal}), 303)
 
     # --- money --------------------------------------------------------------------------------
 
-    def _search(self, request: Request) -> tuple[date, date, str, str, list[str]]:
+    def _search(self, request: Request) -> tuple[date, date, str, str, list[Text]]:
         query = request.query_params
         today = datetime.fromtimestamp(self.hub.clock(), UTC).date()
-        notes = []
+        notes: list[Text] = []
         first, last = today - timedelta(days=13), today
         try:
             if query.get("from"):
@@ -224,15 +242,15 @@ class Dashboard:
             if query.get("to"):
                 last = date.fromisoformat(query["to"])
         except ValueError:
-            notes.append("A date is written YYYY-MM-DD; showing the last 14 days.")
+            notes.append(said("A date is written YYYY-MM-DD; showing the last 14 days."))
             first, last = today - timedelta(days=13), today
         if first > last:
             first, last = last, first
-            notes.append("The dates were the wrong way round; they were swapped.")
+            notes.append(said("The dates were the wrong way round; they were swapped."))
         if (last - first).days + 1 > MAX_RANGE_DAYS:
             first = last - timedelta(days=MAX_RANGE_DAYS - 1)
-            notes.append(f"A range is at most {MAX_RANGE_DAYS} days: showing {first.isoformat()} to "
-                         f"{last.isoformat()}.")  # fmt: skip
+            notes.append(said("A range is at most {days} days: showing {first} to {last}.", days=MAX_RANGE_DAYS,
+                              first=first.isoformat(), last=last.isoformat()))  # fmt: skip
         return first, last, query.get("q", "").strip()[:100], query.get("amount", "").strip()[:30], notes
 
     async def money(self, request: Request, session: Session) -> Response:
@@ -241,9 +259,10 @@ class Dashboard:
             found = await _run(self.reports.search, first, last, reference, amount)
         except MoneyError as exc:
             found = []
-            notes.append(f"The amount is not one: {exc}")
+            notes.append(said("The amount is not one: {reason}", reason=str(exc)))
         if len(found) >= SEARCH_LIMIT:
-            notes.append(f"Showing the newest {SEARCH_LIMIT} orders: narrow the search, or export them.")
+            notes.append(said("Showing the newest {count} orders: narrow the search, or export them.",
+                              count=SEARCH_LIMIT))  # fmt: skip
         days = await _run(self.reports.days, first, last)
         refunds = await _run(self.reports.refunds, first, last)
         params = urlencode({k: v for k, v in (("from", first.isoformat()), ("to", last.isoformat()),
@@ -257,7 +276,7 @@ class Dashboard:
         try:
             found = await _run(self.reports.search, first, last, reference, amount, EXPORT_LIMIT)
         except MoneyError as exc:
-            raise Refused(400, f"The amount is not one: {exc}") from None
+            raise Refused(400, said("The amount is not one: {reason}", reason=str(exc))) from None
         return f"qr-hub-{first.isoformat()}-{last.isoformat()}", found
 
     async def export_csv(self, request: Request, session: Session) -> Response:
@@ -323,6 +342,7 @@ class Dashboard:
         page = self.env.get_template(template).render(
             _=words, money=self._money_writer(request, session), session=session, lang=language or "en",
             lang_q=lang_q, languages=LANGUAGE_NAMES, path=request.url.path, clock=_clock_text,
+            say=lambda text: words(text.message, **text.values) if isinstance(text, Text) else words(text),
             **values)  # fmt: skip
         return HTMLResponse(page, status, headers=SECURITY_HEADERS)
 
@@ -348,12 +368,12 @@ class Dashboard:
                 response.delete_cookie(SESSION_COOKIE, path="/dashboard")
                 return response
             if owner and not session.is_owner:
-                raise Refused(403, "Only an owner can do this: staff accounts can look, not change.")
+                raise Refused(403, said("Only an owner can do this: staff accounts can look, not change."))
             if not form:
                 return await handler(request, session)
             data = await _form(request)
             if not hmac.compare_digest(data.get("csrf", "").encode(), session.csrf.encode()):
-                raise Refused(403, "This form was stale or forged. Reload the page and try again.")
+                raise Refused(403, said("This form was stale or forged. Reload the page and try again."))
             return await handler(request, session, data)
 
         return self._guard(endpoint)
@@ -371,7 +391,7 @@ class Dashboard:
                     "error.html",
                     None,
                     status=503,
-                    message="The hub's database is not reachable. Try again in a moment.",
+                    message=said("The hub's database is not reachable. Try again in a moment."),
                 )
             except ClientDisconnect:
                 return Response(status_code=400)
@@ -382,7 +402,7 @@ class Dashboard:
                     "error.html",
                     None,
                     status=500,
-                    message="The dashboard failed unexpectedly; the hub's log says why.",
+                    message=said("The dashboard failed unexpectedly; the hub's log says why."),
                 )
 
         return endpoint
@@ -411,18 +431,18 @@ def _label(money: Callable[[int, str], str], currency: str) -> Callable[[int], s
     return lambda minor: money(minor, currency)
 
 
-def _advice(found: Any, money: Callable[[int, str], str], words: Words) -> str:
+def _advice(found: Any, money: Callable[[int, str], str], _: Words) -> str:
     got = found.received
     extra = found.extra
     if found.verdict is Verdict.UNDERPAID and got is not None:
-        return words("Less than asked arrived ({received}): ask the customer for the rest, or refund what arrived "
+        return _("Less than asked arrived ({received}): ask the customer for the rest, or refund what arrived "
                      "and sell again.", received=money(got.minor, got.currency))  # fmt: skip
     if found.verdict is Verdict.PAID_TWICE and extra is not None:
-        return words("Paid twice: refund the extra {extra} to the payer.", extra=money(extra.minor, extra.currency))
+        return _("Paid twice: refund the extra {extra} to the payer.", extra=money(extra.minor, extra.currency))
     if found.verdict is Verdict.OVERPAID and extra is not None:
-        return words("Paid more than asked: refund the extra {extra}.", extra=money(extra.minor, extra.currency))
-    return words("{reason}: check the payment at the provider before handing over goods or refunding.",
-                 reason=found.reason or "The payment does not match")  # fmt: skip
+        return _("Paid more than asked: refund the extra {extra}.", extra=money(extra.minor, extra.currency))
+    return _("{reason}: check the payment at the provider before handing over goods or refunding.",
+                 reason=found.reason or _("The payment does not match"))  # fmt: skip
 
 
 def _clock_text(at: float | None) -> str:
@@ -435,16 +455,16 @@ async def _form(request: Request) -> dict[str, str]:
     """A urlencoded form (at most 16 KiB), first value of each field."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > FORM_LIMIT):
-        raise Refused(413, "The form is too large.")
+        raise Refused(413, said("The form is too large."))
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > FORM_LIMIT:
-            raise Refused(413, "The form is too large.")
+            raise Refused(413, said("The form is too large."))
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
-        raise Refused(400, "The form could not be read.") from None
+        raise Refused(400, said("The form could not be read.")) from None
     return {k: v[0] for k, v in fields.items()}
 
 
