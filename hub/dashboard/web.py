@@ -29,11 +29,12 @@ from starlette.staticfiles import StaticFiles
 
 from hub.dashboard import charts
 from hub.dashboard.auth import LoginLimits, Session, Users
+from hub.dashboard.i18n import words_for
 from hub.dashboard.reports import EXPORT_LIMIT, MAX_RANGE_DAYS, SEARCH_LIMIT, Found, Reports
-from terminal.core.i18n import Words
+from terminal.core.i18n import N_, Words
 from terminal.core.matching import Verdict
 from terminal.core.money import Amount, MoneyError, format_money, locale_for
-from terminal.i18n import LANGUAGES, words_for
+from terminal.i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,14 @@ SECURITY_HEADERS = {
 }
 LANGUAGE_NAMES = {"en": "English", "en-IN": "English (India)", "hi": "हिन्दी", "ta": "தமிழ்", "th": "ไทย",
                   "pt-BR": "Português (Brasil)"}  # fmt: skip
+
+
+#: Words the pages show from data (a role, a state, a status, a verdict): listed so that the catalogs carry them.
+SHOWN_WORDS = (
+    N_("owner"), N_("staff"), N_("enrolled"), N_("revoked"), N_("waiting for code"), N_("pending"), N_("succeeded"),
+    N_("failed"), N_("paid"), N_("partially_refunded"), N_("refunded"), N_("expired"), N_("cancelled"),
+    N_("underpaid"), N_("paid twice"), N_("overpaid"), N_("mismatch"),
+)  # fmt: skip
 
 
 class Text(NamedTuple):
