@@ -38,6 +38,7 @@ from starlette.routing import Route
 
 from hub import db as t
 from hub import webhooks
+from hub.dashboard import routes as dashboard_routes
 from hub.db import Database
 from hub.fleet import Fleet
 from hub.ledger import ContractError, Fact, Ledger, fact_of
@@ -137,6 +138,7 @@ class Hub:
             Route("/fleet/orders", self._admin(self.fleet_orders), methods=["GET"]),
             Route("/fleet/settlements", self._admin(self.fleet_settlement), methods=["GET"]),
             Route("/healthz", self._guard(self.health), methods=["GET"]),
+            *dashboard_routes(self),
         ]
 
     async def enroll(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, default_url
 
 SECRET_KEYS = ("razorpay_webhook_secret", "stripe_webhook_secret", "admin_token", "razorpay_key_id",
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = command("revoke", "refuse a terminal from now on (also its long-polls in progress)")
     revoke.add_argument("terminal", help="the terminal's id")
     command("terminals", "list the terminals, their state and last heartbeat")
+    dashboard_cli.add_commands(command)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         if current(database.engine) is None:
             print(f"qr-hub: the database has no schema yet; run: qr-hub migrate --db {database.url}", file=sys.stderr)
             return 2
+        if args.command == "user":
+            return dashboard_cli.run(args, database)
         from hub.fleet import Fleet
 
         fleet = Fleet(database)
