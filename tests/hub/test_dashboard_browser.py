@@ -95,10 +95,23 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriv
 def page(chromium: tuple[WebDriver, Path], tmp_path: Path) -> Iterator[Browser]:
     """A hub of its own for the test (two shops, four terminals, a day of sales, an owner and a staff user),
     seen through the module's browser."""
+    yield from _page(chromium, tmp_path, f"sqlite:///{tmp_path / 'hub.db'}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_page(request: pytest.FixtureRequest, chromium: tuple[WebDriver, Path], tmp_path: Path) -> Iterator[Browser]:
+    """The same, on SQLite and on a real PostgreSQL server (the owner's questions answered on both)."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_cluster").database()
+    yield from _page(chromium, tmp_path, url)
+
+
+def _page(chromium: tuple[WebDriver, Path], tmp_path: Path, url: str) -> Iterator[Browser]:
     driver, downloads = chromium
     shots = ROOT / "docs" / "screenshots" / "hub" if os.environ.get("QR_HUB_SCREENSHOTS") else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
-    with RunningHub(f"sqlite:///{tmp_path / 'hub.db'}") as hub:
+    with RunningHub(url) as hub:
         add_users(hub)
         _a_day_of_sales(hub)
         try:
@@ -121,7 +134,8 @@ def _a_day_of_sales(hub: RunningHub) -> None:
     sale(hub, t3, "S-brl", 2550, currency="BRL")
 
 
-def test_the_owner_logs_in_and_sees_todays_takings(page: Browser) -> None:
+def test_the_owner_logs_in_and_sees_todays_takings(any_page: Browser) -> None:
+    page = any_page
     page.driver.delete_all_cookies()
     page.open("/dashboard/login")
     page.shot("login")
@@ -137,7 +151,8 @@ def test_the_owner_logs_in_and_sees_todays_takings(page: Browser) -> None:
     page.shot("today")
 
 
-def test_a_sale_paid_by_a_signed_webhook_appears_in_the_live_feed_without_reload(page: Browser) -> None:
+def test_a_sale_paid_by_a_signed_webhook_appears_in_the_live_feed_without_reload(any_page: Browser) -> None:
+    page = any_page
     page.login()
     page.driver.execute_script("window.notReloaded = true;")
     assert "S-live" not in page.driver.find_element(By.ID, "feed").text
