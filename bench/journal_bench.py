@@ -8,7 +8,11 @@ Run: .venv/bin/python bench/terminal_bench.py --journal-sales 100000
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -115,6 +119,68 @@ def start_app(journal_path: Path) -> object:
     return app
 
 
+CONFIG = """
+[terminal]
+id = "B1"
+journal = "{journal}"
+[merchant]
+name = "Bench Shop"
+[payee]
+ids = ["shop@bank"]
+[backend]
+url = "http://127.0.0.1:{port}"
+[display]
+driver = "dummy"
+[secrets]
+file = "{secrets}"
+"""
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_from_outside(journal: Path) -> tuple[float, float]:
+    """``qr-terminal run`` launched as systemd does (``NOTIFY_SOCKET`` on a datagram socket bound here) against a
+    closed backend port: milliseconds from the process start to READY=1 (its ready screen is drawn), and its
+    peak RSS in MB read from /proc half a second after that (the first ticks and redraws included)."""
+    folder = journal.parent
+    secrets = folder / "secrets.toml"
+    secrets.write_text('device_token = "bench-device-token"\n')
+    secrets.chmod(0o600)
+    config = folder / "bench.toml"
+    config.write_text(CONFIG.format(journal=journal, port=closed_port(), secrets=secrets))
+    address = str(folder / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(address)
+        listener.settimeout(30)
+        env = {**os.environ, "NOTIFY_SOCKET": address}
+        script = Path(sys.executable).with_name("qr-terminal")
+        argv = [str(script)] if script.exists() else [sys.executable, "-m", "terminal"]
+        started = time.perf_counter()
+        proc = subprocess.Popen([*argv, "run", "--config", str(config)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            while not listener.recv(4096).startswith(b"READY=1"):
+                pass
+            ready = (time.perf_counter() - started) * 1000
+            time.sleep(0.5)
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak = next(int(ln.split()[1]) / 1024 for ln in status.splitlines() if ln.startswith("VmHWM:"))
+        except (OSError, StopIteration) as exc:
+            proc.kill()
+            raise RuntimeError(f"qr-terminal run never got ready: {proc.communicate()[1][-2000:]!r}") from exc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+    os.unlink(address)
+    return ready, peak
+
+
 def naive(path: Path) -> dict[str, Callable[[], object]]:
     """What a weekend project does: every row into Python, filtered and summed there."""
     import sqlite3
@@ -155,6 +221,12 @@ def main(count: int) -> None:
         from terminal.reports import build_report
         from terminal.store.journal import Journal
 
+        empty = Path(tmp) / "empty" / "journal.db"
+        empty.parent.mkdir()
+        outside: dict[str, list[tuple[float, float]]] = {"empty journal": [], path.stem: []}
+        for _ in range(REPEATS):
+            outside["empty journal"].append(start_from_outside(empty))
+            outside[path.stem].append(start_from_outside(path))
         journal = Journal(path)
         z_ms = timed(lambda: build_report(journal, "z", NOW))
         x_after_z = timed(lambda: build_report(journal, "x", NOW + timedelta(minutes=1)))
@@ -165,6 +237,10 @@ def main(count: int) -> None:
         print(f"{name:42} {statistics.median(by_peer['ours']):10.1f} {naive_ms}")
     print(f"{'Z report (closes every sale), once':42} {z_ms:10.1f}")
     print(f"{'X report right after that Z':42} {x_after_z:10.1f}")
+    for name, runs in outside.items():
+        ready = statistics.median(r for r, _ in runs)
+        peak = max(p for _, p in runs)
+        print(f"{'qr-terminal run: start → READY=1, ' + name:42} {ready:10.1f}   (peak RSS {peak:.1f} MB)")
 
 
 if __name__ == "__main__":
