@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import segno
-
 from terminal.core.receipt import Receipt, as_text
 
 log = logging.getLogger(__name__)
@@ -140,6 +138,7 @@ class ReceiptPrinter:
         return b"\n" * 4
 
     def _qr_image(self, url: str) -> Any:
+        import segno  # only here: the terminal without a printer never loads it
         from PIL import Image
 
         qr = segno.make_qr(url, error="m")

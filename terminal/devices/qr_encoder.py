@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import segno
-
 QUIET_ZONE = 4
 #: Error correction for payment QRs shown on a screen: M (15 %) survives glare and a scuffed screen protector.
 ERROR = "M"
@@ -53,7 +51,10 @@ def encode(payload: str) -> QrMatrix:
 
 
 def encode_with_segno(payload: str) -> QrMatrix:
-    """The reference encoder (``make_qr``: never Micro QR)."""
+    """The reference encoder (``make_qr``: never Micro QR), imported on first use: the screen needs it only for
+    a payload zxing-cpp cannot take."""
+    import segno
+
     try:
         qr = segno.make_qr(payload, error=ERROR.lower())
     except (segno.DataOverflowError, ValueError) as exc:
