@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,14 +166,24 @@ def _main(argv: list[str] | None) -> int:
     return code
 
 
-#: Libraries the terminal never uses that others import when they are installed (sqlite-utils imports numpy and
-#: pandas for their column types: 60 ms and 17 MB for numpy alone; Pi OS ships numpy system-wide).
-UNUSED = ("numpy", "pandas")
+#: Libraries the terminal never uses that others import when they are installed: sqlite-utils imports numpy and
+#: pandas for their column types (60 ms and 17 MB for numpy alone; Pi OS ships numpy system-wide); requests
+#: imports charset_normalizer (2.4 MB) to guess the text encoding of replies, and ours are JSON read as bytes.
+UNUSED = ("numpy", "pandas", "charset_normalizer", "chardet")
+#: pygame's mixer loads SDL_mixer and its codecs (2.8 MB); only the voice plays sound.
+SOUND = ("pygame.mixer", "pygame.mixer_music")
+
+
+def keep_out(names: tuple[str, ...]) -> None:
+    """Make ``import name`` fail (ImportError) for modules not imported yet: for optional imports of libraries
+    that the terminal never uses (see :data:`UNUSED`)."""
+    for name in names:
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
+    warnings.filterwarnings("ignore", message="Unable to find acceptable character detection")  # requests says so
 
 
 def _run(path: Path) -> int:
-    for name in UNUSED:
-        sys.modules.setdefault(name, None)  # type: ignore[assignment]  # "import numpy" raises ImportError
+    keep_out(UNUSED)
     from terminal.config import ConfigError, load, secrets_exposure
 
     try:
@@ -186,6 +197,8 @@ def _run(path: Path) -> int:
         return 2
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
+    if config.voice is None and "pygame" not in sys.modules:
+        keep_out(SOUND)
     from terminal.app import App, backend_from, open_printer, settings_from, shop_from
     from terminal.core.events import KeyPressed
     from terminal.devices.display import Display
