@@ -93,8 +93,8 @@ from terminal.devices.printer import (
 )
 from terminal.devices.till_link import TillLink
 from terminal.devices.voice import Voice
-from terminal.reconciliation import local_day, ours_for
-from terminal.reports import build_report
+from terminal.report_worker import ReportMade, ReportWorker
+from terminal.reports import build_report, close_period
 from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal, JournalError
 
@@ -271,6 +271,8 @@ class App:
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
         self.heartbeat = Heartbeat(backend, self.facts) if getattr(backend, "hub", False) else None
         self._started = time.monotonic()
+        #: X and Z reports are made on a thread of their own (see terminal.report_worker).
+        self.reports = ReportWorker(journal, self.post, settings.terminal_id)
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
@@ -307,7 +309,7 @@ class App:
         if unfinished or unconfirmed or refunds:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
-    def post(self, event: Event | PrintJobDone | PrintJobFailed) -> None:
+    def post(self, event: Event | PrintJobDone | PrintJobFailed | ReportMade) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
         try:
             if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event, owner=self._token)):
@@ -375,6 +377,7 @@ class App:
             self.heartbeat.stop()
         self.reachability.stop()
         self.worker.stop()
+        self.reports.stop()
         if self.print_queue is not None:
             self.print_queue.stop()
         if self.voice is not None:
@@ -409,6 +412,8 @@ class App:
                     self._till_lines.append(f"ERR 503 {why}")
                 elif isinstance(event.event, OrderUpdated) and self._unsaved:
                     self._unsaved.append(event.event)  # behind the kept one: updates are written in order
+                elif isinstance(event.event, ReportMade):
+                    self._report_made(event.event)
                 else:
                     self.handle(event.event)
             elif (key := key_for(event)) is not None:
@@ -443,6 +448,22 @@ class App:
         except JournalError as exc:
             log.error("could not journal print job %s: %s", outcome.job_id, exc)
         self._printing.discard(outcome.job_id)  # done, or still pending in the journal for the next try
+
+    def _report_made(self, made: ReportMade) -> None:
+        """The report worker's answer: to the screen (the core), its paper words kept for printing, and the day
+        handed to the backend's reconciliation."""
+        if made.paper:
+            self._paper_reports = {made.lines: made.paper}
+        self.handle(ReportReady(made.kind, made.lines))
+        if made.ours is not None:
+            self.worker.reconcile_report(made.kind, made.ours)
+
+    def _on_paper(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        """A report's lines in the printer's words (the reconciliation's lines, added below them, as they are)."""
+        for screen, paper in self._paper_reports.items():
+            if lines[: len(screen)] == screen:
+                return paper + lines[len(screen) :]
+        return lines
 
     def press(self, key: Key) -> None:
         """A key from any keypad: a click when it did something, and fast input polling for a while. Keys do
@@ -583,7 +604,7 @@ class App:
                                                 columns=self.print_queue.printer.columns), now)  # fmt: skip
             case PrintReport(kind=kind, lines=lines):
                 if self.print_queue is not None:
-                    lines = self._paper_reports.get(lines, lines)
+                    lines = self._on_paper(lines)
                     self._print(report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns),
                                 now)  # fmt: skip
             case JournalRefund(refund=refund, cause=cause):
@@ -625,12 +646,13 @@ class App:
                                 for sale, refunds in self.journal.recent_sales(limit))  # fmt: skip
                 self._answers.append(RecentLoaded(records))
             case MakeReport(kind=kind):
-                report = build_report(self.journal, kind, now.wall)
-                lines = tuple(as_lines(report, self.shop.words))
-                self._paper_reports = {lines: tuple(as_lines(report, self.shop.printed))}  # the printer's words
-                self._answers.append(ReportReady(kind, lines))
-                ours = ours_for(self.journal, local_day(None, now.wall), self.state.settings.terminal_id)
-                self._calls.append(lambda: self.worker.reconcile_report(kind, ours))
+                # Made on the report worker; a Z's period is closed here, by the journal's one writer, in this step.
+                shop = self.shop
+                if kind == "z":
+                    number, since, closed = close_period(self.journal, now.wall)
+                    self._calls.append(lambda: self.reports.z(number, since, closed, now.wall, shop))
+                else:
+                    self._calls.append(lambda: self.reports.x(now.wall, shop))
             case Reconcile(since=since, references=references):
                 self._calls.append(lambda: self.worker.reconcile(since, references))
             case FeedPaper():

@@ -51,6 +51,7 @@ def _stop_background_threads(_nothing_left_behind: None) -> Iterator[None]:
         app = MADE.pop()
         app.reachability.stop()
         app.worker.stop(timeout=0.1)
+        app.reports.stop()
         for device in (app.print_queue, app.voice, app.till):
             if device is not None:
                 device.stop()

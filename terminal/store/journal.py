@@ -11,6 +11,7 @@ the disk is full, so a payment can still be recorded.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import fcntl
 import json
@@ -282,9 +283,10 @@ class Journal:
         rows = self.db.execute("SELECT id, receipt FROM print_jobs WHERE status = 'pending' ORDER BY id").fetchall()
         return [(int(job_id), receipt_from_json(json.loads(text))) for job_id, text in rows]
 
-    def ended_since(self, since: str) -> list[Ended]:
-        """Sales that reached their final status after ``since`` (ISO text; "" for all), for reports: one entry per
-        status and currency, summed in SQL over the ``ended_at`` index (a Z makes the next X cheap)."""
+    def ended_since(self, since: str, until: str = "~") -> list[Ended]:
+        """Sales that reached their final status after ``since`` and up to ``until`` (ISO text; "" and "~" for no
+        bound), for reports: one entry per status and currency, summed in SQL over the ``ended_at`` index (a Z
+        makes the next X cheap)."""
         rows = self.db.execute(
             "SELECT status, currency, COUNT(*), "
             # Received money counts (paid, also more than asked, and underpaid); other statuses their amount.
@@ -294,21 +296,21 @@ class Journal:
             "SUM(CASE WHEN status = 'paid' AND paid_minor > amount_minor THEN 1 ELSE 0 END) "
             # Only final sales have an ended_at: the index range is the answer (without the hint SQLite scans every
             # row through the status index to save a sort).
-            "FROM sales INDEXED BY idx_sales_ended_at WHERE ended_at > ? "
+            "FROM sales INDEXED BY idx_sales_ended_at WHERE ended_at > ? AND ended_at <= ? "
             "GROUP BY status, currency ORDER BY status, currency",
-            (since,),
+            (since, until),
         ).fetchall()
         return [Ended(status, Amount(total, currency), extra, count, extras)
                 for status, currency, count, total, extra, extras in rows]  # fmt: skip
 
-    def later_money_since(self, since: str) -> list[Ended]:
-        """Money that arrived after ``since`` for sales a report before ``since`` counted (another payment, the
-        rest of an underpayment), per currency, as ``later`` rows."""
+    def later_money_since(self, since: str, until: str = "~") -> list[Ended]:
+        """Money that arrived after ``since`` (up to ``until``) for sales a report before ``since`` counted (another
+        payment, the rest of an underpayment), per currency, as ``later`` rows."""
         rows = self.db.execute(
             "SELECT s.currency, COUNT(*), SUM(e.money_minor) FROM events e INDEXED BY idx_events_at "
-            "JOIN sales s ON s.id = e.sale_id WHERE e.at > ? AND e.money_minor IS NOT NULL AND s.ended_at <= ? "
-            "GROUP BY s.currency ORDER BY s.currency",
-            (since, since),
+            "JOIN sales s ON s.id = e.sale_id WHERE e.at > ? AND e.at <= ? AND e.money_minor IS NOT NULL "
+            "AND s.ended_at <= ? GROUP BY s.currency ORDER BY s.currency",
+            (since, until, since),
         ).fetchall()
         return [Ended("later", Amount(total, currency), count=count) for currency, count, total in rows if total]
 
@@ -324,6 +326,25 @@ class Journal:
             cursor = self.db.execute("INSERT INTO z_reports (closed_at, since, totals) VALUES (?, ?, ?)",
                                      (closed, since, totals))  # fmt: skip
             return int(cursor.lastrowid or 0), closed
+
+    def record_z_totals(self, number: int, totals: str) -> None:
+        """Keep the totals of Z report ``number`` with it (summed after the period was closed)."""
+        with self._writing(), self.db.atomic():
+            self.db.execute("UPDATE z_reports SET totals = ? WHERE number = ?", (totals, number))
+
+    def another(self) -> Journal:
+        """This journal on a connection of its own, for a worker thread (the report worker): WAL lets it read
+        beside the loop's writes; it writes only a Z report's totals. No lock to take (this process holds it), no
+        check or migration (done at open)."""
+        other = copy.copy(self)
+        other._lock = None  # the lock stays with this journal: closing the other must not let go of it
+        other._in_step = False
+        try:
+            other.db = Database(sqlite3.connect(str(self.path), check_same_thread=True))
+            other.db.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        return other
 
     # --- refunds -------------------------------------------------------------------------------
 
@@ -361,12 +382,13 @@ class Journal:
         rows = self.db["refunds"].rows_where("sale_id = ?", [sale_id], order_by="requested_at, id")
         return tuple(_refund_from_row(row) for row in rows)
 
-    def refunds_since(self, since: str) -> list[Amount]:
-        """Refunds that went through after ``since`` (ISO text; "" for all), for reports."""
+    def refunds_since(self, since: str, until: str = "~") -> list[Amount]:
+        """Refunds that went through after ``since`` and up to ``until`` (ISO text; "" and "~" for no bound), for
+        reports."""
         rows = self.db.execute(
             "SELECT amount_minor, currency FROM refunds WHERE status = 'succeeded' AND settled_at > ? "
-            "ORDER BY settled_at",
-            (since,),
+            "AND settled_at <= ? ORDER BY settled_at",
+            (since, until),
         ).fetchall()
         return [Amount(minor, currency) for minor, currency in rows]
 

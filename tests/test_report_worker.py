@@ -1,0 +1,123 @@
+"""Reports at scale (#17): the journal's SQL totals equal a naive sum over every row, period after period; a Z's
+period ends where the loop closed it, whatever ends while its totals are summed; the terminal's reports are made
+off the loop thread."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+from terminal.core.money import Amount
+from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
+from terminal.core.refund import Refund, RefundStatus
+from terminal.core.sale import Sale, SaleStatus
+from terminal.reports import build_report, close_period, z_report
+
+from .terminal_app import make_terminal
+from .test_shop_operations import pay, unlock
+
+T = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+FINALS = (SaleStatus.PAID, SaleStatus.PAID, SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.EXPIRED,
+          SaleStatus.CANCELLED, SaleStatus.FAILED)  # fmt: skip
+
+
+def generate(journal, count, seed=17):
+    """``count`` sales in INR and BRL through Journal.record_sale, one a minute, ending in every final status;
+    paid ones sometimes overpaid, some refunded."""
+    rng = random.Random(seed)
+    for seq in range(1, count + 1):
+        at = T + timedelta(minutes=seq)
+        currency = "INR" if seq % 3 else "BRL"
+        amount = Amount(rng.randint(1, 500_000), currency)
+        started = Sale(f"T1-x-{seq:06d}", seq, f"T1-{seq:06d}", amount, SaleStatus.CREATING, at)
+        journal.record_sale(started, None, "amount entered", at)
+        order = Order(f"ord_{seq}", OrderStatus.PENDING, started.reference, amount, QrCode("upi", "x"),
+                      Payee("Shop", "shop@bank"), at + timedelta(minutes=5))  # fmt: skip
+        final = rng.choice(FINALS)
+        paid = {SaleStatus.PAID: amount.minor + rng.choice((0, 0, 0, 100)), SaleStatus.UNDERPAID: amount.minor // 2}
+        payments = (Payment(Amount(paid[final], currency), at, "payer", f"UTR{seq}"),) if final in paid else ()
+        ended = Sale(started.id, seq, started.reference, amount, final, at, order=order, payments=payments,
+                     order_open=False)  # fmt: skip
+        journal.record_sale(ended, "creating", str(final), at + timedelta(seconds=30))
+        if final is SaleStatus.PAID and rng.random() < 0.1:
+            refund = Refund(f"{started.id}-R1", started.id, started.reference, order.id,
+                            Amount(rng.randint(1, amount.minor), currency), RefundStatus.SUCCEEDED,
+                            at + timedelta(seconds=40))  # fmt: skip
+            journal.record_refund(refund, "test", at + timedelta(seconds=40))
+
+
+def by_hand(journal, since, until):
+    """Per currency: counts and totals per status, refunds — every row read and summed in Python."""
+    made = {}
+    for row in journal.sales():
+        if row["ended_at"] is None or not since < row["ended_at"] <= until:
+            continue
+        c = made.setdefault(row["currency"], {"counts": {}, "totals": {}, "refunds": 0})
+        received = row["status"] in ("paid", "underpaid") and row["paid_minor"] is not None
+        c["counts"][row["status"]] = c["counts"].get(row["status"], 0) + 1
+        c["totals"][row["status"]] = c["totals"].get(row["status"], 0) + (row["paid_minor"] if received
+                                                                           else row["amount_minor"])  # fmt: skip
+    for row in journal.db["refunds"].rows:
+        if row["status"] == "succeeded" and since < row["settled_at"] <= until:
+            made.setdefault(row["currency"], {"counts": {}, "totals": {}, "refunds": 0})["refunds"] += row[
+                "amount_minor"
+            ]
+    return made
+
+
+def as_dict(report):
+    return {c.currency: {"counts": c.counts, "totals": c.totals, "refunds": c.refunds} for c in report.currencies}
+
+
+def test_x_and_z_totals_equal_a_sum_of_every_row_across_several_z_reports(journal):
+    generate(journal, 600)
+    since = ""
+    for hours in (2, 3, 5, 8):  # Zs closing 120, 60, 120 and 180 sales; then the X of the last 120
+        z = build_report(journal, "z", T + timedelta(hours=hours))
+        assert as_dict(z) == by_hand(journal, since, z.until) and as_dict(z), z
+        recorded = journal.db.execute("SELECT totals FROM z_reports WHERE number = ?", (z.number,)).fetchone()[0]
+        assert [t["currency"] for t in json.loads(recorded)] == [c.currency for c in z.currencies]
+        since = z.until
+    x = build_report(journal, "x", T + timedelta(days=2))
+    assert as_dict(x) == by_hand(journal, since, "~") and as_dict(x)
+
+
+def test_a_sale_ending_while_a_z_is_summed_counts_in_the_next_x_only(journal):
+    generate(journal, 20)
+    number, since, closed = close_period(journal, T + timedelta(hours=1))
+    late = Sale("T1-x-late", 99, "T1-late", Amount(777, "INR"), SaleStatus.EXPIRED, T + timedelta(hours=1))
+    journal.record_sale(late, "awaiting_payment", "expired", T + timedelta(hours=1, seconds=1))
+    z = z_report(journal.another(), number, since, closed)  # summed after the sale ended, on another connection
+    x = build_report(journal, "x", T + timedelta(hours=2))
+    assert as_dict(z) == by_hand(journal, since, closed)
+    assert as_dict(x) == {"INR": {"counts": {"expired": 1}, "totals": {"expired": 777}, "refunds": 0}}
+
+
+def test_the_terminals_reports_are_made_after_its_step_and_a_z_closes_its_period_in_the_step(tmp_path, sandbox):
+    from .test_shop_operations import shop
+
+    terminal = shop(tmp_path, sandbox)
+    pay(terminal, "12.5")
+    unlock(terminal)
+    terminal.press("2")  # one pass of the loop: the X report is asked for, not made there
+    assert terminal.app.state.menu.report is None
+    terminal.until(lambda: "INR 12.50" in " ".join(terminal.screen.lines))
+    terminal.press("C3E")  # confirm the Z: the period is closed in that step, its totals come later
+    assert terminal.journal.last_z() is not None and terminal.app.state.menu.report is None
+    terminal.until(lambda: terminal.screen.title == "Z report" and "INR 12.50" in " ".join(terminal.screen.lines))
+    totals = json.loads(terminal.journal.db.execute("SELECT totals FROM z_reports").fetchone()[0])
+    assert totals[0]["currency"] == "INR" and totals[0]["totals"] == {"paid": 1250}
+
+
+def test_a_report_that_cannot_be_read_says_so_and_the_terminal_goes_on(tmp_path, sandbox):
+    terminal = make_terminal(tmp_path, sandbox.url)
+    terminal.journal.db.execute("DROP INDEX idx_sales_ended_at")  # the report's query can no longer run
+    terminal.journal.db.conn.commit()
+    made = []
+    terminal.app.reports._post = made.append
+    terminal.app.reports.x(T, terminal.app.shop)
+    terminal.until(lambda: bool(made))
+    assert made[0].lines == ("The report could not be made: call support",) and made[0].ours is None
+    terminal.press("5E")
+    assert terminal.until_screen("qr").amount == "₹5.00"
