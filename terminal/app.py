@@ -77,7 +77,7 @@ from terminal.core.machine import Settings, TerminalState, initial, step
 from terminal.core.orders import OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.report import as_lines
-from terminal.core.screen import ScreenModel, Tone, screen_for
+from terminal.core.screen import Icon, ScreenModel, Tone, screen_for
 from terminal.core.signals import CLICK, pattern_for
 from terminal.core.till import TillSale, TillStatus, event_for, refund_event, undone
 from terminal.devices.display import Display
@@ -97,6 +97,7 @@ from terminal.report_worker import ReportMade, ReportWorker
 from terminal.reports import build_report, close_period
 from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal, JournalError
+from terminal.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,13 @@ SAVING = Text("Payment received — saving…")
 def read_clock() -> Now:
     """The shell's one clock reading, handed to the core."""
     return Now(wall=datetime.now(UTC), mono=time.monotonic())
+
+
+@dataclass(frozen=True, slots=True)
+class JournalDamaged:
+    """The journal's check (after the ready screen) found it damaged: ``problem`` says how."""
+
+    problem: str
 
 
 @dataclass
@@ -271,6 +279,9 @@ class App:
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
         self.heartbeat = Heartbeat(backend, self.facts) if getattr(backend, "hub", False) else None
         self._started = time.monotonic()
+        #: What the journal's check found wrong ("" while nothing): the terminal then takes no more sales.
+        self.damaged = ""
+        self._checking: BackgroundThread | None = None
         #: X and Z reports are made on a thread of their own (see terminal.report_worker).
         self.reports = ReportWorker(journal, self.post, settings.terminal_id)
         self._wake = threading.Event()
@@ -309,7 +320,18 @@ class App:
         if unfinished or unconfirmed or refunds:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
-    def post(self, event: Event | PrintJobDone | PrintJobFailed | ReportMade) -> None:
+    def check_journal(self) -> None:
+        """Check the journal (``PRAGMA quick_check``) on a thread of its own, after the ready screen: at 100,000
+        sales it reads every page. A damaged journal is told as :class:`JournalDamaged`."""
+
+        def check() -> None:
+            if problem := self.journal.damage():
+                self.post(JournalDamaged(problem))
+
+        self._checking = BackgroundThread(check, name="journal-check")
+        self._checking.start()
+
+    def post(self, event: Event | PrintJobDone | PrintJobFailed | ReportMade | JournalDamaged) -> None:
         """Queue a core event from any thread and wake the loop (pygame's queue is thread-safe)."""
         try:
             if not pygame.event.post(pygame.event.Event(CORE_EVENT, event=event, owner=self._token)):
@@ -348,6 +370,7 @@ class App:
         self.resume()
         self.render()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
+        self.check_journal()
         if self.heartbeat is not None:
             self.heartbeat.start()
         while self._running and not self._stopping:
@@ -378,6 +401,8 @@ class App:
         self.reachability.stop()
         self.worker.stop()
         self.reports.stop()
+        if self._checking is not None:
+            self._checking.stop(1.0)
         if self.print_queue is not None:
             self.print_queue.stop()
         if self.voice is not None:
@@ -414,6 +439,9 @@ class App:
                     self._unsaved.append(event.event)  # behind the kept one: updates are written in order
                 elif isinstance(event.event, ReportMade):
                     self._report_made(event.event)
+                elif isinstance(event.event, JournalDamaged):
+                    log.error("%s: no more sales until it is restored", event.event.problem)
+                    self.damaged, self._modelled = event.event.problem, None
                 else:
                     self.handle(event.event)
             elif (key := key_for(event)) is not None:
@@ -435,6 +463,8 @@ class App:
         """Why a till command is not taken now ("" when it is)."""
         if self._unsaved and not isinstance(command.command, TillStatus):
             return "busy: saving a payment"
+        if self.damaged and isinstance(command.command, TillSale):
+            return "the journal is damaged: call support"
         if self._stopping and isinstance(command.command, TillSale):
             return "the terminal is stopping: send the sale again in a moment"
         return ""
@@ -468,7 +498,7 @@ class App:
     def press(self, key: Key) -> None:
         """A key from any keypad: a click when it did something, and fast input polling for a while. Keys do
         nothing while a payment is being saved or the terminal is stopping."""
-        if self._unsaved or self._stopping:
+        if self._unsaved or self._stopping or self.damaged:  # a damaged journal: its screen says so
             return
         self._last_key = time.monotonic()
         before = self.state
@@ -696,6 +726,10 @@ class App:
             return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
         model = self._journal_said(screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words))
+        if self.damaged:
+            words = self.shop.words  # the shell's sentences: English until a catalog has them
+            model = ScreenModel("damaged", words("Journal damaged: call support"), model.merchant, tone=Tone.BAD,
+                                lines=(words("No sales can be taken"), self.damaged), icon=Icon.FAILED)  # fmt: skip
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)

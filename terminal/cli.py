@@ -209,7 +209,7 @@ def _run(path: Path) -> int:
     from terminal.voice_tool import open_voice
 
     try:
-        journal = Journal(config.terminal.journal)
+        journal = Journal(config.terminal.journal, check=False)  # checked after the ready screen (App.run)
     except JournalError as exc:
         print(f"qr-terminal: {exc}", file=sys.stderr)
         return 2

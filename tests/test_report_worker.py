@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
+import pygame
+import pytest
+
+from terminal.app import App
+from terminal.backends.http import HttpBackend
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale, SaleStatus
+from terminal.devices.display import Display
 from terminal.reports import build_report, close_period, z_report
+from terminal.sandbox.server import DEFAULT_TOKEN
+from terminal.store.journal import Journal, JournalError
 
-from .terminal_app import make_terminal
+from .core.helpers import SETTINGS
+from .terminal_app import MADE, make_terminal
 from .test_shop_operations import pay, unlock
 
 T = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -121,3 +132,52 @@ def test_a_report_that_cannot_be_read_says_so_and_the_terminal_goes_on(tmp_path,
     assert made[0].lines == ("The report could not be made: call support",) and made[0].ours is None
     terminal.press("5E")
     assert terminal.until_screen("qr").amount == "₹5.00"
+
+
+# --- the journal's check, after the ready screen ---------------------------------------------------------------
+
+
+def damaged_journal(path):
+    """A journal of 300 sales whose events-by-time index has a broken page (nothing read at start uses it)."""
+    journal = Journal(path)
+    generate(journal, 300)
+    journal.close()
+    with sqlite3.connect(path) as db:
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_events_at'").fetchone()[0]
+        page = db.execute("PRAGMA page_size").fetchone()[0]
+    with open(path, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\xff" * 16)
+
+
+def test_a_journal_damaged_where_the_start_does_not_read_is_found_after_the_ready_screen(tmp_path, sandbox):
+    damaged_journal(tmp_path / "journal.db")
+    journal = Journal(tmp_path / "journal.db", check=False)  # as `run` opens it: the check comes later
+    app = App(settings=SETTINGS, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
+              display=Display(size=(800, 480)))  # fmt: skip
+    MADE.append(app)
+    app.render()
+    assert app.display.shown.name == "idle"  # the ready screen comes first
+    app.check_journal()
+    deadline = time.monotonic() + 10
+    while app.display.shown.name != "damaged" and time.monotonic() < deadline:
+        app.pump()
+        time.sleep(0.01)
+    shown = app.display.shown
+    assert shown.title == "Journal damaged: call support" and "restore it from a backup" in shown.lines[1]
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP5, mod=0, unicode="5", scancode=0))
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_ENTER, mod=0, unicode="\r", scancode=0))
+    app.pump()
+    assert app.display.shown.name == "damaged" and journal.next_seq() == 301  # no sale taken
+    app._checking.stop(1.0)
+    journal.close()
+
+
+def test_a_sound_journal_passes_the_check_and_a_damaged_one_is_named(tmp_path):
+    sound = Journal(tmp_path / "sound.db")
+    generate(sound, 50)
+    assert sound.damage() is None
+    sound.close()
+    damaged_journal(tmp_path / "journal.db")
+    with pytest.raises(JournalError, match="is damaged"):
+        Journal(tmp_path / "journal.db")  # the tools' opening still checks before anything

@@ -61,7 +61,7 @@ class Journal:
     """The terminal's journal at ``path`` (created with its directory when missing), locked for this process,
     checked and migrated. ``reserve``: bytes of disk kept aside for a full disk (0: none)."""
 
-    def __init__(self, path: str | Path, *, reserve: int = RESERVE_BYTES) -> None:
+    def __init__(self, path: str | Path, *, reserve: int = RESERVE_BYTES, check: bool = True) -> None:
         self.path = Path(path)
         self.read_only = False
         self._lock: IO[str] | None = None
@@ -79,11 +79,10 @@ class Journal:
             # survive a power cut, which is the point of the journal.
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous=FULL")
-            # quick_check: the structure and every page, without the index-by-index cross-check of integrity_check
-            # (seconds on a journal of 100,000 sales, on every start).
-            checked = self.db.execute("PRAGMA quick_check").fetchone()[0]
-            if checked != "ok":
-                raise JournalError(f"the journal {self.path} is damaged ({checked}): restore it from a backup")
+            # check=False: the terminal checks after its ready screen (damage(), on a thread of its own).
+            damaged = _damage(self.db.conn, self.path) if check else None
+            if damaged:
+                raise JournalError(damaged)
             _refuse_newer(self.db, self.path)
             migrations.apply(self.db)
         except (OSError, sqlite3.Error) as exc:
@@ -119,6 +118,21 @@ class Journal:
             journal.db.close()
             raise
         return journal
+
+    def damage(self) -> str | None:
+        """What ``PRAGMA quick_check`` finds wrong with the journal (None: nothing), read on a read-only connection
+        of its own: any thread may ask, beside the terminal's writes. At 100,000 sales it reads every page (about
+        a tenth of a second): the terminal asks after its ready screen instead of before it."""
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            return f"cannot read the journal {self.path}: {exc}"
+        try:
+            return _damage(conn, self.path)
+        except sqlite3.Error as exc:
+            return f"the journal {self.path} is damaged ({exc}): restore it from a backup"
+        finally:
+            conn.close()
 
     def close(self) -> None:
         """Close the file and let go of the lock."""
@@ -581,6 +595,12 @@ def _is_full(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.Error):
         return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _damage(conn: sqlite3.Connection, path: Path) -> str | None:
+    # quick_check: the structure and every page, without the index-by-index cross-check of integrity_check.
+    checked = conn.execute("PRAGMA quick_check").fetchone()[0]
+    return None if checked == "ok" else f"the journal {path} is damaged ({checked}): restore it from a backup"
 
 
 def _iso(at: datetime) -> str:
