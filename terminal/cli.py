@@ -112,6 +112,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         "compare a day of the journal with the backend's history and settlement",
         _from("terminal.reconcile_tool", "add_arguments"),
     ),
+    "archive": (
+        "move sales a Z report closed, older than a day, into a dated file beside the journal",
+        _from("terminal.archive_tool", "add_arguments"),
+    ),
     "set-pin": ("set the manager PIN (refunds, reports, reprints)", _from("terminal.manager_pin", "add_arguments")),
     "say": ("speak (or write as WAV) one payment announcement", _from("terminal.voice_tool", "add_say_arguments")),
     "voice-cache": ("make the voice's word clips (install time)", _from("terminal.voice_tool", "add_cache_arguments")),
@@ -157,7 +161,7 @@ def _main(argv: list[str] | None) -> int:
             print(check.line())
         return 0 if all(c.ok for c in checks) else 1
     runs = {"report": ("terminal.report_tool", "run"), "reconcile": ("terminal.reconcile_tool", "run"),
-            "set-pin": ("terminal.manager_pin", "run"),
+            "archive": ("terminal.archive_tool", "run"), "set-pin": ("terminal.manager_pin", "run"),
             "say": ("terminal.voice_tool", "say"), "voice-cache": ("terminal.voice_tool", "fill_cache"),
             "payload": ("terminal.payload_tool", "run"), "demo": ("terminal.demo", "run_demo"),
             "enroll": ("terminal.enroll_tool", "run")}  # fmt: skip

@@ -33,12 +33,12 @@ FINALS = (SaleStatus.PAID, SaleStatus.PAID, SaleStatus.PAID, SaleStatus.UNDERPAI
           SaleStatus.CANCELLED, SaleStatus.FAILED)  # fmt: skip
 
 
-def generate(journal, count, seed=17):
-    """``count`` sales in INR and BRL through Journal.record_sale, one a minute, ending in every final status;
-    paid ones sometimes overpaid, some refunded."""
+def generate(journal, count, seed=17, every=timedelta(minutes=1)):
+    """``count`` sales in INR and BRL through Journal.record_sale, one ``every`` minute, ending in every final
+    status; paid ones sometimes overpaid, some refunded."""
     rng = random.Random(seed)
     for seq in range(1, count + 1):
-        at = T + timedelta(minutes=seq)
+        at = T + every * seq
         currency = "INR" if seq % 3 else "BRL"
         amount = Amount(rng.randint(1, 500_000), currency)
         started = Sale(f"T1-x-{seq:06d}", seq, f"T1-{seq:06d}", amount, SaleStatus.CREATING, at)

@@ -1,0 +1,90 @@
+"""Retention (#17): ``qr-terminal archive --before DATE`` moves sales a Z closed into a dated file beside the
+journal, with their events and refunds; the Z totals stay as they were, and what is left reads the same."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from terminal.reports import build_report
+from terminal.store.archive import ArchiveRefused, archive, archive_path
+
+from .test_report_worker import T, as_dict, generate
+
+HOURLY = timedelta(hours=1)  # 300 sales: 1 to 13 November
+
+
+@pytest.fixture
+def closed_journal(journal):
+    """300 hourly sales, Z reports on 5 and 9 November."""
+    generate(journal, 300, every=HOURLY)
+    for day in (5, 9):
+        build_report(journal, "z", T.replace(day=day))
+    return journal
+
+
+def rows(path, table, key="id"):
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute(f"SELECT {key} FROM {table}")}
+
+
+def test_archiving_moves_closed_sales_with_their_events_and_refunds_and_keeps_every_total(closed_journal):
+    journal = closed_journal
+    zs = journal.db.execute("SELECT * FROM z_reports ORDER BY number").fetchall()
+    x_before = as_dict(build_report(journal, "x", T.replace(day=20)))
+    ended_early = {r["id"] for r in journal.sales() if r["ended_at"] < "2026-11-07"}
+    moved = archive(journal, date(2026, 11, 7))
+    target = archive_path(journal.path, date(2026, 11, 7))
+    assert moved.path == target and moved.sales == len(ended_early) > 100 and moved.refunds > 0
+    assert rows(target, "sales") == ended_early and not ended_early & rows(journal.path, "sales")
+    assert rows(target, "events", "sale_id") == ended_early
+    assert not ended_early & rows(journal.path, "events", "sale_id")
+    assert rows(target, "refunds", "sale_id") <= ended_early and not ended_early & rows(
+        journal.path, "refunds", "sale_id"
+    )
+    assert journal.db.execute("SELECT * FROM z_reports ORDER BY number").fetchall() == zs  # totals untouched
+    with sqlite3.connect(target) as db:
+        assert db.execute("SELECT * FROM z_reports ORDER BY number").fetchall() == zs  # the archive has them too
+    assert as_dict(build_report(journal, "x", T.replace(day=20))) == x_before  # the open period reads the same
+    assert journal.next_seq() == 301
+
+
+def test_archiving_again_moves_nothing_more(closed_journal):
+    archive(closed_journal, date(2026, 11, 7))
+    assert archive(closed_journal, date(2026, 11, 7)).sales == 0
+
+
+def test_sales_no_z_closed_refuse_the_move_and_nothing_moves(closed_journal):
+    before = rows(closed_journal.path, "sales")
+    with pytest.raises(ArchiveRefused, match="not closed by a Z report yet: make a Z report first"):
+        archive(closed_journal, date(2026, 11, 11))  # the last Z closed 9 November
+    assert rows(closed_journal.path, "sales") == before
+    assert not archive_path(closed_journal.path, date(2026, 11, 11)).exists()
+
+
+def test_the_newest_sales_stay_whatever_the_date(journal):
+    generate(journal, 30, every=HOURLY)
+    build_report(journal, "z", T + timedelta(days=3))
+    moved = archive(journal, date(2026, 11, 4))
+    assert moved.sales == 10 and journal.next_seq() == 31  # the newest 20 stay: the numbering goes on
+
+
+def test_the_command_line_says_what_moved_and_refuses_in_one_sentence(closed_journal, tmp_path):
+    closed_journal.close()
+
+    def archive_cli(day):
+        return subprocess.run([sys.executable, "-m", "terminal", "archive", "--before", day, "--db",
+                               str(tmp_path / "journal.db")], capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    refused = archive_cli("2026-11-12")
+    assert refused.returncode == 2 and "make a Z report first" in refused.stderr and "Traceback" not in refused.stderr
+    done = archive_cli("2026-11-07")
+    assert (
+        done.returncode == 0 and done.stdout.startswith("archived ") and "journal-archive-2026-11-07.db" in done.stdout
+    )
+    bad = archive_cli("7 Nov")
+    assert bad.returncode == 2 and "is not a date (YYYY-MM-DD)" in bad.stderr
