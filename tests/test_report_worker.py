@@ -181,3 +181,20 @@ def test_a_sound_journal_passes_the_check_and_a_damaged_one_is_named(tmp_path):
     damaged_journal(tmp_path / "journal.db")
     with pytest.raises(JournalError, match="is damaged"):
         Journal(tmp_path / "journal.db")  # the tools' opening still checks before anything
+
+
+def test_the_sales_a_restart_picks_up_are_those_a_scan_of_every_sale_finds(journal):
+    generate(journal, 200)
+    rng = random.Random(3)
+    for row in rng.sample(journal.sales(), 30):  # orders still open, sales still waiting, at random
+        journal.db.execute("UPDATE sales SET order_open = 1 WHERE id = ?", (row["id"],))
+    for row in rng.sample(journal.sales(), 5):
+        journal.db.execute("UPDATE sales SET status = 'awaiting_payment', ended_at = NULL WHERE id = ?", (row["id"],))
+    journal.db.conn.commit()
+    scan = journal.db.execute(
+        "SELECT id FROM sales WHERE status IN ('creating', 'awaiting_payment') "
+        "OR (order_open = 1 AND status != 'paid') "
+        "OR (status IN ('paid', 'underpaid', 'mismatch') AND order_id IS NOT NULL "
+        "AND seq > (SELECT MAX(seq) - 20 FROM sales)) ORDER BY seq"
+    ).fetchall()
+    assert [s.id for s in journal.unfinished_sales()] == [i for (i,) in scan] and len(scan) > 20

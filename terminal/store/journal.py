@@ -215,11 +215,15 @@ class Journal:
     def unfinished_sales(self) -> tuple[Sale, ...]:
         """Sales a restart must pick up: not final, or final with an order the backend has not closed, and the
         newest sales money arrived for (their QR may still be paid again: the core follows those not expired)."""
+        # Three index lookups (status, the open-orders index, the newest by seq), not a scan of every sale: this
+        # is on the start path.
         rows = self.db.execute(
-            "SELECT * FROM sales WHERE status IN ('creating', 'awaiting_payment') "
-            "OR (order_open = 1 AND status != 'paid') "
-            "OR (status IN ('paid', 'underpaid', 'mismatch') AND order_id IS NOT NULL "
-            "AND seq > (SELECT COALESCE(MAX(seq), 0) - 20 FROM sales)) ORDER BY seq"
+            "SELECT * FROM sales WHERE id IN ("
+            "SELECT id FROM sales WHERE status IN ('creating', 'awaiting_payment') "
+            "UNION SELECT id FROM sales WHERE order_open = 1 AND status != 'paid' "
+            "UNION SELECT id FROM sales INDEXED BY idx_sales_seq "
+            "WHERE seq > (SELECT COALESCE(MAX(seq), 0) - 20 FROM sales) "
+            "AND status IN ('paid', 'underpaid', 'mismatch') AND order_id IS NOT NULL) ORDER BY seq"
         )
         columns = [c[0] for c in rows.description]
         return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
