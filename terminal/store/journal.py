@@ -325,7 +325,7 @@ class Journal:
         """Money that arrived after ``since`` (up to ``until``) for sales a report before ``since`` counted (another
         payment, the rest of an underpayment), per currency, as ``later`` rows."""
         rows = self.db.execute(
-            "SELECT s.currency, COUNT(*), SUM(e.money_minor) FROM events e INDEXED BY idx_events_at "
+            "SELECT s.currency, COUNT(*), SUM(e.money_minor) FROM events e INDEXED BY idx_events_money_at "
             "JOIN sales s ON s.id = e.sale_id WHERE e.at > ? AND e.at <= ? AND e.money_minor IS NOT NULL "
             "AND s.ended_at <= ? GROUP BY s.currency ORDER BY s.currency",
             (since, until, since),

@@ -180,3 +180,10 @@ def m011_open_orders_index(db: Database) -> None:
     """A small index of the sales whose order the backend has not closed (what a restart picks up): the start
     reads it instead of every sale."""
     db.execute("CREATE INDEX idx_sales_order_open ON sales (seq) WHERE order_open = 1")
+
+
+@migrations()
+def m012_later_money_index(db: Database) -> None:
+    """The few events that carry money arriving after a sale ended, by time: a report reads those instead of every
+    event of its period."""
+    db.execute("CREATE INDEX idx_events_money_at ON events (at) WHERE money_minor IS NOT NULL")
