@@ -11,6 +11,7 @@ Stopping (SIGTERM, the end of ``demo --sales N``) takes no new sale and hands ov
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import secrets
@@ -60,6 +61,7 @@ from terminal.core.effects import (
 from terminal.core.events import (
     Event,
     KeyPressed,
+    OrderCreated,
     OrderUpdated,
     PinChecked,
     PrinterChanged,
@@ -340,6 +342,11 @@ class App:
             log.debug("dropped %r after shutdown", event)
             return
         self._wake.set()
+        if isinstance(event, OrderCreated):
+            # While the loop journals the order (an fsync), this thread draws its QR for the screen: nothing is
+            # shown before the loop's step accepted and journaled it; the drawing is only ready sooner.
+            time.sleep(0)  # let the loop take the interpreter first: it draws this while the loop's commit waits
+            self.display.prepare_qr(event.order.qr.payload)
 
     def stop(self) -> None:
         """End the loop (from any thread, or a signal handler): no new sales, and what is pending is handed over
@@ -369,6 +376,9 @@ class App:
         self._running = True
         self.resume()
         self.render()
+        # What the start made stays: the collector no longer walks it, so a collection never lands between a key
+        # and its QR for long.
+        gc.freeze()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
         self.check_journal()
         if self.heartbeat is not None:

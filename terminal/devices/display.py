@@ -3,6 +3,7 @@ tests and headless demos. Draws a ScreenModel only when asked; ``display.rotate`
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pygame
 
 from terminal.core.screen import ScreenModel
 from terminal.devices.painter import Painter
+from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
 
 class Display:
@@ -50,6 +52,11 @@ class Display:
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotate), (0, 0))
         pygame.display.flip()
         self.shown = model
+
+    def prepare_qr(self, payload: str) -> None:
+        """Make the QR of ``payload`` for this screen ahead of drawing it (any thread; it is kept for the draw)."""
+        with contextlib.suppress(QrTooLarge, pygame.error):  # the draw says so
+            qr_surface(payload, min(self.size))
 
     def save(self, path: str | Path) -> None:
         """Write what is on the screen as a PNG."""
