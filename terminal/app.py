@@ -76,7 +76,7 @@ from terminal.core.events import (
 from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
-from terminal.core.orders import OrderStatus
+from terminal.core.orders import Order, OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.report import as_lines
 from terminal.core.screen import Icon, ScreenModel, Tone, screen_for
@@ -342,7 +342,7 @@ class App:
             log.debug("dropped %r after shutdown", event)
             return
         self._wake.set()
-        if isinstance(event, OrderCreated):
+        if isinstance(event, OrderCreated) and isinstance(event.order, Order):  # (a broken adapter's is the loop's)
             # While the loop journals the order (an fsync), this thread draws its QR for the screen: nothing is
             # shown before the loop's step accepted and journaled it; the drawing is only ready sooner.
             time.sleep(0)  # let the loop take the interpreter first: it draws this while the loop's commit waits
