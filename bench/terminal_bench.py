@@ -146,6 +146,9 @@ def run_ours(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float) 
             target=lambda: result.update(drive(screens, sandbox, sales, paid_sales, idle, order_id)), daemon=True
         )
         driver.start()
+        import gc
+
+        gc.freeze()  # as qr-terminal run does before its loop
         app.run(until=lambda a: not driver.is_alive())
         journal.close()
     return result

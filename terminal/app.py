@@ -11,7 +11,6 @@ Stopping (SIGTERM, the end of ``demo --sales N``) takes no new sale and hands ov
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import secrets
@@ -76,6 +75,7 @@ from terminal.core.events import (
 from terminal.core.i18n import Text
 from terminal.core.keys import Key
 from terminal.core.machine import Settings, TerminalState, initial, step
+from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.report import as_lines
@@ -118,6 +118,8 @@ SAVE_RETRY = 0.5
 STORAGE_FULL = Text("Storage full: call support")
 JOURNAL_BROKEN = Text("Cannot write the journal: call support")
 SAVING = Text("Payment received — saving…")
+#: What the QR drawn at start (where nobody sees it) carries.
+WARM_UP_QR = "https://example.invalid/warm-up?am=1234.56&tr=T0-000000"
 
 
 def read_clock() -> Now:
@@ -322,6 +324,16 @@ class App:
         if unfinished or unconfirmed or refunds:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
+    def warm_up(self) -> None:
+        """Once the ready screen is up: draw a QR screen nobody sees (its fonts, the QR encoder)."""
+        settings, words = self.state.settings, self.shop.words
+        payee = words("to {payee}", payee=settings.payee.name)
+        ref = words("Ref {reference}", reference=f"{settings.terminal_id}-000000")
+        self.display.warm_up(ScreenModel("qr", words("Scan to pay"), settings.merchant_name,
+                                         amount=words.money(Amount(123456, settings.currency)), qr=WARM_UP_QR,
+                                         lines=(payee, ref), payee=payee, countdown="5:00",
+                                         hint=words("Cancel: stop"), sandbox=self.sandbox))  # fmt: skip
+
     def check_journal(self) -> None:
         """Check the journal (``PRAGMA quick_check``) on a thread of its own, after the ready screen: at 100,000
         sales it reads every page. A damaged journal is told as :class:`JournalDamaged`."""
@@ -376,11 +388,9 @@ class App:
         self._running = True
         self.resume()
         self.render()
-        # What the start made stays: the collector no longer walks it, so a collection never lands between a key
-        # and its QR for long.
-        gc.freeze()
         self.service.ready(f"ready: terminal {self.state.settings.terminal_id}, journal {self.journal.path}")
         self.check_journal()
+        self.warm_up()
         if self.heartbeat is not None:
             self.heartbeat.start()
         while self._running and not self._stopping:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -246,6 +247,9 @@ def _run(path: Path) -> int:
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)
     signal.signal(signal.SIGTERM, lambda *_: app.stop())
     ctrl_c = CtrlC(app.stop)
+    # What the start made stays for the life of the process: the collector no longer walks it, so no long
+    # collection lands between a key and its QR.
+    gc.freeze()
     try:
         app.run()
     finally:

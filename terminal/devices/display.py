@@ -53,6 +53,11 @@ class Display:
         pygame.display.flip()
         self.shown = model
 
+    def warm_up(self, model: ScreenModel) -> None:
+        """Draw ``model`` where nobody sees it: the fonts of its sizes and the QR encoder are loaded before the
+        first sale needs them (its first QR was three times slower than the next)."""
+        Painter(self.painter.fonts).paint(pygame.Surface(self.size), model)
+
     def prepare_qr(self, payload: str) -> None:
         """Make the QR of ``payload`` for this screen ahead of drawing it (any thread; it is kept for the draw)."""
         with contextlib.suppress(QrTooLarge, pygame.error):  # the draw says so
