@@ -75,6 +75,11 @@ CASES = [
     ("enroll", "http://127.0.0.1:9", "ABCD-EFGH-JKLM", "--config", "{missing}"),
     ("enroll", "http://127.0.0.1:9", "ABCD-EFGH-JKLM", "--config", "{good}"),  # no hub answers
     ("enroll", "http://127.0.0.1:9"),
+    ("archive", "--db", "{missing}"),  # no --before
+    ("archive", "--before", "7 Nov", "--db", "{missing}"),
+    ("archive", "--before", "2026-11-07", "--db", "{missing}"),
+    ("archive", "--before", "2026-11-07", "--db", "{file}"),
+    ("archive", "--before", "2026-11-07", "--config", "{unknown}"),
     ("no-such-command",),
     (),
 ]
