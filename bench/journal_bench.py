@@ -85,7 +85,8 @@ def ours(path: Path) -> dict[str, Callable[[], object]]:
 
         return run
 
-    journal = Journal(path)  # the terminal keeps its journal open: time the work, not the open (timed apart)
+    # Read as the report worker and the tools read it (the terminal's journal stays free for the starts timed below).
+    journal = Journal.reader(path)
 
     def open_and_close() -> None:
         Journal(path, check=False).close()  # as run opens it: checked after the ready screen

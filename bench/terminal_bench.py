@@ -27,6 +27,12 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ours"]:
+    # Our terminal's process as `qr-terminal run` makes it: without the libraries run keeps out (numpy, which
+    # sqlite-utils imports when installed, charset_normalizer; pygame's mixer, for no voice is configured).
+    from terminal.cli import SOUND, UNUSED, keep_out
+
+    keep_out(UNUSED + SOUND)
 
 import pygame
 import requests
