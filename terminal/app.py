@@ -281,7 +281,7 @@ class App:
         self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval,
                                   observe=self.reachability.observe)  # fmt: skip
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
-        self.heartbeat = Heartbeat(backend, self.facts) if getattr(backend, "hub", False) else None
+        self.heartbeat = Heartbeat(backend, self.facts) if isinstance(backend, HttpBackend) and backend.hub else None
         self._started = time.monotonic()
         #: What the journal's check found wrong ("" while nothing): the terminal then takes no more sales.
         self.damaged = ""
@@ -649,8 +649,8 @@ class App:
                                             columns=columns, reprint=reprint), now)  # fmt: skip
             case PrintRefundSlip(refund=refund):
                 if self.print_queue is not None:
-                    local = now.wall.astimezone().strftime("%Y-%m-%d %H:%M")
-                    self._print(refund_slip_for(refund, shop=self.shop, local_time=local,
+                    slip_time = now.wall.astimezone().strftime("%Y-%m-%d %H:%M")
+                    self._print(refund_slip_for(refund, shop=self.shop, local_time=slip_time,
                                                 columns=self.print_queue.printer.columns), now)  # fmt: skip
             case PrintReport(kind=kind, lines=lines):
                 if self.print_queue is not None:

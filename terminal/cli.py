@@ -183,7 +183,7 @@ def keep_out(names: tuple[str, ...]) -> None:
     """Make ``import name`` fail (ImportError) for modules not imported yet: for optional imports of libraries
     that the terminal never uses (see :data:`UNUSED`)."""
     for name in names:
-        sys.modules.setdefault(name, None)  # type: ignore[assignment]
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None in sys.modules: "cannot be imported"
     warnings.filterwarnings("ignore", message="Unable to find acceptable character detection")  # requests says so
 
 
@@ -238,10 +238,9 @@ def _run(path: Path) -> int:
         from terminal.devices.till_link import open_till
 
         t = config.till
-        line = {"baudrate": t.baudrate, "bytesize": t.bytesize, "parity": t.parity, "stopbits": t.stopbits,
-                "secret": t.secret, "auth": t.auth, "idle_timeout": t.idle_timeout}  # fmt: skip
         app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, pole=t.pole,
-                             **line)  # fmt: skip
+                             baudrate=t.baudrate, bytesize=t.bytesize, parity=t.parity, stopbits=t.stopbits,
+                             secret=t.secret, auth=t.auth, idle_timeout=t.idle_timeout)  # fmt: skip
     if config.printer is not None:
         cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)

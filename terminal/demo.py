@@ -18,8 +18,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -505,7 +506,7 @@ def _emit(effect: JournalSale, now: Now) -> None:
     print(json.dumps(line), flush=True)
 
 
-def _print_transition(sandbox):  # type: ignore[no-untyped-def]
+def _print_transition(sandbox: Any) -> Callable[[JournalSale, Now], None]:
     def show(effect: JournalSale, now: Now) -> None:
         _emit(effect, now)
         order = effect.sale.order

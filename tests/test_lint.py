@@ -1,4 +1,4 @@
-"""The code stays formatted and lint-clean (ruff), and the core type-checks strictly (mypy)."""
+"""The code stays formatted and lint-clean (ruff), and the whole terminal package type-checks strictly (mypy)."""
 
 import subprocess
 import sys
@@ -21,6 +21,6 @@ def test_ruff_format_changes_nothing():
     assert result.returncode == 0, result.stdout
 
 
-def test_the_core_type_checks_strictly():
+def test_the_terminal_package_type_checks_strictly():
     result = run("mypy")
     assert result.returncode == 0, result.stdout

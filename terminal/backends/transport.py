@@ -94,7 +94,7 @@ class Transport:
         connect_timeout: float = 5.0,
         allow_plain_http: bool = False,
         ca_file: str | None = None,
-        auth: tuple[str, str] | None = None,
+        auth: requests.auth.AuthBase | tuple[str, str] | None = None,
         error_text: Callable[[Any], str] = lambda body: "",
     ) -> None:
         problem = check_url(base_url, allow_plain_http=allow_plain_http)

@@ -225,7 +225,7 @@ class PrintQueue:
     ``retry`` seconds, while the counter keeps selling. Posts PrintJobDone / PrintJobFailed and, when the
     printer's state changes, ``on_problem(message or None)``."""
 
-    def __init__(self, printer: ReceiptPrinter, post: Callable[[object], None],
+    def __init__(self, printer: ReceiptPrinter, post: Callable[[PrintJobDone | PrintJobFailed], None],
                  on_problem: Callable[[str | None], None], *, retry: float = 5.0) -> None:  # fmt: skip
         self.printer = printer
         self._post, self._on_problem, self._retry = post, on_problem, retry

@@ -264,7 +264,7 @@ class Journal:
         """Commit a security event (a QR the guard refused, money that does not match the sale), with the payload
         or the payments reported, for investigation."""
         with self._writing(), self.db.atomic():
-            self.db["events"].insert(
+            self.db.table("events").insert(
                 {
                     "at": _iso(at),
                     "kind": "security",
@@ -384,7 +384,7 @@ class Journal:
             "message": refund.message,
         }
         with self._writing(), self.db.atomic():
-            self.db["refunds"].upsert(row, pk="id")
+            self.db.table("refunds").upsert(row, pk="id")
             self.db.execute(
                 "INSERT INTO events (at, kind, sale_id, to_status, cause, detail) VALUES (?, 'refund', ?, ?, ?, ?)",
                 (when, refund.sale_id, str(refund.status), cause, json.dumps({"refund": refund.id})),
