@@ -60,7 +60,6 @@ from terminal.core.effects import (
 from terminal.core.events import (
     Event,
     KeyPressed,
-    OrderCreated,
     OrderUpdated,
     PinChecked,
     PrinterChanged,
@@ -279,6 +278,7 @@ class App:
         online, offline = probe_every
         self.reachability = Reachability(backend, self.post, online_interval=online, offline_interval=offline)
         self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval,
+                                  created=self._prepare_qr,
                                   observe=self.reachability.observe)  # fmt: skip
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
         self.heartbeat = Heartbeat(backend, self.facts) if isinstance(backend, HttpBackend) and backend.hub else None
@@ -354,11 +354,12 @@ class App:
             log.debug("dropped %r after shutdown", event)
             return
         self._wake.set()
-        if isinstance(event, OrderCreated) and isinstance(event.order, Order):  # (a broken adapter's is the loop's)
-            # While the loop journals the order (an fsync), this thread draws its QR for the screen: nothing is
-            # shown before the loop's step accepted and journaled it; the drawing is only ready sooner.
-            time.sleep(0)  # let the loop take the interpreter first: it draws this while the loop's commit waits
-            self.display.prepare_qr(event.order.qr.payload)
+
+    def _prepare_qr(self, order: Order) -> None:
+        """On the create's thread, while the loop journals the order (an fsync): draw its QR for the screen.
+        Nothing is shown before the loop's step accepted and journaled it; the drawing is only ready sooner."""
+        time.sleep(0)  # let the loop take the interpreter first: it draws this while the loop's commit waits
+        self.display.prepare_qr(order.qr.payload)
 
     def stop(self) -> None:
         """End the loop (from any thread, or a signal handler): no new sales, and what is pending is handed over

@@ -31,7 +31,7 @@ from terminal.core.events import (
     RefundUpdated,
     ReportAddendum,
 )
-from terminal.core.orders import OrderRequest, OrderStatus, ProviderRefund
+from terminal.core.orders import Order, OrderRequest, OrderStatus, ProviderRefund
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.refund import Refund, RefundStatus
 from terminal.threads import BackgroundThread, Lane, current_stopping, steps
@@ -55,9 +55,12 @@ class OrderWorker:
         max_backoff: float = 30.0,
         cancel_for: float = 600.0,
         observe: Callable[[Problem | None], None] | None = None,
+        created: Callable[[Order], None] | None = None,
     ) -> None:
         self.backend = backend
         self._post = post
+        #: Called on the create's thread right after OrderCreated is posted (the app draws the QR ahead there).
+        self._created = created or (lambda order: None)
         self._long_poll = long_poll
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
@@ -152,6 +155,8 @@ class OrderWorker:
         else:
             self._observe(None)
             self._post(OrderCreated(request.sale_id, order))
+            if isinstance(order, Order):  # (a broken adapter's is the loop's to refuse)
+                self._created(order)
 
     def _watch(self, sale_id: str, order_id: str, until: datetime | None) -> None:
         try:
