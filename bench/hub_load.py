@@ -67,8 +67,22 @@ class Replica:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [sys.executable, "-m", "hub", "serve", "--db", db_url, "--port", str(self.port),
-                        "--secrets", str(secrets_file), "--rate", "100", "--burst", "200"]  # fmt: skip
+        self.command = [
+            sys.executable,
+            "-m",
+            "hub",
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(self.port),
+            "--secrets",
+            str(secrets_file),
+            "--rate",
+            "100",
+            "--burst",
+            "200",
+        ]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -139,8 +153,11 @@ def webhook_sender(replicas: list[Replica], run: Run, due: queue.Queue, rate: fl
         next_at = max(next_at + 1 / rate, time.monotonic())
         time.sleep(max(0.0, next_at - time.monotonic()))
         event_id, body = credited_event(qr_id, amount)
-        headers = {"Content-Type": "application/json", "X-Razorpay-Event-Id": event_id,
-                   "X-Razorpay-Signature": razorpay_signature(WEBHOOK_SECRET, body)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "X-Razorpay-Event-Id": event_id,
+            "X-Razorpay-Signature": razorpay_signature(WEBHOOK_SECRET, body),
+        }
         with run.lock:
             run.sent[order_id] = time.monotonic()
         for attempt in range(40):
@@ -172,8 +189,9 @@ def one_run(cluster: Cluster, terminals: int, seconds: float, rate: float, kill:
             replica.stop()
 
 
-def _drive(replicas: list[Replica], fleet: Fleet, db_url: str, terminals: int, seconds: float, rate: float,
-           kill: bool) -> Run:  # fmt: skip
+def _drive(
+    replicas: list[Replica], fleet: Fleet, db_url: str, terminals: int, seconds: float, rate: float, kill: bool
+) -> Run:
     for replica in replicas:
         replica.start()
     backends = []
@@ -182,8 +200,10 @@ def _drive(replicas: list[Replica], fleet: Fleet, db_url: str, terminals: int, s
         token = signing.token(enrolled["terminal_id"], enrolled["secret"])
         backends.append(HttpBackend(replicas[i % 2].url, token, timeout=10))
     run, due, stop = Run(), queue.Queue(), threading.Event()
-    threads = [threading.Thread(target=terminal_loop, args=(b, f"L{i:03d}", run, due, stop), daemon=True)
-               for i, b in enumerate(backends)]  # fmt: skip
+    threads = [
+        threading.Thread(target=terminal_loop, args=(b, f"L{i:03d}", run, due, stop), daemon=True)
+        for i, b in enumerate(backends)
+    ]
     sender = threading.Thread(target=webhook_sender, args=(replicas, run, due, rate, stop), daemon=True)
     for thread in [*threads, sender]:
         thread.start()
@@ -209,8 +229,9 @@ def _duplicates(db_url: str) -> list[str]:
     from hub import db as t
 
     with Database(db_url).transaction() as conn:
-        rows = conn.execute(select(t.payments.c.order_id, func.count()).group_by(t.payments.c.order_id)
-                            .having(func.count() > 1)).all()  # fmt: skip
+        rows = conn.execute(
+            select(t.payments.c.order_id, func.count()).group_by(t.payments.c.order_id).having(func.count() > 1)
+        ).all()
     return [f"order {order_id} has {count} payments" for order_id, count in rows]
 
 
@@ -223,8 +244,11 @@ def report(label: str, run: Run) -> None:
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     else:
         p50 = p95 = float("nan")
-    print(f"{label}: {len(run.sent)} sales paid by webhook, webhook→terminal-notified p50 {p50:.1f} ms, "
-          f"p95 {p95:.1f} ms, lost {len(lost)}, duplicated {len(duplicated)}", flush=True)  # fmt: skip
+    print(
+        f"{label}: {len(run.sent)} sales paid by webhook, webhook→terminal-notified p50 {p50:.1f} ms, "
+        f"p95 {p95:.1f} ms, lost {len(lost)}, duplicated {len(duplicated)}",
+        flush=True,
+    )
     for error in run.errors[:5]:
         print(f"  {error}")
 
@@ -241,11 +265,16 @@ def main() -> int:
     cluster = Cluster()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"{args.terminals} terminals, 2 replicas, 1 PostgreSQL, {args.rate:.0f} webhooks/s, "
-                  f"{args.seconds:.0f} s per run", flush=True)  # fmt: skip
+            print(
+                f"{args.terminals} terminals, 2 replicas, 1 PostgreSQL, {args.rate:.0f} webhooks/s, "
+                f"{args.seconds:.0f} s per run",
+                flush=True,
+            )
             report("steady", one_run(cluster, args.terminals, args.seconds, args.rate, False, Path(tmp)))
-            report("one replica SIGKILLed and restarted",
-                   one_run(cluster, args.terminals, args.seconds, args.rate, True, Path(tmp)))  # fmt: skip
+            report(
+                "one replica SIGKILLed and restarted",
+                one_run(cluster, args.terminals, args.seconds, args.rate, True, Path(tmp)),
+            )
     finally:
         cluster.remove()
     return 0

@@ -46,19 +46,31 @@ def generate(path: Path, count: int) -> float:
         amount = Amount(100 + seq % 5000, "INR")
         sale = Sale(f"B1-x-{seq:07d}", seq, f"B1-{seq:07d}", amount, SaleStatus.CREATING, at)
         journal.record_sale(sale, None, "amount entered", at)
-        order = Order(f"ord_{seq:012d}", OrderStatus.PENDING, sale.reference, amount,
-                      QrCode("upi", f"upi://pay?pa=shop@bank&am={amount.decimal()}&tr={sale.reference}"),
-                      Payee("Shop", "shop@bank"), at + timedelta(minutes=5))  # fmt: skip
+        order = Order(
+            f"ord_{seq:012d}",
+            OrderStatus.PENDING,
+            sale.reference,
+            amount,
+            QrCode("upi", f"upi://pay?pa=shop@bank&am={amount.decimal()}&tr={sale.reference}"),
+            Payee("Shop", "shop@bank"),
+            at + timedelta(minutes=5),
+        )
         shown = Sale(sale.id, seq, sale.reference, amount, SaleStatus.AWAITING_PAYMENT, at, order=order)
         journal.record_sale(shown, "creating", "QR shown", at)
         final = finals[seq % len(finals)]
         payments = (Payment(amount, at + timedelta(seconds=20), "payer@bank", f"UTR{seq}"),) if final == "paid" else ()
-        ended = Sale(sale.id, seq, sale.reference, amount, final, at, order=order, payments=payments,
-                     order_open=False)  # fmt: skip
+        ended = Sale(sale.id, seq, sale.reference, amount, final, at, order=order, payments=payments, order_open=False)
         journal.record_sale(ended, "awaiting_payment", str(final), at + timedelta(seconds=20))
         if final == "paid" and seq % 50 == 0:
-            refund = Refund(f"{sale.id}-R1", sale.id, sale.reference, order.id, Amount(50, "INR"),
-                            RefundStatus.SUCCEEDED, at + timedelta(minutes=1))  # fmt: skip
+            refund = Refund(
+                f"{sale.id}-R1",
+                sale.id,
+                sale.reference,
+                order.id,
+                Amount(50, "INR"),
+                RefundStatus.SUCCEEDED,
+                at + timedelta(minutes=1),
+            )
             journal.record_refund(refund, "bench", at + timedelta(minutes=1))
     journal.close()
     return time.perf_counter() - started
@@ -112,10 +124,15 @@ def start_app(journal_path: Path) -> object:
     from terminal.devices.display import Display
     from terminal.store.journal import Journal
 
-    settings = Settings("B1", "Bench Shop", "INR", Amount(10**9, "INR"),
-                        guard.PayeeRules("Shop", ("shop@bank",), ("127.0.0.1",)))  # fmt: skip
-    app = App(settings=settings, backend=HttpBackend("http://127.0.0.1:9", "token", sandbox=True),
-              journal=Journal(journal_path, check=False), display=Display(size=(800, 480)))  # fmt: skip
+    settings = Settings(
+        "B1", "Bench Shop", "INR", Amount(10**9, "INR"), guard.PayeeRules("Shop", ("shop@bank",), ("127.0.0.1",))
+    )
+    app = App(
+        settings=settings,
+        backend=HttpBackend("http://127.0.0.1:9", "token", sandbox=True),
+        journal=Journal(journal_path, check=False),
+        display=Display(size=(800, 480)),
+    )
     app.resume()
     app.render()
     return app
@@ -163,8 +180,9 @@ def start_from_outside(journal: Path) -> tuple[float, float]:
         script = Path(sys.executable).with_name("qr-terminal")
         argv = [str(script)] if script.exists() else [sys.executable, "-m", "terminal"]
         started = time.perf_counter()
-        proc = subprocess.Popen([*argv, "run", "--config", str(config)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)  # fmt: skip
+        proc = subprocess.Popen(
+            [*argv, "run", "--config", str(config)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             while not listener.recv(4096).startswith(b"READY=1"):
                 pass

@@ -38,8 +38,9 @@ def measure(python: str, statement: str, runs: int) -> tuple[float, float, int]:
     """Median import ms, median peak RSS MB, modules loaded — each run a fresh interpreter."""
     samples = []
     for _ in range(runs):
-        out = subprocess.run([python, "-c", PROBE.format(statement=statement)], capture_output=True, text=True,
-                             cwd=ROOT, check=True).stdout.split()  # fmt: skip
+        out = subprocess.run(
+            [python, "-c", PROBE.format(statement=statement)], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout.split()
         samples.append((float(out[0]), float(out[1]), int(out[2])))
     return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples), samples[0][2])
 

@@ -260,8 +260,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="turns each peer takes per kind (%(default)s)")
     parser.add_argument("--paid", type=int, default=None)
     parser.add_argument("--idle", type=float, default=5.0)
-    parser.add_argument("--journal-sales", type=int, default=0, help="instead: time start, reports, menu, reconcile "
-                        "on a journal of this many sales")  # fmt: skip
+    parser.add_argument(
+        "--journal-sales",
+        type=int,
+        default=0,
+        help="instead: time start, reports, menu, reconcile on a journal of this many sales",
+    )
     args = parser.parse_args()
     if args.peer:
         child(args)
@@ -285,8 +289,22 @@ def main() -> None:
                         if args.paid is not None
                         else (args.sales if peer == "ours" else max(1, args.sales // 4))
                     )
-                    argv = [sys.executable, __file__, "--peer", peer, "--sandbox", sandboxes[kind][1], "--kind", kind,
-                            "--sales", str(args.sales), "--paid", str(paid), "--idle", str(args.idle)]  # fmt: skip
+                    argv = [
+                        sys.executable,
+                        __file__,
+                        "--peer",
+                        peer,
+                        "--sandbox",
+                        sandboxes[kind][1],
+                        "--kind",
+                        kind,
+                        "--sales",
+                        str(args.sales),
+                        "--paid",
+                        str(paid),
+                        "--idle",
+                        str(args.idle),
+                    ]
                     figures = measure(argv)
                     row = rows[peer]
                     for key in ("key_to_qr", "paid_to_screen"):

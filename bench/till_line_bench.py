@@ -53,8 +53,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     figures = sorted(flood_seconds(args.mb) for _ in range(args.runs))
-    print(f"till line: {args.mb} MB line dropped, PING answered after {figures[len(figures) // 2]:.3f} s "
-          f"(median of {args.runs}; min {figures[0]:.3f} s, max {figures[-1]:.3f} s)")  # fmt: skip
+    print(
+        f"till line: {args.mb} MB line dropped, PING answered after {figures[len(figures) // 2]:.3f} s "
+        f"(median of {args.runs}; min {figures[0]:.3f} s, max {figures[-1]:.3f} s)"
+    )
 
 
 if __name__ == "__main__":

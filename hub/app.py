@@ -104,16 +104,23 @@ class Hub:
         self.clock = clock
         self.db = Database(settings.db_url)
         self.wakeups = Wakeups()
-        self.provider = provider_from(settings.provider, settings.secrets, api_base=settings.provider_url,
-                                      public_url=settings.public_url, stripe_method=settings.stripe_method)  # fmt: skip
+        self.provider = provider_from(
+            settings.provider,
+            settings.secrets,
+            api_base=settings.provider_url,
+            public_url=settings.public_url,
+            stripe_method=settings.stripe_method,
+        )
         self.fleet = Fleet(self.db, clock=clock)
         self.ledger = Ledger(self.db, self.provider, clock=clock, changed=self.wakeups.wake)
         self.limits = RateLimits(settings.rate, settings.burst)
         self.enroll_limits = RateLimits(0.2, 10)  # per client address: codes cannot be guessed at speed
         self._razorpay_secret = settings.secrets.get("razorpay_webhook_secret") or (
-            secrets.token_hex(16) if settings.provider == "sim" else None)  # fmt: skip
-        self.app = Starlette(routes=self._routes(), lifespan=self._lifespan,
-                             exception_handlers={404: _no_route, 405: _no_route})  # fmt: skip
+            secrets.token_hex(16) if settings.provider == "sim" else None
+        )
+        self.app = Starlette(
+            routes=self._routes(), lifespan=self._lifespan, exception_handlers={404: _no_route, 405: _no_route}
+        )
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -182,20 +189,23 @@ class Hub:
             raise
 
     async def refund(self, request: Request, terminal: str, data: Any) -> Response:
-        refund, created = await run(self.ledger.refund, terminal, request.path_params["order_id"],
-                                    request.headers.get("Idempotency-Key"), data)  # fmt: skip
+        refund, created = await run(
+            self.ledger.refund, terminal, request.path_params["order_id"], request.headers.get("Idempotency-Key"), data
+        )
         return JSONResponse(refund, 201 if created else 200)
 
     async def history(self, request: Request, terminal: str, data: Any) -> Response:
         query = request.query_params
-        orders = await run(self.ledger.history, {"terminal": terminal}, query.get("since"),
-                           _int(query.get("limit", "100"), "limit"))  # fmt: skip
+        orders = await run(
+            self.ledger.history, {"terminal": terminal}, query.get("since"), _int(query.get("limit", "100"), "limit")
+        )
         return JSONResponse({"orders": orders})
 
     async def settlement(self, request: Request, terminal: str, data: Any) -> Response:
         query = request.query_params
-        return JSONResponse(await run(self.ledger.settlement, {"terminal": terminal}, query.get("date", ""),
-                                      query.get("currency")))  # fmt: skip
+        return JSONResponse(
+            await run(self.ledger.settlement, {"terminal": terminal}, query.get("date", ""), query.get("currency"))
+        )
 
     async def heartbeat(self, request: Request, terminal: str, data: Any) -> Response:
         return JSONResponse(await run(self.fleet.heartbeat, terminal, data), 201)
@@ -207,8 +217,9 @@ class Hub:
         if not self._razorpay_secret:
             raise ContractError(404, "not_configured", "no razorpay_webhook_secret in the hub's secrets")
         body = await _body(request, WEBHOOK_BODY_LIMIT)
-        return await self._razorpay(body, request.headers.get("X-Razorpay-Signature"),
-                                    request.headers.get("X-Razorpay-Event-Id"))  # fmt: skip
+        return await self._razorpay(
+            body, request.headers.get("X-Razorpay-Signature"), request.headers.get("X-Razorpay-Event-Id")
+        )
 
     async def _razorpay(self, body: bytes, signature: str | None, event_id: str | None) -> Response:
         assert self._razorpay_secret is not None
@@ -245,12 +256,19 @@ class Hub:
         row = await run(self._sim_order, request.path_params["qr_id"])
         buttons = ""
         if row.status == "pending":
-            buttons = "".join(f'<form method="post" action="/pay/{row.provider_id}/{a}"><button class="{a}">'
-                              f"{a.title()}</button></form>" for a in ("pay", "decline"))  # fmt: skip
-        page = _template().format(amount=html.escape(Amount(row.amount, row.currency).format()),
-                                  payee=html.escape(row.payee_name or ""), payee_id=html.escape(row.payee_id or ""),
-                                  reference=html.escape(row.reference), status_text=html.escape(row.status),
-                                  buttons=buttons)  # fmt: skip
+            buttons = "".join(
+                f'<form method="post" action="/pay/{row.provider_id}/{a}"><button class="{a}">'
+                f"{a.title()}</button></form>"
+                for a in ("pay", "decline")
+            )
+        page = _template().format(
+            amount=html.escape(Amount(row.amount, row.currency).format()),
+            payee=html.escape(row.payee_name or ""),
+            payee_id=html.escape(row.payee_id or ""),
+            reference=html.escape(row.reference),
+            status_text=html.escape(row.status),
+            buttons=buttons,
+        )
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def pay_action(self, request: Request) -> Response:
@@ -259,8 +277,10 @@ class Hub:
         if action == "pay":
             await self._sim_credit(row.provider_id, Amount(row.amount, row.currency))
         elif action == "decline":
-            await run(self.ledger.apply, Fact("sim", qr_id, status=OrderStatus.FAILED,
-                                              failure=("declined", "The customer declined.")))  # fmt: skip
+            await run(
+                self.ledger.apply,
+                Fact("sim", qr_id, status=OrderStatus.FAILED, failure=("declined", "The customer declined.")),
+            )
         else:
             raise ContractError(404, "not_found", "use the page's buttons")
         return RedirectResponse(f"/pay/{qr_id}", 303)
@@ -285,8 +305,9 @@ class Hub:
 
     def _sim_order(self, qr_id: str) -> Any:
         with self.db.transaction() as conn:
-            row = conn.execute(select(t.orders).where(t.orders.c.provider_id == qr_id,
-                                                      t.orders.c.provider == "sim")).first()  # fmt: skip
+            row = conn.execute(
+                select(t.orders).where(t.orders.c.provider_id == qr_id, t.orders.c.provider == "sim")
+            ).first()
         if row is None or self.settings.provider != "sim":
             raise ContractError(404, "not_found", f"no simulated order {qr_id!r}")
         return row
@@ -303,14 +324,16 @@ class Hub:
 
     async def fleet_orders(self, request: Request) -> Response:
         query = request.query_params
-        orders = await run(self.ledger.history, _fleet_scope(request), query.get("since"),
-                           _int(query.get("limit", "100"), "limit"))  # fmt: skip
+        orders = await run(
+            self.ledger.history, _fleet_scope(request), query.get("since"), _int(query.get("limit", "100"), "limit")
+        )
         return JSONResponse({"orders": orders})
 
     async def fleet_settlement(self, request: Request) -> Response:
         query = request.query_params
-        return JSONResponse(await run(self.ledger.settlement, _fleet_scope(request), query.get("date", ""),
-                                      query.get("currency")))  # fmt: skip
+        return JSONResponse(
+            await run(self.ledger.settlement, _fleet_scope(request), query.get("date", ""), query.get("currency"))
+        )
 
     async def health(self, request: Request) -> Response:
         await run(self._ping)
@@ -332,8 +355,11 @@ class Hub:
                 return _error(exc.status, exc.code, exc.message)
             except (OperationalError, InterfaceError, PoolTimeout) as exc:
                 log.warning("database unavailable: %s", str(exc).splitlines()[0])
-                return _error(503, "database_unavailable", "the hub's database is not reachable; retry shortly "
-                              "(the request was not applied)")  # fmt: skip
+                return _error(
+                    503,
+                    "database_unavailable",
+                    "the hub's database is not reachable; retry shortly (the request was not applied)",
+                )
             except ClientDisconnect:
                 return Response(status_code=400)
             except Exception:
@@ -467,8 +493,9 @@ def _digest_id(body: bytes) -> str:
 
 async def _no_route(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
-    return _error(status, "not_found" if status == 404 else "method_not_allowed",
-                  f"no route {request.method} {request.url.path}")  # fmt: skip
+    return _error(
+        status, "not_found" if status == 404 else "method_not_allowed", f"no route {request.method} {request.url.path}"
+    )
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

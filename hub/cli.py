@@ -14,8 +14,14 @@ from pathlib import Path
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, default_url
 
-SECRET_KEYS = ("razorpay_webhook_secret", "stripe_webhook_secret", "admin_token", "razorpay_key_id",
-               "razorpay_key_secret", "stripe_secret_key")  # fmt: skip
+SECRET_KEYS = (
+    "razorpay_webhook_secret",
+    "stripe_webhook_secret",
+    "admin_token",
+    "razorpay_key_id",
+    "razorpay_key_secret",
+    "stripe_secret_key",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,21 +32,32 @@ def main(argv: list[str] | None = None) -> int:
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
-        p.add_argument("--db", default=None, help="database URL: sqlite:///path or postgresql://… (default: "
-                       "./qr-hub.db or QR_HUB_DB)")  # fmt: skip
+        p.add_argument(
+            "--db",
+            default=None,
+            help="database URL: sqlite:///path or postgresql://… (default: ./qr-hub.db or QR_HUB_DB)",
+        )
         return p
 
     serve = command("serve", "serve contract v1.1 to terminals, webhooks, fleet endpoints")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (%(default)s)")
     serve.add_argument("--port", type=int, default=8780, help="port (%(default)s)")
-    serve.add_argument("--provider", choices=["sim", "razorpay", "stripe"], default="sim",
-                       help="who makes the QRs (%(default)s: the simulated provider)")  # fmt: skip
+    serve.add_argument(
+        "--provider",
+        choices=["sim", "razorpay", "stripe"],
+        default="sim",
+        help="who makes the QRs (%(default)s: the simulated provider)",
+    )
     serve.add_argument("--provider-url", default=None, help="the provider's API base (a test double or proxy)")
     serve.add_argument("--stripe-method", default="promptpay", help="Stripe's QR method (%(default)s)")
     serve.add_argument("--public-url", default=None, help="where customers' phones reach this hub (pay page)")
     serve.add_argument("--secrets", default=None, help="TOML file with webhook secrets, admin token, provider keys")
-    serve.add_argument("--reconcile-after", type=float, default=120.0, help="ask the provider about orders "
-                       "pending this many seconds (%(default)s)")  # fmt: skip
+    serve.add_argument(
+        "--reconcile-after",
+        type=float,
+        default=120.0,
+        help="ask the provider about orders pending this many seconds (%(default)s)",
+    )
     serve.add_argument("--reconcile-every", type=float, default=30.0, help="seconds between those rounds")
     serve.add_argument("--rate", type=float, default=20.0, help="requests per second per terminal (%(default)s)")
     serve.add_argument("--burst", type=int, default=40, help="burst per terminal (%(default)s)")
@@ -58,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     dashboard_cli.add_commands(command)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     database = Database(args.db or default_url())
     try:
         if args.command == "migrate":
@@ -85,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"qr-hub: {exc}", file=sys.stderr)
                 return 2
             minutes = int(args.ttl // 60)
-            print(f"{code}\n(one-time code for terminal {args.terminal}, valid {minutes} min: on the terminal run "
-                  f"'qr-terminal enroll HUB_URL {code}')")  # fmt: skip
+            print(
+                f"{code}\n(one-time code for terminal {args.terminal}, valid {minutes} min: on the terminal run "
+                f"'qr-terminal enroll HUB_URL {code}')"
+            )
             return 0
         if args.command == "revoke":
             if not fleet.revoke(args.terminal):
@@ -96,15 +116,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for row in fleet.terminals():
             beat = row["last_heartbeat"] or {}
-            print(f"{row['id']:<12} {row['shop'] or '-':<20} {row['state']:<17} "
-                  f"{beat.get('version', '-')} queue={beat.get('queue', '-')}")  # fmt: skip
+            print(
+                f"{row['id']:<12} {row['shop'] or '-':<20} {row['state']:<17} "
+                f"{beat.get('version', '-')} queue={beat.get('queue', '-')}"
+            )
         return 0
     except Exception as exc:  # a database that cannot be reached: one sentence, no traceback
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):
-            print(f"qr-hub: the database at {_where(database)} cannot be used: {str(exc).splitlines()[0]}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"qr-hub: the database at {_where(database)} cannot be used: {str(exc).splitlines()[0]}",
+                file=sys.stderr,
+            )
             return 2
         raise
     finally:
@@ -127,20 +151,36 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
     except ValueError as exc:
         print(f"qr-hub: {exc}", file=sys.stderr)
         return 2
-    settings = Settings(db_url=database.url, provider=args.provider, provider_url=args.provider_url,
-                        stripe_method=args.stripe_method,
-                        public_url=args.public_url or f"http://{args.host}:{args.port}", secrets=secrets,
-                        reconcile_after=args.reconcile_after, reconcile_every=args.reconcile_every, rate=args.rate,
-                        burst=args.burst)  # fmt: skip
+    settings = Settings(
+        db_url=database.url,
+        provider=args.provider,
+        provider_url=args.provider_url,
+        stripe_method=args.stripe_method,
+        public_url=args.public_url or f"http://{args.host}:{args.port}",
+        secrets=secrets,
+        reconcile_after=args.reconcile_after,
+        reconcile_every=args.reconcile_every,
+        rate=args.rate,
+        burst=args.burst,
+    )
     try:
         hub = Hub(settings)
     except ValueError as exc:
         print(f"qr-hub: {exc}", file=sys.stderr)
         return 2
-    print(f"qr-hub: contract v1.1 at http://{args.host}:{args.port}/v1 ({_where(database)}, provider "
-          f"{args.provider})", flush=True)  # fmt: skip
-    uvicorn.run(hub.app, host=args.host, port=args.port, log_level="warning", ssl_certfile=args.ssl_certfile,
-                ssl_keyfile=args.ssl_keyfile, timeout_graceful_shutdown=3)  # fmt: skip
+    print(
+        f"qr-hub: contract v1.1 at http://{args.host}:{args.port}/v1 ({_where(database)}, provider {args.provider})",
+        flush=True,
+    )
+    uvicorn.run(
+        hub.app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        timeout_graceful_shutdown=3,
+    )
     return 0
 
 

@@ -57,8 +57,9 @@ class Fleet:
                     values["shop"] = shop
                 conn.execute(update(t.terminals).where(t.terminals.c.id == terminal_id).values(**values))
                 self.db.notify(conn, f"terminal:{terminal_id}")
-            conn.execute(insert(t.enrollment_codes).values(code_hash=_hash(code), terminal_id=terminal_id,
-                                                           expires_at=now + ttl))  # fmt: skip
+            conn.execute(
+                insert(t.enrollment_codes).values(code_hash=_hash(code), terminal_id=terminal_id, expires_at=now + ttl)
+            )
         return code
 
     def enroll(self, code: Any) -> dict[str, str]:
@@ -67,30 +68,37 @@ class Fleet:
             raise ContractError(400, "invalid_code", "'code' must be the enrollment code qr-hub printed")
         now = self._clock()
         with self.db.transaction() as conn:
-            row = conn.execute(select(t.enrollment_codes).where(
-                t.enrollment_codes.c.code_hash == _hash(code.strip().upper()))).first()  # fmt: skip
+            row = conn.execute(
+                select(t.enrollment_codes).where(t.enrollment_codes.c.code_hash == _hash(code.strip().upper()))
+            ).first()
             if row is None:
                 raise ContractError(400, "unknown_code", "no such enrollment code (check it, or ask for a new one)")
             if row.used_at is not None:
                 raise ContractError(400, "code_used", "this enrollment code was used already; ask for a new one")
             if now >= row.expires_at:
                 raise ContractError(400, "code_expired", "this enrollment code has expired; ask for a new one")
-            done = conn.execute(update(t.enrollment_codes).where(t.enrollment_codes.c.code_hash == row.code_hash,
-                                                                 t.enrollment_codes.c.used_at.is_(None))
-                                .values(used_at=now))  # fmt: skip
+            done = conn.execute(
+                update(t.enrollment_codes)
+                .where(t.enrollment_codes.c.code_hash == row.code_hash, t.enrollment_codes.c.used_at.is_(None))
+                .values(used_at=now)
+            )
             if done.rowcount != 1:  # another replica took it between our read and our write
                 raise ContractError(400, "code_used", "this enrollment code was used already; ask for a new one")
             secret = secrets.token_urlsafe(32)
-            conn.execute(update(t.terminals).where(t.terminals.c.id == row.terminal_id).values(
-                secret=secret, enrolled_at=now, revoked_at=None))  # fmt: skip
+            conn.execute(
+                update(t.terminals)
+                .where(t.terminals.c.id == row.terminal_id)
+                .values(secret=secret, enrolled_at=now, revoked_at=None)
+            )
             shop = conn.execute(select(t.terminals.c.shop).where(t.terminals.c.id == row.terminal_id)).scalar_one()
         return {"terminal_id": row.terminal_id, "secret": secret, "shop": shop}
 
     def revoke(self, terminal_id: str) -> bool:
         """Refuse the terminal from now on (also its long-polls in progress); False when there is no such one."""
         with self.db.transaction() as conn:
-            done = conn.execute(update(t.terminals).where(t.terminals.c.id == terminal_id)
-                                .values(revoked_at=self._clock(), secret=None))  # fmt: skip
+            done = conn.execute(
+                update(t.terminals).where(t.terminals.c.id == terminal_id).values(revoked_at=self._clock(), secret=None)
+            )
             self.db.notify(conn, f"terminal:{terminal_id}")
         return done.rowcount == 1
 
@@ -102,11 +110,18 @@ class Fleet:
                 query = query.where(t.terminals.c.shop == shop)
             rows = conn.execute(query).all()
         state = {True: "revoked", False: "enrolled"}
-        return [{"id": r.id, "shop": r.shop,
-                 "state": state[r.revoked_at is not None] if r.enrolled_at or r.revoked_at else "waiting for code",
-                 "enrolled_at": r.enrolled_at, "revoked_at": r.revoked_at, "last_heartbeat_at": r.last_heartbeat_at,
-                 "last_heartbeat": json.loads(r.last_heartbeat) if r.last_heartbeat else None}
-                for r in rows]  # fmt: skip
+        return [
+            {
+                "id": r.id,
+                "shop": r.shop,
+                "state": state[r.revoked_at is not None] if r.enrolled_at or r.revoked_at else "waiting for code",
+                "enrolled_at": r.enrolled_at,
+                "revoked_at": r.revoked_at,
+                "last_heartbeat_at": r.last_heartbeat_at,
+                "last_heartbeat": json.loads(r.last_heartbeat) if r.last_heartbeat else None,
+            }
+            for r in rows
+        ]
 
     # --- signed requests ----------------------------------------------------------------------
 
@@ -117,18 +132,25 @@ class Fleet:
         nonce = headers.get(signing.HEADER_NONCE) or ""
         given = headers.get(signing.HEADER_SIGNATURE) or ""
         if not (terminal_id and stamp and nonce and given):
-            raise ContractError(401, "unsigned", "the request is not signed: enroll the terminal with "
-                                "'qr-terminal enroll HUB_URL CODE'")  # fmt: skip
+            raise ContractError(
+                401, "unsigned", "the request is not signed: enroll the terminal with 'qr-terminal enroll HUB_URL CODE'"
+            )
         if not stamp.isdigit() or abs(self._clock() - int(stamp)) > SKEW:
-            raise ContractError(401, "stale_request", f"the request's time is more than {SKEW} s from the hub's "
-                                "(a replay, or the terminal's clock is wrong)")  # fmt: skip
+            raise ContractError(
+                401,
+                "stale_request",
+                f"the request's time is more than {SKEW} s from the hub's (a replay, or the terminal's clock is wrong)",
+            )
         if len(nonce) > 64:
             raise ContractError(401, "bad_signature", "the nonce is longer than 64 characters")
         secret = self._secret(terminal_id)
         expected = signing.signature(secret or "-", method, path, stamp, nonce, body)
         if not hmac.compare_digest(expected.encode(), given.encode()) or secret is None:
-            raise ContractError(401, "bad_signature", "the request's signature does not match (wrong secret, or "
-                                "the request was changed on the way)")  # fmt: skip
+            raise ContractError(
+                401,
+                "bad_signature",
+                "the request's signature does not match (wrong secret, or the request was changed on the way)",
+            )
         try:
             with self.db.transaction() as conn:
                 conn.execute(insert(t.nonces).values(terminal_id=terminal_id, nonce=nonce, seen_at=self._clock()))
@@ -138,8 +160,9 @@ class Fleet:
 
     def _secret(self, terminal_id: str) -> str | None:
         with self.db.transaction() as conn:
-            row = conn.execute(select(t.terminals.c.secret, t.terminals.c.revoked_at)
-                               .where(t.terminals.c.id == terminal_id)).first()  # fmt: skip
+            row = conn.execute(
+                select(t.terminals.c.secret, t.terminals.c.revoked_at).where(t.terminals.c.id == terminal_id)
+            ).first()
         if row is not None and row.revoked_at is not None:
             raise ContractError(403, "revoked", f"terminal {terminal_id} was revoked at the hub")
         return row.secret if row is not None else None
@@ -147,8 +170,9 @@ class Fleet:
     def is_revoked(self, terminal_id: str) -> bool:
         """True once the terminal was revoked (or re-enrolled: its old secret is gone)."""
         with self.db.transaction() as conn:
-            row = conn.execute(select(t.terminals.c.secret, t.terminals.c.revoked_at)
-                               .where(t.terminals.c.id == terminal_id)).first()  # fmt: skip
+            row = conn.execute(
+                select(t.terminals.c.secret, t.terminals.c.revoked_at).where(t.terminals.c.id == terminal_id)
+            ).first()
         return row is None or row.revoked_at is not None or row.secret is None
 
     def revoked_since(self, since: float) -> list[str]:
@@ -179,15 +203,22 @@ class Fleet:
         text = json.dumps(facts, sort_keys=True)
         with self.db.transaction() as conn:
             conn.execute(insert(t.heartbeats).values(terminal_id=terminal_id, at=now, body=text))
-            conn.execute(update(t.terminals).where(t.terminals.c.id == terminal_id)
-                         .values(last_heartbeat_at=now, last_heartbeat=text))  # fmt: skip
+            conn.execute(
+                update(t.terminals)
+                .where(t.terminals.c.id == terminal_id)
+                .values(last_heartbeat_at=now, last_heartbeat=text)
+            )
         return {"at": now, **facts}
 
     def heartbeats(self, terminal_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """A terminal's heartbeats, newest first."""
         with self.db.transaction() as conn:
-            rows = conn.execute(select(t.heartbeats).where(t.heartbeats.c.terminal_id == terminal_id)
-                                .order_by(t.heartbeats.c.at.desc()).limit(max(1, min(limit, 1000)))).all()  # fmt: skip
+            rows = conn.execute(
+                select(t.heartbeats)
+                .where(t.heartbeats.c.terminal_id == terminal_id)
+                .order_by(t.heartbeats.c.at.desc())
+                .limit(max(1, min(limit, 1000)))
+            ).all()
         return [{"at": r.at, **json.loads(r.body)} for r in rows]
 
 

@@ -68,8 +68,14 @@ class Ledger:
     """Orders of many terminals. ``provider`` makes the QRs; ``changed(key)`` runs after each commit that changed
     an order (``order:<id>``), to wake this process's long-polls (other replicas hear PostgreSQL's NOTIFY)."""
 
-    def __init__(self, database: Database, provider: Any, *, clock: Callable[[], float] = time.time,
-                 changed: Callable[[str], None] = lambda key: None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database: Database,
+        provider: Any,
+        *,
+        clock: Callable[[], float] = time.time,
+        changed: Callable[[str], None] = lambda key: None,
+    ) -> None:
         self.db = database
         self.provider = provider
         self.provider_name: str = provider.name
@@ -100,10 +106,21 @@ class Ledger:
             raise _provider_error(exc) from None
         with self.db.transaction() as conn:
             # PromptPay and PayNow payloads may carry no name: the id is what the customer sees then
-            linked = conn.execute(update(t.orders).where(t.orders.c.id == row.id, t.orders.c.provider_id.is_(None))
-                                  .values(provider_id=made.id, qr_scheme=made.qr.scheme, qr_payload=made.qr.payload,
-                                          payee_name=made.payee.name or made.payee.id, payee_id=made.payee.id,
-                                          updated_at=self._clock())).rowcount == 1  # fmt: skip
+            linked = (
+                conn.execute(
+                    update(t.orders)
+                    .where(t.orders.c.id == row.id, t.orders.c.provider_id.is_(None))
+                    .values(
+                        provider_id=made.id,
+                        qr_scheme=made.qr.scheme,
+                        qr_payload=made.qr.payload,
+                        payee_name=made.payee.name or made.payee.id,
+                        payee_id=made.payee.id,
+                        updated_at=self._clock(),
+                    )
+                ).rowcount
+                == 1
+            )
             winner = conn.execute(select(t.orders.c.provider_id).where(t.orders.c.id == row.id)).scalar_one()
         if winner != made.id:
             # The same create raced on another replica and linked its QR first: everyone is shown that one, so
@@ -158,8 +175,9 @@ class Ledger:
         digest = _digest(body)
         with self.db.transaction() as conn:
             row = self._row(conn, order_id, terminal_id, lock=True)
-            known = conn.execute(select(t.refunds).where(and_(t.refunds.c.order_id == order_id,
-                                                              t.refunds.c.idempotency_key == key))).first()  # fmt: skip
+            known = conn.execute(
+                select(t.refunds).where(and_(t.refunds.c.order_id == order_id, t.refunds.c.idempotency_key == key))
+            ).first()
             if known is not None and known.body_hash != digest:
                 raise ContractError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
             if known is None:
@@ -169,9 +187,19 @@ class Ledger:
                 if amount.currency != row.currency or amount.minor <= 0 or live + amount.minor > paid:
                     raise ContractError(422, "refund_too_large", "the refund exceeds what remains of the payment")
                 refund_id = "rfd_" + secrets.token_hex(8)
-                conn.execute(insert(t.refunds).values(id=refund_id, order_id=order_id, idempotency_key=key,
-                             body_hash=digest, amount=amount.minor, currency=amount.currency, status="requested",
-                             reason=reason, created_at=self._clock()))  # fmt: skip
+                conn.execute(
+                    insert(t.refunds).values(
+                        id=refund_id,
+                        order_id=order_id,
+                        idempotency_key=key,
+                        body_hash=digest,
+                        amount=amount.minor,
+                        currency=amount.currency,
+                        status="requested",
+                        reason=reason,
+                        created_at=self._clock(),
+                    )
+                )
                 known = conn.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).one()
         created = known.status == "requested"
         if created:  # not yet accepted by the provider: (re)send it, with our refund id as its idempotency key
@@ -180,14 +208,21 @@ class Ledger:
             except BackendError as exc:
                 if exc.problem.kind in (ProblemKind.REJECTED, ProblemKind.CONFLICT):
                     with self.db.transaction() as conn:
-                        conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
-                            status="failed", failure_message=exc.problem.detail[:500]))  # fmt: skip
-                    raise ContractError(422, "refund_refused", f"the provider refused the refund: "
-                                        f"{exc.problem.detail}") from None  # fmt: skip
+                        conn.execute(
+                            update(t.refunds)
+                            .where(t.refunds.c.id == known.id)
+                            .values(status="failed", failure_message=exc.problem.detail[:500])
+                        )
+                    raise ContractError(
+                        422, "refund_refused", f"the provider refused the refund: {exc.problem.detail}"
+                    ) from None
                 raise _provider_error(exc) from None
             with self.db.transaction() as conn:
-                conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
-                    provider_refund_id=made.id, status=made.status))  # fmt: skip
+                conn.execute(
+                    update(t.refunds)
+                    .where(t.refunds.c.id == known.id)
+                    .values(provider_refund_id=made.id, status=made.status)
+                )
                 self._settle_status(conn, self._row(conn, order_id, None))
         with self.db.transaction() as conn:
             known = conn.execute(select(t.refunds).where(t.refunds.c.id == known.id)).one()
@@ -205,8 +240,12 @@ class Ledger:
                 raise ContractError(400, "invalid_request", f"since={since!r} is not an ISO 8601 time") from None
         with self.db.transaction() as conn:
             made = t.orders.c.provider_id.is_not(None)  # a create the provider never answered is no order yet
-            query = (select(t.orders).where(t.orders.c.created_at >= start, made, *_scope(scope))
-                     .order_by(t.orders.c.created_at, t.orders.c.id).limit(max(1, min(limit, 500))))  # fmt: skip
+            query = (
+                select(t.orders)
+                .where(t.orders.c.created_at >= start, made, *_scope(scope))
+                .order_by(t.orders.c.created_at, t.orders.c.id)
+                .limit(max(1, min(limit, 500)))
+            )
             return [self._json(conn, row) for row in conn.execute(query)]
 
     def settlement(self, scope: dict[str, str], date: str, currency: str | None = None) -> dict[str, Any]:
@@ -219,18 +258,35 @@ class Ledger:
         start, end = day.timestamp(), (day + timedelta(days=1)).timestamp()
         with self.db.transaction() as conn:
             join = t.payments.join(t.orders, t.payments.c.order_id == t.orders.c.id)
-            rows = conn.execute(select(t.payments.c.amount, t.payments.c.currency).select_from(join)
-                                .where(t.payments.c.at >= start, t.payments.c.at < end, *_scope(scope))
-                                .order_by(t.payments.c.at)).all()  # fmt: skip
+            rows = conn.execute(
+                select(t.payments.c.amount, t.payments.c.currency)
+                .select_from(join)
+                .where(t.payments.c.at >= start, t.payments.c.at < end, *_scope(scope))
+                .order_by(t.payments.c.at)
+            ).all()
             currency = currency or (rows[0].currency if rows else "INR")
             mine = [r.amount for r in rows if r.currency == currency]
             rjoin = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
-            refunded = conn.execute(select(func.coalesce(func.sum(t.refunds.c.amount), 0)).select_from(rjoin).where(
-                t.refunds.c.status == "succeeded", t.refunds.c.currency == currency, t.refunds.c.created_at >= start,
-                t.refunds.c.created_at < end, *_scope(scope))).scalar_one()  # fmt: skip
+            refunded = conn.execute(
+                select(func.coalesce(func.sum(t.refunds.c.amount), 0))
+                .select_from(rjoin)
+                .where(
+                    t.refunds.c.status == "succeeded",
+                    t.refunds.c.currency == currency,
+                    t.refunds.c.created_at >= start,
+                    t.refunds.c.created_at < end,
+                    *_scope(scope),
+                )
+            ).scalar_one()
         gross = sum(mine)
-        return {"date": date, "currency": currency, "count": len(mine), "gross": gross, "fees": 0,
-                "net": gross - int(refunded)}  # fmt: skip
+        return {
+            "date": date,
+            "currency": currency,
+            "count": len(mine),
+            "gross": gross,
+            "fees": 0,
+            "net": gross - int(refunded),
+        }
 
     # --- what providers say -------------------------------------------------------------------
 
@@ -260,8 +316,15 @@ class Ledger:
             outcome = "unknown order" if row is None else self._apply_to(conn, row, fact)
             # An event for an order not (yet) known is not stored: a redelivery may find the order then.
             if fact.event is not None and row is not None:
-                conn.execute(insert(t.webhook_events).values(provider=fact.provider, event_id=fact.event[0],
-                             type=fact.event[1][:100], received_at=self._clock(), outcome=outcome))  # fmt: skip
+                conn.execute(
+                    insert(t.webhook_events).values(
+                        provider=fact.provider,
+                        event_id=fact.event[0],
+                        type=fact.event[1][:100],
+                        received_at=self._clock(),
+                        outcome=outcome,
+                    )
+                )
             if row is not None and outcome == "applied":
                 changed = row.id
                 self.db.notify(conn, f"order:{row.id}")
@@ -276,8 +339,9 @@ class Ledger:
                 return row
         if fact.payment_id:
             join = t.orders.join(t.payments, t.payments.c.order_id == t.orders.c.id)
-            return conn.execute(select(t.orders).select_from(join)
-                                .where(t.payments.c.provider_payment_id == fact.payment_id)).first()  # fmt: skip
+            return conn.execute(
+                select(t.orders).select_from(join).where(t.payments.c.provider_payment_id == fact.payment_id)
+            ).first()
         return None
 
     def _apply_to(self, conn: Connection, row: Row[Any], fact: Fact) -> str:
@@ -290,12 +354,19 @@ class Ledger:
                 )
             ).first()
             if exists is None and pid:
-                conn.execute(insert(t.payments).values(
-                    id="pmt_" + secrets.token_hex(8), order_id=row.id, provider=fact.provider, provider_payment_id=pid,
-                    amount=payment.amount.minor, currency=payment.amount.currency,
-                    at=payment.at.timestamp() if payment.at else self._clock(),
-                    payer=(payment.payer or "")[:200] or None,
-                    provider_ref=(payment.provider_ref or "")[:100] or None))  # fmt: skip
+                conn.execute(
+                    insert(t.payments).values(
+                        id="pmt_" + secrets.token_hex(8),
+                        order_id=row.id,
+                        provider=fact.provider,
+                        provider_payment_id=pid,
+                        amount=payment.amount.minor,
+                        currency=payment.amount.currency,
+                        at=payment.at.timestamp() if payment.at else self._clock(),
+                        payer=(payment.payer or "")[:200] or None,
+                        provider_ref=(payment.provider_ref or "")[:100] or None,
+                    )
+                )
         for refund in fact.refunds:
             self._record_refund(conn, row, refund)
         status = fact.status
@@ -304,21 +375,37 @@ class Ledger:
         if status is not None:
             self._move(conn, row, str(status), fact.failure)
         self._settle_status(conn, self._row(conn, row.id, None))
-        after = (self._row(conn, row.id, None).status, _paid_and_refunded(conn, row.id),
-                 self._refund_states(conn, row.id))  # fmt: skip
+        after = (
+            self._row(conn, row.id, None).status,
+            _paid_and_refunded(conn, row.id),
+            self._refund_states(conn, row.id),
+        )
         return "applied" if after != before else "no change"
 
     def _record_refund(self, conn: Connection, row: Row[Any], refund: ProviderRefund) -> None:
         known = conn.execute(select(t.refunds).where(t.refunds.c.provider_refund_id == refund.id)).first()
         if known is None:  # made at the provider's dashboard, or its answer to us was lost: our own by its notes
-            conn.execute(insert(t.refunds).values(
-                id="rfd_" + secrets.token_hex(8), order_id=row.id, idempotency_key=f"provider:{refund.id}",
-                body_hash="", provider_refund_id=refund.id, amount=refund.amount.minor,
-                currency=refund.amount.currency, status=refund.status, reason="made at the provider",
-                failure_message=refund.message or None, created_at=self._clock()))  # fmt: skip
+            conn.execute(
+                insert(t.refunds).values(
+                    id="rfd_" + secrets.token_hex(8),
+                    order_id=row.id,
+                    idempotency_key=f"provider:{refund.id}",
+                    body_hash="",
+                    provider_refund_id=refund.id,
+                    amount=refund.amount.minor,
+                    currency=refund.amount.currency,
+                    status=refund.status,
+                    reason="made at the provider",
+                    failure_message=refund.message or None,
+                    created_at=self._clock(),
+                )
+            )
         elif known.status in ("requested", "pending") and refund.status != known.status:
-            conn.execute(update(t.refunds).where(t.refunds.c.id == known.id).values(
-                status=refund.status, failure_message=refund.message or None))  # fmt: skip
+            conn.execute(
+                update(t.refunds)
+                .where(t.refunds.c.id == known.id)
+                .values(status=refund.status, failure_message=refund.message or None)
+            )
 
     def _refund_states(self, conn: Connection, order_id: str) -> list[tuple[str, str]]:
         rows = conn.execute(select(t.refunds.c.id, t.refunds.c.status).where(t.refunds.c.order_id == order_id))
@@ -327,43 +414,65 @@ class Ledger:
     def pending_since(self, before: float, after: float, limit: int = 100) -> list[tuple[str, str]]:
         """(order id, provider id) of orders still pending, created between ``after`` and ``before``."""
         with self.db.transaction() as conn:
-            rows = conn.execute(select(t.orders.c.id, t.orders.c.provider_id).where(
-                t.orders.c.status == "pending", t.orders.c.provider_id.is_not(None), t.orders.c.created_at < before,
-                t.orders.c.created_at > after).order_by(t.orders.c.created_at).limit(limit))  # fmt: skip
+            rows = conn.execute(
+                select(t.orders.c.id, t.orders.c.provider_id)
+                .where(
+                    t.orders.c.status == "pending",
+                    t.orders.c.provider_id.is_not(None),
+                    t.orders.c.created_at < before,
+                    t.orders.c.created_at > after,
+                )
+                .order_by(t.orders.c.created_at)
+                .limit(limit)
+            )
             return [(r.id, r.provider_id) for r in rows]
 
     def expire_due(self) -> int:
         """Mark expired every pending order whose time passed (waking their long-polls); how many."""
         with self.db.transaction() as conn:
-            due = conn.execute(select(t.orders).where(t.orders.c.status == "pending",
-                                                      t.orders.c.expires_at <= self._clock())).all()  # fmt: skip
+            due = conn.execute(
+                select(t.orders).where(t.orders.c.status == "pending", t.orders.c.expires_at <= self._clock())
+            ).all()
             for row in due:
                 self._move(conn, row, "expired")
         return len(due)
 
     # --- inside -------------------------------------------------------------------------------
 
-    def _claim(self, terminal_id: str, key: str, digest: str, reference: str, amount: Amount, expires_in: int,
-               description: str) -> Row[Any]:  # fmt: skip
+    def _claim(
+        self, terminal_id: str, key: str, digest: str, reference: str, amount: Amount, expires_in: int, description: str
+    ) -> Row[Any]:
         """The order row for this terminal's key: the existing one (same body) or a new one without a QR yet."""
         for _ in range(2):
             with self.db.transaction() as conn:
-                query = select(t.orders).where(t.orders.c.terminal_id == terminal_id,
-                                               t.orders.c.idempotency_key == key)  # fmt: skip
+                query = select(t.orders).where(t.orders.c.terminal_id == terminal_id, t.orders.c.idempotency_key == key)
                 row = conn.execute(query).first()
                 if row is not None:
                     if row.body_hash != digest:
-                        raise ContractError(409, "idempotency_conflict",
-                                            "this Idempotency-Key was used with another body")  # fmt: skip
+                        raise ContractError(
+                            409, "idempotency_conflict", "this Idempotency-Key was used with another body"
+                        )
                     return row
             now = self._clock()
             try:
                 with self.db.transaction() as conn:
-                    conn.execute(insert(t.orders).values(
-                        id="ord_" + secrets.token_hex(8), terminal_id=terminal_id, idempotency_key=key,
-                        body_hash=digest, reference=reference, amount=amount.minor, currency=amount.currency,
-                        description=description, status="pending", provider=self.provider_name, created_at=now,
-                        expires_at=now + expires_in, updated_at=now))  # fmt: skip
+                    conn.execute(
+                        insert(t.orders).values(
+                            id="ord_" + secrets.token_hex(8),
+                            terminal_id=terminal_id,
+                            idempotency_key=key,
+                            body_hash=digest,
+                            reference=reference,
+                            amount=amount.minor,
+                            currency=amount.currency,
+                            description=description,
+                            status="pending",
+                            provider=self.provider_name,
+                            created_at=now,
+                            expires_at=now + expires_in,
+                            updated_at=now,
+                        )
+                    )
             except IntegrityError:
                 continue  # another replica created it a moment ago: read it
         with self.db.transaction() as conn:
@@ -419,30 +528,46 @@ class Ledger:
         if row.provider == "sim":
             data["sandbox"] = True
         pays = conn.execute(select(t.payments).where(t.payments.c.order_id == row.id).order_by(t.payments.c.at)).all()
-        data["payments"] = [{"id": p.id, "amount": amount_json(Amount(p.amount, p.currency)), "at": _iso(p.at),
-                             "payer": p.payer, "provider_ref": p.provider_ref} for p in pays]  # fmt: skip
+        data["payments"] = [
+            {
+                "id": p.id,
+                "amount": amount_json(Amount(p.amount, p.currency)),
+                "at": _iso(p.at),
+                "payer": p.payer,
+                "provider_ref": p.provider_ref,
+            }
+            for p in pays
+        ]
         if pays:
             data["paid"] = {k: v for k, v in data["payments"][0].items() if k != "id"}
         if row.failure_code:
             data["failure"] = {"code": row.failure_code, "message": row.failure_message or ""}
-        refunds = conn.execute(select(t.refunds).where(t.refunds.c.order_id == row.id)
-                               .order_by(t.refunds.c.created_at)).all()  # fmt: skip
+        refunds = conn.execute(
+            select(t.refunds).where(t.refunds.c.order_id == row.id).order_by(t.refunds.c.created_at)
+        ).all()
         if refunds:
             data["refunds"] = [_refund_json(r) for r in refunds]
         return data
 
 
 def _paid_and_refunded(conn: Connection, order_id: str) -> tuple[int, int]:
-    paid = conn.execute(select(func.coalesce(func.sum(t.payments.c.amount), 0))
-                        .where(t.payments.c.order_id == order_id)).scalar_one()  # fmt: skip
-    live = conn.execute(select(func.coalesce(func.sum(t.refunds.c.amount), 0)).where(
-        t.refunds.c.order_id == order_id, t.refunds.c.status.in_(LIVE_REFUNDS))).scalar_one()  # fmt: skip
+    paid = conn.execute(
+        select(func.coalesce(func.sum(t.payments.c.amount), 0)).where(t.payments.c.order_id == order_id)
+    ).scalar_one()
+    live = conn.execute(
+        select(func.coalesce(func.sum(t.refunds.c.amount), 0)).where(
+            t.refunds.c.order_id == order_id, t.refunds.c.status.in_(LIVE_REFUNDS)
+        )
+    ).scalar_one()
     return int(paid), int(live)
 
 
 def _refund_json(row: Row[Any]) -> dict[str, Any]:
-    data = {"id": row.id, "status": "pending" if row.status == "requested" else row.status,
-            "amount": amount_json(Amount(row.amount, row.currency))}  # fmt: skip
+    data = {
+        "id": row.id,
+        "status": "pending" if row.status == "requested" else row.status,
+        "amount": amount_json(Amount(row.amount, row.currency)),
+    }
     if row.status == "failed" and row.failure_message:
         data["failure"] = {"code": "refund_failed", "message": row.failure_message}
     return data
@@ -461,8 +586,9 @@ def _scope(scope: dict[str, str]) -> list[Any]:
 def fact_of(provider: str, provider_id: str, said: OrderUpdate) -> Fact:
     """A provider API's answer about one order, as a fact to apply (reconciliation, cancel)."""
     failure = (said.failure_code or "failed", said.failure_message or "") if said.failure_code else None
-    return Fact(provider, provider_id, status=said.status, payments=said.payments, refunds=said.refunds,
-                failure=failure)  # fmt: skip
+    return Fact(
+        provider, provider_id, status=said.status, payments=said.payments, refunds=said.refunds, failure=failure
+    )
 
 
 def _provider_error(exc: BackendError) -> ContractError:

@@ -30,8 +30,9 @@ class LocalHub:
         self.public_url = self.url
         self.settings = Settings(db_url=db_url, public_url=self.url, **settings)
         self.hub = Hub(self.settings)
-        self.server = uvicorn.Server(uvicorn.Config(self.hub.app, log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=1))  # fmt: skip
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.hub.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property

@@ -43,8 +43,10 @@ class Cluster:
             self._as = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "hub", "-E", "UTF8", "--no-sync")
-        options = (f"-k {self.socket} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=300")  # fmt: skip
+        options = (
+            f"-k {self.socket} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=300"
+        )
         self._options = options
         self.start()
 
@@ -75,7 +77,8 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _run(self, program: str, *args: str, check: bool = True) -> None:
-        done = subprocess.run([*self._as, str(self.bin / program), *args], capture_output=True, text=True,
-                              timeout=60, check=False)  # fmt: skip
+        done = subprocess.run(
+            [*self._as, str(self.bin / program), *args], capture_output=True, text=True, timeout=60, check=False
+        )
         if check and done.returncode != 0:
             raise ClusterUnavailable(f"{program} failed: {(done.stderr or done.stdout).strip()[-500:]}")

@@ -36,9 +36,16 @@ class SimulatedProvider:
         amount = request.amount
         query = f"am={amount.decimal()}&cu={amount.currency}&tr={request.reference}"
         now = datetime.now(UTC)
-        return Order(qr_id, OrderStatus.PENDING, request.reference, amount,
-                     QrCode("url", f"{self.public_url}/pay/{qr_id}?{query}"), SIM_PAYEE,
-                     now + timedelta(seconds=request.expires_in), sandbox=True)  # fmt: skip
+        return Order(
+            qr_id,
+            OrderStatus.PENDING,
+            request.reference,
+            amount,
+            QrCode("url", f"{self.public_url}/pay/{qr_id}?{query}"),
+            SIM_PAYEE,
+            now + timedelta(seconds=request.expires_in),
+            sandbox=True,
+        )
 
     def get_order(self, order_id: str, *, wait: float = 0, known: OrderStatus | None = None) -> OrderUpdate:
         """The hub itself is the simulated provider's memory: nothing to add."""
@@ -56,8 +63,9 @@ class SimulatedProvider:
         """Nothing to release."""
 
 
-def credited_event(qr_id: str, amount: Amount, *, payer: str = "customer@sandbox", now: float | None = None) -> tuple[
-        str, bytes]:  # fmt: skip
+def credited_event(
+    qr_id: str, amount: Amount, *, payer: str = "customer@sandbox", now: float | None = None
+) -> tuple[str, bytes]:
     """(event id, body) of a Razorpay ``qr_code.credited`` event for ``qr_id`` (razorpay.com/docs/webhooks/
     payloads/qr-codes/#qr-code-credited): what the simulated provider, the tests and the load script send."""
     at = int(now if now is not None else time.time())
@@ -68,22 +76,44 @@ def credited_event(qr_id: str, amount: Amount, *, payer: str = "customer@sandbox
         "event": "qr_code.credited",
         "contains": ["payment", "qr_code"],
         "payload": {
-            "payment": {"entity": {"id": pay_id, "entity": "payment", "amount": amount.minor,
-                                   "currency": amount.currency, "status": "captured", "method": "upi",
-                                   "captured": True, "vpa": payer, "amount_refunded": 0, "created_at": at,
-                                   "acquirer_data": {"rrn": f"{secrets.randbelow(10**12):012d}"}}},
-            "qr_code": {"entity": {"id": qr_id, "entity": "qr_code", "status": "closed", "close_reason": "paid",
-                                   "usage": "single_use", "type": "upi_qr", "fixed_amount": True,
-                                   "payment_amount": amount.minor, "payments_amount_received": amount.minor,
-                                   "payments_count_received": 1}},
+            "payment": {
+                "entity": {
+                    "id": pay_id,
+                    "entity": "payment",
+                    "amount": amount.minor,
+                    "currency": amount.currency,
+                    "status": "captured",
+                    "method": "upi",
+                    "captured": True,
+                    "vpa": payer,
+                    "amount_refunded": 0,
+                    "created_at": at,
+                    "acquirer_data": {"rrn": f"{secrets.randbelow(10**12):012d}"},
+                }
+            },
+            "qr_code": {
+                "entity": {
+                    "id": qr_id,
+                    "entity": "qr_code",
+                    "status": "closed",
+                    "close_reason": "paid",
+                    "usage": "single_use",
+                    "type": "upi_qr",
+                    "fixed_amount": True,
+                    "payment_amount": amount.minor,
+                    "payments_amount_received": amount.minor,
+                    "payments_count_received": 1,
+                }
+            },
         },
         "created_at": at,
-    }  # fmt: skip
+    }
     return "evt_" + secrets.token_hex(8), json.dumps(event).encode()
 
 
-def provider_from(kind: str, keys: dict[str, str], *, api_base: str | None, public_url: str,
-                  stripe_method: str = "promptpay") -> Any:  # fmt: skip
+def provider_from(
+    kind: str, keys: dict[str, str], *, api_base: str | None, public_url: str, stripe_method: str = "promptpay"
+) -> Any:
     """The provider a hub uses: ``sim``, ``razorpay`` or ``stripe`` (``api_base`` for a test double or proxy)."""
     if kind == "sim":
         return SimulatedProvider(public_url)
@@ -93,14 +123,19 @@ def provider_from(kind: str, keys: dict[str, str], *, api_base: str | None, publ
     if kind == "razorpay":
         from terminal.backends.razorpay import API_BASE, RazorpayBackend
 
-        backend: Any = RazorpayBackend(_key(keys, "razorpay_key_id"), _key(keys, "razorpay_key_secret"),
-                                       api_base=api_base or API_BASE, allow_plain_http=loopback)  # fmt: skip
+        backend: Any = RazorpayBackend(
+            _key(keys, "razorpay_key_id"),
+            _key(keys, "razorpay_key_secret"),
+            api_base=api_base or API_BASE,
+            allow_plain_http=loopback,
+        )
     elif kind == "stripe":
         from terminal.backends.stripe import API_BASE as STRIPE_BASE
         from terminal.backends.stripe import StripeBackend
 
-        backend = StripeBackend(_key(keys, "stripe_secret_key"), stripe_method, api_base=api_base or STRIPE_BASE,
-                                allow_plain_http=loopback)  # fmt: skip
+        backend = StripeBackend(
+            _key(keys, "stripe_secret_key"), stripe_method, api_base=api_base or STRIPE_BASE, allow_plain_http=loopback
+        )
     else:
         raise ValueError(f"provider must be sim, razorpay or stripe, not {kind!r}")
     backend.name = kind

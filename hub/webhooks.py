@@ -21,8 +21,13 @@ from terminal.core.orders import OrderStatus, Payment, ProviderRefund
 #: Stripe's default tolerance between the signed timestamp and now.
 STRIPE_TOLERANCE = 300
 RAZORPAY_REFUND = {"processed": "succeeded", "failed": "failed", "pending": "pending", "created": "pending"}
-STRIPE_REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending", "failed": "failed",
-                 "canceled": "failed"}  # fmt: skip
+STRIPE_REFUND = {
+    "succeeded": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "failed",
+}
 
 
 #: Longest id the hub stores (provider ids are far shorter), and the largest amount it believes.
@@ -146,9 +151,13 @@ def stripe_fact(event: dict[str, Any]) -> Fact | None:
     if kind == "payment_intent.succeeded":
         received = obj.get("amount_received")
         created = obj.get("created")
-        paid = Payment(_amount(received, obj.get("currency")),
-                       datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None, None,
-                       _optional(obj, "latest_charge") or _str(obj, "id"), _str(obj, "id"))  # fmt: skip
+        paid = Payment(
+            _amount(received, obj.get("currency")),
+            datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
+            None,
+            _optional(obj, "latest_charge") or _str(obj, "id"),
+            _str(obj, "id"),
+        )
         return Fact("stripe", _str(obj, "id"), payments=(paid,), event=ident)
     if kind == "payment_intent.canceled":
         return Fact("stripe", _str(obj, "id"), status=OrderStatus.CANCELLED, event=ident)

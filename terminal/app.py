@@ -176,8 +176,14 @@ def shop_from(config: Config) -> ShopDetails:
     footer = config.printer.footer if config.printer else ()
     from terminal.i18n import words_for
 
-    return ShopDetails(config.merchant_name, config.merchant_address, config.store, config.terminal.id, footer,
-                       words_for(config.display.language))  # fmt: skip
+    return ShopDetails(
+        config.merchant_name,
+        config.merchant_address,
+        config.store,
+        config.terminal.id,
+        footer,
+        words_for(config.display.language),
+    )
 
 
 def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None) -> PrintQueue | None:
@@ -202,14 +208,26 @@ def backend_from(config: Config) -> Backend:
     if b.kind == "razorpay":
         from terminal.backends.razorpay import RazorpayBackend
 
-        return RazorpayBackend(keys["razorpay_key_id"], keys["razorpay_key_secret"], api_base=b.url, timeout=b.timeout,
-                               ca_file=b.ca_file, allow_plain_http=b.allow_plain_http,
-                               image_hosts=b.image_hosts)  # fmt: skip
+        return RazorpayBackend(
+            keys["razorpay_key_id"],
+            keys["razorpay_key_secret"],
+            api_base=b.url,
+            timeout=b.timeout,
+            ca_file=b.ca_file,
+            allow_plain_http=b.allow_plain_http,
+            image_hosts=b.image_hosts,
+        )
     if b.kind == "stripe":
         from terminal.backends.stripe import StripeBackend
 
-        return StripeBackend(keys["stripe_secret_key"], b.method, api_base=b.url, timeout=b.timeout,
-                             ca_file=b.ca_file, allow_plain_http=b.allow_plain_http)  # fmt: skip
+        return StripeBackend(
+            keys["stripe_secret_key"],
+            b.method,
+            api_base=b.url,
+            timeout=b.timeout,
+            ca_file=b.ca_file,
+            allow_plain_http=b.allow_plain_http,
+        )
     return HttpBackend(
         b.url,
         config.device_token,
@@ -268,8 +286,12 @@ class App:
         self.till: TillLink | None = None
         self._till_lines: list[str] = []
         volume = voice.volume if voice is not None else 80
-        self.state: TerminalState = initial(settings, next_seq=journal.next_seq(), pin_lock=journal.pin_lock(),
-                                            voice=journal.voice_setting((True, volume)))  # fmt: skip
+        self.state: TerminalState = initial(
+            settings,
+            next_seq=journal.next_seq(),
+            pin_lock=journal.pin_lock(),
+            voice=journal.voice_setting((True, volume)),
+        )
         if voice is not None:
             voice.volume = self.state.volume
         #: Checks a typed manager PIN: True, False, or None when no PIN is set (see terminal.manager_pin).
@@ -277,9 +299,14 @@ class App:
         self._token = next(_APPS)
         online, offline = probe_every
         self.reachability = Reachability(backend, self.post, online_interval=online, offline_interval=offline)
-        self.worker = OrderWorker(backend, self.post, long_poll=long_poll, poll_interval=poll_interval,
-                                  created=self._prepare_qr,
-                                  observe=self.reachability.observe)  # fmt: skip
+        self.worker = OrderWorker(
+            backend,
+            self.post,
+            long_poll=long_poll,
+            poll_interval=poll_interval,
+            created=self._prepare_qr,
+            observe=self.reachability.observe,
+        )
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
         self.heartbeat = Heartbeat(backend, self.facts) if isinstance(backend, HttpBackend) and backend.hub else None
         self._started = time.monotonic()
@@ -319,8 +346,9 @@ class App:
         unfinished, unconfirmed = self.journal.unfinished_sales(), self.journal.unconfirmed_sales()
         refunds = self.journal.open_refunds()
         if unfinished or refunds:
-            log.warning("resuming %d unfinished sale(s) and %d refund(s) after a restart", len(unfinished),
-                        len(refunds))  # fmt: skip
+            log.warning(
+                "resuming %d unfinished sale(s) and %d refund(s) after a restart", len(unfinished), len(refunds)
+            )
         if unfinished or unconfirmed or refunds:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
@@ -329,10 +357,20 @@ class App:
         settings, words = self.state.settings, self.shop.words
         payee = words("to {payee}", payee=settings.payee.name)
         ref = words("Ref {reference}", reference=f"{settings.terminal_id}-000000")
-        self.display.warm_up(ScreenModel("qr", words("Scan to pay"), settings.merchant_name,
-                                         amount=words.money(Amount(123456, settings.currency)), qr=WARM_UP_QR,
-                                         lines=(payee, ref), payee=payee, countdown="5:00",
-                                         hint=words("Cancel: stop"), sandbox=self.sandbox))  # fmt: skip
+        self.display.warm_up(
+            ScreenModel(
+                "qr",
+                words("Scan to pay"),
+                settings.merchant_name,
+                amount=words.money(Amount(123456, settings.currency)),
+                qr=WARM_UP_QR,
+                lines=(payee, ref),
+                payee=payee,
+                countdown="5:00",
+                hint=words("Cancel: stop"),
+                sandbox=self.sandbox,
+            )
+        )
 
     def check_journal(self) -> None:
         """Check the journal (``PRAGMA quick_check``) on a thread of its own, after the ready screen: at 100,000
@@ -584,8 +622,12 @@ class App:
         if isinstance(event, OrderUpdated):
             # The watcher has moved on: this update (a payment, above all) exists nowhere else. Keep it.
             if event not in self._unsaved:
-                log.error("journal write failed; kept %s of %s to write again: %s", event.update.status,
-                          event.sale_id, failure)  # fmt: skip
+                log.error(
+                    "journal write failed; kept %s of %s to write again: %s",
+                    event.update.status,
+                    event.sale_id,
+                    failure,
+                )
                 self._unsaved.append(event)
             self._unsaved_full = failure.full
             self._modelled = None
@@ -646,18 +688,31 @@ class App:
                 if self.print_queue is not None:
                     local = (sale.payment.at if sale.payment and sale.payment.at else now.wall).astimezone()
                     columns = self.print_queue.printer.columns
-                    self._print(receipt_for(sale, shop=self.shop, local_time=local.strftime("%Y-%m-%d %H:%M"),
-                                            columns=columns, reprint=reprint), now)  # fmt: skip
+                    self._print(
+                        receipt_for(
+                            sale,
+                            shop=self.shop,
+                            local_time=local.strftime("%Y-%m-%d %H:%M"),
+                            columns=columns,
+                            reprint=reprint,
+                        ),
+                        now,
+                    )
             case PrintRefundSlip(refund=refund):
                 if self.print_queue is not None:
                     slip_time = now.wall.astimezone().strftime("%Y-%m-%d %H:%M")
-                    self._print(refund_slip_for(refund, shop=self.shop, local_time=slip_time,
-                                                columns=self.print_queue.printer.columns), now)  # fmt: skip
+                    self._print(
+                        refund_slip_for(
+                            refund, shop=self.shop, local_time=slip_time, columns=self.print_queue.printer.columns
+                        ),
+                        now,
+                    )
             case PrintReport(kind=kind, lines=lines):
                 if self.print_queue is not None:
                     lines = self._on_paper(lines)
-                    self._print(report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns),
-                                now)  # fmt: skip
+                    self._print(
+                        report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns), now
+                    )
             case JournalRefund(refund=refund, cause=cause):
                 self.journal.record_refund(refund, cause, now.wall)
                 if self.till is not None and (line := refund_event(refund)) is not None:
@@ -668,8 +723,11 @@ class App:
             case CheckPin(pin=pin):
                 # scrypt is slow on purpose: check in a thread so the "Checking…" screen is drawn meanwhile.
                 checker, post = self.pin_checker, self.post
-                self._calls.append(lambda: threading.Thread(target=lambda: post(PinChecked(_check(checker, pin))),
-                                                            name="pin", daemon=True).start())  # fmt: skip
+                self._calls.append(
+                    lambda: threading.Thread(
+                        target=lambda: post(PinChecked(_check(checker, pin))), name="pin", daemon=True
+                    ).start()
+                )
             case TillReply(line=line):
                 self._till_lines.insert(self._reply_at, line)  # the answer, before the events its command caused
             case FindSaleForTill(reference=reference, amount=amount):
@@ -693,8 +751,10 @@ class App:
             case SavePinLock(lock=lock):
                 self.journal.save_pin_lock(lock, now.wall)
             case LoadRecent(limit=limit):
-                records = tuple(SaleRecord(sale, refunds, sale.started_at.astimezone().strftime("%d %b %H:%M"))
-                                for sale, refunds in self.journal.recent_sales(limit))  # fmt: skip
+                records = tuple(
+                    SaleRecord(sale, refunds, sale.started_at.astimezone().strftime("%d %b %H:%M"))
+                    for sale, refunds in self.journal.recent_sales(limit)
+                )
                 self._answers.append(RecentLoaded(records))
             case MakeReport(kind=kind):
                 # Made on the report worker; a Z's period is closed here, by the journal's one writer, in this step.
@@ -749,8 +809,14 @@ class App:
         model = self._journal_said(screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words))
         if self.damaged:
             words = self.shop.words  # the shell's sentences: English until a catalog has them
-            model = ScreenModel("damaged", words("Journal damaged: call support"), model.merchant, tone=Tone.BAD,
-                                lines=(words("No sales can be taken"), self.damaged), icon=Icon.FAILED)  # fmt: skip
+            model = ScreenModel(
+                "damaged",
+                words("Journal damaged: call support"),
+                model.merchant,
+                tone=Tone.BAD,
+                lines=(words("No sales can be taken"), self.damaged),
+                icon=Icon.FAILED,
+            )
         if model != self.display.shown:
             previous = self.display.shown
             self.display.draw(model)
@@ -768,8 +834,17 @@ class App:
         if paid:
             amount = words.money(paid[0].payment.amount) if paid[0].payment is not None else model.amount
             why = words.show(STORAGE_FULL if self._unsaved_full else JOURNAL_BROKEN)
-            return replace(model, name="saving", title=words.show(SAVING), tone=Tone.ATTENTION,
-                           amount=amount, lines=(why,), qr=None, countdown="", hint="")  # fmt: skip
+            return replace(
+                model,
+                name="saving",
+                title=words.show(SAVING),
+                tone=Tone.ATTENTION,
+                amount=amount,
+                lines=(why,),
+                qr=None,
+                countdown="",
+                hint="",
+            )
         if self.journal.storage_low:
             return replace(model, warning=" · ".join(w for w in (model.warning, words.show(STORAGE_FULL)) if w))
         return model

@@ -19,8 +19,12 @@ def _day(text: str) -> date:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The archive's options."""
-    parser.add_argument("--before", type=_day, required=True, help="move sales that ended before this day "
-                        "(YYYY-MM-DD, the terminal's time zone) and that a Z report closed")  # fmt: skip
+    parser.add_argument(
+        "--before",
+        type=_day,
+        required=True,
+        help="move sales that ended before this day (YYYY-MM-DD, the terminal's time zone) and that a Z report closed",
+    )
     parser.add_argument("--db", type=Path, default=None, help="the journal (default: terminal.journal of --config)")
     parser.add_argument("--config", default="/etc/qr-terminal/terminal.toml", help="the TOML config (%(default)s)")
 
@@ -56,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not moved.sales:
         print(f"nothing to archive before {args.before}")
     else:
-        print(f"archived {moved.sales} sale(s), {moved.events} event(s) and {moved.refunds} refund(s) "
-              f"into {moved.path}")  # fmt: skip
+        print(
+            f"archived {moved.sales} sale(s), {moved.events} event(s) and {moved.refunds} refund(s) into {moved.path}"
+        )
     return 0

@@ -161,11 +161,17 @@ def _main(argv: list[str] | None) -> int:
         for check in checks:
             print(check.line())
         return 0 if all(c.ok for c in checks) else 1
-    runs = {"report": ("terminal.report_tool", "run"), "reconcile": ("terminal.reconcile_tool", "run"),
-            "archive": ("terminal.archive_tool", "run"), "set-pin": ("terminal.manager_pin", "run"),
-            "say": ("terminal.voice_tool", "say"), "voice-cache": ("terminal.voice_tool", "fill_cache"),
-            "payload": ("terminal.payload_tool", "run"), "demo": ("terminal.demo", "run_demo"),
-            "enroll": ("terminal.enroll_tool", "run")}  # fmt: skip
+    runs = {
+        "report": ("terminal.report_tool", "run"),
+        "reconcile": ("terminal.reconcile_tool", "run"),
+        "archive": ("terminal.archive_tool", "run"),
+        "set-pin": ("terminal.manager_pin", "run"),
+        "say": ("terminal.voice_tool", "say"),
+        "voice-cache": ("terminal.voice_tool", "fill_cache"),
+        "payload": ("terminal.payload_tool", "run"),
+        "demo": ("terminal.demo", "run_demo"),
+        "enroll": ("terminal.enroll_tool", "run"),
+    }
     module, function = runs[args.command]
     code: int = getattr(importlib.import_module(module), function)(args)
     return code
@@ -223,24 +229,51 @@ def _run(path: Path) -> int:
         display = Display(size=(d.width, d.height), fullscreen=d.fullscreen, rotate=d.rotate)
     except Exception as exc:  # pygame.error (no such driver, no /dev/dri, no permission); never a traceback
         driver = os.environ.get("SDL_VIDEODRIVER", "SDL's default")
-        print(f"qr-terminal: cannot open the display (driver {driver}): {exc}. Run 'qr-terminal doctor'.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"qr-terminal: cannot open the display (driver {driver}): {exc}. Run 'qr-terminal doctor'.", file=sys.stderr
+        )
         journal.close()
         return 2
-    app = App(settings=settings_from(config), backend=backend_from(config), journal=journal, display=display,
-              long_poll=config.backend.long_poll, poll_interval=config.backend.poll_interval, fps=d.fps,
-              shop=shop_from(config), service=ServiceNotifier(),
-              pin_checker=PinChecker(config.secrets_path), voice=open_voice(config))  # fmt: skip
-    hardware = open_hardware(indicators=config.indicators, keypad=config.keypad, buttons=config.buttons,
-                             on_key=lambda key: app.post(KeyPressed(key)), mock=config.gpio_mock)  # fmt: skip
+    app = App(
+        settings=settings_from(config),
+        backend=backend_from(config),
+        journal=journal,
+        display=display,
+        long_poll=config.backend.long_poll,
+        poll_interval=config.backend.poll_interval,
+        fps=d.fps,
+        shop=shop_from(config),
+        service=ServiceNotifier(),
+        pin_checker=PinChecker(config.secrets_path),
+        voice=open_voice(config),
+    )
+    hardware = open_hardware(
+        indicators=config.indicators,
+        keypad=config.keypad,
+        buttons=config.buttons,
+        on_key=lambda key: app.post(KeyPressed(key)),
+        mock=config.gpio_mock,
+    )
     app.indicators = hardware.indicators
     if config.till is not None:
         from terminal.devices.till_link import open_till
 
         t = config.till
-        app.till = open_till(t.kind, t.device, app.post, currency=config.terminal.currency, host=t.host, pole=t.pole,
-                             baudrate=t.baudrate, bytesize=t.bytesize, parity=t.parity, stopbits=t.stopbits,
-                             secret=t.secret, auth=t.auth, idle_timeout=t.idle_timeout)  # fmt: skip
+        app.till = open_till(
+            t.kind,
+            t.device,
+            app.post,
+            currency=config.terminal.currency,
+            host=t.host,
+            pole=t.pole,
+            baudrate=t.baudrate,
+            bytesize=t.bytesize,
+            parity=t.parity,
+            stopbits=t.stopbits,
+            secret=t.secret,
+            auth=t.auth,
+            idle_timeout=t.idle_timeout,
+        )
     if config.printer is not None:
         cache = os.environ.get("CACHE_DIRECTORY")  # systemd's CacheDirectory=
         open_printer(config.printer, app, Path(cache) / "escpos" if cache else None)

@@ -324,8 +324,9 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, secrets: bo
         buzzer_type=r.choice("indicators.buzzer_type", ["active", "passive"], "active"),
         sound=r.boolean("indicators.sound", True),
     )
-    fitted = any(p is not None for p in (indicators.green, indicators.red, indicators.amber, indicators.rgb,
-                                         indicators.buzzer))  # fmt: skip
+    fitted = any(
+        p is not None for p in (indicators.green, indicators.red, indicators.amber, indicators.rgb, indicators.buzzer)
+    )
     gpio_mock = r.boolean("gpio.mock", False)
     keypad = _keypad(r)
     buttons = {
@@ -354,9 +355,27 @@ def load(path: str | Path, *, environ: dict[str, str] | None = None, secrets: bo
     voice = _voice(r, currency)
     till = _till(r, secrets_file, env, terminal.sale_ttl, secrets=secrets)
     r.distinct_pins()
-    return Config(path, merchant_name, terminal, payee, backend, display, token, indicators if fitted else None,
-                  gpio_mock, keypad, buttons, printer, address, store, secrets_path, offline, credentials,
-                  voice, till)  # fmt: skip
+    return Config(
+        path,
+        merchant_name,
+        terminal,
+        payee,
+        backend,
+        display,
+        token,
+        indicators if fitted else None,
+        gpio_mock,
+        keypad,
+        buttons,
+        printer,
+        address,
+        store,
+        secrets_path,
+        offline,
+        credentials,
+        voice,
+        till,
+    )
 
 
 def _till(
@@ -364,15 +383,22 @@ def _till(
 ) -> TillSection | None:
     if "till" not in r.data:
         return None
-    device = r.matching("till.device", r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
-                        'a serial device such as "/dev/ttyUSB0" or "/dev/serial/by-id/…", or "tcp:9100"')  # fmt: skip
+    device = r.matching(
+        "till.device",
+        r"tcp:\d{1,5}|/dev/[^\s]+|(rfc2217|socket|loop)://\S*",
+        'a serial device such as "/dev/ttyUSB0" or "/dev/serial/by-id/…", or "tcp:9100"',
+    )
     if device.startswith("tcp:") and not 1 <= int(device[4:]) <= 65535:
         raise ConfigError(r.path, "till.device", device, "a TCP port from 1 to 65535")
     idle_timeout = r.integer("till.idle_timeout", max(600, sale_ttl + 60), low=0, high=86400)
     if 0 < idle_timeout <= sale_ttl:
-        raise ConfigError(r.path, "till.idle_timeout", idle_timeout,
-                          f"more than terminal.sale_ttl ({sale_ttl}), so a till waiting for its RESULT is not cut off; "
-                          "or 0 for never")  # fmt: skip
+        raise ConfigError(
+            r.path,
+            "till.idle_timeout",
+            idle_timeout,
+            f"more than terminal.sale_ttl ({sale_ttl}), so a till waiting for its RESULT is not cut off; "
+            "or 0 for never",
+        )
     till = TillSection(
         kind=(kind := r.choice("till.kind", ["native", "concert", "pole"], "native")),
         device=device,
@@ -405,10 +431,14 @@ def _till_secret(config_path: Path, secrets_file: str, env: dict[str, str] | Any
     if secret is _MISSING and not required:
         return None
     if not isinstance(secret, str) or len(secret) < 16 or not secret.isascii() or not secret.isprintable():
-        raise ConfigError(where, "till_secret", _MISSING if secret is _MISSING else "(hidden)",
-                          "a secret shared with the till, 16+ printable ASCII characters (openssl rand -hex 32), in "
-                          f'the secrets file or {TILL_SECRET_ENV}; or [till] auth = "off" for a till that cannot '
-                          "authenticate (protocol v1)")  # fmt: skip
+        raise ConfigError(
+            where,
+            "till_secret",
+            _MISSING if secret is _MISSING else "(hidden)",
+            "a secret shared with the till, 16+ printable ASCII characters (openssl rand -hex 32), in "
+            f'the secrets file or {TILL_SECRET_ENV}; or [till] auth = "off" for a till that cannot '
+            "authenticate (protocol v1)",
+        )
     return secret
 
 
@@ -487,8 +517,13 @@ def _printer(r: _Reader) -> PrinterConfig | None:
     connection = r.choice("printer.connection", list(CONNECTIONS), "none")
     if connection == "none":
         return None
-    needs = {"usb": ("printer.usb_vendor", "printer.usb_product"), "serial": ("printer.device",),
-             "file": ("printer.device",), "directory": ("printer.device",), "network": ("printer.host",)}  # fmt: skip
+    needs = {
+        "usb": ("printer.usb_vendor", "printer.usb_product"),
+        "serial": ("printer.device",),
+        "file": ("printer.device",),
+        "directory": ("printer.device",),
+        "network": ("printer.host",),
+    }
     for key in needs.get(connection, ()):
         r._get(key, _MISSING)  # required for this connection: names the key when it is missing
     return PrinterConfig(
@@ -512,8 +547,9 @@ def _keypad(r: _Reader) -> MatrixConfig | None:
     rows = r.pins("keypad.rows", 4)
     columns = r.pins("keypad.columns", (3, 4))
     if rows is None or columns is None:
-        raise ConfigError(r.path, "keypad.rows" if rows is None else "keypad.columns", _MISSING,
-                          "the keypad's row and column GPIOs")  # fmt: skip
+        raise ConfigError(
+            r.path, "keypad.rows" if rows is None else "keypad.columns", _MISSING, "the keypad's row and column GPIOs"
+        )
     default = LAYOUT_4X4 if len(columns) == 4 else LAYOUT_4X3
     layout = r.strings("keypad.layout", default=default)
     if len(layout) != 4 or any(len(row) != len(columns) for row in layout):
@@ -580,19 +616,29 @@ def _provider_rules(r: _Reader, kind: str, method: str, currency: str, sale_ttl:
         from terminal.backends import razorpay
 
         hosts = r.strings("backend.image_hosts", default=razorpay.IMAGE_HOSTS)
-        return {"image_hosts": hosts, "minimum": razorpay.minimum(currency), "minimum_reason":
-                "the smallest amount Razorpay accepts"}  # fmt: skip
+        return {
+            "image_hosts": hosts,
+            "minimum": razorpay.minimum(currency),
+            "minimum_reason": "the smallest amount Razorpay accepts",
+        }
     if "image_hosts" in r.data.get("backend", {}):
-        raise ConfigError(r.path, "backend.image_hosts", r.data["backend"]["image_hosts"],
-                          'no value: image hosts are read only with kind = "razorpay"')  # fmt: skip
+        raise ConfigError(
+            r.path,
+            "backend.image_hosts",
+            r.data["backend"]["image_hosts"],
+            'no value: image hosts are read only with kind = "razorpay"',
+        )
     if kind == "stripe":
         from terminal.backends import stripe
 
         problem = stripe.sale_ttl_problem(method, sale_ttl)
         if problem:
             raise ConfigError(r.path, "terminal.sale_ttl", sale_ttl, problem)
-        return {"minimum": stripe.minimum(currency), "minimum_reason": "the smallest amount Stripe accepts",
-                "refunds_elsewhere": stripe.REFUND_REFUSALS.get(method, "")}  # fmt: skip
+        return {
+            "minimum": stripe.minimum(currency),
+            "minimum_reason": "the smallest amount Stripe accepts",
+            "refunds_elsewhere": stripe.REFUND_REFUSALS.get(method, ""),
+        }
     return {}
 
 

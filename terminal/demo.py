@@ -72,8 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sandbox's QR payload: a pay-page link (default) or a format-accurate payload",
     )
     parser.add_argument("--lan", action="store_true", help="a phone on the same Wi-Fi can open the pay page")
-    parser.add_argument("--hub", action="store_true", help="a qr-hub (simulated provider) instead of the sandbox: "
-                        "T1 enrolled and signing, the sale paid by a signed webhook (needs .[hub])")  # fmt: skip
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="a qr-hub (simulated provider) instead of the sandbox: "
+        "T1 enrolled and signing, the sale paid by a signed webhook (needs .[hub])",
+    )
     parser.add_argument(
         "--language",
         choices=list(LANGUAGES),
@@ -192,8 +196,14 @@ def run_demo(args: argparse.Namespace) -> int:
             voice_language=voice_language,
         )
         display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
-        shop = ShopDetails("Demo Shop", ("1 Sandbox Street",), "Demo", "T1", ("Thank you!", "Nothing real was paid."),
-                           words_for(args.language or default_language(args.currency)))  # fmt: skip
+        shop = ShopDetails(
+            "Demo Shop",
+            ("1 Sandbox Street",),
+            "Demo",
+            "T1",
+            ("Thank you!", "Nothing real was paid."),
+            words_for(args.language or default_language(args.currency)),
+        )
         # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
         secrets = Path(tmp) / "secrets.toml"
         write_hash(secrets, hash_pin(DEMO_PIN))
@@ -203,11 +213,19 @@ def run_demo(args: argparse.Namespace) -> int:
             from terminal.voice_tool import USER_CACHE
 
             voice = Voice(ClipCache(USER_CACHE, settings.voice_language), volume=80)
-        app = App(settings=settings, backend=HttpBackend(sandbox.url, token, sandbox=True), journal=journal,
-                  display=display, shop=shop, pin_checker=PinChecker(secrets), voice=voice)  # fmt: skip
+        app = App(
+            settings=settings,
+            backend=HttpBackend(sandbox.url, token, sandbox=True),
+            journal=journal,
+            display=display,
+            shop=shop,
+            pin_checker=PinChecker(secrets),
+            voice=voice,
+        )
         # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
-        hardware = open_hardware(indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True,
-                                 on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
+        hardware = open_hardware(
+            indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True, on_key=lambda key: app.post(KeyPressed(key))
+        )
         app.indicators = hardware.indicators
         if args.receipts:
             args.receipts.mkdir(parents=True, exist_ok=True)
@@ -220,8 +238,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
             kind, _, device = args.till.partition(":")
             secret = os.environ.get("QR_TERMINAL_TILL_SECRET")  # the demo's till must then AUTH (protocol v2)
-            app.till = open_till(kind, device, app.post, currency=args.currency, host="127.0.0.1", secret=secret,
-                                 auth="tcp" if secret else "off")  # fmt: skip
+            app.till = open_till(
+                kind,
+                device,
+                app.post,
+                currency=args.currency,
+                host="127.0.0.1",
+                secret=secret,
+                auth="tcp" if secret else "off",
+            )
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
         ctrl_c = CtrlC(app.stop)  # Ctrl-C stops the loop as SIGTERM does; the demo then exits 130
         # SIGTERM stops like the end of --sales N: no new sale, the till's answers delivered, then exit.
@@ -231,10 +256,12 @@ def run_demo(args: argparse.Namespace) -> int:
                 return ctrl_c.exit_code(TillServed(app, sandbox, args).serve())
             if headless:
                 return ctrl_c.exit_code(Scripted(app, sandbox, args).run(amount))
-            print(f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
-                  f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}"
-                  + ("\nVoice on: v repeats the last announcement" if voice else ""),
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
+                f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}"
+                + ("\nVoice on: v repeats the last announcement" if voice else ""),
+                file=sys.stderr,
+            )
             app.observer.transition = _print_transition(sandbox)
             app.run()
             return ctrl_c.exit_code(0)
@@ -319,14 +346,17 @@ class VoiceChoiceError(ValueError):
 def _hub(args: argparse.Namespace, folder: Path):  # type: ignore[no-untyped-def]
     """A qr-hub in this process (SQLite in ``folder``, simulated provider) and terminal T1's enrolled token."""
     if args.scheme != "url" or args.lan or args.till:
-        print("qr-terminal demo: --hub shows the hub's pay-page link only (no --scheme, --lan or --till)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "qr-terminal demo: --hub shows the hub's pay-page link only (no --scheme, --lan or --till)", file=sys.stderr
+        )
         return None, ""
     try:
         from hub.local import LocalHub
     except ImportError:
-        print("qr-terminal demo: --hub needs the hub's packages: pip install '.[hub]' (scripts/demo --hub does it)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "qr-terminal demo: --hub needs the hub's packages: pip install '.[hub]' (scripts/demo --hub does it)",
+            file=sys.stderr,
+        )
         return None, ""
     hub = LocalHub(f"sqlite:///{folder / 'hub.db'}").start()
     print(f"Hub: contract v1.1 at {hub.url}/v1, terminal T1 enrolled (requests signed)", file=sys.stderr)

@@ -76,9 +76,14 @@ def _till(config: Config) -> Check:
             return Check("till", True, where)
         if t.kind == "native" and t.auth != "off":
             return Check("till", True, f"{where}, AUTH required (protocol v2)")
-        return Check("till", True, f"{where} with no authentication: anyone who reaches the port can start sales",
-                     'set till_secret in the secrets file and [till] auth = "tcp" (native protocol), or host = '
-                     '"127.0.0.1" or a firewall that lets only the till in', warning=True)  # fmt: skip
+        return Check(
+            "till",
+            True,
+            f"{where} with no authentication: anyone who reaches the port can start sales",
+            'set till_secret in the secrets file and [till] auth = "tcp" (native protocol), or host = '
+            '"127.0.0.1" or a firewall that lets only the till in',
+            warning=True,
+        )
     import serial
 
     try:
@@ -153,15 +158,23 @@ def _display(config: Config, env: dict[str, str]) -> Check:
     if driver == "kmsdrm":
         cards = sorted(glob.glob("/dev/dri/card*"))
         if not cards:
-            return Check("display", False, "kmsdrm, but no /dev/dri/card*",
-                         "enable KMS: dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt, then reboot")  # fmt: skip
+            return Check(
+                "display",
+                False,
+                "kmsdrm, but no /dev/dri/card*",
+                "enable KMS: dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt, then reboot",
+            )
         return Check("display", True, f"kmsdrm on {', '.join(cards)}")
     if driver in ("dummy", "offscreen"):
         return Check("display", True, f"{driver} driver: no screen (tests and demos only)")
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return Check("display", True, "a window on this desktop")
-    return Check("display", False, "no display driver and no desktop session",
-                 'set display.driver = "kmsdrm" in the config (a Pi without a desktop)')  # fmt: skip
+    return Check(
+        "display",
+        False,
+        "no display driver and no desktop session",
+        'set display.driver = "kmsdrm" in the config (a Pi without a desktop)',
+    )
 
 
 def _keypad(config: Config) -> Check:
@@ -172,8 +185,12 @@ def _keypad(config: Config) -> Check:
     if found:
         parts.append(f"USB: {', '.join(Path(f).name for f in found)}")
     if not parts:
-        return Check("keypad", False, "no USB keypad plugged in and no [keypad] configured",
-                     "plug in a USB numeric keypad, or wire and configure a matrix keypad")  # fmt: skip
+        return Check(
+            "keypad",
+            False,
+            "no USB keypad plugged in and no [keypad] configured",
+            "plug in a USB numeric keypad, or wire and configure a matrix keypad",
+        )
     return Check("keypad", True, "; ".join(parts))
 
 
@@ -196,9 +213,13 @@ def _gpio(config: Config) -> Check:
             factory, problem = None, str(exc)
     tried = "; ".join(str(w.message).removeprefix("Falling back from ") for w in skipped)
     if factory is None:
-        return Check("gpio", False, f"no GPIO pin factory ({tried or problem})",
-                     "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; "
-                     "on a desktop: gpio.mock = true")  # fmt: skip
+        return Check(
+            "gpio",
+            False,
+            f"no GPIO pin factory ({tried or problem})",
+            "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; "
+            "on a desktop: gpio.mock = true",
+        )
     return Check("gpio", True, type(factory).__name__ + (f" (skipped {tried})" if tried else ""))
 
 
@@ -224,8 +245,12 @@ def _provider(config: Config) -> Check:
         backend.probe()
     except BackendError as exc:
         if exc.problem.kind is ProblemKind.UNAUTHORISED:
-            return Check("backend", False, f"{where} refused the API keys", "put the dashboard's keys into the "
-                         "secrets file (live keys for a live shop)")  # fmt: skip
+            return Check(
+                "backend",
+                False,
+                f"{where} refused the API keys",
+                "put the dashboard's keys into the secrets file (live keys for a live shop)",
+            )
         return Check("backend", False, f"{where}: {exc.problem.kind}", exc.problem.advice)
     finally:
         backend.close()
@@ -240,11 +265,19 @@ def _backend(config: Config) -> tuple[Check, datetime | None]:
 
     url = config.backend.url.rstrip("/") + "/v1/orders?limit=1"
     try:
-        reply = requests.get(url, headers={"Authorization": f"Bearer {config.device_token}"}, timeout=5,
-                             verify=config.backend.ca_file or True)  # fmt: skip
+        reply = requests.get(
+            url,
+            headers={"Authorization": f"Bearer {config.device_token}"},
+            timeout=5,
+            verify=config.backend.ca_file or True,
+        )
     except requests.RequestException as exc:
-        return Check("backend", False, f"{config.backend.url} unreachable ({type(exc).__name__})",
-                     "check the network, the URL, and that the clock is right (TLS)"), None  # fmt: skip
+        return Check(
+            "backend",
+            False,
+            f"{config.backend.url} unreachable ({type(exc).__name__})",
+            "check the network, the URL, and that the clock is right (TLS)",
+        ), None
     server_time = None
     if reply.headers.get("Date"):
         try:
@@ -252,24 +285,40 @@ def _backend(config: Config) -> tuple[Check, datetime | None]:
         except (TypeError, ValueError):
             server_time = None
     if reply.status_code in (401, 403):
-        return Check("backend", False, f"{config.backend.url} refused the device token (HTTP {reply.status_code})",
-                     "put the token the backend issued into the secrets file"), server_time  # fmt: skip
+        return Check(
+            "backend",
+            False,
+            f"{config.backend.url} refused the device token (HTTP {reply.status_code})",
+            "put the token the backend issued into the secrets file",
+        ), server_time
     if reply.status_code != 200:
-        return Check("backend", False, f"{config.backend.url} answered HTTP {reply.status_code}",
-                     "check that the URL is the contract v1 base URL"), server_time  # fmt: skip
+        return Check(
+            "backend",
+            False,
+            f"{config.backend.url} answered HTTP {reply.status_code}",
+            "check that the URL is the contract v1 base URL",
+        ), server_time
     return Check("backend", True, f"{config.backend.url} reachable, token accepted"), server_time
 
 
 def _clock(server_time: datetime | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Check:
     here = now()
     if here.year < 2025:
-        return Check("clock", False, f"the clock says {here:%Y-%m-%d}",
-                     "connect to the network so NTP can set it (timedatectl status)")  # fmt: skip
+        return Check(
+            "clock",
+            False,
+            f"the clock says {here:%Y-%m-%d}",
+            "connect to the network so NTP can set it (timedatectl status)",
+        )
     if server_time is not None:
         skew = abs((here - server_time).total_seconds())
         if skew > 300:
-            return Check("clock", False, f"{skew:.0f} s away from the backend's clock",
-                         "enable NTP: sudo timedatectl set-ntp true")  # fmt: skip
+            return Check(
+                "clock",
+                False,
+                f"{skew:.0f} s away from the backend's clock",
+                "enable NTP: sudo timedatectl set-ntp true",
+            )
         return Check("clock", True, f"{here:%Y-%m-%d %H:%M} UTC, within {skew:.0f} s of the backend")
     return Check("clock", True, f"{here:%Y-%m-%d %H:%M} UTC")
 

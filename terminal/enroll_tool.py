@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("hub_url", metavar="HUB_URL", help="the hub's address, e.g. https://hub.example.com")
     parser.add_argument("code", metavar="CODE", help="the one-time code 'qr-hub enroll' printed")
     add_config_argument(parser)
-    parser.add_argument("--secrets", default=None, help="the secrets file to write (default: the config's "
-                        "[secrets] file)")  # fmt: skip
+    parser.add_argument(
+        "--secrets", default=None, help="the secrets file to write (default: the config's [secrets] file)"
+    )
     parser.add_argument("--ca-file", default=None, help="a CA bundle for the hub's TLS certificate")
 
 
@@ -43,8 +44,13 @@ def run(args: argparse.Namespace) -> int:
     if path is None:
         return 2
     try:
-        answer = requests.post(f"{url}/v1/enroll", json={"code": args.code}, timeout=(5, 15),
-                               allow_redirects=False, verify=args.ca_file or True)  # fmt: skip
+        answer = requests.post(
+            f"{url}/v1/enroll",
+            json={"code": args.code},
+            timeout=(5, 15),
+            allow_redirects=False,
+            verify=args.ca_file or True,
+        )
     except requests.RequestException as exc:
         print(f"qr-terminal enroll: cannot reach the hub at {url}: {exc}", file=sys.stderr)
         return 1
@@ -70,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"qr-terminal enroll: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     shop = body.get("shop") or "-"
-    print(f"Enrolled as terminal {terminal_id} (shop {shop}); its secret is in {path}.\n"
-          f"Point the config at the hub: [backend] kind = \"http\", url = \"{url}\"")  # fmt: skip
+    print(
+        f"Enrolled as terminal {terminal_id} (shop {shop}); its secret is in {path}.\n"
+        f'Point the config at the hub: [backend] kind = "http", url = "{url}"'
+    )
     return 0
 
 

@@ -51,8 +51,15 @@ class Hardware:
         path.write_text("\n".join(lines) + ("\n" if lines else ""))
 
 
-def open_hardware(*, indicators: IndicatorPins | None, keypad: MatrixConfig | None, buttons: dict[str, int],
-                  on_key: Callable[[Key], None], mock: bool = False, factory: Any = None) -> Hardware:  # fmt: skip
+def open_hardware(
+    *,
+    indicators: IndicatorPins | None,
+    keypad: MatrixConfig | None,
+    buttons: dict[str, int],
+    on_key: Callable[[Key], None],
+    mock: bool = False,
+    factory: Any = None,
+) -> Hardware:
     """Open whatever the config fits; ``on_key`` gets keypad and button presses (from their threads).
     ``factory``: a gpiozero pin factory to use (tests pass a prepared MockFactory)."""
     hardware = Hardware(factory=factory)

@@ -49,13 +49,15 @@ def _build(args: argparse.Namespace) -> str:
     if args.scheme == "pix":
         if not args.city:
             raise PayloadError("PIX needs --city (the merchant's city, up to 15 characters)")
-        return emv_profiles.build_pix(key=args.payee, name=args.name, city=args.city, amount=amount,
-                                      txid=args.reference or "***")  # fmt: skip
+        return emv_profiles.build_pix(
+            key=args.payee, name=args.name, city=args.city, amount=amount, txid=args.reference or "***"
+        )
     if args.scheme == "promptpay":
         return emv_profiles.build_promptpay(payee=args.payee, amount=amount, reference=args.reference)
     if args.scheme == "paynow":
-        return emv_profiles.build_paynow(proxy=args.payee, name=args.name, amount=amount, reference=args.reference,
-                                         city=args.city or "Singapore")  # fmt: skip
+        return emv_profiles.build_paynow(
+            proxy=args.payee, name=args.name, amount=amount, reference=args.reference, city=args.city or "Singapore"
+        )
     if args.scheme == "upi":
         return upi.build(pa=args.payee, pn=args.name, amount=amount, tr=args.reference)
     reference, text = (args.reference, "") if args.reference.startswith("RF") else ("", args.reference)

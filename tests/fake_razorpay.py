@@ -30,8 +30,16 @@ from .providers import RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, FakeProvider, Provi
 
 def rzp_error(description: str, code: str = "BAD_REQUEST_ERROR") -> dict[str, Any]:
     """Razorpay's error body (the SDK's error handling reads error.code and error.description)."""
-    return {"error": {"code": code, "description": description, "source": "NA", "step": "NA", "reason": "NA",
-                      "metadata": {}}}  # fmt: skip
+    return {
+        "error": {
+            "code": code,
+            "description": description,
+            "source": "NA",
+            "step": "NA",
+            "reason": "NA",
+            "metadata": {},
+        }
+    }
 
 
 def qr_png(text: str) -> bytes:
@@ -56,8 +64,15 @@ class FakeRazorpay(FakeProvider):
     web link), ``"huge"`` (past any sane size), ``"elsewhere"`` (a redirect to a host off the allow-list).
     ``refunds_async``: refunds answer ``pending`` and become ``processed`` at :meth:`settle_refunds`."""
 
-    def __init__(self, vpa: str = "rzr.qrchaipoint1234@icici", name: str = "Chai Point", *,
-                 image_content: bool = False, image: str = "png", refunds_async: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        vpa: str = "rzr.qrchaipoint1234@icici",
+        name: str = "Chai Point",
+        *,
+        image_content: bool = False,
+        image: str = "png",
+        refunds_async: bool = False,
+    ) -> None:
         super().__init__()
         self.vpa, self.name = vpa, name
         self.image_content, self.image, self.refunds_async = image_content, image, refunds_async
@@ -95,8 +110,11 @@ class FakeRazorpay(FakeProvider):
                 # qrcode.md "Fetch all Qr code": from, to, count (default 10), skip; newest first
                 since = int(query.get("from", "0"))
                 count, skip = int(query.get("count", "10")), int(query.get("skip", "0"))
-                items = sorted((q for q in self.state.qrs.values() if q["created_at"] >= since),
-                               key=lambda q: q["created_at"], reverse=True)[skip : skip + count]  # fmt: skip
+                items = sorted(
+                    (q for q in self.state.qrs.values() if q["created_at"] >= since),
+                    key=lambda q: q["created_at"],
+                    reverse=True,
+                )[skip : skip + count]
                 return 200, {"entity": "collection", "count": len(items), "items": [self._shown(q) for q in items]}
             if parts[:3] == ["v1", "payments", "qr_codes"] and len(parts) >= 4:
                 qr = self.state.qrs.get(parts[3])
@@ -106,8 +124,11 @@ class FakeRazorpay(FakeProvider):
                     return 200, self._shown(qr)
                 if parts[4:] == ["payments"] and method == "GET":
                     # qrcode_payments_collection.json: newest first
-                    items = sorted((p for p in self.state.payments.values() if p["_qr"] == qr["id"]),
-                                   key=lambda p: p["created_at"], reverse=True)  # fmt: skip
+                    items = sorted(
+                        (p for p in self.state.payments.values() if p["_qr"] == qr["id"]),
+                        key=lambda p: p["created_at"],
+                        reverse=True,
+                    )
                     return 200, {"entity": "collection", "count": len(items), "items": [_public(p) for p in items]}
                 if parts[4:] == ["close"] and method == "POST":
                     if qr["status"] == "closed":
@@ -140,16 +161,38 @@ class FakeRazorpay(FakeProvider):
         if not isinstance(body.get("close_by"), int) or body["close_by"] < now + 15 * 60:
             raise ProviderError(400, rzp_error("close_by should be at least 15 minutes after current time"))
         qr_id = "qr_" + secrets.token_urlsafe(10).replace("-", "A").replace("_", "B")[:14]
-        content = upi.build(pa=self.pay_to or self.vpa, pn=self.name, amount=Amount(amount, "INR"),
-                            tr=f"RZP{qr_id[3:]}qrv2", tn=f"Payment to {self.name}", mc="5411")  # fmt: skip
+        content = upi.build(
+            pa=self.pay_to or self.vpa,
+            pn=self.name,
+            amount=Amount(amount, "INR"),
+            tr=f"RZP{qr_id[3:]}qrv2",
+            tn=f"Payment to {self.name}",
+            mc="5411",
+        )
         short = qr_id[3:12]
         # fake_qrcode.json, field for field (customer_id null: the terminal links no customer)
-        qr = {"id": qr_id, "entity": "qr_code", "created_at": now, "name": body.get("name"), "usage": body["usage"],
-              "type": "upi_qr", "image_url": f"{self.url}/i/{short}", "payment_amount": amount,
-              "status": "active", "description": body.get("description"), "fixed_amount": True,
-              "payments_amount_received": 0, "payments_count_received": 0, "notes": body.get("notes") or {},
-              "customer_id": None, "close_by": body["close_by"], "closed_at": None, "close_reason": None,
-              "_content": content, "_short": short}  # fmt: skip
+        qr = {
+            "id": qr_id,
+            "entity": "qr_code",
+            "created_at": now,
+            "name": body.get("name"),
+            "usage": body["usage"],
+            "type": "upi_qr",
+            "image_url": f"{self.url}/i/{short}",
+            "payment_amount": amount,
+            "status": "active",
+            "description": body.get("description"),
+            "fixed_amount": True,
+            "payments_amount_received": 0,
+            "payments_count_received": 0,
+            "notes": body.get("notes") or {},
+            "customer_id": None,
+            "close_by": body["close_by"],
+            "closed_at": None,
+            "close_reason": None,
+            "_content": content,
+            "_short": short,
+        }
         self.state.qrs[qr_id] = qr
         return self._shown(qr)
 
@@ -182,11 +225,20 @@ class FakeRazorpay(FakeProvider):
             raise ProviderError(400, rzp_error("The refund amount provided is greater than amount captured"))
         # fake_refund.json, field for field; refund.md: normal speed answers processed, or pending while the bank
         # has not confirmed
-        refund = {"id": "rfnd_" + secrets.token_hex(7), "entity": "refund", "amount": amount, "currency": "INR",
-                  "payment_id": payment["id"], "notes": body.get("notes") or {}, "receipt": body.get("receipt"),
-                  "acquirer_data": {"arn": None}, "created_at": int(time.time()),
-                  "status": "pending" if self.refunds_async else "processed",
-                  "speed_processed": "normal", "speed_requested": body.get("speed", "normal")}  # fmt: skip
+        refund = {
+            "id": "rfnd_" + secrets.token_hex(7),
+            "entity": "refund",
+            "amount": amount,
+            "currency": "INR",
+            "payment_id": payment["id"],
+            "notes": body.get("notes") or {},
+            "receipt": body.get("receipt"),
+            "acquirer_data": {"arn": None},
+            "created_at": int(time.time()),
+            "status": "pending" if self.refunds_async else "processed",
+            "speed_processed": "normal",
+            "speed_requested": body.get("speed", "normal"),
+        }
         self.state.refunds.setdefault(payment["id"], []).append(refund)
         payment["amount_refunded"] += amount
         payment["refund_status"] = "full" if payment["amount_refunded"] == payment["amount"] else "partial"
@@ -203,17 +255,43 @@ class FakeRazorpay(FakeProvider):
             qr = self.state.qrs[qr_id]
             pay_id = "pay_" + secrets.token_hex(7)
             paid = qr["payment_amount"] if amount is None else amount
-            created = max([int(time.time())] + [p["created_at"] + 1 for p in self.state.payments.values()
-                                                if p["_qr"] == qr_id])  # fmt: skip
+            created = max(
+                [int(time.time())] + [p["created_at"] + 1 for p in self.state.payments.values() if p["_qr"] == qr_id]
+            )
             # qrcode_payments_collection.json, field for field
-            payment = {"id": pay_id, "entity": "payment", "amount": paid, "currency": "INR", "status": "captured",
-                       "order_id": None, "invoice_id": None, "international": False, "method": "upi",
-                       "amount_refunded": 0, "refund_status": None, "captured": True, "description": "QRv2 Payment",
-                       "card_id": None, "bank": None, "wallet": None, "vpa": vpa, "email": None, "contact": None,
-                       "customer_id": None, "notes": [], "fee": 0, "tax": 0, "error_code": None,
-                       "error_description": None, "error_source": None, "error_step": None, "error_reason": None,
-                       "acquirer_data": {"rrn": f"{secrets.randbelow(10**12):012d}"}, "created_at": created,
-                       "_qr": qr_id}  # fmt: skip
+            payment = {
+                "id": pay_id,
+                "entity": "payment",
+                "amount": paid,
+                "currency": "INR",
+                "status": "captured",
+                "order_id": None,
+                "invoice_id": None,
+                "international": False,
+                "method": "upi",
+                "amount_refunded": 0,
+                "refund_status": None,
+                "captured": True,
+                "description": "QRv2 Payment",
+                "card_id": None,
+                "bank": None,
+                "wallet": None,
+                "vpa": vpa,
+                "email": None,
+                "contact": None,
+                "customer_id": None,
+                "notes": [],
+                "fee": 0,
+                "tax": 0,
+                "error_code": None,
+                "error_description": None,
+                "error_source": None,
+                "error_step": None,
+                "error_reason": None,
+                "acquirer_data": {"rrn": f"{secrets.randbelow(10**12):012d}"},
+                "created_at": created,
+                "_qr": qr_id,
+            }
             self.state.payments[pay_id] = payment
             qr["payments_amount_received"] += paid
             qr["payments_count_received"] += 1

@@ -92,8 +92,9 @@ def _value_problems(node: dict[str, Any], value: str) -> list[str]:
     return []
 
 
-def stripe_error(message: str, type_: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None) -> dict[str, Any]:  # fmt: skip
+def stripe_error(
+    message: str, type_: str = "invalid_request_error", code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
     """``components/schemas/error``: ``{"error": {type, code, message, param}}``."""
     error: dict[str, Any] = {"type": type_, "message": message}
     if code:
@@ -107,8 +108,14 @@ class FakeStripe(FakeProvider):
     """Stripe's PaymentIntents (QR next actions for PromptPay, PayNow, PIX, WeChat Pay) and Refunds, in memory.
     Every request is checked against the spec extract (an unknown parameter is Stripe's 400 parameter_unknown)."""
 
-    def __init__(self, *, promptpay_id: str = "0105556000000", paynow_uen: str = "201912345K",
-                 pix_key: str = "pix@stripe.example", name: str = "Chai Point") -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        promptpay_id: str = "0105556000000",
+        paynow_uen: str = "201912345K",
+        pix_key: str = "pix@stripe.example",
+        name: str = "Chai Point",
+    ) -> None:
         super().__init__()
         self.accounts = {"promptpay": promptpay_id, "paynow": paynow_uen, "pix": pix_key, "wechat_pay": "wx"}
         self.name = name
@@ -126,12 +133,17 @@ class FakeStripe(FakeProvider):
 
     def error_for(self, status: int) -> dict[str, Any]:
         if status == 409:
-            return stripe_error("There is currently another in-progress request using this Idempotent Key (that "
-                                "probably means you submitted twice, and the other request is still going "
-                                "through). Please retry your request.", code="idempotency_key_in_use")  # fmt: skip
+            return stripe_error(
+                "There is currently another in-progress request using this Idempotent Key (that "
+                "probably means you submitted twice, and the other request is still going "
+                "through). Please retry your request.",
+                code="idempotency_key_in_use",
+            )
         if status == 429:
-            return stripe_error("Request rate limit exceeded. Learn more about rate limits here "
-                                "https://stripe.com/docs/rate-limits.", code="rate_limit")  # fmt: skip
+            return stripe_error(
+                "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+                code="rate_limit",
+            )
         return stripe_error("An unknown error occurred", type_="api_error")
 
     def route(self, request: Request) -> tuple[int, Any]:
@@ -144,28 +156,35 @@ class FakeStripe(FakeProvider):
                 param, _, why = problems[0].partition(": ")
                 param = param.split("=")[0]
                 if why.startswith("unknown"):
-                    raise ProviderError(400, stripe_error(f"Received unknown parameter: {param}",
-                                                          code="parameter_unknown", param=param))  # fmt: skip
+                    raise ProviderError(
+                        400, stripe_error(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
+                    )
                 if why == "not an integer":
                     value = dict(fields).get(param, "")
-                    raise ProviderError(400, stripe_error(f"Invalid integer: {value}",
-                                                          code="parameter_invalid_integer", param=param))  # fmt: skip
+                    raise ProviderError(
+                        400, stripe_error(f"Invalid integer: {value}", code="parameter_invalid_integer", param=param)
+                    )
                 raise ProviderError(400, stripe_error(f"Invalid {param}: {why}", param=param))
         form, query = dict(request.form), dict(request.query)
         expand = {v for k, v in [*request.form, *request.query] if k.startswith("expand[")}
         old = "Stripe-Version" not in request.headers  # the account's default: an old version here
         parts = path.strip("/").split("/")
         key = request.headers.get("Idempotency-Key")
-        conflict = stripe_error("Keys for idempotent requests can only be used with the same parameters they were "
-                                "first used with.", "idempotency_error")  # fmt: skip
+        conflict = stripe_error(
+            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            "idempotency_error",
+        )
         with self.lock:
             if method == "POST" and path == "/v1/payment_intents":
                 status, answer, replayed = self.idempotent(key, form, lambda: (200, self._create(form)), conflict)
                 return status, (self._shown(answer["id"], expand, old) if not replayed else answer, replayed)
             if method == "GET" and path == "/v1/payment_intents":
                 since = int(query.get("created[gte]", "0"))
-                chosen = sorted((i for i in self.intents.values() if i["created"] >= since),
-                                key=lambda i: i["created"], reverse=True)  # fmt: skip
+                chosen = sorted(
+                    (i for i in self.intents.values() if i["created"] >= since),
+                    key=lambda i: i["created"],
+                    reverse=True,
+                )
                 after = query.get("starting_after")
                 if after:
                     ids = [i["id"] for i in chosen]
@@ -173,24 +192,39 @@ class FakeStripe(FakeProvider):
                 limit = int(query.get("limit", "10"))
                 inner = {e.removeprefix("data.") for e in expand if e.startswith("data.")}
                 data = [self._shown(i["id"], inner, old) for i in chosen[:limit]]
-                return 200, {"object": "list", "data": data, "has_more": len(chosen) > limit,
-                             "url": "/v1/payment_intents"}  # fmt: skip
+                return 200, {
+                    "object": "list",
+                    "data": data,
+                    "has_more": len(chosen) > limit,
+                    "url": "/v1/payment_intents",
+                }
             if parts[:2] == ["v1", "payment_intents"] and len(parts) >= 3:
                 intent = self.intents.get(parts[2])
                 if intent is None:
-                    raise ProviderError(404, stripe_error(f"No such payment_intent: '{parts[2]}'",
-                                                          code="resource_missing", param="intent"))  # fmt: skip
+                    raise ProviderError(
+                        404,
+                        stripe_error(f"No such payment_intent: '{parts[2]}'", code="resource_missing", param="intent"),
+                    )
                 if len(parts) == 3 and method == "GET":
                     return 200, self._shown(intent["id"], expand, old)
                 if parts[3:] == ["cancel"] and method == "POST":
                     if intent["status"] in ("succeeded", "canceled"):
-                        raise ProviderError(400, stripe_error(
-                            f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. "
-                            "Only a PaymentIntent with one of the following statuses may be canceled: "
-                            "requires_payment_method, requires_capture, requires_confirmation, requires_action, "
-                            "processing.", code="payment_intent_unexpected_state"))  # fmt: skip
-                    intent.update(status="canceled", cancellation_reason=form.get("cancellation_reason"),
-                                  canceled_at=int(time.time()), next_action=None)  # fmt: skip
+                        raise ProviderError(
+                            400,
+                            stripe_error(
+                                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. "
+                                "Only a PaymentIntent with one of the following statuses may be canceled: "
+                                "requires_payment_method, requires_capture, requires_confirmation, requires_action, "
+                                "processing.",
+                                code="payment_intent_unexpected_state",
+                            ),
+                        )
+                    intent.update(
+                        status="canceled",
+                        cancellation_reason=form.get("cancellation_reason"),
+                        canceled_at=int(time.time()),
+                        next_action=None,
+                    )
                     return 200, self._shown(intent["id"], expand, old)
             if method == "POST" and path == "/v1/refunds":
                 status, answer, replayed = self.idempotent(key, form, lambda: (200, self._refund(form)), conflict)
@@ -203,54 +237,90 @@ class FakeStripe(FakeProvider):
     def _create(self, form: dict[str, str]) -> dict[str, Any]:
         method = form.get("payment_method_data[type]")
         if method not in self.accounts or form.get("allowed_payment_method_types[0]") not in (None, method):
-            raise ProviderError(400, stripe_error(f"The payment method type {method!r} is invalid.",
-                                                  code="payment_method_invalid_parameter"))  # fmt: skip
+            raise ProviderError(
+                400,
+                stripe_error(
+                    f"The payment method type {method!r} is invalid.", code="payment_method_invalid_parameter"
+                ),
+            )
         raw, currency = form.get("amount", ""), form.get("currency", "")
         if not raw:
-            raise ProviderError(400, stripe_error("Missing required param: amount.", code="parameter_missing",
-                                                  param="amount"))  # fmt: skip
+            raise ProviderError(
+                400, stripe_error("Missing required param: amount.", code="parameter_missing", param="amount")
+            )
         if not raw.isdigit():
-            raise ProviderError(400, stripe_error(f"Invalid integer: {raw}", code="parameter_invalid_integer",
-                                                  param="amount"))  # fmt: skip
+            raise ProviderError(
+                400, stripe_error(f"Invalid integer: {raw}", code="parameter_invalid_integer", param="amount")
+            )
         amount = Amount(int(raw), currency.upper())
         least = MINIMUM_CHARGE.get(currency)
         if least is not None and amount.minor < least:
             shown = Amount(least, currency.upper()).format()
-            raise ProviderError(400, stripe_error(f"Amount must be at least {shown} {currency}",
-                                                  code="amount_too_small", param="amount"))  # fmt: skip
+            raise ProviderError(
+                400,
+                stripe_error(f"Amount must be at least {shown} {currency}", code="amount_too_small", param="amount"),
+            )
         intent_id = "pi_" + secrets.token_hex(12)
         account = self.pay_to or self.accounts[method]
         now = int(time.time())
         # payment_intent_next_action_<method>_display_qr_code
-        action: dict[str, Any] = {"hosted_instructions_url": f"https://payments.stripe.com/qr/instructions/{intent_id}",
-                                  "image_url_png": f"https://qr.stripe.com/{intent_id}.png",
-                                  "image_url_svg": f"https://qr.stripe.com/{intent_id}.svg"}  # fmt: skip
+        action: dict[str, Any] = {
+            "hosted_instructions_url": f"https://payments.stripe.com/qr/instructions/{intent_id}",
+            "image_url_png": f"https://qr.stripe.com/{intent_id}.png",
+            "image_url_svg": f"https://qr.stripe.com/{intent_id}.svg",
+        }
         if method == "promptpay":
             action["data"] = emv_profiles.build_promptpay(payee=account, amount=amount)
         elif method == "paynow":
             action["data"] = emv_profiles.build_paynow(proxy=account, name=self.name, amount=amount)
         elif method == "pix":
-            action["data"] = emv_profiles.build_pix(key=account, name=self.name, city="SAO PAULO", amount=amount,
-                                                    txid=intent_id[3:28])  # fmt: skip
+            action["data"] = emv_profiles.build_pix(
+                key=account, name=self.name, city="SAO PAULO", amount=amount, txid=intent_id[3:28]
+            )
             action["expires_at"] = now + int(form.get("payment_method_options[pix][expires_after_seconds]", "14400"))
         else:  # WeChat Pay: an opaque weixin:// link, and the image as a data URL too
             action["data"] = f"weixin://wxpay/bizpayurl?pr={secrets.token_hex(4)}"
             action["image_data_url"] = "data:image/png;base64,iVBORw0KGgo="
         metadata = {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")}
         # components/schemas/payment_intent (fixtures3.json payment_intent), the fields a QR intent has
-        intent = {"id": intent_id, "object": "payment_intent", "amount": amount.minor, "amount_capturable": 0,
-                  "amount_received": 0, "application": None, "application_fee_amount": None,
-                  "automatic_payment_methods": None, "canceled_at": None, "cancellation_reason": None,
-                  "capture_method": "automatic", "client_secret": f"{intent_id}_secret_fixture",
-                  "confirmation_method": "automatic", "created": now, "currency": currency, "customer": None,
-                  "description": form.get("description"), "last_payment_error": None, "latest_charge": None,
-                  "livemode": False, "metadata": metadata,
-                  "next_action": {"type": f"{method}_display_qr_code", f"{method}_display_qr_code": action},
-                  "on_behalf_of": None, "payment_method": f"pm_{secrets.token_hex(12)}",
-                  "payment_method_options": {method: {}}, "payment_method_types": [method], "processing": None,
-                  "receipt_email": None, "review": None, "setup_future_usage": None, "shipping": None,
-                  "statement_descriptor": None, "statement_descriptor_suffix": None, "status": "requires_action",
-                  "transfer_data": None, "transfer_group": None}  # fmt: skip
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount.minor,
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "application": None,
+            "application_fee_amount": None,
+            "automatic_payment_methods": None,
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": "automatic",
+            "client_secret": f"{intent_id}_secret_fixture",
+            "confirmation_method": "automatic",
+            "created": now,
+            "currency": currency,
+            "customer": None,
+            "description": form.get("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": metadata,
+            "next_action": {"type": f"{method}_display_qr_code", f"{method}_display_qr_code": action},
+            "on_behalf_of": None,
+            "payment_method": f"pm_{secrets.token_hex(12)}",
+            "payment_method_options": {method: {}},
+            "payment_method_types": [method],
+            "processing": None,
+            "receipt_email": None,
+            "review": None,
+            "setup_future_usage": None,
+            "shipping": None,
+            "statement_descriptor": None,
+            "statement_descriptor_suffix": None,
+            "status": "requires_action",
+            "transfer_data": None,
+            "transfer_group": None,
+        }
         self.intents[intent_id] = intent
         return intent
 
@@ -261,8 +331,12 @@ class FakeStripe(FakeProvider):
         charge = self.charges.get(intent["latest_charge"] or "")
         if old:
             del intent["latest_charge"]
-            intent["charges"] = {"object": "list", "data": [charge] if charge else [], "has_more": False,
-                                 "url": f"/v1/charges?payment_intent={intent_id}"}  # fmt: skip
+            intent["charges"] = {
+                "object": "list",
+                "data": [charge] if charge else [],
+                "has_more": False,
+                "url": f"/v1/charges?payment_intent={intent_id}",
+            }
         elif charge is not None and "latest_charge" in expand:
             intent["latest_charge"] = dict(charge)
         return intent
@@ -270,35 +344,70 @@ class FakeStripe(FakeProvider):
     def _refund(self, form: dict[str, str]) -> dict[str, Any]:
         intent = self.intents.get(form.get("payment_intent", ""))
         if intent is None or intent["status"] != "succeeded":
-            raise ProviderError(400, stripe_error("This PaymentIntent does not have a successful charge to refund.",
-                                                  code="charge_not_refundable"))  # fmt: skip
+            raise ProviderError(
+                400,
+                stripe_error(
+                    "This PaymentIntent does not have a successful charge to refund.", code="charge_not_refundable"
+                ),
+            )
         method = intent["payment_method_types"][0]
         if method == "promptpay" and not form.get("instructions_email"):
             # POST /v1/refunds instructions_email: "For payment methods without native refund support (e.g.,
             # Konbini, PromptPay), use this email from the customer to receive refund instructions."
-            raise ProviderError(400, stripe_error("instructions_email is required to refund a promptpay payment.",
-                                                  code="parameter_missing", param="instructions_email"))  # fmt: skip
-        done = sum(r["amount"] for r in self.refunds.values()
-                   if r["payment_intent"] == intent["id"] and r["status"] not in ("failed", "canceled"))  # fmt: skip
+            raise ProviderError(
+                400,
+                stripe_error(
+                    "instructions_email is required to refund a promptpay payment.",
+                    code="parameter_missing",
+                    param="instructions_email",
+                ),
+            )
+        done = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == intent["id"] and r["status"] not in ("failed", "canceled")
+        )
         amount = int(form.get("amount", intent["amount_received"] - done))
         if amount <= 0 or done + amount > intent["amount_received"]:
-            raise ProviderError(400, stripe_error(f"Refund amount ({amount}) is greater than unrefunded amount on "
-                                                  "charge.", code="amount_too_large", param="amount"))  # fmt: skip
+            raise ProviderError(
+                400,
+                stripe_error(
+                    f"Refund amount ({amount}) is greater than unrefunded amount on charge.",
+                    code="amount_too_large",
+                    param="amount",
+                ),
+            )
         # components/schemas/refund (fixtures3.json refund); PayNow refunds settle later (pending → succeeded);
         # a PromptPay refund waits for the customer's bank details (requires_action, instructions emailed)
         status = {"paynow": "pending", "promptpay": "requires_action"}.get(method, "succeeded")
         refund: dict[str, Any] = {
-            "id": "re_" + secrets.token_hex(12), "object": "refund", "amount": amount, "balance_transaction": None,
-            "charge": intent["latest_charge"], "created": int(time.time()), "currency": intent["currency"],
-            "destination_details": {"type": method, method: {}}, "failure_reason": None,
-            "instructions_email": form.get("instructions_email"), "next_action": None,
+            "id": "re_" + secrets.token_hex(12),
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": None,
+            "charge": intent["latest_charge"],
+            "created": int(time.time()),
+            "currency": intent["currency"],
+            "destination_details": {"type": method, method: {}},
+            "failure_reason": None,
+            "instructions_email": form.get("instructions_email"),
+            "next_action": None,
             "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
-            "payment_intent": intent["id"], "reason": form.get("reason"), "receipt_number": None,
-            "source_transfer_reversal": None, "status": status, "transfer_reversal": None}  # fmt: skip
+            "payment_intent": intent["id"],
+            "reason": form.get("reason"),
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": status,
+            "transfer_reversal": None,
+        }
         if status == "requires_action":
-            refund["next_action"] = {"type": "display_details", "display_details": {
-                "email_sent": {"email_sent_at": int(time.time()), "email_sent_to": form["instructions_email"]},
-                "expires_at": int(time.time()) + 45 * 86400}}  # fmt: skip
+            refund["next_action"] = {
+                "type": "display_details",
+                "display_details": {
+                    "email_sent": {"email_sent_at": int(time.time()), "email_sent_to": form["instructions_email"]},
+                    "expires_at": int(time.time()) + 45 * 86400,
+                },
+            }
         self.refunds[refund["id"]] = refund
         return refund
 
@@ -309,48 +418,79 @@ class FakeStripe(FakeProvider):
         with self.lock:
             intent = self.intents[intent_id]
             method = intent["payment_method_types"][0]
-            details = {"promptpay": {"reference": f"{secrets.randbelow(10**12):012d}"},
-                       "paynow": {"reference": f"PN{secrets.token_hex(6)}", "location": None, "reader": None},
-                       "pix": {"bank_transaction_id": f"E{secrets.token_hex(10)}", "fingerprint": None,
-                               "mandate": None},
-                       "wechat_pay": {"transaction_id": f"42{secrets.randbelow(10**16):016d}", "fingerprint": None,
-                                      "location": None, "reader": None}}[method]  # fmt: skip
+            details = {
+                "promptpay": {"reference": f"{secrets.randbelow(10**12):012d}"},
+                "paynow": {"reference": f"PN{secrets.token_hex(6)}", "location": None, "reader": None},
+                "pix": {"bank_transaction_id": f"E{secrets.token_hex(10)}", "fingerprint": None, "mandate": None},
+                "wechat_pay": {
+                    "transaction_id": f"42{secrets.randbelow(10**16):016d}",
+                    "fingerprint": None,
+                    "location": None,
+                    "reader": None,
+                },
+            }[method]
             charge_id = "ch_" + secrets.token_hex(12)
-            charge = {"id": charge_id, "object": "charge", "amount": intent["amount"],
-                      "amount_captured": intent["amount"], "amount_refunded": 0, "balance_transaction": None,
-                      "billing_details": {"address": None, "email": email, "name": name, "phone": None},
-                      "captured": True, "created": int(time.time()), "currency": intent["currency"],
-                      "description": intent["description"], "metadata": {}, "paid": True,
-                      "payment_intent": intent_id, "payment_method": intent["payment_method"],
-                      "payment_method_details": {"type": method, method: details}, "receipt_email": None,
-                      "receipt_number": None, "receipt_url": f"https://pay.stripe.com/receipts/payment/{charge_id}",
-                      "refunded": False, "status": "succeeded"}  # fmt: skip
+            charge = {
+                "id": charge_id,
+                "object": "charge",
+                "amount": intent["amount"],
+                "amount_captured": intent["amount"],
+                "amount_refunded": 0,
+                "balance_transaction": None,
+                "billing_details": {"address": None, "email": email, "name": name, "phone": None},
+                "captured": True,
+                "created": int(time.time()),
+                "currency": intent["currency"],
+                "description": intent["description"],
+                "metadata": {},
+                "paid": True,
+                "payment_intent": intent_id,
+                "payment_method": intent["payment_method"],
+                "payment_method_details": {"type": method, method: details},
+                "receipt_email": None,
+                "receipt_number": None,
+                "receipt_url": f"https://pay.stripe.com/receipts/payment/{charge_id}",
+                "refunded": False,
+                "status": "succeeded",
+            }
             self.charges[charge_id] = charge
-            intent.update(status="succeeded", amount_received=intent["amount"], next_action=None,
-                          latest_charge=charge_id)  # fmt: skip
+            intent.update(
+                status="succeeded", amount_received=intent["amount"], next_action=None, latest_charge=charge_id
+            )
             return charge
 
     def decline(self, intent_id: str) -> None:
         """The customer's bank declines: back to requires_payment_method with last_payment_error."""
         with self.lock:
-            self.intents[intent_id].update(status="requires_payment_method", next_action=None,
-                                           last_payment_error={"code": "payment_method_provider_decline",
-                                                               "message": "The customer's bank declined.",
-                                                               "type": "card_error"})  # fmt: skip
+            self.intents[intent_id].update(
+                status="requires_payment_method",
+                next_action=None,
+                last_payment_error={
+                    "code": "payment_method_provider_decline",
+                    "message": "The customer's bank declined.",
+                    "type": "card_error",
+                },
+            )
 
     def expire(self, intent_id: str) -> None:
         """Stripe's own expiry on current versions: canceled, cancellation_reason ``expired``."""
         with self.lock:
-            self.intents[intent_id].update(status="canceled", cancellation_reason="expired",
-                                           canceled_at=int(time.time()), next_action=None)  # fmt: skip
+            self.intents[intent_id].update(
+                status="canceled", cancellation_reason="expired", canceled_at=int(time.time()), next_action=None
+            )
 
     def attempt_expired(self, intent_id: str) -> None:
         """The QR's payment attempt expired: requires_payment_method with payment_intent_payment_attempt_expired."""
         with self.lock:
-            self.intents[intent_id].update(status="requires_payment_method", next_action=None,
-                                           last_payment_error={"code": "payment_intent_payment_attempt_expired",
-                                                               "message": "The payment attempt expired.",
-                                                               "type": "invalid_request_error"})  # fmt: skip
+            self.intents[intent_id].update(
+                status="requires_payment_method",
+                next_action=None,
+                last_payment_error={
+                    "code": "payment_intent_payment_attempt_expired",
+                    "message": "The payment attempt expired.",
+                    "type": "invalid_request_error",
+                },
+            )
 
     def settle_refunds(self) -> None:
         """The bank confirms the pending refunds: ``succeeded``."""

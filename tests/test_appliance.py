@@ -89,9 +89,17 @@ def test_the_unit_is_what_the_appliance_needs():
         "SystemCallErrorNumber=EPERM",  # a call outside the filter fails; it does not kill the terminal mid-sale
         "ProtectProc=invisible",  # not ProcSubset=pid: gpiozero and ALSA read /proc
     ):
-        assert line in text.splitlines(), line  # fmt: skip
-    for device in ("char-drm", "char-input", "char-gpiochip", "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "char-usb",
-                   "char-alsa"):  # fmt: skip
+        assert line in text.splitlines(), line
+    for device in (
+        "char-drm",
+        "char-input",
+        "char-gpiochip",
+        "char-ttyUSB",
+        "char-ttyACM",
+        "char-ttyAMA",
+        "char-usb",
+        "char-alsa",
+    ):
         assert f"DeviceAllow={device} " in text
 
 
@@ -105,13 +113,17 @@ def test_modules_and_udev_rules():
 
 
 def install(root, *args):
-    return subprocess.run([str(ROOT / "scripts" / "install-pi"), "--root", str(root), *args], capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [str(ROOT / "scripts" / "install-pi"), "--root", str(root), *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def snapshot(root):
-    return {str(p.relative_to(root)): (oct(p.stat().st_mode & 0o777), hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(root)): (oct(p.stat().st_mode & 0o777), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_the_installer_writes_every_file_with_its_mode_and_a_second_run_changes_nothing(tmp_path):
@@ -228,8 +240,20 @@ def doctor(tmp_path, url, **options):
 def test_doctor_passes_a_good_setup(tmp_path, sandbox):
     code, lines = doctor(tmp_path, sandbox.url)
     assert code == 0, lines
-    assert list(lines) == ["config", "secrets", "display", "keypad", "gpio", "printer", "pin", "till", "backend",
-                           "clock", "disk", "journal"]  # fmt: skip
+    assert list(lines) == [
+        "config",
+        "secrets",
+        "display",
+        "keypad",
+        "gpio",
+        "printer",
+        "pin",
+        "till",
+        "backend",
+        "clock",
+        "disk",
+        "journal",
+    ]
     assert all(line.startswith("ok") for line in lines.values())
     assert "token accepted" in lines["backend"] and "within" in lines["clock"]
 

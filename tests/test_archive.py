@@ -77,8 +77,12 @@ def test_the_command_line_says_what_moved_and_refuses_in_one_sentence(closed_jou
     closed_journal.close()
 
     def archive_cli(day):
-        return subprocess.run([sys.executable, "-m", "terminal", "archive", "--before", day, "--db",
-                               str(tmp_path / "journal.db")], capture_output=True, text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "terminal", "archive", "--before", day, "--db", str(tmp_path / "journal.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     refused = archive_cli("2026-11-12")
     assert refused.returncode == 2 and "make a Z report first" in refused.stderr and "Traceback" not in refused.stderr
@@ -92,7 +96,11 @@ def test_the_command_line_says_what_moved_and_refuses_in_one_sentence(closed_jou
 
 def test_the_archive_is_refused_while_a_terminal_holds_the_journal(closed_journal, tmp_path):
     # closed_journal is open here as a running terminal holds it (the journal's lock)
-    held = subprocess.run([sys.executable, "-m", "terminal", "archive", "--before", "2026-11-07", "--db",
-                           str(tmp_path / "journal.db")], capture_output=True, text=True, timeout=60)  # fmt: skip
+    held = subprocess.run(
+        [sys.executable, "-m", "terminal", "archive", "--before", "2026-11-07", "--db", str(tmp_path / "journal.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert held.returncode == 2 and "is in use by another qr-terminal" in held.stderr
     assert not archive_path(closed_journal.path, date(2026, 11, 7)).exists()

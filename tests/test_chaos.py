@@ -9,8 +9,9 @@ CHAOS = Path(__file__).resolve().parents[1] / "scripts" / "chaos.py"
 
 
 def test_killing_the_terminal_at_random_loses_nothing_and_doubles_nothing():
-    run = subprocess.run([sys.executable, str(CHAOS), "--sales", "40", "--seed", "7"], capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, str(CHAOS), "--sales", "40", "--seed", "7"], capture_output=True, text=True, timeout=600
+    )
     last = run.stdout.strip().splitlines()[-1]
     figures = dict(pair.split("=") for pair in last.split())
     assert figures["sales"] == "40", last

@@ -115,8 +115,18 @@ def test_the_demo_is_interactive_when_there_is_a_display_and_stops_cleanly_on_si
 
 def test_the_demo_logs_the_paid_pattern_on_the_mock_pins(tmp_path):
     log = tmp_path / "gpio.log"
-    run = qr_terminal("demo", "--headless", "--frames", str(tmp_path / "f"), "--amount", "12.50", "--customer",
-                      "pay", "--gpio-log", str(log))  # fmt: skip
+    run = qr_terminal(
+        "demo",
+        "--headless",
+        "--frames",
+        str(tmp_path / "f"),
+        "--amount",
+        "12.50",
+        "--customer",
+        "pay",
+        "--gpio-log",
+        str(log),
+    )
     assert run.returncode == 0, run.stderr
     changes = [line.split() for line in log.read_text().splitlines()]
     green_on = next(float(t) for t, pin, value in changes if pin == "GPIO5" and value == "1")
@@ -129,8 +139,18 @@ def test_the_demo_logs_the_paid_pattern_on_the_mock_pins(tmp_path):
 
 def test_the_demo_prints_a_receipt_carrying_the_amount_and_reference(tmp_path):
     receipts = tmp_path / "receipts"
-    run = qr_terminal("demo", "--headless", "--frames", str(tmp_path / "f"), "--amount", "12.50", "--customer",
-                      "pay", "--receipts", str(receipts))  # fmt: skip
+    run = qr_terminal(
+        "demo",
+        "--headless",
+        "--frames",
+        str(tmp_path / "f"),
+        "--amount",
+        "12.50",
+        "--customer",
+        "pay",
+        "--receipts",
+        str(receipts),
+    )
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in receipts.iterdir()) == ["00-T1-000001.bin", "00-T1-000001.txt"]
     data = (receipts / "00-T1-000001.bin").read_bytes()

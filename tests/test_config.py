@@ -183,8 +183,13 @@ def test_qr_terminal_run_without_a_usable_display_exits_2_with_a_message(tmp_pat
     text = MINIMAL.replace('id = "T1"', 'id = "T1"\njournal = "journal.db"') + '[display]\ndriver = "no-such-driver"\n'
     path = write(tmp_path, text, 'device_token = "token-from-file"')
     env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
-    result = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(path)],
-                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "terminal", "run", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 2
     assert "cannot open the display (driver no-such-driver)" in result.stderr and "Traceback" not in result.stderr
 
@@ -200,8 +205,11 @@ def test_the_example_printer_keys_are_valid_for_each_connection(tmp_path):
 
 def test_a_bad_usb_id_is_named(tmp_path):
     path = tmp_path / "t.toml"
-    path.write_text(EXAMPLE.read_text().replace('connection = "none"', 'connection = "usb"')
-                    .replace('usb_vendor = "0x0416"', 'usb_vendor = "Epson"'))  # fmt: skip
+    path.write_text(
+        EXAMPLE.read_text()
+        .replace('connection = "none"', 'connection = "usb"')
+        .replace('usb_vendor = "0x0416"', 'usb_vendor = "Epson"')
+    )
     with pytest.raises(ConfigError, match=r"printer\.usb_vendor.*in hex as lsusb shows it"):
         load(path, environ=ENV)
 
@@ -222,8 +230,11 @@ def test_offline_local_qr_rules_from_the_example(tmp_path):
 
 def test_an_offline_payee_that_is_not_the_shops_is_refused(tmp_path):
     path = tmp_path / "t.toml"
-    path.write_text(EXAMPLE.read_text().replace('mode = "refuse"', 'mode = "local-qr"')
-                    .replace('payee = "chaipoint@okbank"', 'payee = "someone@else"'))  # fmt: skip
+    path.write_text(
+        EXAMPLE.read_text()
+        .replace('mode = "refuse"', 'mode = "local-qr"')
+        .replace('payee = "chaipoint@okbank"', 'payee = "someone@else"')
+    )
     with pytest.raises(ConfigError, match=r"one of payee\.ids"):
         load(path, environ=ENV)
 
@@ -264,17 +275,35 @@ def test_stripe_method_api_base_and_key_from_the_environment(tmp_path):
 @pytest.mark.parametrize(
     ("currency", "kind", "extra", "secrets", "key", "expected"),
     [
-        ("THB", "razorpay", "", 'razorpay_key_id = "rzp_test_x1234"\nrazorpay_key_secret = "s1234567"',
-         "terminal.currency", "INR: Razorpay UPI QR codes pay in INR"),
-        ("INR", "stripe", 'method = "promptpay"', 'stripe_secret_key = "sk_test_fixture"', "terminal.currency",
-         "THB: Stripe promptpay pay in THB"),
+        (
+            "THB",
+            "razorpay",
+            "",
+            'razorpay_key_id = "rzp_test_x1234"\nrazorpay_key_secret = "s1234567"',
+            "terminal.currency",
+            "INR: Razorpay UPI QR codes pay in INR",
+        ),
+        (
+            "INR",
+            "stripe",
+            'method = "promptpay"',
+            'stripe_secret_key = "sk_test_fixture"',
+            "terminal.currency",
+            "THB: Stripe promptpay pay in THB",
+        ),
         ("THB", "stripe", 'method = "alipay"', 'stripe_secret_key = "sk_test_fixture"', "backend.method", "one of"),
         ("THB", "stripe", "", 'stripe_secret_key = "pk_test_publishable"', "stripe_secret_key", "starts with sk_"),
         ("INR", "razorpay", "", 'razorpay_key_id = "rzp_test_x1234"', "razorpay_key_secret", "dashboard"),
-        ("THB", "stripe", 'api_base = "http://10.0.0.9"', 'stripe_secret_key = "sk_test_fixture"',
-         "backend.api_base", "https"),
+        (
+            "THB",
+            "stripe",
+            'api_base = "http://10.0.0.9"',
+            'stripe_secret_key = "sk_test_fixture"',
+            "backend.api_base",
+            "https",
+        ),
     ],
-)  # fmt: skip
+)
 def test_provider_config_errors_name_the_key(tmp_path, currency, kind, extra, secrets, key, expected):
     with pytest.raises(ConfigError) as error:
         load(write(tmp_path, PROVIDER.format(currency=currency, kind=kind, extra=extra), secrets), environ={})
@@ -288,11 +317,16 @@ def test_voice_section_defaults_its_language_from_the_currency_and_names_bad_key
     assert (voice.language, voice.voice, voice.volume, voice.failures) == ("pt-BR", "pt-br", 80, True)
     off = load(write(tmp_path, MINIMAL, 'device_token = "token-from-file"'), environ={})
     assert off.voice is None
-    for line, key in (('language = "ml"', "voice.language"), ("volume = 120", "voice.volume"),
-                      ('voice = "hi; rm -rf /"', "voice.voice")):  # fmt: skip
+    for line, key in (
+        ('language = "ml"', "voice.language"),
+        ("volume = 120", "voice.volume"),
+        ('voice = "hi; rm -rf /"', "voice.voice"),
+    ):
         with pytest.raises(ConfigError) as error:
-            load(write(tmp_path, MINIMAL + f"[voice]\nenabled = true\n{line}\n", 'device_token = "t0ken-file"'),
-                 environ={})  # fmt: skip
+            load(
+                write(tmp_path, MINIMAL + f"[voice]\nenabled = true\n{line}\n", 'device_token = "t0ken-file"'),
+                environ={},
+            )
         assert error.value.key == key
 
 
@@ -312,11 +346,19 @@ def test_till_section(tmp_path):
     text = MINIMAL + '[till]\ndevice = "/dev/serial/by-id/usb-FTDI-if00"\nbaudrate = 19200\nparity = "E"\n'
     till = load(write(tmp_path, text, 'device_token = "token-from-file"'), environ={}).till
     assert (till.kind, till.device, till.baudrate, till.parity, till.bytesize) == (
-        "native", "/dev/serial/by-id/usb-FTDI-if00", 19200, "E", 8)  # fmt: skip
-    for line, key in (('device = "COM3"', "till.device"), ('device = "tcp:99999"', "till.device"),
-                      ('device = "tcp:9100"\nbaudrate = 1000', "till.baudrate"),
-                      ('device = "tcp:9100"\nkind = "fax"', "till.kind"),
-                      ('device = "tcp:9100"\nkind = "pole"\npattern = "TOTAL"', "till.pattern")):  # fmt: skip
+        "native",
+        "/dev/serial/by-id/usb-FTDI-if00",
+        19200,
+        "E",
+        8,
+    )
+    for line, key in (
+        ('device = "COM3"', "till.device"),
+        ('device = "tcp:99999"', "till.device"),
+        ('device = "tcp:9100"\nbaudrate = 1000', "till.baudrate"),
+        ('device = "tcp:9100"\nkind = "fax"', "till.kind"),
+        ('device = "tcp:9100"\nkind = "pole"\npattern = "TOTAL"', "till.pattern"),
+    ):
         with pytest.raises(ConfigError) as error:
             load(write(tmp_path, MINIMAL + f"[till]\n{line}\n", 'device_token = "t0ken-file"'), environ={})
         assert error.value.key == key

@@ -54,8 +54,9 @@ def small_disk(tmp_path):
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a 2 MB tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True,
-                             text=True)  # fmt: skip
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     yield SmallDisk(mount)
@@ -90,8 +91,7 @@ def test_the_reserve_is_released_and_the_payment_is_journaled_on_a_full_disk(tmp
 def test_with_no_room_at_all_the_payment_waits_to_be_journaled_and_the_till_never_hears_expired(
     tmp_path, sandbox, small_disk
 ):
-    terminal = make_terminal(tmp_path, sandbox.url, journal_path=small_disk.mount / "journal.db", reserve=0,
-                             sale_ttl=3)  # fmt: skip
+    terminal = make_terminal(tmp_path, sandbox.url, journal_path=small_disk.mount / "journal.db", reserve=0, sale_ttl=3)
     till = till_on(terminal, tmp_path)
     assert till.ask(terminal, "SALE 7 REF=INV-9") == "OK SALE T1-000001"
     assert till.line(terminal) == "QR T1-000001 REF=INV-9 7.00 INR"
@@ -99,8 +99,11 @@ def test_with_no_room_at_all_the_payment_waits_to_be_journaled_and_the_till_neve
     pay(terminal)
 
     saving = terminal.until_screen("saving")
-    assert (saving.title, saving.lines, saving.qr) == ("Payment received — saving…", ("Storage full: call support",),
-                                                       None)  # fmt: skip
+    assert (saving.title, saving.lines, saving.qr) == (
+        "Payment received — saving…",
+        ("Storage full: call support",),
+        None,
+    )
     assert till.ask(terminal, "SALE 3") == "ERR 503 busy: saving a payment"
     end = time.monotonic() + 4  # past the QR's 3 s
     terminal.until(lambda: time.monotonic() > end)

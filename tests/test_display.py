@@ -209,8 +209,10 @@ def test_the_simulation_reproduces_the_issue_old_paid_and_failed_look_alike_to_d
 
 
 @pytest.mark.parametrize("deficiency", [None, *MACHADO_2009])
-@pytest.mark.parametrize(("one", "other"), [("paid", "failed"), ("paid", "error"), ("failed", "error"),
-                                            ("paid", "expired"), ("failed", "expired")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("paid", "failed"), ("paid", "error"), ("failed", "error"), ("paid", "expired"), ("failed", "expired")],
+)
 def test_results_stay_distinct_for_colour_blind_eyes(deficiency, one, other):
     a, b = COLOURS[one][0], COLOURS[other][0]
     if deficiency:

@@ -14,8 +14,12 @@ from .qr import decode
 from .servers import Reply, ScriptedServer
 from .terminal_app import make_terminal
 
-CASES = [(scheme, tamper) for scheme in SCHEMES for tamper in ("payee", "amount", "currency", "crc")
-         if tamper != "crc" or SCHEMES[scheme][0] == "emv"]  # fmt: skip
+CASES = [
+    (scheme, tamper)
+    for scheme in SCHEMES
+    for tamper in ("payee", "amount", "currency", "crc")
+    if tamper != "crc" or SCHEMES[scheme][0] == "emv"
+]
 REASONS = {
     "payee": ("not this shop", "not a page this shop trusts"),
     "amount": ("asks for",),
@@ -72,10 +76,15 @@ ATTACKS = {
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_a_backend_serving_a_payload_read_two_ways_gets_it_refused(tmp_path, attack):
     scheme, payload = ATTACKS[attack]
-    order = {"id": "ord_1", "status": "pending", "reference": "T1-000001",
-             "amount": {"value": 1250, "currency": "INR"}, "qr": {"scheme": scheme, "payload": payload},
-             "payee": {"name": "Demo Shop", "id": "demo-shop@sandbox"},
-             "expires_at": "2099-01-01T00:00:00Z"}  # fmt: skip
+    order = {
+        "id": "ord_1",
+        "status": "pending",
+        "reference": "T1-000001",
+        "amount": {"value": 1250, "currency": "INR"},
+        "qr": {"scheme": scheme, "payload": payload},
+        "payee": {"name": "Demo Shop", "id": "demo-shop@sandbox"},
+        "expires_at": "2099-01-01T00:00:00Z",
+    }
     cancelled = {**order, "status": "cancelled"}
     with ScriptedServer(Reply(201, json.dumps(order).encode()), Reply(200, json.dumps(cancelled).encode())) as server:
         terminal = make_terminal(tmp_path, server.url, payee_id="demo-shop@sandbox")

@@ -208,8 +208,12 @@ def test_a_refund_over_what_remains_is_rejected(sandbox):
 
 
 def test_refund_sends_the_idempotency_key_and_a_garbage_reply_is_a_bad_reply():
-    with ScriptedServer(Reply(201, b'{"id": "rfd_1", "status": "maybe", "amount": {"value": 5, "currency": "INR"}}')) \
-            as server, pytest.raises(BackendError) as bad:  # fmt: skip
+    with (
+        ScriptedServer(
+            Reply(201, b'{"id": "rfd_1", "status": "maybe", "amount": {"value": 5, "currency": "INR"}}')
+        ) as server,
+        pytest.raises(BackendError) as bad,
+    ):
         client(server.url).refund("ord_1", "T1-ab-000001-R1", Amount(5, "INR"), "why")
     assert bad.value.problem.kind is ProblemKind.BAD_REPLY and "refund 'status'" in bad.value.problem.detail
     method, path, headers, body = server.requests[0]

@@ -38,8 +38,11 @@ NBSP = "\u00a0"
 
 
 def _code_messages() -> set[str]:
-    found = extract_from_dir(str(ROOT), method_map=[("terminal/core/**.py", "python"), ("terminal/app.py", "python")],
-                             keywords={"_": None, "N_": None, "Text": None})  # fmt: skip
+    found = extract_from_dir(
+        str(ROOT),
+        method_map=[("terminal/core/**.py", "python"), ("terminal/app.py", "python")],
+        keywords={"_": None, "N_": None, "Text": None},
+    )
     return {message for _file, _line, message, _comments, _context in found}
 
 
@@ -56,8 +59,11 @@ def test_every_sentence_in_the_code_is_translated(folder):
 
 @pytest.mark.parametrize("folder", CATALOGS)
 def test_every_translation_keeps_the_placeholders_of_its_sentence(folder):
-    wrong = [(m.id, m.string) for m in _catalog(folder) if m.id and
-             set(re.findall(r"{(\w+)}", m.id)) != set(re.findall(r"{(\w+)}", m.string))]  # fmt: skip
+    wrong = [
+        (m.id, m.string)
+        for m in _catalog(folder)
+        if m.id and set(re.findall(r"{(\w+)}", m.id)) != set(re.findall(r"{(\w+)}", m.string))
+    ]
     assert wrong == []
 
 
@@ -161,8 +167,13 @@ def _ocr(surface, language: str) -> str:
     buffer = io.BytesIO()
     pygame.image.save(page, buffer, "png")
     tessdata_lang = "eng" if language == "por" else language
-    done = subprocess.run([tesseract, "stdin", "stdout", "-l", tessdata_lang, "--psm", "7"], input=buffer.getvalue(),
-                          capture_output=True, check=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [tesseract, "stdin", "stdout", "-l", tessdata_lang, "--psm", "7"],
+        input=buffer.getvalue(),
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     return done.stdout.decode()
 
 
@@ -227,11 +238,13 @@ def _printed(language: str, profile: str, sale=None) -> tuple[bytes, str]:
 
 @pytest.mark.parametrize(
     ("language", "profile", "golden"),
-    [("hi", "POS-5890", "receipt-hi-on-POS-5890.txt"),  # no Devanagari code page: English, Indian grouping
-     ("ta", "TM-T20II", "receipt-ta-on-TM-T20II.txt"),  # no Tamil code page: English, Indian grouping
-     ("th", "default", "receipt-th-on-default.txt"),  # CP874: Thai on paper
-     ("pt-BR", "TM-U220", "receipt-pt-BR-on-TM-U220.txt")],  # CP437 only: Portuguese without accents
-)  # fmt: skip
+    [
+        ("hi", "POS-5890", "receipt-hi-on-POS-5890.txt"),  # no Devanagari code page: English, Indian grouping
+        ("ta", "TM-T20II", "receipt-ta-on-TM-T20II.txt"),  # no Tamil code page: English, Indian grouping
+        ("th", "default", "receipt-th-on-default.txt"),  # CP874: Thai on paper
+        ("pt-BR", "TM-U220", "receipt-pt-BR-on-TM-U220.txt"),
+    ],  # CP437 only: Portuguese without accents
+)
 def test_a_receipt_prints_in_a_language_the_printer_has_never_a_question_mark(language, profile, golden):
     sale = _big_sale() if language in ("hi", "ta") else None
     data, text = _printed(language, profile, sale)
@@ -279,8 +292,10 @@ def test_every_result_screen_draws_translated_at_every_size(language):
     from .test_display import OTHERS, SIZES
 
     words = words_for(language)
-    models = [replace(m, title=words(m.title), lines=tuple(words(line) for line in m.lines), hint=words(m.hint))
-              for m in OTHERS]  # fmt: skip
+    models = [
+        replace(m, title=words(m.title), lines=tuple(words(line) for line in m.lines), hint=words(m.hint))
+        for m in OTHERS
+    ]
     assert all(m.title != o.title for m, o in zip(models[2:], OTHERS[2:], strict=True))  # translated indeed
     for size in SIZES:
         display = Display(size=size)
@@ -295,14 +310,28 @@ def test_every_result_screen_draws_translated_at_every_size(language):
 @pytest.mark.parametrize(
     ("language", "currency", "typed", "expected"),
     [
-        ("hi", "INR", "123456.5", ("भुगतान मिला — सहेजा जा रहा है…", "₹1,23,456.50",
-                                   "रिकॉर्ड नहीं लिखा जा सकता: सपोर्ट को कॉल करें", "भुगतान हो गया")),
-        ("pt-BR", "BRL", "123456.5", ("Pagamento recebido — salvando…", f"R${NBSP}123.456,50",
-                                      "Não foi possível gravar o registro: ligue para o suporte", "Pago")),
+        (
+            "hi",
+            "INR",
+            "123456.5",
+            ("भुगतान मिला — सहेजा जा रहा है…", "₹1,23,456.50", "रिकॉर्ड नहीं लिखा जा सकता: सपोर्ट को कॉल करें", "भुगतान हो गया"),
+        ),
+        (
+            "pt-BR",
+            "BRL",
+            "123456.5",
+            (
+                "Pagamento recebido — salvando…",
+                f"R${NBSP}123.456,50",
+                "Não foi possível gravar o registro: ligue para o suporte",
+                "Pago",
+            ),
+        ),
     ],
-)  # fmt: skip
-def test_a_payment_being_saved_is_told_in_the_shops_words_on_a_real_terminal(tmp_path, sandbox, language, currency,
-                                                                            typed, expected):  # fmt: skip
+)
+def test_a_payment_being_saved_is_told_in_the_shops_words_on_a_real_terminal(
+    tmp_path, sandbox, language, currency, typed, expected
+):
     from .terminal_app import make_terminal
     from .test_atomic_step import allow, refuse
 

@@ -78,9 +78,19 @@ def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(t
     path = tmp_path / "old.db"
     old = Database(path)
     migrations.apply(old, stop_before="m002_print_jobs")  # the schema of the first release
-    old["sales"].insert({"id": "T1-x-000001", "seq": 1, "reference": "T1-000001", "amount_minor": 1250,
-                         "currency": "INR", "status": "paid", "started_at": "2026-11-27T10:00:00.000+00:00",
-                         "updated_at": "2026-11-27T10:01:00.000+00:00", "order_open": 0})  # fmt: skip
+    old["sales"].insert(
+        {
+            "id": "T1-x-000001",
+            "seq": 1,
+            "reference": "T1-000001",
+            "amount_minor": 1250,
+            "currency": "INR",
+            "status": "paid",
+            "started_at": "2026-11-27T10:00:00.000+00:00",
+            "updated_at": "2026-11-27T10:01:00.000+00:00",
+            "order_open": 0,
+        }
+    )
     old.close()
     journal = Journal(path)
     assert {"print_jobs"} <= set(journal.db.table_names())
@@ -95,10 +105,17 @@ def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(t
 def test_a_second_opener_is_refused_and_told_the_holders_pid(tmp_path):
     path = tmp_path / "j.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from terminal.store.journal import Journal; j = Journal(sys.argv[1]); "
-         "print('open', flush=True); sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from terminal.store.journal import Journal; j = Journal(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(JournalError, match=rf"in use by another qr-terminal \(pid {holder.pid}\)"):
@@ -143,8 +160,10 @@ def test_a_reader_never_migrates_and_says_the_terminal_must_start_first(tmp_path
 def newer_journal(path):
     Journal(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                   "VALUES ('qr-terminal', 'm099_from_the_future', '2027-01-01')")  # fmt: skip
+        db.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('qr-terminal', 'm099_from_the_future', '2027-01-01')"
+        )
 
 
 def test_a_journal_written_by_a_newer_version_is_refused_by_the_terminal_and_the_readers(tmp_path):
@@ -160,13 +179,15 @@ def test_the_report_reads_beside_a_running_terminal_and_refuses_a_newer_journal(
     path = tmp_path / "j.db"
     running = Journal(path)
     running.record_sale(SALE, None, "sale started", AT)
-    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--db", str(path)], capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    report = subprocess.run(
+        [sys.executable, "-m", "terminal", "report", "--db", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert report.returncode == 0, report.stderr
     running.close()
     newer = tmp_path / "new.db"
     newer_journal(newer)
-    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--db", str(newer)], capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    report = subprocess.run(
+        [sys.executable, "-m", "terminal", "report", "--db", str(newer)], capture_output=True, text=True, timeout=60
+    )
     assert report.returncode == 2 and "written by a newer qr-terminal" in report.stderr
     assert "Traceback" not in report.stderr

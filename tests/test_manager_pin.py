@@ -63,8 +63,14 @@ def setup(tmp_path, secrets_text='device_token = "device-token-for-tests"\n# kee
 
 
 def set_pin(tmp_path, typed):
-    return subprocess.run([sys.executable, "-m", "terminal", "set-pin", "--config", str(tmp_path / "terminal.toml"),
-                           "--stdin"], input=typed, capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", "set-pin", "--config", str(tmp_path / "terminal.toml"), "--stdin"],
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
 
 
 def test_set_pin_writes_the_hash_keeps_the_rest_and_clears_the_lockout(tmp_path):
@@ -87,8 +93,9 @@ def test_set_pin_writes_the_hash_keeps_the_rest_and_clears_the_lockout(tmp_path)
     assert secrets.read_text().count("manager_pin") == 1 and PinChecker(secrets)("7391") is True
 
 
-@pytest.mark.parametrize(("typed", "said"), [("2580\n2581\n", "differ"), ("1234\n1234\n", "too easy"),
-                                              ("12\n12\n", "4 to 8 digits")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "said"), [("2580\n2581\n", "differ"), ("1234\n1234\n", "too easy"), ("12\n12\n", "4 to 8 digits")]
+)
 def test_set_pin_refuses_and_changes_nothing(tmp_path, typed, said):
     secrets = setup(tmp_path)
     before = secrets.read_text()
@@ -100,8 +107,13 @@ def test_no_pin_and_a_damaged_pin_in_the_secrets_file(tmp_path):
     secrets = setup(tmp_path)
     assert read_hash(secrets) is None and PinChecker(secrets)("2580") is None
     secrets.write_text('device_token = "device-token-for-tests"\nmanager_pin = "2580"\n')
-    run = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(tmp_path / "terminal.toml")],
-                         capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "terminal", "run", "--config", str(tmp_path / "terminal.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
     assert run.returncode == 2 and "manager_pin" in run.stderr and "set-pin" in run.stderr
     assert "2580" not in run.stderr
 

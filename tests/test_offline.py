@@ -26,8 +26,9 @@ def restart(server):
 def test_the_probe_notices_the_backend_going_and_coming_back():
     server = Sandbox().start()
     posted = queue.Queue()
-    probe = Reachability(HttpBackend(server.url, DEFAULT_TOKEN), posted.put, online_interval=0.1,
-                         offline_interval=0.1, first_probe=0.05)  # fmt: skip
+    probe = Reachability(
+        HttpBackend(server.url, DEFAULT_TOKEN), posted.put, online_interval=0.1, offline_interval=0.1, first_probe=0.05
+    )
     time.sleep(0.3)
     assert posted.empty() and probe.online
     port = restart(server)
@@ -53,8 +54,13 @@ def test_the_screen_and_leds_say_offline_and_recover_without_a_restart(tmp_path)
     server = Sandbox().start()
     terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
     factory = MockFactory()
-    hardware = open_hardware(indicators=IndicatorPins(green=5, red=6, amber=26), keypad=None, buttons={},
-                             on_key=lambda key: None, factory=factory)  # fmt: skip
+    hardware = open_hardware(
+        indicators=IndicatorPins(green=5, red=6, amber=26),
+        keypad=None,
+        buttons={},
+        on_key=lambda key: None,
+        factory=factory,
+    )
     terminal.app.indicators = hardware.indicators
     port = restart(server)
     terminal.until(lambda: terminal.screen.offline.startswith("OFFLINE — No connection"))

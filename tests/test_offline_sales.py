@@ -63,8 +63,11 @@ def test_unconfirmed_sales_are_reconciled_after_a_restart(tmp_path):
     first.app.worker.stop()
     first.journal.close()
     back = Sandbox("127.0.0.1", port, token=DEFAULT_TOKEN).start()
-    requests.post(f"{back.url}/sandbox/payments", json={"reference": "T1-000001",
-                  "amount": {"value": 700, "currency": "INR"}}, timeout=5)  # fmt: skip
+    requests.post(
+        f"{back.url}/sandbox/payments",
+        json={"reference": "T1-000001", "amount": {"value": 700, "currency": "INR"}},
+        timeout=5,
+    )
     again = make_terminal(tmp_path, back.url)
     again.app.resume()
     again.until(lambda: again.journal.sales()[0]["status"] == "paid", timeout=10)
@@ -86,8 +89,9 @@ def test_a_long_outage_with_a_queue_of_offline_sales_is_reconciled_afterwards(tm
     for reference, minor in (("T1-000001", 1000), ("T1-000003", 3000)):  # the second customer never paid
         back.book.record_payment(reference, Amount(minor, "INR"))
     back.start()
-    terminal.until(lambda: [s["status"] for s in terminal.journal.sales()] == ["paid", "unconfirmed", "paid"],
-                   timeout=10)  # fmt: skip
+    terminal.until(
+        lambda: [s["status"] for s in terminal.journal.sales()] == ["paid", "unconfirmed", "paid"], timeout=10
+    )
     assert [s.reference for s in terminal.app.state.unconfirmed] == ["T1-000002"]
     terminal.app.reachability.stop()
     terminal.app.worker.stop()

@@ -10,8 +10,9 @@ from .core.test_payloads import VECTORS
 
 
 def qr_terminal(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "terminal", "payload", *args], capture_output=True, text=True,
-                          input=stdin, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", "payload", *args], capture_output=True, text=True, input=stdin, timeout=60
+    )
 
 
 def test_parse_prints_what_a_pix_code_says():
@@ -88,6 +89,7 @@ def test_build_prints_a_payload_that_parses_back(args, profile, amount, currency
 
 
 def test_build_refuses_what_the_scheme_cannot_carry():
-    run = qr_terminal("build", "--scheme", "pix", "--payee", "k", "--name", "x" * 30, "--city", "Rio",
-                      "--amount", "1.00")  # fmt: skip
+    run = qr_terminal(
+        "build", "--scheme", "pix", "--payee", "k", "--name", "x" * 30, "--city", "Rio", "--amount", "1.00"
+    )
     assert run.returncode == 1 and "59" in run.stderr and "25 characters" in run.stderr

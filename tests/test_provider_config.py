@@ -24,8 +24,10 @@ ids = ["shop@okbank"]
 kind = "{kind}"
 {extra}
 """
-KEYS = {"razorpay": {"QR_TERMINAL_RAZORPAY_KEY_ID": "rzp_test_fixture1", "QR_TERMINAL_RAZORPAY_KEY_SECRET": "s1234567"},
-        "stripe": {"QR_TERMINAL_STRIPE_SECRET_KEY": "sk_test_fixture_only"}}  # fmt: skip
+KEYS = {
+    "razorpay": {"QR_TERMINAL_RAZORPAY_KEY_ID": "rzp_test_fixture1", "QR_TERMINAL_RAZORPAY_KEY_SECRET": "s1234567"},
+    "stripe": {"QR_TERMINAL_STRIPE_SECRET_KEY": "sk_test_fixture_only"},
+}
 
 
 def load_with(tmp_path, kind, currency, extra="", ttl=300):
@@ -47,13 +49,17 @@ def test_image_hosts_for_another_backend_is_an_error(tmp_path):
     assert error.value.key == "backend.image_hosts" and 'kind = "razorpay"' in str(error.value)
 
 
-@pytest.mark.parametrize(("kind", "currency", "extra", "minimum", "elsewhere"), [
-    ("razorpay", "INR", "", Amount(100, "INR"), ""),
-    ("stripe", "THB", 'method = "promptpay"', Amount(1000, "THB"), stripe.REFUND_REFUSALS["promptpay"]),
-    ("stripe", "SGD", 'method = "paynow"', Amount(50, "SGD"), ""),
-])  # fmt: skip
-def test_the_providers_minimum_and_refund_refusal_reach_the_cores_settings(tmp_path, kind, currency, extra, minimum,
-                                                                           elsewhere):  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "currency", "extra", "minimum", "elsewhere"),
+    [
+        ("razorpay", "INR", "", Amount(100, "INR"), ""),
+        ("stripe", "THB", 'method = "promptpay"', Amount(1000, "THB"), stripe.REFUND_REFUSALS["promptpay"]),
+        ("stripe", "SGD", 'method = "paynow"', Amount(50, "SGD"), ""),
+    ],
+)
+def test_the_providers_minimum_and_refund_refusal_reach_the_cores_settings(
+    tmp_path, kind, currency, extra, minimum, elsewhere
+):
     settings = settings_from(load_with(tmp_path, kind, currency, extra))
     assert settings.minimum == minimum and settings.refunds_elsewhere == elsewhere
     assert settings.minimum_reason == f"the smallest amount {kind.capitalize()} accepts"

@@ -30,8 +30,7 @@ PAYNOW = "201912345K"
 
 
 def razorpay(server, **kw):
-    return RazorpayBackend(RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, api_base=server.url,
-                           image_hosts=("127.0.0.1",), **kw)  # fmt: skip
+    return RazorpayBackend(RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, api_base=server.url, image_hosts=("127.0.0.1",), **kw)
 
 
 def stripe(server, method="promptpay", **kw):
@@ -56,8 +55,15 @@ def stp():
 def shop(tmp_path, backend, *, currency, payee_id, **settings):
     secrets = tmp_path / "secrets.toml"
     write_hash(secrets, hash_pin("2580"))
-    terminal = make_terminal(tmp_path, backend._http.base_url, backend=backend, currency=currency,
-                             payee_id=payee_id, pin_checker=PinChecker(secrets), **settings)  # fmt: skip
+    terminal = make_terminal(
+        tmp_path,
+        backend._http.base_url,
+        backend=backend,
+        currency=currency,
+        payee_id=payee_id,
+        pin_checker=PinChecker(secrets),
+        **settings,
+    )
     app = terminal.app
     app.state = replace(app.state, settings=replace(app.state.settings, auto_print="always"))
     open_printer(PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), app, CACHE)
@@ -124,16 +130,18 @@ def test_promptpay_refunds_are_refused_on_the_menu_and_never_asked_of_stripe(tmp
     assert terminal.screen.name == "menu-detail" and stp.calls("POST", "/v1/refunds") == []
 
 
-@pytest.mark.parametrize(("provider", "typed", "said"), [("razorpay", "0.5", "Minimum is ₹1.00"),
-                                                         ("stripe", "9", "Minimum is ฿10.00")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("provider", "typed", "said"), [("razorpay", "0.5", "Minimum is ₹1.00"), ("stripe", "9", "Minimum is ฿10.00")]
+)
 def test_an_amount_below_the_providers_minimum_is_refused_on_the_keypad(tmp_path, rzp, stp, provider, typed, said):
     if provider == "razorpay":
         backend, server, currency, payee, who = razorpay(rzp), rzp, "INR", VPA, "Razorpay"
     else:
         backend, server, currency, payee, who = stripe(stp), stp, "THB", PROMPTPAY, "Stripe"
     reason = f"the smallest amount {who} accepts"
-    terminal = shop(tmp_path, backend, currency=currency, payee_id=payee,
-                    minimum=backend.minimum(currency), minimum_reason=reason)  # fmt: skip
+    terminal = shop(
+        tmp_path, backend, currency=currency, payee_id=payee, minimum=backend.minimum(currency), minimum_reason=reason
+    )
     terminal.press(typed + "E")
     terminal.until(lambda: said in lines(terminal) and reason in lines(terminal))
     assert terminal.screen.name == "entry" and not any(r.method == "POST" for r in server.requests)

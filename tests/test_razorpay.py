@@ -83,9 +83,14 @@ def test_a_redirect_off_the_allow_list_is_not_followed():
         refused_and_closed(server, razorpay(server), "'images.elsewhere.example' is not in backend.image_hosts")
 
 
-@pytest.mark.parametrize(("image", "said"), [("garbage", "not an image the terminal can read"),
-                                             ("not_upi", "holds no UPI QR"),
-                                             ("huge", "is over 2000000 bytes")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("image", "said"),
+    [
+        ("garbage", "not an image the terminal can read"),
+        ("not_upi", "holds no UPI QR"),
+        ("huge", "is over 2000000 bytes"),
+    ],
+)
 def test_an_image_that_gives_no_upi_string_fails_the_create_and_closes_the_qr(image, said):
     with FakeRazorpay(vpa=VPA, image=image) as server:
         refused_and_closed(server, razorpay(server), said)

@@ -29,8 +29,15 @@ from .terminal_app import MADE, make_terminal
 from .test_shop_operations import pay, unlock
 
 T = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-FINALS = (SaleStatus.PAID, SaleStatus.PAID, SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.EXPIRED,
-          SaleStatus.CANCELLED, SaleStatus.FAILED)  # fmt: skip
+FINALS = (
+    SaleStatus.PAID,
+    SaleStatus.PAID,
+    SaleStatus.PAID,
+    SaleStatus.UNDERPAID,
+    SaleStatus.EXPIRED,
+    SaleStatus.CANCELLED,
+    SaleStatus.FAILED,
+)
 
 
 def generate(journal, count, seed=17, every=timedelta(minutes=1)):
@@ -43,18 +50,32 @@ def generate(journal, count, seed=17, every=timedelta(minutes=1)):
         amount = Amount(rng.randint(1, 500_000), currency)
         started = Sale(f"T1-x-{seq:06d}", seq, f"T1-{seq:06d}", amount, SaleStatus.CREATING, at)
         journal.record_sale(started, None, "amount entered", at)
-        order = Order(f"ord_{seq}", OrderStatus.PENDING, started.reference, amount, QrCode("upi", "x"),
-                      Payee("Shop", "shop@bank"), at + timedelta(minutes=5))  # fmt: skip
+        order = Order(
+            f"ord_{seq}",
+            OrderStatus.PENDING,
+            started.reference,
+            amount,
+            QrCode("upi", "x"),
+            Payee("Shop", "shop@bank"),
+            at + timedelta(minutes=5),
+        )
         final = rng.choice(FINALS)
         paid = {SaleStatus.PAID: amount.minor + rng.choice((0, 0, 0, 100)), SaleStatus.UNDERPAID: amount.minor // 2}
         payments = (Payment(Amount(paid[final], currency), at, "payer", f"UTR{seq}"),) if final in paid else ()
-        ended = Sale(started.id, seq, started.reference, amount, final, at, order=order, payments=payments,
-                     order_open=False)  # fmt: skip
+        ended = Sale(
+            started.id, seq, started.reference, amount, final, at, order=order, payments=payments, order_open=False
+        )
         journal.record_sale(ended, "creating", str(final), at + timedelta(seconds=30))
         if final is SaleStatus.PAID and rng.random() < 0.1:
-            refund = Refund(f"{started.id}-R1", started.id, started.reference, order.id,
-                            Amount(rng.randint(1, amount.minor), currency), RefundStatus.SUCCEEDED,
-                            at + timedelta(seconds=40))  # fmt: skip
+            refund = Refund(
+                f"{started.id}-R1",
+                started.id,
+                started.reference,
+                order.id,
+                Amount(rng.randint(1, amount.minor), currency),
+                RefundStatus.SUCCEEDED,
+                at + timedelta(seconds=40),
+            )
             journal.record_refund(refund, "test", at + timedelta(seconds=40))
 
 
@@ -67,8 +88,9 @@ def by_hand(journal, since, until):
         c = made.setdefault(row["currency"], {"counts": {}, "totals": {}, "refunds": 0})
         received = row["status"] in ("paid", "underpaid") and row["paid_minor"] is not None
         c["counts"][row["status"]] = c["counts"].get(row["status"], 0) + 1
-        c["totals"][row["status"]] = c["totals"].get(row["status"], 0) + (row["paid_minor"] if received
-                                                                           else row["amount_minor"])  # fmt: skip
+        c["totals"][row["status"]] = c["totals"].get(row["status"], 0) + (
+            row["paid_minor"] if received else row["amount_minor"]
+        )
     for row in journal.db["refunds"].rows:
         if row["status"] == "succeeded" and since < row["settled_at"] <= until:
             made.setdefault(row["currency"], {"counts": {}, "totals": {}, "refunds": 0})["refunds"] += row[
@@ -153,8 +175,12 @@ def damaged_journal(path):
 def test_a_journal_damaged_where_the_start_does_not_read_is_found_after_the_ready_screen(tmp_path, sandbox):
     damaged_journal(tmp_path / "journal.db")
     journal = Journal(tmp_path / "journal.db", check=False)  # as `run` opens it: the check comes later
-    app = App(settings=SETTINGS, backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True), journal=journal,
-              display=Display(size=(800, 480)))  # fmt: skip
+    app = App(
+        settings=SETTINGS,
+        backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True),
+        journal=journal,
+        display=Display(size=(800, 480)),
+    )
     MADE.append(app)
     app.render()
     assert app.display.shown.name == "idle"  # the ready screen comes first

@@ -25,11 +25,27 @@ ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 
 def sale(seq, minor, status, paid=None):
-    order = Order(f"ord_{seq}", OrderStatus.PENDING, f"T1-{seq:06d}", Amount(minor, "INR"), QrCode("upi", "x"),
-                  Payee("Shop", "shop@bank"), T + timedelta(minutes=5))  # fmt: skip
+    order = Order(
+        f"ord_{seq}",
+        OrderStatus.PENDING,
+        f"T1-{seq:06d}",
+        Amount(minor, "INR"),
+        QrCode("upi", "x"),
+        Payee("Shop", "shop@bank"),
+        T + timedelta(minutes=5),
+    )
     payments = (Payment(Amount(paid, "INR"), T, "payer@bank", f"UTR{seq}"),) if paid is not None else ()
-    return Sale(f"T1-x-{seq:06d}", seq, f"T1-{seq:06d}", Amount(minor, "INR"), status, T, order=order,
-                payments=payments, order_open=False)  # fmt: skip
+    return Sale(
+        f"T1-x-{seq:06d}",
+        seq,
+        f"T1-{seq:06d}",
+        Amount(minor, "INR"),
+        status,
+        T,
+        order=order,
+        payments=payments,
+        order_open=False,
+    )
 
 
 def refund(of, n, minor, status):
@@ -99,8 +115,11 @@ def test_reconcile_finds_every_planted_mismatch(tmp_path, sandbox):
     orders["T1-000004"].payments = [dict(orders["T1-000003"].payments[0], amount={"value": 4000, "currency": "INR"})]
     other_order(sandbox, "T1-000099")  # an order the journal never saw
     # A paid sale in the journal whose order the backend does not have.
-    gone = replace(sale(5, 5000, SaleStatus.PAID, 5000), started_at=datetime.now(UTC),
-                   payments=(Payment(Amount(5000, "INR"), datetime.now(UTC)),))  # fmt: skip
+    gone = replace(
+        sale(5, 5000, SaleStatus.PAID, 5000),
+        started_at=datetime.now(UTC),
+        payments=(Payment(Amount(5000, "INR"), datetime.now(UTC)),),
+    )
     terminal.journal.record_sale(gone, "awaiting_payment", "planted", datetime.now(UTC))
 
     (tmp_path / "secrets.toml").write_text(f'device_token = "{DEFAULT_TOKEN}"\n')
@@ -125,19 +144,31 @@ def test_reconcile_finds_every_planted_mismatch(tmp_path, sandbox):
     assert "T2-000001" not in again and "5 mismatch(es)" in again
     assert "Settlement not compared" in again and "\nsettlement " not in again
     # The same summary under the X report from the shell.
-    report = subprocess.run([sys.executable, "-m", "terminal", "report", "--config", str(tmp_path / "terminal.toml"),
-                             "--reconcile"], capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    report = subprocess.run(
+        [sys.executable, "-m", "terminal", "report", "--config", str(tmp_path / "terminal.toml"), "--reconcile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
     assert report.returncode == 0 and "X report" in report.stdout and "5 mismatch(es) in 5 sales" in report.stdout
 
 
 def reconcile(folder, *more):
-    return subprocess.run([sys.executable, "-m", "terminal", "reconcile", "--config", str(folder / "terminal.toml"),
-                           *more], capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", "reconcile", "--config", str(folder / "terminal.toml"), *more],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
 
 
 def other_order(sandbox, reference):
-    made, _ = sandbox.book.create(reference, {"reference": reference, "amount": {"value": 500, "currency": "INR"},
-                                              "expires_in": 300, "description": "x"})  # fmt: skip
+    made, _ = sandbox.book.create(
+        reference,
+        {"reference": reference, "amount": {"value": 500, "currency": "INR"}, "expires_in": 300, "description": "x"},
+    )
     sandbox.book.pay(made["id"])
 
 

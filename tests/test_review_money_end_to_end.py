@@ -164,8 +164,11 @@ def test_review_one_paid_order_with_an_empty_payments_list_does_not_hide_the_who
     def order(reference, **extra):
         return {"id": f"ord_{reference}", "reference": reference, "created_at": "2026-11-27T10:00:00Z", **extra}
 
-    good = order("T1-000001", status="paid", payments=[{"id": "pay_1", "amount": {"value": 1250, "currency": "INR"},
-                                                        "at": "2026-11-27T10:00:30Z"}])  # fmt: skip
+    good = order(
+        "T1-000001",
+        status="paid",
+        payments=[{"id": "pay_1", "amount": {"value": 1250, "currency": "INR"}, "at": "2026-11-27T10:00:30Z"}],
+    )
     bad = order("T1-000002", status="paid", payments=[])
     with ScriptedServer(Reply(body=json.dumps({"orders": [good, bad]}).encode())) as server:
         backend = HttpBackend(server.url, "token", allow_plain_http=True)

@@ -14,8 +14,13 @@ def test_scripts_demo_with_arguments_reinstalls_a_stale_venv_and_runs(tmp_path):
     if stamp.exists():
         stamp.write_text("stale\n")  # as after a pull that changed pyproject.toml
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-    run = subprocess.run([str(ROOT / "scripts" / "demo"), "--headless", "--frames", str(tmp_path / "f"),
-                          "--amount", "2.00"], capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
+    run = subprocess.run(
+        [str(ROOT / "scripts" / "demo"), "--headless", "--frames", str(tmp_path / "f"), "--amount", "2.00"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert '"result": "paid"' in run.stdout and (tmp_path / "f" / "03-paid.png").exists()
 

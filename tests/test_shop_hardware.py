@@ -18,9 +18,13 @@ GREEN, RED, AMBER, BUZZER, CANCEL = 22, 27, 26, 4, 23
 
 def fitted(terminal, board):
     app = terminal.app
-    hardware = open_hardware(indicators=IndicatorPins(green=GREEN, red=RED, amber=AMBER, buzzer=BUZZER),
-                             keypad=MatrixConfig(ROWS, COLUMNS), buttons={"cancel": CANCEL},
-                             on_key=lambda key: app.post(KeyPressed(key)), factory=board.factory)  # fmt: skip
+    hardware = open_hardware(
+        indicators=IndicatorPins(green=GREEN, red=RED, amber=AMBER, buzzer=BUZZER),
+        keypad=MatrixConfig(ROWS, COLUMNS),
+        buttons={"cancel": CANCEL},
+        on_key=lambda key: app.post(KeyPressed(key)),
+        factory=board.factory,
+    )
     app.indicators = hardware.indicators
     return hardware
 
@@ -83,8 +87,13 @@ def test_gpio_that_cannot_open_is_left_out_and_the_terminal_still_sells(tmp_path
     # GIVEN LEDs on a pin this board does not have, beside a GPIO keypad that works
     terminal, board = make_terminal(tmp_path, sandbox.url), Board()
     app = terminal.app
-    hardware = open_hardware(indicators=IndicatorPins(green=99), keypad=MatrixConfig(ROWS, COLUMNS), buttons={},
-                             factory=board.factory, on_key=lambda key: app.post(KeyPressed(key)))  # fmt: skip
+    hardware = open_hardware(
+        indicators=IndicatorPins(green=99),
+        keypad=MatrixConfig(ROWS, COLUMNS),
+        buttons={},
+        factory=board.factory,
+        on_key=lambda key: app.post(KeyPressed(key)),
+    )
     app.indicators = hardware.indicators
     assert hardware.indicators is None and "LEDs and buzzer not available" in caplog.text
     # WHEN a sale is typed on the GPIO keypad that was attached, and paid
@@ -99,8 +108,13 @@ def test_gpio_that_cannot_open_is_left_out_and_the_terminal_still_sells(tmp_path
 
 def test_a_menu_button_opens_the_pin_prompt(tmp_path, sandbox):
     terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    hardware = open_hardware(indicators=None, keypad=None, buttons={"menu": 24}, factory=board.factory,
-                             on_key=lambda key: terminal.app.post(KeyPressed(key)))  # fmt: skip
+    hardware = open_hardware(
+        indicators=None,
+        keypad=None,
+        buttons={"menu": 24},
+        factory=board.factory,
+        on_key=lambda key: terminal.app.post(KeyPressed(key)),
+    )
     board.factory.pin(24).drive_low()
     assert terminal.until_screen("menu-pin").title == "Manager PIN"
     board.factory.pin(24).drive_high()

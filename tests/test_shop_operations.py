@@ -95,8 +95,10 @@ def test_recent_sales_details_and_a_partial_then_full_refund(tmp_path, sandbox):
     terminal.press("E")
     terminal.until(lambda: "2: refund" not in terminal.screen.hint)  # nothing left to refund
     rows = {r["id"]: r["status"] for r in terminal.journal.db["refunds"].rows}
-    assert rows == {terminal.app.state.last_refund.sale_id + "-R1": "succeeded",
-                    terminal.app.state.last_refund.sale_id + "-R2": "succeeded"}  # fmt: skip
+    assert rows == {
+        terminal.app.state.last_refund.sale_id + "-R1": "succeeded",
+        terminal.app.state.last_refund.sale_id + "-R2": "succeeded",
+    }
     events = [e["to_status"] for e in terminal.journal.events() if e["kind"] == "refund"]
     assert events == ["requested", "pending", "succeeded", "requested", "pending", "succeeded"]
 

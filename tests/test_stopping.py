@@ -140,8 +140,13 @@ kind = "concert"
 device = "{till}"
 """)
     env = {**ENV, "NOTIFY_SOCKET": notify.path}
-    return subprocess.Popen([sys.executable, "-m", "terminal", "run", "--config", str(config)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "terminal", "run", "--config", str(config)],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def pay_when_ordered(sandbox) -> None:
@@ -176,9 +181,27 @@ def test_sigterm_while_the_till_is_being_answered_delivers_the_answer_then_exits
 
 
 def test_the_demo_answers_the_last_of_n_sales_before_it_exits(tmp_path, concert_till):
-    demo = subprocess.Popen([sys.executable, "-m", "terminal", "demo", "--headless", "--frames", str(tmp_path / "f"),
-                             "--currency", "EUR", "--till", f"concert:{concert_till.device}", "--sales", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)  # fmt: skip
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "terminal",
+            "demo",
+            "--headless",
+            "--frames",
+            str(tmp_path / "f"),
+            "--currency",
+            "EUR",
+            "--till",
+            f"concert:{concert_till.device}",
+            "--sales",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         concert_till.ask()
         answer = concert_till.answer()
@@ -195,10 +218,20 @@ def test_a_second_terminal_on_the_same_journal_is_refused_and_readers_run_beside
     first = start_run(tmp_path, sandbox.url, concert_till.device, notify)
     try:
         notify.wait_for("READY=1")
-        second = subprocess.run([sys.executable, "-m", "terminal", "run", "--config", str(tmp_path / "terminal.toml")],
-                                capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
-        report = subprocess.run([sys.executable, "-m", "terminal", "report", "--db", str(tmp_path / "journal.db")],
-                                capture_output=True, text=True, timeout=60, env=ENV)  # fmt: skip
+        second = subprocess.run(
+            [sys.executable, "-m", "terminal", "run", "--config", str(tmp_path / "terminal.toml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=ENV,
+        )
+        report = subprocess.run(
+            [sys.executable, "-m", "terminal", "report", "--db", str(tmp_path / "journal.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=ENV,
+        )
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=15)
     finally:
@@ -212,8 +245,9 @@ def test_a_second_terminal_on_the_same_journal_is_refused_and_readers_run_beside
 def test_a_demo_on_a_journal_in_use_names_the_holder(tmp_path):
     holder = Journal(tmp_path / "journal.db")
     command = ["demo", "--headless", "--db", str(tmp_path / "journal.db"), "--frames", str(tmp_path / "f")]
-    demo = subprocess.run([sys.executable, "-m", "terminal", *command], capture_output=True, text=True, timeout=60,
-                          env=ENV)  # fmt: skip
+    demo = subprocess.run(
+        [sys.executable, "-m", "terminal", *command], capture_output=True, text=True, timeout=60, env=ENV
+    )
     holder.close()
     assert demo.returncode == 2 and f"in use by another qr-terminal (pid {os.getpid()})" in demo.stderr
     assert "Traceback" not in demo.stderr
@@ -233,8 +267,9 @@ def test_while_stopping_a_till_sale_is_refused_and_status_still_answered(tmp_pat
 
 def test_a_receipt_printing_when_the_loop_ends_is_journaled_as_printed(tmp_path, sandbox):
     terminal = make_terminal(tmp_path, sandbox.url, auto_print="always")
-    open_printer(PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), terminal.app,
-                 CACHE)  # fmt: skip
+    open_printer(
+        PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), terminal.app, CACHE
+    )
     terminal.press("12.5E")
     requests.post(f"{terminal.until_screen('qr').qr.split('?')[0]}/pay", timeout=5)
     sale = terminal.app.state.sale

@@ -79,8 +79,9 @@ def test_creates_and_confirms_with_the_idempotency_key_and_replays(stp):
     assert backend.create_order(request()).id == order.id and len(stp.intents) == 1
 
 
-@pytest.mark.parametrize(("method", "currency", "account"), [("paynow", "SGD", "201912345K"),
-                                                             ("pix", "BRL", "pix@stripe.example")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "currency", "account"), [("paynow", "SGD", "201912345K"), ("pix", "BRL", "pix@stripe.example")]
+)
 def test_paynow_and_pix_qrs_pass_the_guard(stp, method, currency, account):
     order = stripe(stp, method).create_order(request(1990, currency))
     assert guard.check(order, reference="T1-000001", amount=Amount(1990, currency), rules=rules(account)) is None
@@ -139,11 +140,20 @@ def test_an_expired_payment_attempt_is_an_expiry_not_a_decline(stp):
     assert update.status is OrderStatus.EXPIRED and update.failure_code == "payment_intent_payment_attempt_expired"
 
 
-@pytest.mark.parametrize(("reason", "status"), [("expired", "expired"), ("automatic", "expired"),
-                                                ("abandoned", "expired"), ("requested_by_customer", "cancelled"),
-                                                ("duplicate", "cancelled"), ("fraudulent", "cancelled"),
-                                                ("failed_invoice", "cancelled"), ("void_invoice", "cancelled"),
-                                                (None, "cancelled")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [
+        ("expired", "expired"),
+        ("automatic", "expired"),
+        ("abandoned", "expired"),
+        ("requested_by_customer", "cancelled"),
+        ("duplicate", "cancelled"),
+        ("fraudulent", "cancelled"),
+        ("failed_invoice", "cancelled"),
+        ("void_invoice", "cancelled"),
+        (None, "cancelled"),
+    ],
+)
 def test_every_documented_cancellation_reason_maps(stp, reason, status):
     backend = stripe(stp)
     order = backend.create_order(request())

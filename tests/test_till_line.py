@@ -345,8 +345,10 @@ def test_a_connection_that_breaks_is_shown_until_a_till_connects_again(line):
     till.authenticate()
     till.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     till.close()  # a reset, not a goodbye
-    problem = until(lambda: [e.problem for e in posted if isinstance(e, TillLinkChanged) and e.problem],
-                    "the broken connection to be shown")  # fmt: skip
+    problem = until(
+        lambda: [e.problem for e in posted if isinstance(e, TillLinkChanged) and e.problem],
+        "the broken connection to be shown",
+    )
     assert problem[0].startswith("till connection lost")
     Till(port).authenticate()
     until(lambda: posted[-1] == TillLinkChanged(None), "a new connection to clear it")

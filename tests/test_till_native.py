@@ -211,9 +211,27 @@ def till_demo(tmp_path, *, sales, customer, secret=None):
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     env.pop("QR_TERMINAL_TILL_SECRET", None)
     env |= {"QR_TERMINAL_TILL_SECRET": secret} if secret else {}
-    demo = subprocess.Popen([sys.executable, "-m", "terminal", "demo", "--headless", "--frames", str(tmp_path / "f"),
-                             "--till", f"native:tcp:{port}", "--sales", str(sales), "--customer", customer],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "terminal",
+            "demo",
+            "--headless",
+            "--frames",
+            str(tmp_path / "f"),
+            "--till",
+            f"native:tcp:{port}",
+            "--sales",
+            str(sales),
+            "--customer",
+            customer,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     return port, demo
 
 
@@ -237,8 +255,10 @@ def test_the_demo_serves_sales_from_a_v1_till_and_exits_after_n(tmp_path):
             while not (line := lines.readline().strip()).startswith("RESULT"):
                 assert not line.startswith("ERR"), line
             results.append(line)
-        assert results == ["RESULT T1-000001 REF=R12.50 FAILED The customer declined.",
-                           "RESULT T1-000002 REF=R3 FAILED The customer declined."]  # fmt: skip
+        assert results == [
+            "RESULT T1-000001 REF=R12.50 FAILED The customer declined.",
+            "RESULT T1-000002 REF=R3 FAILED The customer declined.",
+        ]
         out, _ = demo.communicate(timeout=30)
         assert demo.returncode == 0 and '{"sales": 2' in out
         till.close()
@@ -254,9 +274,13 @@ def test_the_documented_example_client_works(tmp_path):
     port, demo = till_demo(tmp_path, sales=1, customer="pay", secret=SECRET)
     try:
         for _ in range(300):
-            run = subprocess.run([sys.executable, str(tmp_path / "client.py"), "127.0.0.1", str(port), "12.50"],
-                                 capture_output=True, text=True, timeout=60,
-                                 env={**os.environ, "QR_TERMINAL_TILL_SECRET": SECRET})  # fmt: skip
+            run = subprocess.run(
+                [sys.executable, str(tmp_path / "client.py"), "127.0.0.1", str(port), "12.50"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "QR_TERMINAL_TILL_SECRET": SECRET},
+            )
             if "HELLO" in run.stdout:
                 break
             time.sleep(0.1)
@@ -278,7 +302,8 @@ def test_refund_and_report_from_the_till_only_when_the_manager_allowed_it(tmp_pa
     pay(terminal)
     assert till.line(terminal).startswith("RESULT T1-000001 PAID 10.00 INR")
     assert till.ask(terminal, "REFUND T1-000001") == (
-        "ERR 403 the manager's commands are off: [till] manager_commands = true")  # fmt: skip
+        "ERR 403 the manager's commands are off: [till] manager_commands = true"
+    )
     app = terminal.app
     app.state = replace(app.state, settings=replace(app.state.settings, till_manager=True))
     assert till.ask(terminal, "REFUND T1-000001 4.00") == "OK REFUND T1-000001-R1 4.00 INR"

@@ -53,8 +53,9 @@ def test_a_total_on_the_pole_display_starts_the_sale_and_the_display_still_gets_
 def test_prefill_types_the_total_in_and_enter_starts_it(tmp_path, sandbox):
     till_master, till_slave, till_path = pty()
     terminal = make_terminal(tmp_path, sandbox.url)
-    terminal.app.till = PoleLink(till_path, terminal.app.post, currency="INR", command_set="aedex",
-                                 on_total="prefill").start()  # fmt: skip
+    terminal.app.till = PoleLink(
+        till_path, terminal.app.post, currency="INR", command_set="aedex", on_total="prefill"
+    ).start()
     terminal.until(lambda: terminal.app.till.connected)
     os.write(till_master, AEDEX)
     entry = terminal.until_screen("entry")
@@ -92,8 +93,9 @@ def test_open_till_opens_each_kind_from_the_config_words(tmp_path, sandbox):
     terminal = make_terminal(tmp_path, sandbox.url)
     master, slave, path = pty()
     for kind, cls in (("native", TillLink), ("concert", ConcertLink), ("pole", PoleLink)):
-        link = open_till(kind, path, terminal.app.post, currency="INR", pole={"command_set": "cd5220"} if kind ==
-                         "pole" else None)  # fmt: skip
+        link = open_till(
+            kind, path, terminal.app.post, currency="INR", pole={"command_set": "cd5220"} if kind == "pole" else None
+        )
         assert type(link) is cls
         terminal.until(lambda link=link: link.connected)
         link.stop()

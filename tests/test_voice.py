@@ -21,8 +21,9 @@ ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 
 def qr_terminal(*args, env=ENV):
-    return subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True, timeout=120,
-                          env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,11 +36,23 @@ def qr_terminal(*args, env=ENV):
         ("250.00", "INR", "ta", "இருநூற்று ஐம்பது ரூபாய் பெறப்பட்டது", 4),
     ],
 )
-def test_say_out_writes_a_valid_non_silent_wav_about_as_long_as_the_phrase(tmp_path, amount, currency, lang, text,
-                                                                            words):  # fmt: skip
+def test_say_out_writes_a_valid_non_silent_wav_about_as_long_as_the_phrase(
+    tmp_path, amount, currency, lang, text, words
+):
     out = tmp_path / "said.wav"
-    run = qr_terminal("say", "--amount", amount, "--currency", currency, "--lang", lang, "--out", str(out),
-                      "--cache", str(tmp_path / "clips"))  # fmt: skip
+    run = qr_terminal(
+        "say",
+        "--amount",
+        amount,
+        "--currency",
+        currency,
+        "--lang",
+        lang,
+        "--out",
+        str(out),
+        "--cache",
+        str(tmp_path / "clips"),
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == text
     with wave.open(str(out)) as w:
@@ -55,8 +68,9 @@ def test_say_plays_on_the_dummy_audio_driver_and_a_missing_device_is_a_clear_err
     cache = str(tmp_path / "clips")
     played = qr_terminal("say", "--amount", "1.00", "--lang", "en", "--cache", cache)
     assert played.returncode == 0 and played.stdout.strip() == "Received one rupee", played.stderr
-    broken = qr_terminal("say", "--amount", "1.00", "--lang", "en", "--cache", cache,
-                         env={**ENV, "SDL_AUDIODRIVER": "no-such-driver"})  # fmt: skip
+    broken = qr_terminal(
+        "say", "--amount", "1.00", "--lang", "en", "--cache", cache, env={**ENV, "SDL_AUDIODRIVER": "no-such-driver"}
+    )
     assert broken.returncode == 2 and "no audio output" in broken.stderr and "Traceback" not in broken.stderr
     bad = qr_terminal("say", "--amount", "1.00", "--lang", "ml", "--cache", cache)
     assert bad.returncode == 2 and "invalid choice: 'ml'" in bad.stderr

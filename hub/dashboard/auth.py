@@ -51,8 +51,15 @@ def check_password(password: str, stored: str) -> bool:
         kind, n, r, p, salt, digest = stored.split("$")
         if kind != "scrypt":
             return False
-        given = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                               maxmem=64 * 1024 * 1024, dklen=32)  # fmt: skip
+        given = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=64 * 1024 * 1024,
+            dklen=32,
+        )
     except ValueError:
         return False
     return hmac.compare_digest(given, base64.b64decode(digest))
@@ -102,8 +109,9 @@ class Session:
 class Users:
     """Users and sessions in the hub's database."""
 
-    def __init__(self, database: Database, *, clock: Callable[[], float] = time.time,
-                 session_ttl: float = SESSION_TTL) -> None:  # fmt: skip
+    def __init__(
+        self, database: Database, *, clock: Callable[[], float] = time.time, session_ttl: float = SESSION_TTL
+    ) -> None:
         self.db = database
         self._clock = clock
         self.session_ttl = session_ttl
@@ -116,8 +124,11 @@ class Users:
         hashed = hash_password(check_new_password(password))
         try:
             with self.db.transaction() as conn:
-                conn.execute(insert(tables.users).values(name=name, password_hash=hashed, role=role,
-                                                         language=language, created_at=self._clock()))  # fmt: skip
+                conn.execute(
+                    insert(tables.users).values(
+                        name=name, password_hash=hashed, role=role, language=language, created_at=self._clock()
+                    )
+                )
         except IntegrityError:
             raise ValueError(f"there is already a user {name!r}") from None
 
@@ -132,9 +143,15 @@ class Users:
         now = self._clock()
         with self.db.transaction() as conn:
             conn.execute(delete(tables.sessions).where(tables.sessions.c.expires_at < now))
-            conn.execute(insert(tables.sessions).values(id_hash=_digest(token), user_name=row.name,
-                                                        csrf=secrets.token_urlsafe(32), created_at=now,
-                                                        expires_at=now + self.session_ttl))  # fmt: skip
+            conn.execute(
+                insert(tables.sessions).values(
+                    id_hash=_digest(token),
+                    user_name=row.name,
+                    csrf=secrets.token_urlsafe(32),
+                    created_at=now,
+                    expires_at=now + self.session_ttl,
+                )
+            )
         return token
 
     def session(self, token: str | None) -> Session | bool | None:
@@ -144,9 +161,17 @@ class Users:
             return None
         join = tables.sessions.join(tables.users, tables.sessions.c.user_name == tables.users.c.name)
         with self.db.transaction() as conn:
-            row = conn.execute(select(tables.sessions.c.csrf, tables.sessions.c.expires_at, tables.users.c.name,
-                                      tables.users.c.role, tables.users.c.language).select_from(join)
-                               .where(tables.sessions.c.id_hash == _digest(token))).first()  # fmt: skip
+            row = conn.execute(
+                select(
+                    tables.sessions.c.csrf,
+                    tables.sessions.c.expires_at,
+                    tables.users.c.name,
+                    tables.users.c.role,
+                    tables.users.c.language,
+                )
+                .select_from(join)
+                .where(tables.sessions.c.id_hash == _digest(token))
+            ).first()
         if row is None:
             return None
         if row.expires_at <= self._clock():
@@ -166,8 +191,9 @@ class Users:
 class LoginLimits:
     """Failed logins per key (``name:…``, ``addr:…``) within a sliding window (in memory, per replica)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, *, limit: int = MAX_FAILURES,
-                 window: float = FAILURE_WINDOW) -> None:  # fmt: skip
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW
+    ) -> None:
         self._clock, self.limit, self.window = clock, limit, window
         self._failures: dict[str, deque[float]] = {}
 

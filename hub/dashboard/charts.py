@@ -23,15 +23,22 @@ def hours(title: str, values: Sequence[int], label: Callable[[int], str]) -> Mar
     for hour, value in enumerate(values):
         h = round((height - bottom - 16) * value / top)
         x = left + hour * slot
-        parts.append(f'<rect x="{x + 2:.1f}" y="{height - bottom - h}" width="{slot - 4:.1f}" height="{h}" '
-                     f'fill="{BAR}"><title>{hour:02d}:00 {escape(label(value))}</title></rect>')  # fmt: skip
+        parts.append(
+            f'<rect x="{x + 2:.1f}" y="{height - bottom - h}" width="{slot - 4:.1f}" height="{h}" '
+            f'fill="{BAR}"><title>{hour:02d}:00 {escape(label(value))}</title></rect>'
+        )
         if hour % 3 == 0:
-            parts.append(f'<text x="{x + slot / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" '
-                         f'fill="{TEXT}">{hour:02d}</text>')  # fmt: skip
-    parts.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
-                 f'stroke="{AXIS}"/>')  # fmt: skip
-    parts.append(f'<text x="{width - left}" y="12" font-size="11" text-anchor="end" fill="{TEXT}">'
-                 f"{escape(label(top if any(values) else 0))}</text>")  # fmt: skip
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" '
+                f'fill="{TEXT}">{hour:02d}</text>'
+            )
+    parts.append(
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="{AXIS}"/>'
+    )
+    parts.append(
+        f'<text x="{width - left}" y="12" font-size="11" text-anchor="end" fill="{TEXT}">'
+        f"{escape(label(top if any(values) else 0))}</text>"
+    )
     return _svg(title, width, height, parts)
 
 
@@ -44,11 +51,14 @@ def bars(title: str, items: Sequence[tuple[str, int]], label: Callable[[int], st
     for i, (name, value) in enumerate(items):
         y = 4 + i * row
         w = round((width - name_width - 150) * value / top)
-        parts.append(f'<text x="{name_width - 8}" y="{y + 17}" font-size="13" text-anchor="end" fill="{TEXT}">'
-                     f"{escape(name[:28])}</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{name_width - 8}" y="{y + 17}" font-size="13" text-anchor="end" fill="{TEXT}">'
+            f"{escape(name[:28])}</text>"
+        )
         parts.append(f'<rect x="{name_width}" y="{y + 3}" width="{w}" height="{row - 8}" fill="{BAR}"/>')
-        parts.append(f'<text x="{name_width + w + 6}" y="{y + 17}" font-size="13" fill="{TEXT}">'
-                     f"{escape(label(value))}</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{name_width + w + 6}" y="{y + 17}" font-size="13" fill="{TEXT}">{escape(label(value))}</text>'
+        )
     return _svg(title, width, height, parts)
 
 

@@ -145,27 +145,40 @@ class Reports:
         join = t.payments.join(t.orders, t.payments.c.order_id == t.orders.c.id)
         rjoin = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
         with self.db.transaction() as conn:
-            pays = conn.execute(select(t.payments.c.amount, t.payments.c.currency, t.payments.c.at,
-                                       t.orders.c.terminal_id, t.orders.c.qr_scheme).select_from(join)
-                                .where(t.payments.c.at >= start, t.payments.c.at < end)).all()  # fmt: skip
-            refunds = conn.execute(select(t.refunds.c.amount, t.refunds.c.currency, t.orders.c.terminal_id,
-                                          t.orders.c.qr_scheme).select_from(rjoin)
-                                   .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end,
-                                          t.refunds.c.status == "succeeded")).all()  # fmt: skip
+            pays = conn.execute(
+                select(
+                    t.payments.c.amount,
+                    t.payments.c.currency,
+                    t.payments.c.at,
+                    t.orders.c.terminal_id,
+                    t.orders.c.qr_scheme,
+                )
+                .select_from(join)
+                .where(t.payments.c.at >= start, t.payments.c.at < end)
+            ).all()
+            refunds = conn.execute(
+                select(t.refunds.c.amount, t.refunds.c.currency, t.orders.c.terminal_id, t.orders.c.qr_scheme)
+                .select_from(rjoin)
+                .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end, t.refunds.c.status == "succeeded")
+            ).all()
         for p in pays:
             method = method_of(p.qr_scheme, p.currency)
-            for bucket in (report.totals.setdefault(p.currency, Takings()),
-                           report.by_terminal.setdefault(p.currency, {}).setdefault(p.terminal_id, Takings()),
-                           report.by_method.setdefault(p.currency, {}).setdefault(method, Takings())):  # fmt: skip
+            for bucket in (
+                report.totals.setdefault(p.currency, Takings()),
+                report.by_terminal.setdefault(p.currency, {}).setdefault(p.terminal_id, Takings()),
+                report.by_method.setdefault(p.currency, {}).setdefault(method, Takings()),
+            ):
                 bucket.gross += p.amount
                 bucket.count += 1
             hour = datetime.fromtimestamp(p.at, UTC).hour
             report.by_hour.setdefault(p.currency, [0] * 24)[hour] += p.amount
         for r in refunds:
             method = method_of(r.qr_scheme, r.currency)
-            for bucket in (report.totals.setdefault(r.currency, Takings()),
-                           report.by_terminal.setdefault(r.currency, {}).setdefault(r.terminal_id, Takings()),
-                           report.by_method.setdefault(r.currency, {}).setdefault(method, Takings())):  # fmt: skip
+            for bucket in (
+                report.totals.setdefault(r.currency, Takings()),
+                report.by_terminal.setdefault(r.currency, {}).setdefault(r.terminal_id, Takings()),
+                report.by_method.setdefault(r.currency, {}).setdefault(method, Takings()),
+            ):
                 bucket.refunds += r.amount
             report.by_hour.setdefault(r.currency, [0] * 24)
         return report
@@ -175,8 +188,9 @@ class Reports:
         start, end = day_bounds(datetime.fromtimestamp(self._clock(), UTC).date())
         with self.db.transaction() as conn:
             ids = select(t.payments.c.order_id).where(t.payments.c.at >= start, t.payments.c.at < end).distinct()
-            orders = conn.execute(select(t.orders).where(t.orders.c.id.in_(ids))
-                                  .order_by(t.orders.c.created_at).limit(5000)).all()  # fmt: skip
+            orders = conn.execute(
+                select(t.orders).where(t.orders.c.id.in_(ids)).order_by(t.orders.c.created_at).limit(5000)
+            ).all()
             payments = _payments_of(conn, [o.id for o in orders])
         found = []
         for order in orders:
@@ -208,16 +222,31 @@ class Reports:
                 newest = query.where(recorded >= start).order_by(recorded.desc(), t.payments.c.id.desc())
                 rows = list(reversed(conn.execute(newest.limit(limit)).all()))
             else:
-                rows = list(conn.execute(query.where(recorded >= since - FEED_OVERLAP)
-                                         .order_by(recorded, t.payments.c.id).limit(limit * 4)).all())  # fmt: skip
+                rows = list(
+                    conn.execute(
+                        query.where(recorded >= since - FEED_OVERLAP)
+                        .order_by(recorded, t.payments.c.id)
+                        .limit(limit * 4)
+                    ).all()
+                )
             payments = _payments_of(conn, list({r.order_id for r in rows}))
         items = []
         for r in rows:
             asked = Amount(r.asked, r.asked_currency)
             verdict = match(asked, [p for p, _ in payments.get(r.order_id, [])]).verdict
-            items.append(FeedItem(r.id, r.recorded_at or r.at, r.at, r.terminal_id, r.reference,
-                                  Amount(r.amount, r.currency), r.payer or "", method_of(r.qr_scheme, r.currency),
-                                  verdict))  # fmt: skip
+            items.append(
+                FeedItem(
+                    r.id,
+                    r.recorded_at or r.at,
+                    r.at,
+                    r.terminal_id,
+                    r.reference,
+                    Amount(r.amount, r.currency),
+                    r.payer or "",
+                    method_of(r.qr_scheme, r.currency),
+                    verdict,
+                )
+            )
         return items
 
     def latest_cursor(self) -> str:
@@ -232,16 +261,28 @@ class Reports:
         now = self._clock()
         with self.db.transaction() as conn:
             rows = conn.execute(select(t.terminals).order_by(t.terminals.c.shop, t.terminals.c.id)).all()
-            requests = dict(conn.execute(select(t.nonces.c.terminal_id, func.max(t.nonces.c.seen_at))
-                                         .group_by(t.nonces.c.terminal_id)).all())  # fmt: skip
+            requests = dict(
+                conn.execute(
+                    select(t.nonces.c.terminal_id, func.max(t.nonces.c.seen_at)).group_by(t.nonces.c.terminal_id)
+                ).all()
+            )
         found = []
         for r in rows:
             beat = json.loads(r.last_heartbeat) if r.last_heartbeat else {}
             state = "revoked" if r.revoked_at is not None else ("enrolled" if r.enrolled_at else "waiting for code")
             heard = max((at for at in (r.last_heartbeat_at, requests.get(r.id)) if at is not None), default=None)
             online = state == "enrolled" and heard is not None and now - heard < down_after
-            found.append({"id": r.id, "shop": r.shop, "state": state, "online": online, "heard": heard,
-                          "last_heartbeat_at": r.last_heartbeat_at, "beat": beat})  # fmt: skip
+            found.append(
+                {
+                    "id": r.id,
+                    "shop": r.shop,
+                    "state": state,
+                    "online": online,
+                    "heard": heard,
+                    "last_heartbeat_at": r.last_heartbeat_at,
+                    "beat": beat,
+                }
+            )
         return found
 
     def days(self, first: date, last: date) -> list[DayLine]:
@@ -252,17 +293,21 @@ class Reports:
         day_of_payment = func.floor(t.payments.c.at / 86400)
         day_of_refund = func.floor(t.refunds.c.created_at / 86400)
         with self.db.transaction() as conn:
-            sales = conn.execute(select(day_of_order, t.orders.c.currency, func.sum(t.orders.c.amount))
-                                 .where(t.orders.c.created_at >= start, t.orders.c.created_at < end,
-                                        t.orders.c.status.in_(PAID_FAMILY))
-                                 .group_by(day_of_order, t.orders.c.currency)).all()  # fmt: skip
-            captured = conn.execute(select(day_of_payment, t.payments.c.currency, func.sum(t.payments.c.amount))
-                                    .where(t.payments.c.at >= start, t.payments.c.at < end)
-                                    .group_by(day_of_payment, t.payments.c.currency)).all()  # fmt: skip
-            refunded = conn.execute(select(day_of_refund, t.refunds.c.currency, func.sum(t.refunds.c.amount))
-                                    .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end,
-                                           t.refunds.c.status == "succeeded")
-                                    .group_by(day_of_refund, t.refunds.c.currency)).all()  # fmt: skip
+            sales = conn.execute(
+                select(day_of_order, t.orders.c.currency, func.sum(t.orders.c.amount))
+                .where(t.orders.c.created_at >= start, t.orders.c.created_at < end, t.orders.c.status.in_(PAID_FAMILY))
+                .group_by(day_of_order, t.orders.c.currency)
+            ).all()
+            captured = conn.execute(
+                select(day_of_payment, t.payments.c.currency, func.sum(t.payments.c.amount))
+                .where(t.payments.c.at >= start, t.payments.c.at < end)
+                .group_by(day_of_payment, t.payments.c.currency)
+            ).all()
+            refunded = conn.execute(
+                select(day_of_refund, t.refunds.c.currency, func.sum(t.refunds.c.amount))
+                .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end, t.refunds.c.status == "succeeded")
+                .group_by(day_of_refund, t.refunds.c.currency)
+            ).all()
         table: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for column, rows in enumerate((sales, captured, refunded)):
             for day_number, currency, total in rows:
@@ -275,15 +320,29 @@ class Reports:
         _, end = day_bounds(last)
         join = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
         with self.db.transaction() as conn:
-            rows = conn.execute(select(t.refunds, t.orders.c.reference, t.orders.c.terminal_id).select_from(join)
-                                .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end)
-                                .order_by(t.refunds.c.created_at.desc()).limit(limit)).all()  # fmt: skip
-        return [{"at": r.created_at, "terminal": r.terminal_id, "reference": r.reference,
-                 "amount": Amount(r.amount, r.currency), "status": "pending" if r.status == "requested" else r.status,
-                 "reason": r.reason, "failure": r.failure_message or ""} for r in rows]  # fmt: skip
+            rows = conn.execute(
+                select(t.refunds, t.orders.c.reference, t.orders.c.terminal_id)
+                .select_from(join)
+                .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end)
+                .order_by(t.refunds.c.created_at.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {
+                "at": r.created_at,
+                "terminal": r.terminal_id,
+                "reference": r.reference,
+                "amount": Amount(r.amount, r.currency),
+                "status": "pending" if r.status == "requested" else r.status,
+                "reason": r.reason,
+                "failure": r.failure_message or "",
+            }
+            for r in rows
+        ]
 
-    def search(self, first: date, last: date, reference: str = "", amount: str = "",
-               limit: int = SEARCH_LIMIT) -> list[Found]:  # fmt: skip
+    def search(
+        self, first: date, last: date, reference: str = "", amount: str = "", limit: int = SEARCH_LIMIT
+    ) -> list[Found]:
         """Orders made in ``first``..``last`` (newest first), whose reference contains ``reference`` and whose
         amount is ``amount`` (a decimal in the order's own currency). MoneyError for an amount that is none."""
         start, _ = day_bounds(first)
@@ -298,29 +357,52 @@ class Reports:
                 options = []
                 for currency in currencies:
                     try:
-                        options.append(and_(t.orders.c.currency == currency,
-                                            t.orders.c.amount == Amount.parse(amount, currency).minor))  # fmt: skip
+                        options.append(
+                            and_(
+                                t.orders.c.currency == currency,
+                                t.orders.c.amount == Amount.parse(amount, currency).minor,
+                            )
+                        )
                     except MoneyError:
                         continue
                 if not options:
                     Amount.parse(amount, currencies[0] if currencies else "INR")  # raises the reason, if any
                 where.append(or_(*options) if options else t.orders.c.id.is_(None))
-            orders = conn.execute(select(t.orders).where(*where).order_by(t.orders.c.created_at.desc())
-                                  .limit(limit)).all()  # fmt: skip
+            orders = conn.execute(
+                select(t.orders).where(*where).order_by(t.orders.c.created_at.desc()).limit(limit)
+            ).all()
             ids = [o.id for o in orders]
             payments = _payments_of(conn, ids)
-            refunded = dict(conn.execute(select(t.refunds.c.order_id, func.sum(t.refunds.c.amount))
-                                         .where(t.refunds.c.order_id.in_(ids), t.refunds.c.status == "succeeded")
-                                         .group_by(t.refunds.c.order_id)).all()) if ids else {}  # fmt: skip
+            refunded = (
+                dict(
+                    conn.execute(
+                        select(t.refunds.c.order_id, func.sum(t.refunds.c.amount))
+                        .where(t.refunds.c.order_id.in_(ids), t.refunds.c.status == "succeeded")
+                        .group_by(t.refunds.c.order_id)
+                    ).all()
+                )
+                if ids
+                else {}
+            )
         found = []
         for o in orders:
             paid = payments.get(o.id, [])
             asked = Amount(o.amount, o.currency)
             verdict = match(asked, [p for p, _ in paid]).verdict if paid else None
-            found.append(Found(o.id, o.created_at, o.terminal_id, o.reference, o.status, asked,
-                               sum(p.amount.minor for p, _ in paid if p.amount.currency == o.currency),
-                               int(refunded.get(o.id) or 0), tuple(dict.fromkeys(w for _, w in paid if w)),
-                               verdict))  # fmt: skip
+            found.append(
+                Found(
+                    o.id,
+                    o.created_at,
+                    o.terminal_id,
+                    o.reference,
+                    o.status,
+                    asked,
+                    sum(p.amount.minor for p, _ in paid if p.amount.currency == o.currency),
+                    int(refunded.get(o.id) or 0),
+                    tuple(dict.fromkeys(w for _, w in paid if w)),
+                    verdict,
+                )
+            )
         return found
 
 
@@ -328,8 +410,9 @@ def _payments_of(conn: Any, order_ids: Iterable[str]) -> dict[str, list[tuple[Pa
     ids = list(order_ids)
     found: dict[str, list[tuple[Payment, str | None]]] = defaultdict(list)
     for start in range(0, len(ids), 500):
-        rows = conn.execute(select(t.payments).where(t.payments.c.order_id.in_(ids[start:start + 500]))
-                            .order_by(t.payments.c.at)).all()  # fmt: skip
+        rows = conn.execute(
+            select(t.payments).where(t.payments.c.order_id.in_(ids[start : start + 500])).order_by(t.payments.c.at)
+        ).all()
         for p in rows:
             payment = Payment(Amount(p.amount, p.currency), payer=p.payer, id=p.provider_payment_id)
             found[p.order_id].append((payment, p.payer))

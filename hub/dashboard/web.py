@@ -53,16 +53,36 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
-LANGUAGE_NAMES = {"en": "English", "en-IN": "English (India)", "hi": "हिन्दी", "ta": "தமிழ்", "th": "ไทย",
-                  "pt-BR": "Português (Brasil)"}  # fmt: skip
+LANGUAGE_NAMES = {
+    "en": "English",
+    "en-IN": "English (India)",
+    "hi": "हिन्दी",
+    "ta": "தமிழ்",
+    "th": "ไทย",
+    "pt-BR": "Português (Brasil)",
+}
 
 
 #: Words the pages show from data (a role, a state, a status, a verdict): listed so that the catalogs carry them.
 SHOWN_WORDS = (
-    N_("owner"), N_("staff"), N_("enrolled"), N_("revoked"), N_("waiting for code"), N_("pending"), N_("succeeded"),
-    N_("failed"), N_("paid"), N_("partially_refunded"), N_("refunded"), N_("expired"), N_("cancelled"),
-    N_("underpaid"), N_("paid twice"), N_("overpaid"), N_("mismatch"),
-)  # fmt: skip
+    N_("owner"),
+    N_("staff"),
+    N_("enrolled"),
+    N_("revoked"),
+    N_("waiting for code"),
+    N_("pending"),
+    N_("succeeded"),
+    N_("failed"),
+    N_("paid"),
+    N_("partially_refunded"),
+    N_("refunded"),
+    N_("expired"),
+    N_("cancelled"),
+    N_("underpaid"),
+    N_("paid twice"),
+    N_("overpaid"),
+    N_("mismatch"),
+)
 
 
 class Text(NamedTuple):
@@ -96,11 +116,13 @@ class Dashboard:
         self.users = Users(hub.db, clock=hub.clock)
         self.reports = Reports(hub.db, hub.clock)
         self.limits = LoginLimits()
-        minutes = down_minutes if down_minutes is not None else float(os.environ.get("QR_HUB_DOWN_MINUTES",
-                                                                                      DOWN_MINUTES))  # fmt: skip
+        minutes = (
+            down_minutes if down_minutes is not None else float(os.environ.get("QR_HUB_DOWN_MINUTES", DOWN_MINUTES))
+        )
         self.down_after = minutes * 60
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                                      undefined=jinja2.StrictUndefined)  # fmt: skip
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+        )
         self._words: dict[str, Words] = {}
 
     def routes(self) -> list[BaseRoute]:
@@ -144,8 +166,9 @@ class Dashboard:
         wait = self.limits.wait(*keys)
         if wait > 0:
             minutes = int(wait // 60) + 1
-            return await self.login_page(request, said("Too many failed attempts. Try again in {minutes} min.",
-                                                       minutes=minutes), 429)  # fmt: skip
+            return await self.login_page(
+                request, said("Too many failed attempts. Try again in {minutes} min.", minutes=minutes), 429
+            )
         token = await _run(self.users.login, name, password)
         if token is None:
             self.limits.failed(*keys)
@@ -176,64 +199,101 @@ class Dashboard:
             label = _label(money, currency)
             terminals = sorted(report.by_terminal.get(currency, {}).items())
             methods = sorted(report.by_method.get(currency, {}).items())
-            chart_sets.append({
-                "currency": currency,
-                "hours": charts.hours(_("Takings by hour, {currency} (UTC)", currency=currency),
-                                      report.by_hour.get(currency, [0] * 24), label),
-                "terminals": charts.bars(_("Takings by terminal, {currency}", currency=currency),
-                                         [(k, v.gross) for k, v in terminals], label),
-                "methods": charts.bars(_("Takings by method, {currency}", currency=currency),
-                                       [(k, v.gross) for k, v in methods], label),
-                "terminal_rows": terminals, "method_rows": methods,
-                "hour_rows": [(h, v) for h, v in enumerate(report.by_hour.get(currency, [])) if v],
-            })  # fmt: skip
+            chart_sets.append(
+                {
+                    "currency": currency,
+                    "hours": charts.hours(
+                        _("Takings by hour, {currency} (UTC)", currency=currency),
+                        report.by_hour.get(currency, [0] * 24),
+                        label,
+                    ),
+                    "terminals": charts.bars(
+                        _("Takings by terminal, {currency}", currency=currency),
+                        [(k, v.gross) for k, v in terminals],
+                        label,
+                    ),
+                    "methods": charts.bars(
+                        _("Takings by method, {currency}", currency=currency), [(k, v.gross) for k, v in methods], label
+                    ),
+                    "terminal_rows": terminals,
+                    "method_rows": methods,
+                    "hour_rows": [(h, v) for h, v in enumerate(report.by_hour.get(currency, [])) if v],
+                }
+            )
         advice = [(p, _advice(p.match, money, _)) for p in problems]
-        return self._render(request, "today.html", session, report=report, chart_sets=chart_sets, advice=advice,
-                            feed=[self._feed_json(i, money) for i in reversed(feed)], cursor=cursor,
-                            poll_ms=FEED_POLL_MS)  # fmt: skip
+        return self._render(
+            request,
+            "today.html",
+            session,
+            report=report,
+            chart_sets=chart_sets,
+            advice=advice,
+            feed=[self._feed_json(i, money) for i in reversed(feed)],
+            cursor=cursor,
+            poll_ms=FEED_POLL_MS,
+        )
 
     async def feed(self, request: Request, session: Session) -> Response:
         after = request.query_params.get("after") or "0"
         items = await _run(self.reports.feed, after)
         money = self._money_writer(request, session)
         cursor = max([i.recorded_at for i in items], default=None)
-        return JSONResponse({"items": [self._feed_json(i, money) for i in items],
-                             "cursor": repr(cursor) if cursor is not None else after},
-                            headers={"Cache-Control": "no-store"})  # fmt: skip
+        return JSONResponse(
+            {
+                "items": [self._feed_json(i, money) for i in items],
+                "cursor": repr(cursor) if cursor is not None else after,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     def _feed_json(self, item: Any, money: Callable[[int, str], str]) -> dict[str, Any]:
         amount = money(item.amount.minor, item.amount.currency)
-        return {"id": item.id, "time": datetime.fromtimestamp(item.at, UTC).strftime("%H:%M:%S"),
-                "terminal": item.terminal, "reference": item.reference, "amount": amount,
-                "payer": item.payer, "method": item.method, "verdict": str(item.verdict),
-                "flagged": item.verdict is not Verdict.PAID}  # fmt: skip
+        return {
+            "id": item.id,
+            "time": datetime.fromtimestamp(item.at, UTC).strftime("%H:%M:%S"),
+            "terminal": item.terminal,
+            "reference": item.reference,
+            "amount": amount,
+            "payer": item.payer,
+            "method": item.method,
+            "verdict": str(item.verdict),
+            "flagged": item.verdict is not Verdict.PAID,
+        }
 
     # --- terminals ----------------------------------------------------------------------------
 
     async def terminals(self, request: Request, session: Session, **shown: Any) -> Response:
         rows = await _run(self.reports.terminals, self.down_after)
         values: dict[str, Any] = {"code": None, "message": None, "status": 200, **shown}
-        return self._render(request, "terminals.html", session, terminals=rows, down_minutes=self.down_after / 60,
-                            revoked=request.query_params.get("revoked", ""), **values)  # fmt: skip
+        return self._render(
+            request,
+            "terminals.html",
+            session,
+            terminals=rows,
+            down_minutes=self.down_after / 60,
+            revoked=request.query_params.get("revoked", ""),
+            **values,
+        )
 
     async def enroll(self, request: Request, session: Session, form: dict[str, str]) -> Response:
         terminal, shop = form.get("terminal", "").strip(), form.get("shop", "").strip()
         if len(shop) > 100:
-            return await self.terminals(request, session, message=said("A shop's name is at most 100 characters."),
-                                        status=400)  # fmt: skip
+            return await self.terminals(
+                request, session, message=said("A shop's name is at most 100 characters."), status=400
+            )
         try:
             code = await _run(self.hub.fleet.new_code, terminal, shop)
         except ValueError as exc:
-            return await self.terminals(request, session, message=said("Not enrolled: {reason}", reason=str(exc)),
-                                        status=400)  # fmt: skip
+            return await self.terminals(
+                request, session, message=said("Not enrolled: {reason}", reason=str(exc)), status=400
+            )
         log.info("dashboard: %s made an enrollment code for terminal %s", session.user, terminal)
         return await self.terminals(request, session, code={"terminal": terminal, "code": code})
 
     async def revoke(self, request: Request, session: Session, form: dict[str, str]) -> Response:
         terminal = form.get("terminal", "")
         if not await _run(self.hub.fleet.revoke, terminal):
-            return await self.terminals(request, session, message=said("No terminal {id}.", id=terminal),
-                                        status=404)  # fmt: skip
+            return await self.terminals(request, session, message=said("No terminal {id}.", id=terminal), status=404)
         log.info("dashboard: %s revoked terminal %s", session.user, terminal)
         self.hub.wakeups.wake(f"terminal:{terminal}")
         return RedirectResponse("/dashboard/terminals?" + urlencode({"revoked": terminal}), 303)
@@ -258,8 +318,14 @@ class Dashboard:
             notes.append(said("The dates were the wrong way round; they were swapped."))
         if (last - first).days + 1 > MAX_RANGE_DAYS:
             first = last - timedelta(days=MAX_RANGE_DAYS - 1)
-            notes.append(said("A range is at most {days} days: showing {first} to {last}.", days=MAX_RANGE_DAYS,
-                              first=first.isoformat(), last=last.isoformat()))  # fmt: skip
+            notes.append(
+                said(
+                    "A range is at most {days} days: showing {first} to {last}.",
+                    days=MAX_RANGE_DAYS,
+                    first=first.isoformat(),
+                    last=last.isoformat(),
+                )
+            )
         return first, last, query.get("q", "").strip()[:100], query.get("amount", "").strip()[:30], notes
 
     async def money(self, request: Request, session: Session) -> Response:
@@ -270,15 +336,38 @@ class Dashboard:
             found = []
             notes.append(said("The amount is not one: {reason}", reason=str(exc)))
         if len(found) >= SEARCH_LIMIT:
-            notes.append(said("Showing the newest {count} orders: narrow the search, or export them.",
-                              count=SEARCH_LIMIT))  # fmt: skip
+            notes.append(
+                said("Showing the newest {count} orders: narrow the search, or export them.", count=SEARCH_LIMIT)
+            )
         days = await _run(self.reports.days, first, last)
         refunds = await _run(self.reports.refunds, first, last)
-        params = urlencode({k: v for k, v in (("from", first.isoformat()), ("to", last.isoformat()),
-                                              ("q", reference), ("amount", amount)) if v})  # fmt: skip
-        return self._render(request, "money.html", session, first=first, last=last, reference=reference,
-                            amount=amount, notes=notes, found=found, days=days, refunds=refunds, params=params,
-                            max_days=MAX_RANGE_DAYS)  # fmt: skip
+        params = urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("from", first.isoformat()),
+                    ("to", last.isoformat()),
+                    ("q", reference),
+                    ("amount", amount),
+                )
+                if v
+            }
+        )
+        return self._render(
+            request,
+            "money.html",
+            session,
+            first=first,
+            last=last,
+            reference=reference,
+            amount=amount,
+            notes=notes,
+            found=found,
+            days=days,
+            refunds=refunds,
+            params=params,
+            max_days=MAX_RANGE_DAYS,
+        )
 
     async def _export_rows(self, request: Request) -> tuple[str, list[Found]]:
         first, last, reference, amount, _notes = self._search(request)
@@ -295,9 +384,11 @@ class Dashboard:
         writer.writerow(EXPORT_COLUMNS)
         for row in found:
             writer.writerow([_cell(v) for v in _export_row(row)])
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
-                                 "Cache-Control": "no-store"})  # fmt: skip
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
+        )
 
     async def export_xlsx(self, request: Request, session: Session) -> Response:
         from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -313,10 +404,11 @@ class Dashboard:
             sheet.append([_cell(v) if isinstance(v, str) else v for v in values])
         out = io.BytesIO()
         book.save(out)
-        return Response(out.getvalue(),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"',
-                                 "Cache-Control": "no-store"})  # fmt: skip
+        return Response(
+            out.getvalue(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
+        )
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -343,27 +435,42 @@ class Dashboard:
 
         return write
 
-    def _render(self, request: Request, template: str, session: Session | None, *, status: int = 200,
-                **values: Any) -> HTMLResponse:  # fmt: skip
+    def _render(
+        self, request: Request, template: str, session: Session | None, *, status: int = 200, **values: Any
+    ) -> HTMLResponse:
         language = self._language(request, session)
         words = self._words_for(request, session)
         lang_q = f"?lang={language}" if request.query_params.get("lang") in LANGUAGES else ""
         page = self.env.get_template(template).render(
-            _=words, money=self._money_writer(request, session), session=session, lang=language or "en",
-            lang_q=lang_q, languages=LANGUAGE_NAMES, path=request.url.path, clock=_clock_text,
+            _=words,
+            money=self._money_writer(request, session),
+            session=session,
+            lang=language or "en",
+            lang_q=lang_q,
+            languages=LANGUAGE_NAMES,
+            path=request.url.path,
+            clock=_clock_text,
             say=lambda text: words(text.message, **text.values) if isinstance(text, Text) else words(text),
-            **values)  # fmt: skip
+            **values,
+        )
         return HTMLResponse(page, status, headers=SECURITY_HEADERS)
 
     def _cookie(self, request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:
         """HttpOnly, SameSite=Strict, path /dashboard; Secure over https or behind a proxy that says https."""
         forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
         secure = request.url.scheme == "https" or forwarded == "https"
-        response.set_cookie(name, value, max_age=max_age, path="/dashboard", httponly=True, samesite="strict",
-                            secure=secure)  # fmt: skip
+        response.set_cookie(
+            name, value, max_age=max_age, path="/dashboard", httponly=True, samesite="strict", secure=secure
+        )
 
-    def _page(self, handler: Callable[..., Awaitable[Response]], *, form: bool = False, owner: bool = False,
-              json: bool = False) -> Callable[[Request], Awaitable[Response]]:  # fmt: skip
+    def _page(
+        self,
+        handler: Callable[..., Awaitable[Response]],
+        *,
+        form: bool = False,
+        owner: bool = False,
+        json: bool = False,
+    ) -> Callable[[Request], Awaitable[Response]]:
         """A page behind a session: expired → the login page; a form needs its CSRF token; ``owner`` pages refuse
         staff (403)."""
 
@@ -417,16 +524,38 @@ class Dashboard:
         return endpoint
 
 
-EXPORT_COLUMNS = ("created_at_utc", "terminal", "reference", "status", "currency", "amount", "paid", "refunded",
-                  "payers", "verdict", "order_id")  # fmt: skip
+EXPORT_COLUMNS = (
+    "created_at_utc",
+    "terminal",
+    "reference",
+    "status",
+    "currency",
+    "amount",
+    "paid",
+    "refunded",
+    "payers",
+    "verdict",
+    "order_id",
+)
 
 
 def _export_row(row: Found) -> list[Any]:
     currency = row.asked.currency
     when = datetime.fromtimestamp(row.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
     paid, refunded = Amount(row.paid, currency).decimal(), Amount(row.refunded, currency).decimal()
-    return [when, row.terminal, row.reference, row.status, currency, row.asked.decimal(), paid, refunded,
-            " ".join(row.payers), str(row.verdict or ""), row.order_id]  # fmt: skip
+    return [
+        when,
+        row.terminal,
+        row.reference,
+        row.status,
+        currency,
+        row.asked.decimal(),
+        paid,
+        refunded,
+        " ".join(row.payers),
+        str(row.verdict or ""),
+        row.order_id,
+    ]
 
 
 def _cell(value: Any) -> Any:
@@ -444,14 +573,19 @@ def _advice(found: Any, money: Callable[[int, str], str], _: Words) -> str:
     got = found.received
     extra = found.extra
     if found.verdict is Verdict.UNDERPAID and got is not None:
-        return _("Less than asked arrived ({received}): ask the customer for the rest, or refund what arrived "
-                     "and sell again.", received=money(got.minor, got.currency))  # fmt: skip
+        return _(
+            "Less than asked arrived ({received}): ask the customer for the rest, or refund what arrived "
+            "and sell again.",
+            received=money(got.minor, got.currency),
+        )
     if found.verdict is Verdict.PAID_TWICE and extra is not None:
         return _("Paid twice: refund the extra {extra} to the payer.", extra=money(extra.minor, extra.currency))
     if found.verdict is Verdict.OVERPAID and extra is not None:
         return _("Paid more than asked: refund the extra {extra}.", extra=money(extra.minor, extra.currency))
-    return _("{reason}: check the payment at the provider before handing over goods or refunding.",
-                 reason=found.reason or _("The payment does not match"))  # fmt: skip
+    return _(
+        "{reason}: check the payment at the provider before handing over goods or refunding.",
+        reason=found.reason or _("The payment does not match"),
+    )
 
 
 def _clock_text(at: float | None) -> str:

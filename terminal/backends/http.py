@@ -40,9 +40,16 @@ class HttpBackend:
         # A terminal enrolled with a hub signs each request (terminal/backends/signing.py) and sends no token.
         signer = signing.signer_for(token)
         headers = {} if signer else {"Authorization": f"Bearer {token}"}
-        self._http = Transport(base_url, headers, timeout=timeout, auth=signer,
-                               connect_timeout=connect_timeout, allow_plain_http=allow_plain_http, ca_file=ca_file,
-                               error_text=error_message)  # fmt: skip
+        self._http = Transport(
+            base_url,
+            headers,
+            timeout=timeout,
+            auth=signer,
+            connect_timeout=connect_timeout,
+            allow_plain_http=allow_plain_http,
+            ca_file=ca_file,
+            error_text=error_message,
+        )
         self.base_url = self._http.base_url
         self.sandbox = sandbox
         #: True when this backend is a hub the terminal is enrolled with (it signs; it takes heartbeats).

@@ -92,11 +92,23 @@ class RazorpayBackend:
         image_hosts: tuple[str, ...] = IMAGE_HOSTS,
         image_max_bytes: int = MAX_BYTES,
     ) -> None:
-        self._http = Transport(api_base, {}, auth=(key_id, key_secret), timeout=timeout, ca_file=ca_file,
-                               allow_plain_http=allow_plain_http, error_text=error_text)  # fmt: skip
+        self._http = Transport(
+            api_base,
+            {},
+            auth=(key_id, key_secret),
+            timeout=timeout,
+            ca_file=ca_file,
+            allow_plain_http=allow_plain_http,
+            error_text=error_text,
+        )
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._image = {"hosts": tuple(image_hosts), "max_bytes": image_max_bytes, "timeout": timeout,
-                       "ca_file": ca_file, "allow_plain_http": allow_plain_http}  # fmt: skip
+        self._image = {
+            "hosts": tuple(image_hosts),
+            "max_bytes": image_max_bytes,
+            "timeout": timeout,
+            "ca_file": ca_file,
+            "allow_plain_http": allow_plain_http,
+        }
         # Razorpay's create has no idempotency key: QRs made for a sale in this run, so a retried create
         # (an answer lost on the way) finds its QR instead of making a second one.
         self._made: dict[str, dict[str, Any]] = {}
@@ -179,8 +191,12 @@ class RazorpayBackend:
         if not payments:
             raise BackendError(Problem(ProblemKind.REJECTED, f"QR {order_id} has no captured payment to refund"))
         payment = next((p for p in payments if _left(p) >= amount.minor), payments[0])
-        body = {"amount": amount.minor, "speed": "normal", "receipt": refund_id[:40],
-                "notes": {"refund_id": refund_id, "reason": reason[:200]}}  # fmt: skip
+        body = {
+            "amount": amount.minor,
+            "speed": "normal",
+            "receipt": refund_id[:40],
+            "notes": {"refund_id": refund_id, "reason": reason[:200]},
+        }
         path = f"/v1/payments/{quote(_str(payment, 'id'), safe='')}/refund"
         try:
             made = self._http.call("POST", path, json=body, headers={"X-Refund-Idempotency": refund_id})
@@ -306,8 +322,14 @@ class RazorpayBackend:
         if refunded:
             whole = refunded >= sum(p.amount.minor for p in paid)
             status = OrderStatus.REFUNDED if whole else OrderStatus.PARTIALLY_REFUNDED
-        return OrderUpdate(qr_id, status, tuple(paid), refunds=tuple(refunds), created_at=_time(qr.get("created_at")),
-                           unreadable_payment=unreadable)  # fmt: skip
+        return OrderUpdate(
+            qr_id,
+            status,
+            tuple(paid),
+            refunds=tuple(refunds),
+            created_at=_time(qr.get("created_at")),
+            unreadable_payment=unreadable,
+        )
 
     def _unpaid(self, qr: dict[str, Any]) -> OrderUpdate:
         status = OrderStatus.PENDING
@@ -343,8 +365,9 @@ def _payment(data: dict[str, Any]) -> Payment:
         money = Amount(amount, str(data.get("currency") or "INR"))
     except MoneyError as exc:
         raise bad_reply(f"payment: {exc}") from None
-    return Payment(money, _time(data.get("created_at")), vpa, acquirer.get("rrn") or _str(data, "id"),
-                   id=_str(data, "id"))  # fmt: skip
+    return Payment(
+        money, _time(data.get("created_at")), vpa, acquirer.get("rrn") or _str(data, "id"), id=_str(data, "id")
+    )
 
 
 def _left(payment: dict[str, Any]) -> int:

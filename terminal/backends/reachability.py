@@ -23,8 +23,15 @@ OFFLINE_KINDS = {ProblemKind.UNREACHABLE, ProblemKind.TIMEOUT, ProblemKind.SERVE
 class Reachability:
     """Watches the backend from a background thread; :meth:`observe` takes what other calls saw."""
 
-    def __init__(self, backend: Backend, post: Callable[[Event], None], *, online_interval: float = 30.0,
-                 offline_interval: float = 3.0, first_probe: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        backend: Backend,
+        post: Callable[[Event], None],
+        *,
+        online_interval: float = 30.0,
+        offline_interval: float = 3.0,
+        first_probe: float = 1.0,
+    ) -> None:
         self._backend, self._post = backend, post
         self._online_interval, self._offline_interval = online_interval, offline_interval
         self._problem: Problem | None = None

@@ -77,8 +77,9 @@ class Signer(requests.auth.AuthBase):
         request.headers[HEADER_TERMINAL] = self.terminal_id
         request.headers[HEADER_TIMESTAMP] = timestamp
         request.headers[HEADER_NONCE] = nonce
-        request.headers[HEADER_SIGNATURE] = signature(self._secret, request.method or "GET", path, timestamp, nonce,
-                                                      body)  # fmt: skip
+        request.headers[HEADER_SIGNATURE] = signature(
+            self._secret, request.method or "GET", path, timestamp, nonce, body
+        )
         return request
 
     def __repr__(self) -> str:  # never the secret

@@ -44,8 +44,13 @@ API_VERSION = "2026-10-28.endive"
 #: The QR payment methods, and the currency each pays in (WeChat Pay: the terminal's).
 METHODS = {"promptpay": "THB", "paynow": "SGD", "pix": "BRL", "wechat_pay": None}
 #: Refund statuses: Stripe's → the contract's.
-REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
-                 "failed": "failed", "canceled": "failed"}  # fmt: skip
+REFUND_STATUS = {
+    "succeeded": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "failed",
+}
 #: ``cancellation_reason`` values that mean the QR ran out of time (Stripe's own expiry, or ours); every other
 #: documented reason (requested_by_customer, duplicate, fraudulent, failed_invoice, void_invoice) is a cancel.
 EXPIRED_REASONS = frozenset({"expired", "automatic", "abandoned"})
@@ -88,8 +93,10 @@ def sale_ttl_problem(method: str, sale_ttl: int) -> str | None:
     """Why ``sale_ttl`` does not suit ``method`` (for the config error), or None."""
     low, high = PIX_EXPIRY
     if method == "pix" and not low <= pix_expiry(sale_ttl) <= high:
-        return (f"{low - PIX_MARGIN} to {high - PIX_MARGIN} seconds for Stripe PIX (Stripe's expiry, "
-                f"{PIX_MARGIN} s after the terminal's, must be {low} to {high} seconds)")  # fmt: skip
+        return (
+            f"{low - PIX_MARGIN} to {high - PIX_MARGIN} seconds for Stripe PIX (Stripe's expiry, "
+            f"{PIX_MARGIN} s after the terminal's, must be {low} to {high} seconds)"
+        )
     return None
 
 
@@ -115,8 +122,14 @@ class StripeBackend:
         #: Why no refund can be asked for from the terminal (shown in the menu before any request), or None.
         self.refund_refusal: str | None = REFUND_REFUSALS.get(method)
         headers = {"Authorization": f"Bearer {secret_key}", "Stripe-Version": API_VERSION}
-        self._http = Transport(api_base, headers, timeout=timeout, ca_file=ca_file,
-                               allow_plain_http=allow_plain_http, error_text=error_text)  # fmt: skip
+        self._http = Transport(
+            api_base,
+            headers,
+            timeout=timeout,
+            ca_file=ca_file,
+            allow_plain_http=allow_plain_http,
+            error_text=error_text,
+        )
         self._clock = clock or (lambda: datetime.now(UTC))
         # The terminal's own expiry of each intent made in this run (after a restart: from its metadata).
         self._expires: dict[str, datetime] = {}
@@ -168,8 +181,11 @@ class StripeBackend:
         expired = expires_at is not None and self._clock() >= expires_at - timedelta(seconds=EXPIRY_SLACK)
         reason = "abandoned" if expired else "requested_by_customer"
         try:
-            intent = self._call("POST", f"/v1/payment_intents/{quote(order_id, safe='')}/cancel",
-                                data={"cancellation_reason": reason, "expand[0]": "latest_charge"})  # fmt: skip
+            intent = self._call(
+                "POST",
+                f"/v1/payment_intents/{quote(order_id, safe='')}/cancel",
+                data={"cancellation_reason": reason, "expand[0]": "latest_charge"},
+            )
         except HttpError as exc:
             if exc.status != 400:  # payment_intent_unexpected_state: already canceled or succeeded
                 raise
@@ -181,8 +197,12 @@ class StripeBackend:
         here (PromptPay) is refused before any request."""
         if self.refund_refusal:
             raise BackendError(Problem(ProblemKind.REJECTED, self.refund_refusal))
-        form = {"payment_intent": order_id, "amount": amount.minor, "metadata[refund_id]": refund_id,
-                "metadata[reason]": reason[:200]}  # fmt: skip
+        form = {
+            "payment_intent": order_id,
+            "amount": amount.minor,
+            "metadata[refund_id]": refund_id,
+            "metadata[reason]": reason[:200],
+        }
         made = self._call("POST", "/v1/refunds", data=form, headers={"Idempotency-Key": refund_id})
         return _refund(made)
 
@@ -193,8 +213,11 @@ class StripeBackend:
     def history(self, since: datetime) -> list[tuple[str, OrderUpdate]]:
         """PaymentIntents created since ``since`` that carry a terminal reference."""
         found: list[tuple[str, OrderUpdate]] = []
-        params: dict[str, Any] = {"created[gte]": int(since.timestamp()), "limit": 100,
-                                  "expand[0]": "data.latest_charge"}  # fmt: skip
+        params: dict[str, Any] = {
+            "created[gte]": int(since.timestamp()),
+            "limit": 100,
+            "expand[0]": "data.latest_charge",
+        }
         for _ in range(50):
             page = self._call("GET", "/v1/payment_intents", params=params)
             data = page.get("data") if isinstance(page, dict) else None
@@ -231,8 +254,9 @@ class StripeBackend:
             raise
 
     def _intent(self, intent_id: str) -> dict[str, Any]:
-        intent = self._call("GET", f"/v1/payment_intents/{quote(intent_id, safe='')}",
-                            params={"expand[0]": "latest_charge"})  # fmt: skip
+        intent = self._call(
+            "GET", f"/v1/payment_intents/{quote(intent_id, safe='')}", params={"expand[0]": "latest_charge"}
+        )
         if not isinstance(intent, dict):
             raise bad_reply("PaymentIntent: not a JSON object")
         return intent
@@ -281,8 +305,9 @@ class StripeBackend:
                 payment = self._payment(intent)
             except BackendError as exc:
                 # Succeeded, but the money received cannot be read: shown as a mismatch, never the asked amount.
-                return OrderUpdate(intent_id, OrderStatus.PAID, created_at=created,
-                                   unreadable_payment=exc.problem.detail[:200])  # fmt: skip
+                return OrderUpdate(
+                    intent_id, OrderStatus.PAID, created_at=created, unreadable_payment=exc.problem.detail[:200]
+                )
             refunds = self._refunds(intent_id)
             counted = sum(r.amount.minor for r in refunds if r.status != "failed")
             state = OrderStatus.PAID
@@ -291,14 +316,18 @@ class StripeBackend:
             return OrderUpdate(intent_id, state, (payment,), refunds=refunds, created_at=created)
         if status == "canceled":
             expired = intent.get("cancellation_reason") in EXPIRED_REASONS
-            return OrderUpdate(intent_id, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED,
-                               created_at=created)  # fmt: skip
+            return OrderUpdate(intent_id, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED, created_at=created)
         error = intent.get("last_payment_error")
         if status == "requires_payment_method" and isinstance(error, dict):
             if error.get("code") == ATTEMPT_EXPIRED:
                 return OrderUpdate(intent_id, OrderStatus.EXPIRED, failure_code=ATTEMPT_EXPIRED, created_at=created)
-            return OrderUpdate(intent_id, OrderStatus.FAILED, failure_code=error.get("code"),
-                               failure_message=error.get("message"), created_at=created)  # fmt: skip
+            return OrderUpdate(
+                intent_id,
+                OrderStatus.FAILED,
+                failure_code=error.get("code"),
+                failure_message=error.get("message"),
+                created_at=created,
+            )
         if status in ("requires_action", "processing", "requires_confirmation", "requires_payment_method"):
             return OrderUpdate(intent_id, OrderStatus.PENDING, created_at=created)
         raise bad_reply(f"PaymentIntent {intent_id}: status {status!r} is not one a QR payment can have")
@@ -323,9 +352,14 @@ class StripeBackend:
         payer = billing.get("name") or billing.get("email")
         receipt = charge.get("receipt_url")
         charge_id = _str(charge, "id")
-        return Payment(amount, _time(charge.get("created")) or _created(intent),
-                       payer if isinstance(payer, str) else None, method_ref or charge_id, id=charge_id,
-                       receipt_url=receipt if isinstance(receipt, str) and receipt else None)  # fmt: skip
+        return Payment(
+            amount,
+            _time(charge.get("created")) or _created(intent),
+            payer if isinstance(payer, str) else None,
+            method_ref or charge_id,
+            id=charge_id,
+            receipt_url=receipt if isinstance(receipt, str) and receipt else None,
+        )
 
     def _refunds(self, intent_id: str) -> tuple[ProviderRefund, ...]:
         page = self._call("GET", "/v1/refunds", params={"payment_intent": intent_id, "limit": 100})

@@ -122,8 +122,9 @@ class Transport:
         url = self.base_url + path
         read_timeout = self._timeout + extra_time
         try:
-            with self._session().request(method, url, timeout=(self._connect_timeout, read_timeout),
-                                         allow_redirects=False, stream=True, **kwargs) as response:  # fmt: skip
+            with self._session().request(
+                method, url, timeout=(self._connect_timeout, read_timeout), allow_redirects=False, stream=True, **kwargs
+            ) as response:
                 status = response.status_code
                 content = self._read(response, method, path, time.monotonic() + self._connect_timeout + read_timeout)
         except requests.Timeout as exc:
@@ -154,8 +155,12 @@ class Transport:
     def _read(response: requests.Response, method: str, path: str, deadline: float) -> bytes:
         """The body, refused over MAX_REPLY_BYTES, and timed out as a whole (not only per read: a server
         dripping a byte every few seconds must not hold the call forever)."""
-        too_large = TooLarge(Problem(ProblemKind.BAD_REPLY, f"{method} {path}: the reply is larger than "
-                                     f"{MAX_REPLY_BYTES // 1024} KiB: refused"))  # fmt: skip
+        too_large = TooLarge(
+            Problem(
+                ProblemKind.BAD_REPLY,
+                f"{method} {path}: the reply is larger than {MAX_REPLY_BYTES // 1024} KiB: refused",
+            )
+        )
         declared = response.headers.get("Content-Length", "")
         if _DIGITS.fullmatch(declared) and int(declared) > MAX_REPLY_BYTES:
             raise too_large

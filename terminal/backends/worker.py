@@ -179,8 +179,9 @@ class OrderWorker:
                 wait = min(wait, left)
             try:
                 paid = known is OrderStatus.PAID
-                update = self.backend.get_order(order_id, wait=wait, known=known,
-                                                known_payments=counted if paid else None)  # fmt: skip
+                update = self.backend.get_order(
+                    order_id, wait=wait, known=known, known_payments=counted if paid else None
+                )
             except BackendError as exc:
                 if stopping.is_set():
                     return  # released or shutting down: whatever went wrong no longer matters

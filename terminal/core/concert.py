@@ -70,9 +70,17 @@ def parse_request(packet: str) -> Request:
     cents = packet[2:10]
     if not packet[:2].isdigit() or not cents.isdigit() or not packet[13:16].isdigit():
         raise ConcertError("POS number, amount and currency must be digits")
-    return Request(pos=packet[0:2], cents=int(cents), answer_flag=packet[10], mode=packet[11], kind=packet[12],
-                   currency=packet[13:16], private=packet[16:26], delay=packet[26:30],
-                   authorisation=packet[30:34])  # fmt: skip
+    return Request(
+        pos=packet[0:2],
+        cents=int(cents),
+        answer_flag=packet[10],
+        mode=packet[11],
+        kind=packet[12],
+        currency=packet[13:16],
+        private=packet[16:26],
+        delay=packet[26:30],
+        authorisation=packet[30:34],
+    )
 
 
 def response(request: Request, status: str, cents: int, report: str = "", private: str = "") -> bytes:

@@ -249,8 +249,14 @@ def _go_local(state: TerminalState, sale: Sale, now: Now, journal_start: Effect 
         return None
     if guard.check(order, reference=sale.reference, amount=sale.amount, rules=state.settings.payee) is not None:
         return None  # the offline payee must be one of the shop's too
-    shown = replace(sale, status=SaleStatus.AWAITING_PAYMENT, order=order, local=True, order_open=False,
-                    deadline=now.mono + state.settings.sale_ttl)  # fmt: skip
+    shown = replace(
+        sale,
+        status=SaleStatus.AWAITING_PAYMENT,
+        order=order,
+        local=True,
+        order_open=False,
+        deadline=now.mono + state.settings.sale_ttl,
+    )
     effects: list[Effect] = [journal_start] if journal_start is not None else []
     effects.append(JournalSale(shown, sale.status, "offline: QR built by the terminal, not confirmed"))
     return _place(replace(state, phase=Phase.SALE, sale=shown), shown), effects
@@ -268,8 +274,9 @@ def _reconciled(state: TerminalState, reference: str, update: OrderUpdate) -> St
     if sale is None or update.status is not OrderStatus.PAID:
         return state, []
     found = match(sale.amount, update.payments, update.unreadable_payment)
-    paid = replace(sale, status=_status_of(found), payments=update.payments,
-                   unreadable_payment=update.unreadable_payment)  # fmt: skip
+    paid = replace(
+        sale, status=_status_of(found), payments=update.payments, unreadable_payment=update.unreadable_payment
+    )
     rest = tuple(s for s in state.unconfirmed if s.reference != reference)
     cause = _received_cause(found, sale.status, late=False, again=False)
     effects: list[Effect] = [
@@ -310,8 +317,10 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
             if state.sale is None:
                 again = replace(sale, deadline=now.mono + s.create_timeout)
                 state = replace(state, phase=Phase.SALE, sale=again, result_until=None)
-                effects += [JournalSale(again, sale.status, "resumed after a restart: asking for the order again"),
-                            CreateOrder(_order_request(s, again))]  # fmt: skip
+                effects += [
+                    JournalSale(again, sale.status, "resumed after a restart: asking for the order again"),
+                    CreateOrder(_order_request(s, again)),
+                ]
                 continue
             # Another sale is on screen: this one's order must not stay payable.
             sale = replace(sale, status=SaleStatus.CANCELLED)
@@ -322,12 +331,16 @@ def _resume(state: TerminalState, sales: tuple[Sale, ...], now: Now) -> Step:
             if state.sale is None and left > 5 and refused is None:
                 shown = replace(sale, deadline=now.mono + left)
                 state = replace(state, phase=Phase.SALE, sale=shown, result_until=None)
-                effects += [JournalSale(shown, sale.status, "resumed after a restart: QR shown again"),
-                            WatchOrder(sale.id, sale.order.id, sale.order.expires_at)]  # fmt: skip
+                effects += [
+                    JournalSale(shown, sale.status, "resumed after a restart: QR shown again"),
+                    WatchOrder(sale.id, sale.order.id, sale.order.expires_at),
+                ]
                 continue
             ended = replace(sale, status=SaleStatus.EXPIRED, deadline=None)
-            effects += [JournalSale(ended, sale.status, "expired while the terminal was off"),
-                        CancelOrder(sale.id, sale.order.id)]  # fmt: skip
+            effects += [
+                JournalSale(ended, sale.status, "expired while the terminal was off"),
+                CancelOrder(sale.id, sale.order.id),
+            ]
             state = replace(state, background=(*state.background, ended)[-BACKGROUND_LIMIT:])
             continue
         if sale.status.is_final and sale.order_open and sale.status is not SaleStatus.PAID:
@@ -476,8 +489,14 @@ def _received(state: TerminalState, sale: Sale, update: OrderUpdate, now: Now, c
     """Money arrived: match it with the sale's amount (see :mod:`terminal.core.matching`). Only money that
     arrived exactly as asked is green, beeps and is spoken; a payment after our own expiry or cancel still wins."""
     again = sale.status in RECEIVED
-    got = replace(sale, payments=update.payments, unreadable_payment=update.unreadable_payment, failure=None,
-                  order_open=False, deadline=None)  # fmt: skip
+    got = replace(
+        sale,
+        payments=update.payments,
+        unreadable_payment=update.unreadable_payment,
+        failure=None,
+        order_open=False,
+        deadline=None,
+    )
     found = match(sale.amount, update.payments, update.unreadable_payment)
     if contradicts:
         found = Match(Verdict.MISMATCH, found.received, reason=contradicts)
@@ -586,8 +605,9 @@ def paid_amount(sale: Sale) -> Amount:
 # --- the till -----------------------------------------------------------------------------------
 
 
-def _till(state: TerminalState, command: TillSale | TillCancel | TillStatus | TillRefund | TillReport,
-          now: Now) -> Step:  # fmt: skip
+def _till(
+    state: TerminalState, command: TillSale | TillCancel | TillStatus | TillRefund | TillReport, now: Now
+) -> Step:
     """A till's command: the same rules as the keypad's (it is another keypad, with words)."""
     sale = state.sale
     if isinstance(command, TillRefund | TillReport):
@@ -649,8 +669,9 @@ def _till_refund(state: TerminalState, found: TillRefundFound, now: Now) -> Step
 
 def _offered(state: TerminalState, amount: Amount) -> TerminalState:
     """A total read off the till's pole display, typed in for the shopkeeper to confirm (only at a free counter)."""
-    free = state.phase is Phase.IDLE or (state.phase is Phase.SALE and state.sale is not None
-                                         and state.sale.status.is_final)  # fmt: skip
+    free = state.phase is Phase.IDLE or (
+        state.phase is Phase.SALE and state.sale is not None and state.sale.status.is_final
+    )
     if not free or amount.currency != state.settings.currency or amount.minor > state.settings.maximum.minor:
         return state
     base = _leave_sale(state) if state.phase is Phase.SALE else state

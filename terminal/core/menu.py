@@ -126,8 +126,9 @@ def pin_checked(state: TerminalState, ok: bool | None, now: Now) -> Step:
         return close_menu(state, Text("No manager PIN is set: run 'qr-terminal set-pin' on the terminal")), []
     if ok:
         effects: list[Effect] = [SavePinLock(PinLock())] if state.pin_lock != PinLock() else []
-        return replace(state, pin_lock=PinLock(), menu=replace(menu, view=View.MAIN, pin="", checking=False,
-                                                               message="")), effects  # fmt: skip
+        return replace(
+            state, pin_lock=PinLock(), menu=replace(menu, view=View.MAIN, pin="", checking=False, message="")
+        ), effects
     lock = state.pin_lock.failed(now.wall)
     state = replace(state, pin_lock=lock)
     if lock.locked_until is not None:
@@ -227,8 +228,9 @@ def _voice(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         language = state.settings.voice_language
         assert language is not None
         try:
-            sample = received(Amount(250 * 10 ** Amount(0, state.settings.currency).exponent, state.settings.currency),
-                              language)  # fmt: skip
+            sample = received(
+                Amount(250 * 10 ** Amount(0, state.settings.currency).exponent, state.settings.currency), language
+            )
         except SpeechError:
             return state, []
         return state, ([Announce(sample)] if on and volume else [])

@@ -45,17 +45,31 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
     if menu.view is View.PIN:
         lines: tuple[str, ...] = (_("Checking…"),) if menu.checking else message
         tone = "bad" if menu.message else "neutral"
-        return name, _("Manager PIN"), {"amount": "•" * len(menu.pin) or "—", "lines": lines, "tone": tone,
-                                        "hint": _("Enter: unlock   Cancel: leave")}  # fmt: skip
+        return (
+            name,
+            _("Manager PIN"),
+            {
+                "amount": "•" * len(menu.pin) or "—",
+                "lines": lines,
+                "tone": tone,
+                "hint": _("Enter: unlock   Cancel: leave"),
+            },
+        )
     if menu.view is View.MAIN:
-        main: tuple[str, ...] = ("1  " + _("Recent sales (reprint, refund)"), "2  " + _("X report (today so far)"),
-                                 "3  " + _("Z report (close the day)"))  # fmt: skip
+        main: tuple[str, ...] = (
+            "1  " + _("Recent sales (reprint, refund)"),
+            "2  " + _("X report (today so far)"),
+            "3  " + _("Z report (close the day)"),
+        )
         last = "3"
         if state.settings.voice_language is not None:
             main += ("4  " + _("Voice: {state}", state=_voice_state(state, words)),)
             last = "4"
-        return name, _("Manager menu"), {"lines": main + message, "hint": _("1–{last}: choose   Cancel: leave",
-                                                                            last=last)}  # fmt: skip
+        return (
+            name,
+            _("Manager menu"),
+            {"lines": main + message, "hint": _("1–{last}: choose   Cancel: leave", last=last)},
+        )
     if menu.view is View.VOICE:
         lines = ("1  " + _("on / off"), "2  " + _("quieter"), "3  " + _("louder"), "0  " + _("say a test amount"))
         title = _("Voice: {state}", state=_voice_state(state, words))
@@ -64,24 +78,47 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
         return name, _("Recent sales"), _recent(menu, words)
     if menu.view is View.DETAIL:
         assert menu.chosen is not None
-        return name, _("Sale {reference}", reference=menu.chosen.sale.reference), _detail(state, menu.chosen,
-                                                                                            message, words)  # fmt: skip
+        return (
+            name,
+            _("Sale {reference}", reference=menu.chosen.sale.reference),
+            _detail(state, menu.chosen, message, words),
+        )
     if menu.view is View.REFUND_AMOUNT:
         assert menu.chosen is not None and menu.entry is not None
         left = remaining(menu.chosen.sale, all_refunds(state, menu.chosen))
         entry = menu.entry
-        typed: tuple[str, ...] = (_("Sale {reference}: up to {amount} can be refunded",
-                                    reference=menu.chosen.sale.reference, amount=words.money(left)),)  # fmt: skip
+        typed: tuple[str, ...] = (
+            _(
+                "Sale {reference}: up to {amount} can be refunded",
+                reference=menu.chosen.sale.reference,
+                amount=words.money(left),
+            ),
+        )
         typed += (words.show(entry.message),) if entry.message else ()
         amount = words.typed(entry.text, entry.currency) if entry.text else words.money(left)
-        return name, _("Refund amount"), {"amount": amount, "lines": typed,
-                                          "tone": "bad" if entry.message else "neutral",
-                                          "hint": _("Enter: next (nothing typed: all)   Cancel: back")}  # fmt: skip
+        return (
+            name,
+            _("Refund amount"),
+            {
+                "amount": amount,
+                "lines": typed,
+                "tone": "bad" if entry.message else "neutral",
+                "hint": _("Enter: next (nothing typed: all)   Cancel: back"),
+            },
+        )
     if menu.view is View.REFUND_CONFIRM:
         assert menu.chosen is not None and menu.amount is not None
         back = (_("back to the customer of sale {reference}", reference=menu.chosen.sale.reference),)
-        return name, _("Refund this amount?"), {"amount": words.money(menu.amount), "lines": back, "tone": "warn",
-                                                "hint": _("Enter: refund   Cancel: back")}  # fmt: skip
+        return (
+            name,
+            _("Refund this amount?"),
+            {
+                "amount": words.money(menu.amount),
+                "lines": back,
+                "tone": "warn",
+                "hint": _("Enter: refund   Cancel: back"),
+            },
+        )
     if menu.view is View.REFUND_STATUS:
         return name, _("Refund"), _refund_status(state, menu, words)
     if menu.view is View.Z_CONFIRM:
@@ -146,16 +183,25 @@ def _detail(state: TerminalState, record: SaleRecord, message: tuple[str, ...], 
     if found is not None and found.extra is not None:
         more = words.money(found.extra)
         twice = found.verdict is Verdict.PAID_TWICE
-        lines.append(_("Paid twice: {extra} more than the sale", extra=more) if twice
-                     else _("Overpaid: {extra} more than the sale", extra=more))  # fmt: skip
+        lines.append(
+            _("Paid twice: {extra} more than the sale", extra=more)
+            if twice
+            else _("Overpaid: {extra} more than the sale", extra=more)
+        )
     elif found is not None and found.verdict is Verdict.UNDERPAID:
         lines.append(_("Underpaid: {got} of {amount}", got=words.money(sale.received), amount=words.money(sale.amount)))
     elif found is not None and found.reason:
         lines.append(_("Mismatch: {reason}", reason=found.reason))
     for refund in refunds:
         status = _(REFUND_STATUS_WORDS.get(refund.status, str(refund.status)))
-        lines.append(_("Refund {slip}: {amount} {status}", slip=refund.slip_reference,
-                       amount=words.money(refund.amount), status=status))  # fmt: skip
+        lines.append(
+            _(
+                "Refund {slip}: {amount} {status}",
+                slip=refund.slip_reference,
+                amount=words.money(refund.amount),
+                status=status,
+            )
+        )
     hints = []
     if sale.status is SaleStatus.PAID and state.settings.printer:
         hints.append(_("1: reprint"))

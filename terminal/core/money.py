@@ -179,10 +179,27 @@ def with_symbol(number: str, currency: str) -> str:
 
 #: The territory whose shops write a currency (CLDR locales are language_TERRITORY). EUR has no single one.
 TERRITORIES: dict[str, str] = {
-    "INR": "IN", "BRL": "BR", "THB": "TH", "SGD": "SG", "USD": "US", "GBP": "GB", "MYR": "MY", "IDR": "ID",
-    "PHP": "PH", "CNY": "CN", "KHR": "KH", "AUD": "AU", "CHF": "CH", "JPY": "JP", "KRW": "KR", "VND": "VN",
-    "KWD": "KW", "BHD": "BH", "OMR": "OM", "JOD": "JO",
-}  # fmt: skip
+    "INR": "IN",
+    "BRL": "BR",
+    "THB": "TH",
+    "SGD": "SG",
+    "USD": "US",
+    "GBP": "GB",
+    "MYR": "MY",
+    "IDR": "ID",
+    "PHP": "PH",
+    "CNY": "CN",
+    "KHR": "KH",
+    "AUD": "AU",
+    "CHF": "CH",
+    "JPY": "JP",
+    "KRW": "KR",
+    "VND": "VN",
+    "KWD": "KW",
+    "BHD": "BH",
+    "OMR": "OM",
+    "JOD": "JO",
+}
 #: The language a shop most likely reads, by its currency (the voice's default too): the rest read English.
 HOME_LANGUAGES: dict[str, str] = {"INR": "en-IN", "BRL": "pt-BR", "THB": "th"}
 

@@ -61,8 +61,9 @@ def local_order(rules: OfflineRules, sale: Sale, *, expires_in: int, now: dateti
     if rules.scheme == "upi":
         payload = upi.build(pa=rules.payee_id, pn=rules.payee_name, amount=amount, tr=reference)
     elif rules.scheme == "pix":
-        payload = emv_profiles.build_pix(key=rules.payee_id, name=name, city=rules.city or "BRASIL", amount=amount,
-                                         txid=compact)  # fmt: skip
+        payload = emv_profiles.build_pix(
+            key=rules.payee_id, name=name, city=rules.city or "BRASIL", amount=amount, txid=compact
+        )
     elif rules.scheme == "promptpay":
         payload = emv_profiles.build_promptpay(payee=rules.payee_id, amount=amount, reference=reference)
     elif rules.scheme == "paynow":

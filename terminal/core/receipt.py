@@ -14,8 +14,13 @@ from terminal.core.refund import Refund
 from terminal.core.sale import Sale, SaleStatus
 
 SCHEME_NAMES = {"upi": "UPI", "emv": N_("QR (EMV)"), "epc": N_("SEPA transfer"), "url": N_("Pay page")}
-STATUS_NAMES = {SaleStatus.PAID: N_("PAID"), SaleStatus.FAILED: N_("FAILED"), SaleStatus.EXPIRED: N_("EXPIRED"),
-                SaleStatus.CANCELLED: N_("CANCELLED"), SaleStatus.UNDERPAID: N_("UNDERPAID")}  # fmt: skip
+STATUS_NAMES = {
+    SaleStatus.PAID: N_("PAID"),
+    SaleStatus.FAILED: N_("FAILED"),
+    SaleStatus.EXPIRED: N_("EXPIRED"),
+    SaleStatus.CANCELLED: N_("CANCELLED"),
+    SaleStatus.UNDERPAID: N_("UNDERPAID"),
+}
 
 
 @dataclass(frozen=True, slots=True)

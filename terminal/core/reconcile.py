@@ -89,8 +89,9 @@ def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) ->
     got = sale.received
     if len(update.payments) > max(1, len(sale.payments)):
         theirs = f"{len(update.payments)} payments, {_sum(update).format_code()}"
-        return [Mismatch(sale.reference, "paid twice", f"{max(1, len(sale.payments))} payment, {got.format_code()}",
-                         theirs)]  # fmt: skip
+        return [
+            Mismatch(sale.reference, "paid twice", f"{max(1, len(sale.payments))} payment, {got.format_code()}", theirs)
+        ]
     their_amount = _sum(update) if update.payments else None
     if their_amount is not None and their_amount != got:
         return [Mismatch(sale.reference, "amount", got.format_code(), their_amount.format_code())]
@@ -98,8 +99,14 @@ def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) ->
     theirs_refunded = sum(r.amount.minor for r in update.refunds if r.status == "succeeded")
     if ours_refunded != theirs_refunded:
         currency = got.currency
-        return [Mismatch(sale.reference, "refunds", f"refunded {Amount(ours_refunded, currency).format_code()}",
-                         f"refunded {Amount(theirs_refunded, currency).format_code()}")]  # fmt: skip
+        return [
+            Mismatch(
+                sale.reference,
+                "refunds",
+                f"refunded {Amount(ours_refunded, currency).format_code()}",
+                f"refunded {Amount(theirs_refunded, currency).format_code()}",
+            )
+        ]
     return []
 
 

@@ -76,8 +76,16 @@ class _Frame:
     offline: str = ""
 
     def make(self, name: str, title: str, **fields: Any) -> ScreenModel:
-        return ScreenModel(name, title, self.merchant, notice=self.notice, sandbox=self.sandbox,
-                           warning=self.warning, offline=self.offline, **fields)  # fmt: skip
+        return ScreenModel(
+            name,
+            title,
+            self.merchant,
+            notice=self.notice,
+            sandbox=self.sandbox,
+            warning=self.warning,
+            offline=self.offline,
+            **fields,
+        )
 
 
 def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: Words = PLAIN) -> ScreenModel:
@@ -137,24 +145,28 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
         )
     if sale.status is SaleStatus.UNCONFIRMED:
         note = (_("Marked received by you; the bank has not confirmed it yet"), ref)
-        return base.make("unconfirmed", _("Recorded — not confirmed"), tone=Tone.WARN, amount=amount, lines=note,
-                         icon=Icon.ATTENTION)  # fmt: skip
+        return base.make(
+            "unconfirmed", _("Recorded — not confirmed"), tone=Tone.WARN, amount=amount, lines=note, icon=Icon.ATTENTION
+        )
     if sale.status in (SaleStatus.PAID, SaleStatus.UNDERPAID, SaleStatus.MISMATCH):
         return _received_screen(state, sale, base, words)
     if sale.status is SaleStatus.EXPIRED:
         lines = [_("No payment received"), ref]
-        return base.make("expired", _("QR expired"), tone=Tone.WARN, amount=amount, lines=tuple(lines),
-                         icon=Icon.EXPIRED)  # fmt: skip
+        return base.make(
+            "expired", _("QR expired"), tone=Tone.WARN, amount=amount, lines=tuple(lines), icon=Icon.EXPIRED
+        )
     if sale.status is SaleStatus.CANCELLED:
         return base.make("cancelled", _("Sale cancelled"), amount=amount, lines=(ref,), icon=Icon.CANCELLED)
     failure = sale.failure
     message = words.show(failure.message) if failure is not None else _("The sale did not complete.")
     if failure is not None and failure.kind is FailureKind.DECLINED:
-        return base.make("failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref),
-                         icon=Icon.FAILED)  # fmt: skip
+        return base.make(
+            "failed", _("Payment failed"), tone=Tone.BAD, amount=amount, lines=(message, ref), icon=Icon.FAILED
+        )
     title = _("QR refused") if failure is not None and failure.kind is FailureKind.QR_REFUSED else _("No QR")
-    return base.make("error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint=_("Enter: continue"),
-                     icon=Icon.NO_QR)  # fmt: skip
+    return base.make(
+        "error", title, tone=Tone.BAD, amount=amount, lines=(message, ref), hint=_("Enter: continue"), icon=Icon.NO_QR
+    )
 
 
 def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Words) -> ScreenModel:
@@ -165,27 +177,52 @@ def _received_screen(state: TerminalState, sale: Sale, base: _Frame, words: Word
     ref = _("Ref {reference}", reference=sale.reference)
     found = sale.matched
     got = paid_amount(sale)
-    payment_ref = ((_("Payment ref {reference}", reference=sale.payment.provider_ref),)
-                   if sale.payment and sale.payment.provider_ref else ())  # fmt: skip
+    payment_ref = (
+        (_("Payment ref {reference}", reference=sale.payment.provider_ref),)
+        if sale.payment and sale.payment.provider_ref
+        else ()
+    )
     if sale.status is SaleStatus.UNDERPAID:
-        lines = (_("Received {got} of {amount} — ask for the rest or refund", got=words.money(got), amount=amount),
-                 ref, *payment_ref)  # fmt: skip
-        return base.make("underpaid", _("Underpaid"), tone=Tone.ATTENTION, amount=words.money(got), lines=lines,
-                         hint=_("Enter: continue   Menu: refund"), icon=Icon.ATTENTION)  # fmt: skip
+        lines = (
+            _("Received {got} of {amount} — ask for the rest or refund", got=words.money(got), amount=amount),
+            ref,
+            *payment_ref,
+        )
+        return base.make(
+            "underpaid",
+            _("Underpaid"),
+            tone=Tone.ATTENTION,
+            amount=words.money(got),
+            lines=lines,
+            hint=_("Enter: continue   Menu: refund"),
+            icon=Icon.ATTENTION,
+        )
     if sale.status is SaleStatus.MISMATCH:
         reason = words.show(found.reason) if found is not None else _("the payment does not match the sale")
         lines = (_("Not this sale's money: {reason}", reason=reason), _("Check the payment with your provider"), ref)
-        return base.make("mismatch", _("Payment mismatch"), tone=Tone.BAD, amount=amount, lines=lines,
-                         hint=_("Enter: continue"), icon=Icon.ATTENTION)  # fmt: skip
+        return base.make(
+            "mismatch",
+            _("Payment mismatch"),
+            tone=Tone.BAD,
+            amount=amount,
+            lines=lines,
+            hint=_("Enter: continue"),
+            icon=Icon.ATTENTION,
+        )
     ask = state.settings.printer and state.settings.auto_print == "ask"
     hint = _("Enter: print receipt") if ask else ""
     if found is not None and found.extra is not None:
         twice = found.verdict is Verdict.PAID_TWICE
-        lines = (_("Received {got} for a sale of {amount}", got=words.money(got), amount=amount),
-                 _("Refund the extra {extra} from the menu", extra=words.money(found.extra)), ref,
-                 *payment_ref)  # fmt: skip
+        lines = (
+            _("Received {got} for a sale of {amount}", got=words.money(got), amount=amount),
+            _("Refund the extra {extra} from the menu", extra=words.money(found.extra)),
+            ref,
+            *payment_ref,
+        )
         title = _("Paid twice") if twice else _("Overpaid")
-        return base.make("overpaid", title, tone=Tone.ATTENTION, amount=amount, lines=lines, hint=hint,
-                         icon=Icon.ATTENTION)  # fmt: skip
-    return base.make("paid", _("Paid"), tone=Tone.GOOD, amount=words.money(got), lines=(ref, *payment_ref), hint=hint,
-                     icon=Icon.PAID)  # fmt: skip
+        return base.make(
+            "overpaid", title, tone=Tone.ATTENTION, amount=amount, lines=lines, hint=hint, icon=Icon.ATTENTION
+        )
+    return base.make(
+        "paid", _("Paid"), tone=Tone.GOOD, amount=words.money(got), lines=(ref, *payment_ref), hint=hint, icon=Icon.PAID
+    )

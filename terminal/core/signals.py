@@ -59,9 +59,20 @@ ATTENTION = Pattern("attention", (Step(0.25, AMBER, 880), Step(0.15, OFF), Step(
 
 PATTERNS = {p.name: p for p in (CLICK, REFUSED, IDLE, WAITING, PAID, FAILED, OFFLINE, UNCONFIRMED, ATTENTION)}
 
-_FOR_SCREEN = {"idle": IDLE, "entry": IDLE, "qr": WAITING, "paid": PAID, "failed": FAILED, "expired": FAILED,
-               "cancelled": FAILED, "error": FAILED, "unconfirmed": UNCONFIRMED, "overpaid": ATTENTION,
-               "underpaid": ATTENTION, "mismatch": FAILED}  # fmt: skip
+_FOR_SCREEN = {
+    "idle": IDLE,
+    "entry": IDLE,
+    "qr": WAITING,
+    "paid": PAID,
+    "failed": FAILED,
+    "expired": FAILED,
+    "cancelled": FAILED,
+    "error": FAILED,
+    "unconfirmed": UNCONFIRMED,
+    "overpaid": ATTENTION,
+    "underpaid": ATTENTION,
+    "mismatch": FAILED,
+}
 
 
 def pattern_for(before: ScreenModel | None, after: ScreenModel) -> Pattern | None:

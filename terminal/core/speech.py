@@ -71,8 +71,26 @@ FAILURES = {
 }
 
 _NUM2WORDS = {"en": "en", "en-IN": "en_IN", "pt-BR": "pt_BR", "th": "th"}
-_THAI_PARTS = ("หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า", "สิบ", "ยี่", "ร้อย", "พัน", "หมื่น",
-               "แสน", "ล้าน", "เอ็ด", "ศูนย์")  # fmt: skip
+_THAI_PARTS = (
+    "หนึ่ง",
+    "สอง",
+    "สาม",
+    "สี่",
+    "ห้า",
+    "หก",
+    "เจ็ด",
+    "แปด",
+    "เก้า",
+    "สิบ",
+    "ยี่",
+    "ร้อย",
+    "พัน",
+    "หมื่น",
+    "แสน",
+    "ล้าน",
+    "เอ็ด",
+    "ศูนย์",
+)
 _PT_SCALES = ("milhão", "milhões", "bilhão", "bilhões", "trilhão", "trilhões")
 
 
@@ -144,9 +162,18 @@ def number_words(n: int, language: str) -> list[str]:
 def vocabulary(language: str, currencies: tuple[str, ...]) -> set[str]:
     """Every word ``language`` can say about amounts in ``currencies`` and the failures: the clips to cache."""
     words: set[str] = set()
-    samples = [*range(0, 101), *range(100, 1000, 100), *(10**k for k in range(3, 10)),
-               *(2 * 10**k for k in range(3, 10)), *range(101, 1000, 100), 1001, 100_001, 1_000_001, 2_000_001,
-               10_000_001]  # fmt: skip
+    samples = [
+        *range(0, 101),
+        *range(100, 1000, 100),
+        *(10**k for k in range(3, 10)),
+        *(2 * 10**k for k in range(3, 10)),
+        *range(101, 1000, 100),
+        1001,
+        100_001,
+        1_000_001,
+        2_000_001,
+        10_000_001,
+    ]
     for n in samples:
         words.update(number_words(n, language))
     for currency in currencies:

@@ -112,11 +112,21 @@ def initial(
     voice: tuple[bool, int] = (True, 80),
 ) -> TerminalState:
     """The state at start: idle; sequence numbers, the PIN lockout and the voice's setting from the journal."""
-    return TerminalState(settings=settings, entry=fresh_entry(settings), next_seq=next_seq,
-                         pin_lock=pin_lock or PinLock(), voice_on=voice[0], volume=voice[1])  # fmt: skip
+    return TerminalState(
+        settings=settings,
+        entry=fresh_entry(settings),
+        next_seq=next_seq,
+        pin_lock=pin_lock or PinLock(),
+        voice_on=voice[0],
+        volume=voice[1],
+    )
 
 
 def fresh_entry(settings: Settings) -> AmountEntry:
     """An empty amount entry in the terminal's currency."""
-    return AmountEntry(currency=settings.currency, maximum=settings.maximum, minimum=settings.minimum,
-                       minimum_reason=settings.minimum_reason)  # fmt: skip
+    return AmountEntry(
+        currency=settings.currency,
+        maximum=settings.maximum,
+        minimum=settings.minimum,
+        minimum_reason=settings.minimum_reason,
+    )

@@ -215,8 +215,13 @@ def _received_line(sale: Sale, ref: str) -> str:
     provider = payments[-1].provider_ref if payments and payments[-1].provider_ref else "-"
     if found is None:  # an offline sale confirmed without a payment figure: the amount asked
         return f"RESULT {ref} PAID {sale.amount.decimal()} {sale.amount.currency} {_token(provider)}"
-    word = {Verdict.PAID: "PAID", Verdict.OVERPAID: "OVERPAID", Verdict.PAID_TWICE: "OVERPAID",
-            Verdict.UNDERPAID: "UNDERPAID", Verdict.MISMATCH: "MISMATCH"}[found.verdict]  # fmt: skip
+    word = {
+        Verdict.PAID: "PAID",
+        Verdict.OVERPAID: "OVERPAID",
+        Verdict.PAID_TWICE: "OVERPAID",
+        Verdict.UNDERPAID: "UNDERPAID",
+        Verdict.MISMATCH: "MISMATCH",
+    }[found.verdict]
     got = found.received
     money = f"{got.decimal()} {got.currency}" if got is not None else "- -"
     if len(money) > MONEY_CHARS:  # an absurd amount a backend reported: the line stays within MAX_LINE

@@ -11,8 +11,9 @@ from collections.abc import Callable
 class Buttons:
     """Calls ``on_press(name)`` when the button ``name`` (from ``pins``) is pressed."""
 
-    def __init__(self, pins: dict[str, int], on_press: Callable[[str], None], *,
-                 pin_factory: object | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, pins: dict[str, int], on_press: Callable[[str], None], *, pin_factory: object | None = None
+    ) -> None:
         from gpiozero import Button
 
         self._buttons = []

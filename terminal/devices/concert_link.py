@@ -170,8 +170,11 @@ class ConcertLink(TillLink):
         waiting = self._pending is not None and self._pending_ref is not None
         if waiting and not self._cancel_asked and time.monotonic() - self._pending_at > self._answer_within:
             self._cancel_asked = True
-            log.warning("concert: sale %s unpaid after %.0f s: cancelled so the till gets its answer in time",
-                        self._pending_ref, self._answer_within)  # fmt: skip
+            log.warning(
+                "concert: sale %s unpaid after %.0f s: cancelled so the till gets its answer in time",
+                self._pending_ref,
+                self._answer_within,
+            )
             self._post(TillCommanded(TillCancel()))
 
     def _line(self, line: str) -> None:
@@ -213,8 +216,9 @@ class ConcertLink(TillLink):
             if self._wait_for(ACK):
                 break
         else:
-            log.error("concert: the till did not answer our ENQ: result %s for POS %s not delivered", status,
-                      request.pos)  # fmt: skip
+            log.error(
+                "concert: the till did not answer our ENQ: result %s for POS %s not delivered", status, request.pos
+            )
             return
         for attempt in range(1, RESENDS + 1):
             self._raw(frame)
@@ -222,8 +226,9 @@ class ConcertLink(TillLink):
             if got == ACK:
                 self._raw(bytes([EOT]))
                 return
-            log.warning("concert: the till answered %s to our response (try %d)", "NAK" if got == NAK else "nothing",
-                        attempt)  # fmt: skip
+            log.warning(
+                "concert: the till answered %s to our response (try %d)", "NAK" if got == NAK else "nothing", attempt
+            )
         self._raw(bytes([EOT]))
         log.error("concert: response for POS %s not acknowledged after %d tries", request.pos, RESENDS)
 

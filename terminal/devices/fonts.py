@@ -14,8 +14,39 @@ import pygame
 
 #: The font sizes used (about 12 % apart). Snapping to a ladder keeps the number of loaded faces small:
 #: each FreeType face of DejaVu costs about 1 MB, and a Pi Zero 2 W has 512 MB for everything.
-LADDER = (8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 25, 28, 32, 36, 40, 45, 50, 56, 63, 71, 80, 90, 100, 112, 126,
-          142, 160, 180, 200, 225, 250)  # fmt: skip
+LADDER = (
+    8,
+    9,
+    10,
+    11,
+    12,
+    14,
+    16,
+    18,
+    20,
+    22,
+    25,
+    28,
+    32,
+    36,
+    40,
+    45,
+    50,
+    56,
+    63,
+    71,
+    80,
+    90,
+    100,
+    112,
+    126,
+    142,
+    160,
+    180,
+    200,
+    225,
+    250,
+)
 
 LATIN = "DejaVuSans"
 #: ISO 15924 script (HarfBuzz's tag) → the bundled face, and the Unicode blocks it draws.

@@ -45,13 +45,20 @@ class MatrixConfig:
 class MatrixKeypad:
     """Scans the matrix in a background thread every ``interval`` seconds and calls ``on_key`` per press."""
 
-    def __init__(self, config: MatrixConfig, on_key: Callable[[Key], None], *, pin_factory: object | None = None,
-                 interval: float = 0.005) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: MatrixConfig,
+        on_key: Callable[[Key], None],
+        *,
+        pin_factory: object | None = None,
+        interval: float = 0.005,
+    ) -> None:
         from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
         if len(config.layout) != len(config.rows) or any(len(r) != len(config.columns) for r in config.layout):
-            raise ValueError(f"the layout {config.layout} does not match {len(config.rows)} rows × "
-                             f"{len(config.columns)} columns")  # fmt: skip
+            raise ValueError(
+                f"the layout {config.layout} does not match {len(config.rows)} rows × {len(config.columns)} columns"
+            )
         mapping = config.key_map()
         self._keys = {(r, c): mapping.get(label) for r, row in enumerate(config.layout) for c, label in enumerate(row)}
         repeatable = frozenset(p for p, k in self._keys.items() if k is Key.BACKSPACE)

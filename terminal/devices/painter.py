@@ -53,8 +53,13 @@ TONE_COLOURS: dict[Tone, tuple[Colour, Colour]] = {
     Tone.ATTENTION: (AMBER, INK),
     Tone.NEUTRAL: (CANCEL_GREY, WHITE),
 }
-TONE_INK = {Tone.BAD: FAILED_RED, Tone.GOOD: PAID_GREEN, Tone.WARN: (150, 100, 0), Tone.ATTENTION: (150, 100, 0),
-            Tone.NEUTRAL: INK}  # fmt: skip
+TONE_INK = {
+    Tone.BAD: FAILED_RED,
+    Tone.GOOD: PAID_GREEN,
+    Tone.WARN: (150, 100, 0),
+    Tone.ATTENTION: (150, 100, 0),
+    Tone.NEUTRAL: INK,
+}
 
 
 def colours_of(model: ScreenModel) -> tuple[Colour, Colour]:

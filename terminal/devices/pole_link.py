@@ -89,9 +89,15 @@ class PoleLink(TillLink):
         try:
             if self._passthrough is None:
                 s = self._settings
-                self._passthrough = serial.serial_for_url(self._passthrough_path, baudrate=s.baudrate,
-                                                          bytesize=s.bytesize, parity=s.parity, stopbits=s.stopbits,
-                                                          timeout=0.2, write_timeout=1)  # fmt: skip
+                self._passthrough = serial.serial_for_url(
+                    self._passthrough_path,
+                    baudrate=s.baudrate,
+                    bytesize=s.bytesize,
+                    parity=s.parity,
+                    stopbits=s.stopbits,
+                    timeout=0.2,
+                    write_timeout=1,
+                )
             self._passthrough.write(data)
         except (serial.SerialException, OSError) as exc:
             log.warning("the real pole display on %s is not reachable: %s", self._passthrough_path, exc)

@@ -225,8 +225,14 @@ class PrintQueue:
     ``retry`` seconds, while the counter keeps selling. Posts PrintJobDone / PrintJobFailed and, when the
     printer's state changes, ``on_problem(message or None)``."""
 
-    def __init__(self, printer: ReceiptPrinter, post: Callable[[PrintJobDone | PrintJobFailed], None],
-                 on_problem: Callable[[str | None], None], *, retry: float = 5.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        printer: ReceiptPrinter,
+        post: Callable[[PrintJobDone | PrintJobFailed], None],
+        on_problem: Callable[[str | None], None],
+        *,
+        retry: float = 5.0,
+    ) -> None:
         self.printer = printer
         self._post, self._on_problem, self._retry = post, on_problem, retry
         self._jobs: deque[tuple[int, Receipt | None]] = deque()

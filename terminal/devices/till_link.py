@@ -231,8 +231,9 @@ class TillLink:
 
     def _serve_serial(self) -> None:
         s = self._settings
-        port = serial.serial_for_url(self.target, baudrate=s.baudrate, bytesize=s.bytesize, parity=s.parity,
-                                     stopbits=s.stopbits, timeout=0.2)  # fmt: skip
+        port = serial.serial_for_url(
+            self.target, baudrate=s.baudrate, bytesize=s.bytesize, parity=s.parity, stopbits=s.stopbits, timeout=0.2
+        )
         try:
             self._connected(port.write, port.read)
             self._greet()
@@ -373,8 +374,10 @@ class TillLink:
 
     def _replace(self, conn: _Connection) -> None:
         if self._active is not None:
-            log.warning("till: a silent connection was replaced by a new one that %s",
-                        "authenticated" if conn.authenticated else "sent a command")  # fmt: skip
+            log.warning(
+                "till: a silent connection was replaced by a new one that %s",
+                "authenticated" if conn.authenticated else "sent a command",
+            )
             self._hang_up(None, b"ERR 409 replaced by another till\r\n" if self.greets else b"")
         self._waiting.remove(conn)
         self._take(conn)
@@ -477,10 +480,22 @@ def _short(exc: Exception) -> str:
 KINDS = ("native", "concert", "pole")
 
 
-def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency: str, host: str = "127.0.0.1",
-              baudrate: int = 9600, bytesize: int = 8, parity: str = "N", stopbits: int = 1,
-              pole: dict[str, Any] | None = None, secret: str | None = None, auth: str = "tcp",
-              idle_timeout: float = IDLE_TIMEOUT) -> TillLink:  # fmt: skip
+def open_till(
+    kind: str,
+    device: str,
+    post: Callable[[Event], None],
+    *,
+    currency: str,
+    host: str = "127.0.0.1",
+    baudrate: int = 9600,
+    bytesize: int = 8,
+    parity: str = "N",
+    stopbits: int = 1,
+    pole: dict[str, Any] | None = None,
+    secret: str | None = None,
+    auth: str = "tcp",
+    idle_timeout: float = IDLE_TIMEOUT,
+) -> TillLink:
     """The running link for a till speaking ``kind`` on ``device`` (a serial device or ``tcp:PORT``); ``pole``
     holds the pole-display capture's options (command_set, pattern, on_total, passthrough, decimal, width);
     ``secret`` and ``auth`` are the native protocol's authentication."""
@@ -495,5 +510,13 @@ def open_till(kind: str, device: str, post: Callable[[Event], None], *, currency
         return ConcertLink(device, post, currency=currency, settings=settings, host=host).start()
     if kind != "native":
         raise ValueError(f"till kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return TillLink(device, post, currency=currency, settings=settings, host=host, secret=secret, auth=auth,
-                    idle_timeout=idle_timeout).start()  # fmt: skip
+    return TillLink(
+        device,
+        post,
+        currency=currency,
+        settings=settings,
+        host=host,
+        secret=secret,
+        auth=auth,
+        idle_timeout=idle_timeout,
+    ).start()

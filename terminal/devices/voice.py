@@ -73,8 +73,12 @@ class ClipCache:
         target = self.path(word)
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "word.wav"
-            run = subprocess.run([program, "-v", self.voice, "-s", "150", "-w", str(raw), "--", word],
-                                 capture_output=True, text=True, timeout=30)  # fmt: skip
+            run = subprocess.run(
+                [program, "-v", self.voice, "-s", "150", "-w", str(raw), "--", word],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             if run.returncode != 0 or not raw.exists():
                 raise VoiceError(f"espeak-ng could not say {word!r} with voice {self.voice}: {run.stderr.strip()}")
             samples = _trim(_read(raw))

@@ -107,8 +107,9 @@ def paper_words(words: Words, can_print: Callable[[str], bool]) -> Words:
 
 
 #: Typography that thermal printers' code pages rarely have, and what stands for it on paper.
-PLAIN_PUNCTUATION = str.maketrans({"—": "-", "–": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"',
-                                   "\u00a0": " ", "\u202f": " "})  # fmt: skip
+PLAIN_PUNCTUATION = str.maketrans(
+    {"—": "-", "–": "-", "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u202f": " "}
+)
 
 
 def plain_punctuation(text: str) -> str:

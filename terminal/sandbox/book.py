@@ -18,11 +18,23 @@ from terminal.core.orders import Payee
 from terminal.core.payloads import emv, emv_profiles, epc, upi
 
 #: The QR payloads the sandbox can issue, the contract's scheme name for each, and the currency each pays in.
-SCHEMES = {"url": ("url", None), "upi": ("upi", "INR"), "pix": ("emv", "BRL"), "promptpay": ("emv", "THB"),
-           "paynow": ("emv", "SGD"), "epc": ("epc", "EUR")}  # fmt: skip
+SCHEMES = {
+    "url": ("url", None),
+    "upi": ("upi", "INR"),
+    "pix": ("emv", "BRL"),
+    "promptpay": ("emv", "THB"),
+    "paynow": ("emv", "SGD"),
+    "epc": ("epc", "EUR"),
+}
 #: A payee id of the right shape for each scheme (none of them real).
-SAMPLE_PAYEE_IDS = {"url": "demo-shop@sandbox", "upi": "demo-shop@sandbox", "pix": "demo-shop@sandbox",
-                    "promptpay": "0812345678", "paynow": "201403121W", "epc": "DE89370400440532013000"}  # fmt: skip
+SAMPLE_PAYEE_IDS = {
+    "url": "demo-shop@sandbox",
+    "upi": "demo-shop@sandbox",
+    "pix": "demo-shop@sandbox",
+    "promptpay": "0812345678",
+    "paynow": "201403121W",
+    "epc": "DE89370400440532013000",
+}
 #: Test switch: what a compromised backend might change in the payload while its JSON stays honest.
 TAMPERS = ("payee", "amount", "currency", "crc")
 
@@ -267,9 +279,16 @@ class OrderBook:
         it appears in the history, paid, under its reference."""
         with self._changed:
             now = self.now()
-            order = SandboxOrder(id="pay_" + secrets.token_hex(8), reference=reference, amount=amount,
-                                 description="payment without an order", created_at=now, expires_at=now,
-                                 qr_scheme="upi", qr_payload="")  # fmt: skip
+            order = SandboxOrder(
+                id="pay_" + secrets.token_hex(8),
+                reference=reference,
+                amount=amount,
+                description="payment without an order",
+                created_at=now,
+                expires_at=now,
+                qr_scheme="upi",
+                qr_payload="",
+            )
             order.payments.append(self._payment(amount.minor, amount.currency, payer))
             order.status = "paid"
             self._orders[order.id] = order
@@ -304,8 +323,9 @@ class OrderBook:
     def _payload(self, order_id: str, reference: str, amount: Amount, description: str) -> str:
         payee_id, shown = self.payee.id, amount
         if self.tamper == "payee":
-            payee_id = {"promptpay": "0899999999", "paynow": "199912345Z",
-                        "epc": "FR1420041010050500013M02606"}.get(self.scheme, "fraudster@sandbox")  # fmt: skip
+            payee_id = {"promptpay": "0899999999", "paynow": "199912345Z", "epc": "FR1420041010050500013M02606"}.get(
+                self.scheme, "fraudster@sandbox"
+            )
         elif self.tamper == "amount":
             shown = Amount(amount.minor * 10, amount.currency)
         payload = self._build(payee_id, shown, order_id, reference, description)

@@ -52,11 +52,14 @@ def archive(journal: Journal, before: date) -> Archived:
     db = journal.db.conn
     last = journal.last_z()
     closed = last[1] if last else ""
-    open_count = db.execute("SELECT COUNT(*) FROM sales WHERE ended_at < ? AND ended_at > ?",
-                            (cutoff, closed)).fetchone()[0]  # fmt: skip
+    open_count = db.execute(
+        "SELECT COUNT(*) FROM sales WHERE ended_at < ? AND ended_at > ?", (cutoff, closed)
+    ).fetchone()[0]
     if open_count:
-        raise ArchiveRefused(f"{open_count} sale(s) that ended before {before} are not closed by a Z report yet: "
-                             "make a Z report first, or archive before an earlier date")  # fmt: skip
+        raise ArchiveRefused(
+            f"{open_count} sale(s) that ended before {before} are not closed by a Z report yet: "
+            "make a Z report first, or archive before an earlier date"
+        )
     target = archive_path(journal.path, before)
     try:
         ids = [row[0] for row in db.execute(_MOVABLE, (cutoff, closed, closed, closed, KEEP_NEWEST))]

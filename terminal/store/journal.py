@@ -109,8 +109,10 @@ class Journal:
         try:
             _refuse_newer(journal.db, journal.path)
             if migrations.pending(journal.db):
-                raise JournalError(f"the journal {journal.path} was written by an older qr-terminal: start the "
-                                   "terminal once (it brings the journal up to date), then try again")  # fmt: skip
+                raise JournalError(
+                    f"the journal {journal.path} was written by an older qr-terminal: start the "
+                    "terminal once (it brings the journal up to date), then try again"
+                )
         except sqlite3.Error as exc:
             journal.db.close()
             raise JournalError(f"cannot read the journal {journal.path}: {exc}") from exc
@@ -203,8 +205,11 @@ class Journal:
         except OSError as exc:
             log.error("could not release the disk reserve %s: %s", self._reserve_path, exc)
             return False
-        log.error("the disk is full: released the reserve beside the journal %s so payments can still be "
-                  "recorded; free space on the SD card", self.path)  # fmt: skip
+        log.error(
+            "the disk is full: released the reserve beside the journal %s so payments can still be "
+            "recorded; free space on the SD card",
+            self.path,
+        )
         return True
 
     def next_seq(self) -> int:
@@ -287,14 +292,17 @@ class Journal:
     def print_job_done(self, job_id: int, at: datetime) -> None:
         """The printer took job ``job_id``."""
         with self._writing(), self.db.atomic():
-            self.db.execute("UPDATE print_jobs SET status = 'printed', printed_at = ?, attempts = attempts + 1 "
-                            "WHERE id = ?", (_iso(at), job_id))  # fmt: skip
+            self.db.execute(
+                "UPDATE print_jobs SET status = 'printed', printed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                (_iso(at), job_id),
+            )
 
     def print_job_failed(self, job_id: int, error: str) -> None:
         """One more failed attempt at job ``job_id`` (it stays pending)."""
         with self._writing(), self.db.atomic():
-            self.db.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                            (error, job_id))  # fmt: skip
+            self.db.execute(
+                "UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, job_id)
+            )
 
     def pending_print_jobs(self) -> list[tuple[int, Receipt]]:
         """Jobs not printed yet, oldest first (to resume after a restart)."""
@@ -318,8 +326,10 @@ class Journal:
             "GROUP BY status, currency ORDER BY status, currency",
             (since, until),
         ).fetchall()
-        return [Ended(status, Amount(total, currency), extra, count, extras)
-                for status, currency, count, total, extra, extras in rows]  # fmt: skip
+        return [
+            Ended(status, Amount(total, currency), extra, count, extras)
+            for status, currency, count, total, extra, extras in rows
+        ]
 
     def later_money_since(self, since: str, until: str = "~") -> list[Ended]:
         """Money that arrived after ``since`` (up to ``until``) for sales a report before ``since`` counted (another
@@ -341,8 +351,9 @@ class Journal:
         """Record a Z report closing the period that began at ``since``; returns its number and time."""
         closed = _iso(at)
         with self._writing(), self.db.atomic():
-            cursor = self.db.execute("INSERT INTO z_reports (closed_at, since, totals) VALUES (?, ?, ?)",
-                                     (closed, since, totals))  # fmt: skip
+            cursor = self.db.execute(
+                "INSERT INTO z_reports (closed_at, since, totals) VALUES (?, ?, ?)", (closed, since, totals)
+            )
             return int(cursor.lastrowid or 0), closed
 
     def record_z_totals(self, number: int, totals: str) -> None:
@@ -429,8 +440,9 @@ class Journal:
 
     def sales_between(self, start: datetime, end: datetime) -> list[tuple[Sale, tuple[Refund, ...]]]:
         """Sales started in [start, end), oldest first, each with its refunds (for reconciliation)."""
-        rows = self.db.execute("SELECT * FROM sales WHERE started_at >= ? AND started_at < ? ORDER BY seq",
-                               (_iso(start), _iso(end)))  # fmt: skip
+        rows = self.db.execute(
+            "SELECT * FROM sales WHERE started_at >= ? AND started_at < ? ORDER BY seq", (_iso(start), _iso(end))
+        )
         columns = [c[0] for c in rows.description]
         sales = [_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
         return [(sale, self.refunds_of(sale.id)) for sale in sales]
@@ -485,9 +497,11 @@ class Journal:
         when = _iso(at)
         with self._writing(), self.db.atomic():
             for key, value in (("voice_on", "1" if on else "0"), ("volume", str(volume))):
-                self.db.execute("INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) "
-                                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                                (key, value, when))  # fmt: skip
+                self.db.execute(
+                    "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) "
+                    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (key, value, when),
+                )
 
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""
@@ -569,8 +583,10 @@ def _lock(path: Path) -> IO[str]:
         holder = handle.read().strip()
         handle.close()
         who = f"pid {holder}" if holder.isdigit() else "another process"
-        raise JournalError(f"the journal {path} is in use by another qr-terminal ({who}): stop it first "
-                           "(sudo systemctl stop qr-terminal), or give this one its own journal") from None  # fmt: skip
+        raise JournalError(
+            f"the journal {path} is in use by another qr-terminal ({who}): stop it first "
+            "(sudo systemctl stop qr-terminal), or give this one its own journal"
+        ) from None
     except OSError:
         handle.close()
         raise
@@ -590,8 +606,10 @@ def _refuse_newer(db: Database, path: Path) -> None:
     rows = db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]).fetchall()
     unknown = sorted(name for (name,) in rows if name not in known)
     if unknown:
-        raise JournalError(f"the journal {path} was written by a newer qr-terminal (it has {', '.join(unknown)}): "
-                           "upgrade qr-terminal to use it")  # fmt: skip
+        raise JournalError(
+            f"the journal {path} was written by a newer qr-terminal (it has {', '.join(unknown)}): "
+            "upgrade qr-terminal to use it"
+        )
 
 
 def _is_full(exc: BaseException) -> bool:
@@ -648,8 +666,14 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
 
 def _payment_json(payment: Payment) -> dict[str, Any]:
     at = _iso(payment.at) if payment.at else None
-    return {"value": str(payment.amount.minor), "currency": payment.amount.currency, "at": at,
-            "payer": payment.payer, "provider_ref": payment.provider_ref, "id": payment.id}  # fmt: skip
+    return {
+        "value": str(payment.amount.minor),
+        "currency": payment.amount.currency,
+        "at": at,
+        "payer": payment.payer,
+        "provider_ref": payment.provider_ref,
+        "id": payment.id,
+    }
 
 
 def _payments_from_row(row: dict[str, Any]) -> tuple[Payment, ...]:

@@ -158,8 +158,9 @@ def m009_indexes_for_reports_and_menus(db: Database) -> None:
         "AND e.to_status = sales.status) WHERE status NOT IN ('creating', 'awaiting_payment')"
     )
     # Covering: a report reads only this index, never the rows (what it sums is in the index).
-    db.table("sales").create_index(["ended_at", "status", "currency", "amount_minor", "paid_minor"],
-                             index_name="idx_sales_ended_at")  # fmt: skip
+    db.table("sales").create_index(
+        ["ended_at", "status", "currency", "amount_minor", "paid_minor"], index_name="idx_sales_ended_at"
+    )
     db.table("sales").create_index(["started_at"])
     db.table("sales").create_index(["status"])
     db.table("sales").create_index(["paid_at"])

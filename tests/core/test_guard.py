@@ -28,10 +28,18 @@ from .test_payloads import KHQR, QRIS, VIETQR
 PSP = next(v["payload"] for v in VECTORS["upi"] if v["name"] == "psp_dynamic_qr_sample")
 RULES = PayeeRules(
     "Shop",
-    ("rpy.qrrazorpay2102110597@icici", "shop@okbank", "shop@pix.example", "0812345678", "1234567890123",
-     "201403121W", "DE89 3704 0044 0532 0130 00", "970436/0011012345678"),
+    (
+        "rpy.qrrazorpay2102110597@icici",
+        "shop@okbank",
+        "shop@pix.example",
+        "0812345678",
+        "1234567890123",
+        "201403121W",
+        "DE89 3704 0044 0532 0130 00",
+        "970436/0011012345678",
+    ),
     ("pay.example.test", "pix.psp.example"),
-)  # fmt: skip
+)
 INR = Amount(100, "INR")
 
 
@@ -40,8 +48,7 @@ def order(payload, scheme, amount, reference="T1-000001", payee="shop@okbank", o
 
 
 def check(payload, scheme="upi", amount=INR, reference="T1-000001", rules=RULES, **kw):
-    return guard.check(order(payload, scheme, amount, reference, **kw), reference=reference, amount=amount,
-                       rules=rules)  # fmt: skip
+    return guard.check(order(payload, scheme, amount, reference, **kw), reference=reference, amount=amount, rules=rules)
 
 
 # --- UPI ------------------------------------------------------------------------------------------
@@ -141,8 +148,19 @@ def test_pix_refused(payload, why):
 def test_a_second_account_for_someone_else_is_refused_even_beside_ours():
     pix = [("00", "br.gov.bcb.pix"), ("01", "shop@pix.example")]
     other = [("00", "br.gov.bcb.pix"), ("01", "fraud@pix.example")]
-    payload = emv.build([("00", "01"), ("26", pix), ("27", other), ("52", "0000"), ("53", "986"),
-                         ("54", "12.50"), ("58", "BR"), ("59", "Shop"), ("60", "Sao Paulo")])  # fmt: skip
+    payload = emv.build(
+        [
+            ("00", "01"),
+            ("26", pix),
+            ("27", other),
+            ("52", "0000"),
+            ("53", "986"),
+            ("54", "12.50"),
+            ("58", "BR"),
+            ("59", "Shop"),
+            ("60", "Sao Paulo"),
+        ]
+    )
     assert "fraud@pix.example" in check(payload, scheme="emv", amount=BRL, payee="shop@pix.example")
 
 
@@ -165,8 +183,17 @@ def test_paynow_with_an_editable_amount_is_refused():
 
 def test_a_dynamic_pix_is_accepted_only_from_a_trusted_location():
     account = [("00", "br.gov.bcb.pix"), ("25", "pix.psp.example/qr/v2/cobv/9d36b84f")]
-    fields = [("00", "01"), ("01", "12"), ("26", account), ("52", "0000"), ("53", "986"), ("58", "BR"),
-              ("59", "Shop"), ("60", "Sao Paulo"), ("62", [("05", "***")])]  # fmt: skip
+    fields = [
+        ("00", "01"),
+        ("01", "12"),
+        ("26", account),
+        ("52", "0000"),
+        ("53", "986"),
+        ("58", "BR"),
+        ("59", "Shop"),
+        ("60", "Sao Paulo"),
+        ("62", [("05", "***")]),
+    ]
     assert check(emv.build(fields), scheme="emv", amount=BRL, payee="shop@pix.example") is None
     fields[2] = ("26", [("00", "br.gov.bcb.pix"), ("25", "evil.example/qr/1")])
     assert "evil.example" in check(emv.build(fields), scheme="emv", amount=BRL, payee="shop@pix.example")
@@ -184,8 +211,9 @@ def test_an_epc_transfer_to_our_iban_with_the_reference_in_the_text():
 
 def test_an_epc_transfer_to_another_iban_is_refused():
     payload = epc.build(name="Shop", iban="FR1420041010050500013M02606", amount=EUR, text="T1-000001")
-    assert "FR1420041010050500013M02606" in check(payload, scheme="epc", amount=EUR,
-                                                  payee="DE89 3704 0044 0532 0130 00")  # fmt: skip
+    assert "FR1420041010050500013M02606" in check(
+        payload, scheme="epc", amount=EUR, payee="DE89 3704 0044 0532 0130 00"
+    )
 
 
 # --- the order around the payload -----------------------------------------------------------------
@@ -193,8 +221,9 @@ def test_an_epc_transfer_to_another_iban_is_refused():
 
 def test_the_order_fields_must_match_the_sale_too():
     good = "upi://pay?pa=shop@okbank&am=1.00&cu=INR&tr=T1-000001"
-    assert "the order is for" in guard.check(order(good, "upi", Amount(200, "INR")), reference="T1-000001",
-                                             amount=INR, rules=RULES)  # fmt: skip
+    assert "the order is for" in guard.check(
+        order(good, "upi", Amount(200, "INR")), reference="T1-000001", amount=INR, rules=RULES
+    )
     assert "not this shop's" in check(good, payee="other@okbank")
 
 
@@ -236,24 +265,50 @@ def published(section, name):
 @pytest.mark.parametrize(
     ("payload", "scheme", "amount", "reference", "ids"),
     [
-        (published("valid", "pix_starkbank_static"), "emv", Amount(12500, "BRL"), "1297364819273409",
-         ("arya@stark.com",)),
+        (
+            published("valid", "pix_starkbank_static"),
+            "emv",
+            Amount(12500, "BRL"),
+            "1297364819273409",
+            ("arya@stark.com",),
+        ),
         (published("valid", "promptpay_amt_3045"), "emv", Amount(12345, "THB"), "T1", ("0812345678",)),
         (published("valid", "promptpay_php_amount_CF9E"), "emv", Amount(42000, "THB"), "T1", ("0899999999",)),
         (PSP, "upi", Amount(100, "INR"), "RZPIjCMsV6qTpgStBqrv2", ("rpy.qrrazorpay2102110597@icici",)),
-        (published("epc069_12", "epc_example_1_utf8"), "epc", Amount(1230, "EUR"), "RF18539007547034",
-         ("DE71110220330123456789",)),
-        (published("epc069_12", "epc_example_2_latin1"), "epc", Amount(1230, "EUR"), "Client:Marie Louise La Lune",
-         ("FR1420041010050500013M02606",)),
+        (
+            published("epc069_12", "epc_example_1_utf8"),
+            "epc",
+            Amount(1230, "EUR"),
+            "RF18539007547034",
+            ("DE71110220330123456789",),
+        ),
+        (
+            published("epc069_12", "epc_example_2_latin1"),
+            "epc",
+            Amount(1230, "EUR"),
+            "Client:Marie Louise La Lune",
+            ("FR1420041010050500013M02606",),
+        ),
         (KHQR, "emv", Amount(500000, "KHR"), "T1", ("jonhsmith@nbcq",)),
         (published("valid", "khqr_bakong_individual_6894"), "emv", Amount(50000, "KHR"), "T1", ("jonhsmith@nbcq",)),
         (published("valid", "vietqr_viet_qr_pay_BBB8"), "emv", Amount(1000, "VND"), "T1", ("970416/257678859",)),
         (VIETQR, "emv", Amount(50000, "VND"), "T1 000001", ("970436/0011012345678",)),
         (QRIS, "emv", Amount(1500000, "IDR"), "T1", ("936009153022591481", "022591481", "ID1020017611473")),
     ],
-    ids=["pix", "promptpay", "promptpay-php", "upi-psp", "epc-1", "epc-2", "khqr", "khqr-bakong", "vietqr-lib",
-         "vietqr", "qris"],
-)  # fmt: skip
+    ids=[
+        "pix",
+        "promptpay",
+        "promptpay-php",
+        "upi-psp",
+        "epc-1",
+        "epc-2",
+        "khqr",
+        "khqr-bakong",
+        "vietqr-lib",
+        "vietqr",
+        "qris",
+    ],
+)
 def test_a_published_payload_is_accepted_when_its_ids_are_configured(payload, scheme, amount, reference, ids):
     rules = PayeeRules("Shop", ids)
     assert check(payload, scheme, amount, reference, rules=rules, payee=ids[0]) is None
@@ -263,8 +318,18 @@ def test_sgqrs_identity_template_is_not_an_account():
     # SGQR stickers carry 51 = SG.SGQR (SGQR id, version, postal code…) beside PayNow's 26: it pays no one.
     paynow = [("00", "SG.PAYNOW"), ("01", "2"), ("02", "201403121W"), ("03", "0")]
     sgqr = [("00", "SG.SGQR"), ("01", "180123456789AB"), ("02", "01.0001"), ("03", "018989")]
-    fields = [("00", "01"), ("01", "12"), ("26", paynow), ("51", sgqr), ("52", "0000"), ("53", "702"),
-              ("54", "1.00"), ("58", "SG"), ("59", "Shop"), ("60", "Singapore")]  # fmt: skip
+    fields = [
+        ("00", "01"),
+        ("01", "12"),
+        ("26", paynow),
+        ("51", sgqr),
+        ("52", "0000"),
+        ("53", "702"),
+        ("54", "1.00"),
+        ("58", "SG"),
+        ("59", "Shop"),
+        ("60", "Singapore"),
+    ]
     assert check(emv.build(fields), "emv", Amount(100, "SGD"), payee="201403121W") is None
 
 
@@ -312,8 +377,10 @@ def test_a_link_is_read_as_a_browser_reads_it(url, browser_host):
 def test_a_dynamic_pix_location_is_read_as_the_payers_app_opens_it():
     # 26.25 = evil.example\@pix.psp.example/…: urlsplit("https://" + it) has host pix.psp.example (trusted);
     # the payer's app (a browser-grade URL parser) fetches the charge from evil.example.
-    payload = ("00020101021226660014br.gov.bcb.pix2544evil.example\\@pix.psp.example/qr/v2/9d36b84f5204000053039865802"
-               "BR5904Shop6009Sao Paulo62070503***63048E3C")  # fmt: skip
+    payload = (
+        "00020101021226660014br.gov.bcb.pix2544evil.example\\@pix.psp.example/qr/v2/9d36b84f5204000053039865802"
+        "BR5904Shop6009Sao Paulo62070503***63048E3C"
+    )
     assert emv.parse(payload).crc_ok and lenient_payees(payload) == {"evil.example"}
     assert "not written as a browser reads it" in check(payload, **SHOP_PIX)
 
@@ -326,8 +393,11 @@ def test_a_non_ascii_name_cannot_hide_a_template_from_one_reader():
     # Counted in characters (us): the name holds that text; the only account is 26 = shop@pix.example.
     # Counted in bytes (43 × é is 86 bytes): the name ends after the é's and the text becomes a second 26,
     # fraud@pix.example, which a last-wins app pays. The CRC is over the bytes: valid for both readers.
-    payload = ("00020126380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505802BR5989Caf" + "é" * 43 +
-               "26390014br.gov.bcb.pix0117fraud@pix.example6009Sao Paulo62120508T10000016304917A")  # fmt: skip
+    payload = (
+        "00020126380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505802BR5989Caf"
+        + "é" * 43
+        + "26390014br.gov.bcb.pix0117fraud@pix.example6009Sao Paulo62120508T10000016304917A"
+    )
     assert emv.parse(payload).crc_ok and summarise(payload).accounts[0].ids == ("shop@pix.example",)
     assert lenient_payees(payload) == {"fraud@pix.example"}
     assert "outside ASCII" in check(payload, **SHOP_PIX)
@@ -346,9 +416,11 @@ def test_promptpay_with_a_foreign_mobile_beside_our_national_id_is_refused():
 
 def test_a_template_of_an_unknown_network_is_refused_even_carrying_our_key():
     # 27 = com.evilpay with 01 = shop@pix.example and 02 = evil-merchant-7: an evilpay app pays its merchant 7.
-    payload = ("00020101021226380014br.gov.bcb.pix0116shop@pix.example27540011com.evilpay0116shop@pix.example"
-               "0215evil-merchant-7520400005303986540512.505802BR5904Shop6009Sao Paulo"
-               "62120508T1000001630448A3")  # fmt: skip
+    payload = (
+        "00020101021226380014br.gov.bcb.pix0116shop@pix.example27540011com.evilpay0116shop@pix.example"
+        "0215evil-merchant-7520400005303986540512.505802BR5904Shop6009Sao Paulo"
+        "62120508T1000001630448A3"
+    )
     assert "does not know ('com.evilpay')" in check(payload, **SHOP_PIX)
     configured = replace(RULES, emv_networks=("com.evilpay",))  # configured: every one of its ids must be ours
     assert "evil-merchant-7" in check(payload, **SHOP_PIX, rules=configured)
@@ -356,23 +428,29 @@ def test_a_template_of_an_unknown_network_is_refused_even_carrying_our_key():
 
 def test_an_unreserved_template_is_a_network_too():
     # 80 = com.evilpay / evil-merchant-7: templates 80–99 are open to any network, so apps may pay from them.
-    payload = ("00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505802BR5904Shop6009Sao "
-               "Paulo62120508T100000180340011com.evilpay0115evil-merchant-763041C5C")  # fmt: skip
+    payload = (
+        "00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505802BR5904Shop6009Sao "
+        "Paulo62120508T100000180340011com.evilpay0115evil-merchant-763041C5C"
+    )
     assert "does not know ('com.evilpay')" in check(payload, **SHOP_PIX)
 
 
 def test_a_pix_key_of_ours_with_a_foreign_location_is_refused():
     # 26.01 = our key, 26.25 = evil.example/…: an app that prefers the dynamic location fetches the charge
     # (payee and amount) from evil.example; the old guard looked at the key only.
-    payload = ("00020101021226690014br.gov.bcb.pix0116shop@pix.example2527evil.example/qr/v2/9d36b84f5204000053039865"
-               "40512.505802BR5904Shop6009Sao Paulo62120508T10000016304553B")  # fmt: skip
+    payload = (
+        "00020101021226690014br.gov.bcb.pix0116shop@pix.example2527evil.example/qr/v2/9d36b84f5204000053039865"
+        "40512.505802BR5904Shop6009Sao Paulo62120508T10000016304553B"
+    )
     assert "'evil.example'" in check(payload, **SHOP_PIX)
 
 
 def test_a_pix_key_given_twice_is_refused():
     # 26.01 twice: shop@pix.example then fraud@pix.example. We read the first; a last-wins app the second.
-    payload = ("00020101021226590014br.gov.bcb.pix0116shop@pix.example0117fraud@pix.example5204000053039865405"
-               "12.505802BR5904Shop6009Sao Paulo62120508T100000163040FD8")  # fmt: skip
+    payload = (
+        "00020101021226590014br.gov.bcb.pix0116shop@pix.example0117fraud@pix.example5204000053039865405"
+        "12.505802BR5904Shop6009Sao Paulo62120508T100000163040FD8"
+    )
     assert lenient_payees(payload) == {"fraud@pix.example"}
     assert "appears twice" in check(payload, **SHOP_PIX)
 
@@ -422,13 +500,14 @@ def test_upi_parameters_in_other_spellings_are_refused(payload, lenient_sees):
 def test_epc_with_another_line_break_is_refused(separator):
     # Split at LF (us): name "Shop<sep>FR14…<sep>EUR999.99", IBAN ours, EUR12.50.
     # Split at any line break (Java's lines(), Kotlin's lines()): IBAN FR14… (someone else), EUR999.99.
-    payload = ("BCD\n002\n1\nSCT\n\nShop" + separator + "FR1420041010050500013M02606" + separator + "EUR999.99\n"
-               "DE89370400440532013000\nEUR12.5\n\n\nT1-000001")  # fmt: skip
+    payload = (
+        "BCD\n002\n1\nSCT\n\nShop" + separator + "FR1420041010050500013M02606" + separator + "EUR999.99\n"
+        "DE89370400440532013000\nEUR12.5\n\n\nT1-000001"
+    )
     assert lenient_reader.read(payload) == lenient_reader.Reading(
         frozenset({"fr1420041010050500013m02606"}), Decimal("999.99"), "EUR"
     )
-    assert "line break other than LF" in check(payload, "epc", Amount(1250, "EUR"),
-                                               payee="DE89370400440532013000")  # fmt: skip
+    assert "line break other than LF" in check(payload, "epc", Amount(1250, "EUR"), payee="DE89370400440532013000")
 
 
 def test_epc_with_crlf_lines_is_accepted():
@@ -456,8 +535,10 @@ def test_upi_amounts_in_other_digits_or_with_spaces_are_refused(payload):
 
 def test_an_emv_amount_with_a_space_is_refused():
     # 54 = "12.50 ": Python's strip() made it 12.50; an app that stops at the space may read 12.50 or refuse.
-    payload = ("00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540612.50 5802BR5904Shop6009Sao "
-               "Paulo62120508T100000163045750")  # fmt: skip
+    payload = (
+        "00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540612.50 5802BR5904Shop6009Sao "
+        "Paulo62120508T100000163045750"
+    )
     assert "not an amount" in check(payload, **SHOP_PIX)
 
 
@@ -479,8 +560,10 @@ def test_a_known_format_behind_invisible_characters_is_not_unknown(prefix):
 
 def test_a_convenience_fee_is_refused():
     # 56 = 500.00 (a fixed fee) without 55: some apps add it to 54, charging R$512.50 for a R$12.50 sale.
-    payload = ("00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505606500.005802BR5904"
-               "Shop6009Sao Paulo62120508T100000163047D93")  # fmt: skip
+    payload = (
+        "00020101021226380014br.gov.bcb.pix0116shop@pix.example520400005303986540512.505606500.005802BR5904"
+        "Shop6009Sao Paulo62120508T100000163047D93"
+    )
     assert "convenience fee" in check(payload, **SHOP_PIX)
 
 
@@ -513,15 +596,50 @@ def _emv(fields):
 
 
 EMV_BASES = {
-    "pix": ("shop@pix.example", "BRL", [("00", "01"), ("01", "12"), ("26", [("00", "br.gov.bcb.pix"),
-            ("01", "shop@pix.example")]), ("52", "0000"), ("53", "986"), ("54", "12.50"), ("58", "BR"),
-            ("59", "Shop"), ("60", "Sao Paulo"), ("62", [("05", "T1000001")])]),
-    "promptpay": ("0812345678", "THB", [("00", "01"), ("01", "12"), ("29", [("00", "A000000677010111"),
-                  ("01", "0066812345678")]), ("58", "TH"), ("53", "764"), ("54", "12.50")]),
-    "paynow": ("201403121W", "SGD", [("00", "01"), ("01", "12"), ("26", [("00", "SG.PAYNOW"), ("01", "2"),
-               ("02", "201403121W"), ("03", "0")]), ("52", "0000"), ("53", "702"), ("54", "12.50"), ("58", "SG"),
-               ("59", "Shop"), ("60", "Singapore")]),
-}  # fmt: skip
+    "pix": (
+        "shop@pix.example",
+        "BRL",
+        [
+            ("00", "01"),
+            ("01", "12"),
+            ("26", [("00", "br.gov.bcb.pix"), ("01", "shop@pix.example")]),
+            ("52", "0000"),
+            ("53", "986"),
+            ("54", "12.50"),
+            ("58", "BR"),
+            ("59", "Shop"),
+            ("60", "Sao Paulo"),
+            ("62", [("05", "T1000001")]),
+        ],
+    ),
+    "promptpay": (
+        "0812345678",
+        "THB",
+        [
+            ("00", "01"),
+            ("01", "12"),
+            ("29", [("00", "A000000677010111"), ("01", "0066812345678")]),
+            ("58", "TH"),
+            ("53", "764"),
+            ("54", "12.50"),
+        ],
+    ),
+    "paynow": (
+        "201403121W",
+        "SGD",
+        [
+            ("00", "01"),
+            ("01", "12"),
+            ("26", [("00", "SG.PAYNOW"), ("01", "2"), ("02", "201403121W"), ("03", "0")]),
+            ("52", "0000"),
+            ("53", "702"),
+            ("54", "12.50"),
+            ("58", "SG"),
+            ("59", "Shop"),
+            ("60", "Singapore"),
+        ],
+    ),
+}
 
 
 @st.composite
@@ -576,9 +694,20 @@ def epc_attacks(draw):
 
 @st.composite
 def url_attacks(draw):
-    host = draw(st.sampled_from([*["pay.example.test"] * 6, "PAY.example.test", "evil.example\\@pay.example.test",
-                                 "pay.example.test@evil.example", "pay.example.teſt", "pay.example.test:443",
-                                 "pay.example.test.", "xn--pay-example.test"]))  # fmt: skip
+    host = draw(
+        st.sampled_from(
+            [
+                *["pay.example.test"] * 6,
+                "PAY.example.test",
+                "evil.example\\@pay.example.test",
+                "pay.example.test@evil.example",
+                "pay.example.teſt",
+                "pay.example.test:443",
+                "pay.example.test.",
+                "xn--pay-example.test",
+            ]
+        )
+    )
     query = [f"am={draw(st.sampled_from(AMOUNT_TEXTS))}", "cu=INR", "tr=T1-000001"]
     if draw(st.booleans()):
         query.append(draw(st.sampled_from(["AM=1000.00", "am=0.01", "cu=USD", "CU=USD"])))
@@ -597,8 +726,10 @@ def test_what_the_guard_accepts_the_lenient_reader_reads_as_ours(attack):
     ours, theirs = summarise(payload), lenient_reader.read(payload)
     assert theirs is not None
     assert theirs.payees <= {i.lower() for a in ours.accounts for i in (*a.ids, *a.hosts)}  # the same payee…
-    assert all(RULES.knows_host(p) or any(RULES.knows_id(s) for s in emv_profiles.spellings("promptpay", p))
-               for p in theirs.payees)  # … and it is ours  # fmt: skip
+    assert all(
+        RULES.knows_host(p) or any(RULES.knows_id(s) for s in emv_profiles.spellings("promptpay", p))
+        for p in theirs.payees
+    )  # … and it is ours
     assert (theirs.amount, theirs.currency) == (Decimal(sale.minor).scaleb(-sale.exponent), currency)
     assert (ours.amount, ours.amount.currency if ours.amount else None) == (sale, currency)
 

@@ -156,8 +156,10 @@ def test_recent_sales_are_listed_five_a_page():
     assert len(model.lines) == 5 and model.lines[0].startswith("1  27 Nov 10:00  ₹12.50  paid  T1-000001")
     assert "(1/3)" in model.hint
     state, _ = press(state, "EE")
-    assert screen_for(state, at(0)).lines == ("1  27 Nov 10:00  ₹12.50  paid  T1-000011",
-                                               "2  27 Nov 10:00  ₹12.50  paid  T1-000012")  # fmt: skip
+    assert screen_for(state, at(0)).lines == (
+        "1  27 Nov 10:00  ₹12.50  paid  T1-000011",
+        "2  27 Nov 10:00  ₹12.50  paid  T1-000012",
+    )
     state, _ = press(state, "3")  # no third row on the last page
     assert state.menu.view is View.RECENT
     state, _ = press(state, "2")
@@ -180,8 +182,15 @@ def test_full_refund_with_nothing_typed():
     state, _ = press(state, "E")
     assert state.menu.view is View.REFUND_CONFIRM and state.menu.amount == Amount(1250, "INR")
     state, effects = press(state, "E", at(30))
-    refund = Refund("T1-ab12-000001-R1", record.sale.id, "T1-000001", "ord_1", Amount(1250, "INR"),
-                    RefundStatus.REQUESTED, T0 + timedelta(seconds=30))  # fmt: skip
+    refund = Refund(
+        "T1-ab12-000001-R1",
+        record.sale.id,
+        "T1-000001",
+        "ord_1",
+        Amount(1250, "INR"),
+        RefundStatus.REQUESTED,
+        T0 + timedelta(seconds=30),
+    )
     assert effects == [JournalRefund(refund, "refund requested by the manager"), RequestRefund(refund)]
     assert state.refunds_open == (refund,)
     assert screen_for(state, at(30)).lines[0] == "Sending the refund…"
@@ -250,8 +259,9 @@ def test_refund_failed_outside_the_menu_becomes_a_notice():
 
 
 def test_refunds_a_restart_interrupted_are_asked_for_again():
-    refund = Refund("T1-ab12-000001-R1", "T1-ab12-000001", "T1-000001", "ord_1", Amount(500, "INR"),
-                    RefundStatus.REQUESTED, T0)  # fmt: skip
+    refund = Refund(
+        "T1-ab12-000001-R1", "T1-ab12-000001", "T1-000001", "ord_1", Amount(500, "INR"), RefundStatus.REQUESTED, T0
+    )
     state, effects = step(initial(SETTINGS), Resumed((), (), (refund,)), at(0))
     assert state.refunds_open == (refund,) and effects == [RequestRefund(refund)]
 
@@ -301,8 +311,15 @@ def test_a_sale_paid_twice_offers_the_extra_as_a_one_key_refund():
 
 def test_the_extra_once_refunded_is_not_offered_again():
     record = twice_record()
-    done = Refund("T1-ab12-000001-R1", record.sale.id, record.sale.reference, "ord_1", Amount(1250, "INR"),
-                  RefundStatus.SUCCEEDED, T0)  # fmt: skip
+    done = Refund(
+        "T1-ab12-000001-R1",
+        record.sale.id,
+        record.sale.reference,
+        "ord_1",
+        Amount(1250, "INR"),
+        RefundStatus.SUCCEEDED,
+        T0,
+    )
     state = in_detail(replace(record, refunds=(done,)))
     assert "3: refund" not in screen_for(state, at(0)).hint
     state, _ = press(state, "3")

@@ -113,9 +113,14 @@ def test_without_a_language_amounts_are_written_as_the_currencys_country_writes_
 
 @pytest.mark.parametrize(
     ("text", "locale", "shown"),
-    [("", "en_IN", "₹0.00"), ("1234567", "en_IN", "₹12,34,567"), ("1234.5", "pt_BR", f"R${NBSP}1.234,5"),
-     ("12.", "pt_BR", f"R${NBSP}12,"), (".5", "hi_IN", "₹0.5")],
-)  # fmt: skip
+    [
+        ("", "en_IN", "₹0.00"),
+        ("1234567", "en_IN", "₹12,34,567"),
+        ("1234.5", "pt_BR", f"R${NBSP}1.234,5"),
+        ("12.", "pt_BR", f"R${NBSP}12,"),
+        (".5", "hi_IN", "₹0.5"),
+    ],
+)
 def test_a_typed_amount_is_grouped_as_it_is_typed(text, locale, shown):
     currency = "BRL" if locale == "pt_BR" else "INR"
     assert format_typed(text, currency, locale) == shown

@@ -19,8 +19,15 @@ from terminal.core.signals import UNCONFIRMED, pattern_for
 
 from .helpers import SETTINGS, at, type_keys
 
-RULES = OfflineRules("upi", "chaipoint@okbank", "Chai Point", Amount(200000, "INR"), Amount(500000, "INR"),
-                     max_count=3, max_age=24 * 3600.0)  # fmt: skip
+RULES = OfflineRules(
+    "upi",
+    "chaipoint@okbank",
+    "Chai Point",
+    Amount(200000, "INR"),
+    Amount(500000, "INR"),
+    max_count=3,
+    max_age=24 * 3600.0,
+)
 LOCAL = replace(SETTINGS, offline=RULES)
 DOWN = Problem(ProblemKind.UNREACHABLE, "connection refused")
 
@@ -40,8 +47,11 @@ def test_offline_the_terminal_builds_the_qr_itself_and_says_it_is_not_confirmed(
     assert sale.status is SaleStatus.AWAITING_PAYMENT and sale.local and not sale.order_open
     assert [type(e) for e in effects] == [JournalSale, JournalSale]  # started, then the local QR: no backend call
     said = upi.parse(sale.order.qr.payload)
-    assert (said.payee_address, said.amount(), said.params["tr"]) == ("chaipoint@okbank", Amount(1250, "INR"),
-                                                                      "T1-000001")  # fmt: skip
+    assert (said.payee_address, said.amount(), said.params["tr"]) == (
+        "chaipoint@okbank",
+        Amount(1250, "INR"),
+        "T1-000001",
+    )
     screen = screen_for(state, at(1))
     assert screen.name == "qr" and screen.offline.startswith("OFFLINE — not confirmed")
     assert screen.hint == "Enter: received   Cancel: stop"

@@ -86,8 +86,13 @@ def test_pix_and_promptpay_accounts():
 def test_build_pix_reproduces_stark_banks_published_brcode():
     published = vector("pix_starkbank_static")
     given_ = published["source"]["builder"]  # São Paulo is written Sao Paulo: EMV text is ASCII
-    built = emv_profiles.build_pix(key=given_["key"], name=given_["name"], city=given_["city"],
-                                   amount=Amount.parse(given_["amount"], "BRL"), txid=given_["txid"])  # fmt: skip
+    built = emv_profiles.build_pix(
+        key=given_["key"],
+        name=given_["name"],
+        city=given_["city"],
+        amount=Amount.parse(given_["amount"], "BRL"),
+        txid=given_["txid"],
+    )
     assert built == published["payload"]
 
 
@@ -160,8 +165,9 @@ def test_builders_enforce_the_limits(call, why):
 
 # --- properties -----------------------------------------------------------------------------------
 
-NAMES = st.from_regex(r"[A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.'-]([A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.' -]{0,23}[A-Za-z0-9.])?",
-                      fullmatch=True)  # fmt: skip
+NAMES = st.from_regex(
+    r"[A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.'-]([A-Za-z0-9ÁÉÍÓÚáéíóúçãõñ&.' -]{0,23}[A-Za-z0-9.])?", fullmatch=True
+)
 REFS = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=25)
 MINORS = st.integers(min_value=1, max_value=99_999_999_99)
 
@@ -210,8 +216,13 @@ def test_paynow_build_parse_round_trip(uen, name, minor, ref):
 
 
 @settings(max_examples=200)
-@given(vpa=st.from_regex(r"[a-z0-9.]{1,20}@[a-z]{2,10}", fullmatch=True), name=NAMES, minor=MINORS, ref=REFS,
-       note=st.text(max_size=40))  # fmt: skip
+@given(
+    vpa=st.from_regex(r"[a-z0-9.]{1,20}@[a-z]{2,10}", fullmatch=True),
+    name=NAMES,
+    minor=MINORS,
+    ref=REFS,
+    note=st.text(max_size=40),
+)
 def test_upi_build_parse_round_trip(vpa, name, minor, ref, note):
     amount = Amount(minor, "INR")
     said = summarise(upi.build(pa=vpa, pn=name, amount=amount, tr=ref, tn=note))
@@ -241,10 +252,18 @@ DIGITS = st.text("0123456789.²¹³١٢٣١２３ \u2028\r", min_size=1, max_siz
 
 
 @settings(max_examples=500)
-@given(st.one_of(st.text(), st.text().map(lambda s: "000201" + s), st.text().map(lambda s: "upi://pay?" + s),
-                 st.text().map(lambda s: "BCD\n" + s), st.text().map(lambda s: "https://" + s),
-                 DIGITS.map(lambda s: "000201" + "54" + s), DIGITS.map(lambda s: "upi://pay?pa=a@b&am=" + s),
-                 DIGITS.map(lambda s: "BCD\n002\n1\nSCT\n\nS\nDE89370400440532013000\nEUR" + s)))  # fmt: skip
+@given(
+    st.one_of(
+        st.text(),
+        st.text().map(lambda s: "000201" + s),
+        st.text().map(lambda s: "upi://pay?" + s),
+        st.text().map(lambda s: "BCD\n" + s),
+        st.text().map(lambda s: "https://" + s),
+        DIGITS.map(lambda s: "000201" + "54" + s),
+        DIGITS.map(lambda s: "upi://pay?pa=a@b&am=" + s),
+        DIGITS.map(lambda s: "BCD\n002\n1\nSCT\n\nS\nDE89370400440532013000\nEUR" + s),
+    )
+)
 def test_parsing_any_string_raises_only_payload_errors(text):
     with contextlib.suppress(PayloadError):  # any other exception fails the test
         summarise(text)
@@ -261,16 +280,45 @@ def test_arbitrary_tlv_after_the_header_raises_only_payload_errors(pairs):
 
 # --- profiles read but not built (structures as their national specifications lay them out) --------
 
-KHQR = emv.build([("00", "01"), ("01", "12"), ("29", [("00", "jonhsmith@nbcq")]), ("52", "5999"), ("53", "116"),
-                  ("54", "5000"), ("58", "KH"), ("59", "Jonh Smith"), ("60", "Phnom Penh")])  # fmt: skip
-VIETQR = emv.build([("00", "01"), ("01", "12"),
-                    ("38", [("00", "A000000727"), ("01", "00069704360113" + "0011012345678"), ("02", "QRIBFTTA")]),
-                    ("53", "704"), ("54", "50000"), ("58", "VN"), ("62", [("08", "T1 000001")])])  # fmt: skip
-QRIS = emv.build([("00", "01"), ("01", "12"),
-                  ("26", [("00", "ID.DANA.WWW"), ("01", "936009153022591481"), ("02", "022591481"), ("03", "UMI")]),
-                  ("51", [("00", "ID.CO.QRIS.WWW"), ("02", "ID1020017611473"), ("03", "UMI")]), ("52", "5812"),
-                  ("53", "360"), ("54", "15000"), ("58", "ID"), ("59", "Toko Sembako"), ("60", "Jakarta"),
-                  ("61", "12340")])  # fmt: skip
+KHQR = emv.build(
+    [
+        ("00", "01"),
+        ("01", "12"),
+        ("29", [("00", "jonhsmith@nbcq")]),
+        ("52", "5999"),
+        ("53", "116"),
+        ("54", "5000"),
+        ("58", "KH"),
+        ("59", "Jonh Smith"),
+        ("60", "Phnom Penh"),
+    ]
+)
+VIETQR = emv.build(
+    [
+        ("00", "01"),
+        ("01", "12"),
+        ("38", [("00", "A000000727"), ("01", "00069704360113" + "0011012345678"), ("02", "QRIBFTTA")]),
+        ("53", "704"),
+        ("54", "50000"),
+        ("58", "VN"),
+        ("62", [("08", "T1 000001")]),
+    ]
+)
+QRIS = emv.build(
+    [
+        ("00", "01"),
+        ("01", "12"),
+        ("26", [("00", "ID.DANA.WWW"), ("01", "936009153022591481"), ("02", "022591481"), ("03", "UMI")]),
+        ("51", [("00", "ID.CO.QRIS.WWW"), ("02", "ID1020017611473"), ("03", "UMI")]),
+        ("52", "5812"),
+        ("53", "360"),
+        ("54", "15000"),
+        ("58", "ID"),
+        ("59", "Toko Sembako"),
+        ("60", "Jakarta"),
+        ("61", "12340"),
+    ]
+)
 
 
 @pytest.mark.parametrize(

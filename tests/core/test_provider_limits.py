@@ -20,8 +20,13 @@ ELSEWHERE = replace(SETTINGS, till_manager=True, refunds_elsewhere="PromptPay re
 
 
 def test_enter_under_the_minimum_is_refused_with_the_reason():
-    entry, amount = AmountEntry("INR", Amount(10_000, "INR"), "0.99", minimum=Amount(100, "INR"),
-                                minimum_reason="the smallest amount Razorpay accepts").submit()  # fmt: skip
+    entry, amount = AmountEntry(
+        "INR",
+        Amount(10_000, "INR"),
+        "0.99",
+        minimum=Amount(100, "INR"),
+        minimum_reason="the smallest amount Razorpay accepts",
+    ).submit()
     assert amount is None and entry.message == "Minimum is ₹1.00: the smallest amount Razorpay accepts"
 
 

@@ -31,9 +31,10 @@ def test_a_qr_that_ran_out_while_off_is_expired_and_cancelled():
     sale = journaled_awaiting()
     state, effects = step(initial(SETTINGS, next_seq=2), Resumed((sale,)), at(400))
     assert state.phase is Phase.IDLE and state.background[0].status is SaleStatus.EXPIRED
-    assert effects == [JournalSale(state.background[0], SaleStatus.AWAITING_PAYMENT,
-                                   "expired while the terminal was off"),
-                       CancelOrder(sale.id, "ord_1")]  # fmt: skip
+    assert effects == [
+        JournalSale(state.background[0], SaleStatus.AWAITING_PAYMENT, "expired while the terminal was off"),
+        CancelOrder(sale.id, "ord_1"),
+    ]
 
 
 def test_an_order_being_created_is_asked_for_again_with_the_same_key():
@@ -57,8 +58,13 @@ def test_a_sale_cancelled_while_its_order_was_made_gets_that_order_cancelled():
 
 def test_only_one_qr_comes_back_and_another_open_one_is_cancelled():
     first = journaled_awaiting()
-    later = replace(first, id="T1-ab12-000002", seq=2, reference="T1-000002",
-                    order=replace(first.order, id="ord_2", reference="T1-000002"))  # fmt: skip
+    later = replace(
+        first,
+        id="T1-ab12-000002",
+        seq=2,
+        reference="T1-000002",
+        order=replace(first.order, id="ord_2", reference="T1-000002"),
+    )
     state, effects = step(initial(SETTINGS, next_seq=3), Resumed((first, later)), at(10))
     assert state.sale.id == first.id
     assert CancelOrder(later.id, "ord_2") in effects

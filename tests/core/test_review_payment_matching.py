@@ -34,8 +34,12 @@ def paid(*payments: Payment, order_id: str = "ord_1") -> OrderUpdate:
 
 
 def wire_payment(value: object, pay_id: str, currency: str = "INR") -> dict:
-    return {"id": pay_id, "amount": {"value": value, "currency": currency}, "at": "2026-11-27T10:00:30Z",
-            "provider_ref": f"UTR-{pay_id}"}  # fmt: skip
+    return {
+        "id": pay_id,
+        "amount": {"value": value, "currency": currency},
+        "at": "2026-11-27T10:00:30Z",
+        "provider_ref": f"UTR-{pay_id}",
+    }
 
 
 # --- 1. the same capture reported twice is counted twice -----------------------------------------------------
@@ -74,8 +78,12 @@ def test_review_a_payments_list_contradicting_the_v1_paid_object_is_not_green():
     # A v1 reader (and v1 terminals on the same backend) reads ₹0.01; we read ₹12.50. Today: green "Paid", the
     # till gets PAID 12.50. Must: a reply whose two readings differ is a mismatch (the guard's own principle:
     # accept only what every reader reads the same way), never green.
-    reply = {"id": "ord_1", "status": "paid", "payments": [wire_payment(1250, "pay_1")],
-             "paid": wire_payment(1, "pay_1")}  # fmt: skip
+    reply = {
+        "id": "ord_1",
+        "status": "paid",
+        "payments": [wire_payment(1250, "pay_1")],
+        "paid": wire_payment(1, "pay_1"),
+    }
     state = awaiting()
     state, _ = step(state, OrderUpdated(state.sale.id, parse_update(reply)), at(30))
     assert state.sale.status is not SaleStatus.PAID
@@ -118,8 +126,7 @@ def test_review_an_unreadable_second_payment_on_a_paid_sale_is_shown_not_dropped
     state = awaiting()
     sale_id = state.sale.id
     state, _ = step(state, OrderUpdated(sale_id, paid(inr(1250, "pay_1"))), at(30))
-    reply = {"id": "ord_1", "status": "paid",
-             "payments": [wire_payment(1250, "pay_1"), wire_payment("1250", "pay_2")]}  # fmt: skip
+    reply = {"id": "ord_1", "status": "paid", "payments": [wire_payment(1250, "pay_1"), wire_payment("1250", "pay_2")]}
     state, effects = step(state, OrderUpdated(sale_id, parse_update(reply)), at(40))
     assert [e for e in effects if isinstance(e, JournalSecurity)]
     assert state.sale.status is SaleStatus.MISMATCH
@@ -202,8 +209,12 @@ def test_review_a_partially_refunded_order_seen_while_awaiting_is_not_expired_as
     # timer then ends the sale "QR expired — No payment received" and cancels it, while ₹10.00 stayed with the shop.
     # Must: money that arrived is shown (matched like paid), never "No payment received".
     state = awaiting()
-    update = OrderUpdate("ord_1", OrderStatus.PARTIALLY_REFUNDED, (inr(1250, "pay_1"),),
-                         refunds=(ProviderRefund("rf_1", "succeeded", Amount(250, "INR")),))  # fmt: skip
+    update = OrderUpdate(
+        "ord_1",
+        OrderStatus.PARTIALLY_REFUNDED,
+        (inr(1250, "pay_1"),),
+        refunds=(ProviderRefund("rf_1", "succeeded", Amount(250, "INR")),),
+    )
     state, effects = step(state, OrderUpdated(state.sale.id, update), at(30))
     assert [e.sale.status for e in effects if isinstance(e, JournalSale)] == [SaleStatus.PAID]
     state, effects = step(state, Tick(), at(400))  # past the QR's 300 s

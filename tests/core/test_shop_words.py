@@ -59,8 +59,12 @@ def paid(state, *minors: int, now: float = 30):
 
 
 def test_a_sentence_kept_in_the_state_is_the_english_sentence_for_logs_the_journal_and_the_till():
-    text = Text("Sale {reference}: only {got} of {amount} received", reference="T1-000001",
-                got=Amount(500, "INR"), amount=Amount(1250, "INR"))  # fmt: skip
+    text = Text(
+        "Sale {reference}: only {got} of {amount} received",
+        reference="T1-000001",
+        got=Amount(500, "INR"),
+        amount=Amount(1250, "INR"),
+    )
     assert text == "Sale T1-000001: only ₹5.00 of ₹12.50 received" and f"notice: {text}" == "notice: " + str(text)
     assert copy.deepcopy(text).params == text.params and pickle.loads(pickle.dumps(text)).msgid == text.msgid
     assert PLAIN.show(text) == text and PLAIN.show("a backend's own words") == "a backend's own words"
@@ -109,12 +113,18 @@ def test_the_keypad_refuses_an_amount_over_the_maximum_in_the_shops_words(langua
 @pytest.mark.parametrize(
     ("language", "refusal", "banner"),
     [
-        ("hi", "ऑफ़लाइन: ऑफ़लाइन बिक्री की सीमा ₹2,000.00 है",
-         "ऑफ़लाइन — भुगतान सर्वर से कनेक्शन नहीं है। नेटवर्क केबल या Wi-Fi जाँचें।"),
-        ("pt-BR", f"Sem conexão: vendas sem conexão vão até R${NBSP}2.000,00",
-         "SEM CONEXÃO — Sem conexão com o servidor de pagamento. Verifique o cabo de rede ou o Wi-Fi."),
+        (
+            "hi",
+            "ऑफ़लाइन: ऑफ़लाइन बिक्री की सीमा ₹2,000.00 है",
+            "ऑफ़लाइन — भुगतान सर्वर से कनेक्शन नहीं है। नेटवर्क केबल या Wi-Fi जाँचें।",
+        ),
+        (
+            "pt-BR",
+            f"Sem conexão: vendas sem conexão vão até R${NBSP}2.000,00",
+            "SEM CONEXÃO — Sem conexão com o servidor de pagamento. Verifique o cabo de rede ou o Wi-Fi.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_offline_refusal_and_the_offline_advice_are_in_the_shops_words(language, refusal, banner):
     currency = SHOPS[language].currency
     rules = OfflineRules("upi", "chaipoint@okbank", "Chai Point", Amount(2000_00, currency), Amount(5000_00, currency))
@@ -144,8 +154,15 @@ def test_a_refund_refused_in_the_menu_says_why_in_the_shops_words(language, expe
     state = type_keys(state, "12E", at(40))  # the sale, refund, all of it (confirm)
     # Meanwhile the till refunded part of it: the confirmed refund would now pass what is left.
     sale = sold.sale
-    other = Refund(f"{sale.id}-R1", sale.id, sale.reference, "ord_1", Amount(8000_00, sale.amount.currency),
-                   RefundStatus.PENDING, T0)  # fmt: skip
+    other = Refund(
+        f"{sale.id}-R1",
+        sale.id,
+        sale.reference,
+        "ord_1",
+        Amount(8000_00, sale.amount.currency),
+        RefundStatus.PENDING,
+        T0,
+    )
     state, _ = step(replace(state, refunds_open=(other,)), KeyPressed(Key.ENTER), at(41))
     assert words_for(language).show(state.menu.message) == expected
     assert screen_for(state, at(41), words=words_for(language)).lines[-1] == expected
@@ -175,8 +192,9 @@ def test_a_qr_the_guard_refused_says_why_in_the_shops_words(language, expected):
     [("hi", "भुगतान अस्वीकार कर दिया गया।"), ("pt-BR", "O pagamento foi recusado.")],
 )
 def test_a_decline_without_the_backends_words_is_in_the_shops_words(language, expected):
-    state, _ = step(showing_qr(language), OrderUpdated("T1-ab12-000001", OrderUpdate("ord_1", OrderStatus.FAILED)),
-                    at(5))  # fmt: skip
+    state, _ = step(
+        showing_qr(language), OrderUpdated("T1-ab12-000001", OrderUpdate("ord_1", OrderStatus.FAILED)), at(5)
+    )
     assert screen_for(state, at(5), words=words_for(language)).lines[0] == expected
 
 

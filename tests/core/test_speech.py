@@ -19,16 +19,20 @@ def said(value: str, currency: str, language: str) -> str:
         ("0.01", "INR", "en", "Received one paisa"),
         ("12.50", "INR", "en-IN", "Received twelve rupees and fifty paise"),
         ("100000.00", "INR", "en-IN", "Received one lakh rupees"),
-        ("12345678.90", "INR", "en-IN",
-         "Received one crore twenty three lakh forty five thousand six hundred seventy eight rupees and ninety paise"),
+        (
+            "12345678.90",
+            "INR",
+            "en-IN",
+            "Received one crore twenty three lakh forty five thousand six hundred seventy eight rupees"
+            " and ninety paise",
+        ),
         ("100000.00", "INR", "en", "Received one hundred thousand rupees"),
         ("250.00", "INR", "hi", "दो सौ पचास रुपये प्राप्त हुए"),
         ("1.00", "INR", "hi", "एक रुपया प्राप्त हुआ"),
         ("0.05", "INR", "hi", "पाँच पैसे प्राप्त हुए"),
         ("100000.00", "INR", "hi", "एक लाख रुपये प्राप्त हुए"),
         ("12.50", "INR", "hi", "बारह रुपये और पचास पैसे प्राप्त हुए"),
-        ("15099999.99", "INR", "hi",
-         "एक करोड़ पचास लाख निन्यानबे हज़ार नौ सौ निन्यानबे रुपये और निन्यानबे पैसे प्राप्त हुए"),
+        ("15099999.99", "INR", "hi", "एक करोड़ पचास लाख निन्यानबे हज़ार नौ सौ निन्यानबे रुपये और निन्यानबे पैसे प्राप्त हुए"),
         ("250.00", "INR", "ta", "இருநூற்று ஐம்பது ரூபாய் பெறப்பட்டது"),
         ("21.00", "INR", "ta", "இருபத்து ஒன்று ரூபாய் பெறப்பட்டது"),
         ("100000.00", "INR", "ta", "ஒரு இலட்சம் ரூபாய் பெறப்பட்டது"),
@@ -45,7 +49,7 @@ def said(value: str, currency: str, language: str) -> str:
         ("1.250", "KWD", "en", "Received one dinar and two hundred fifty fils"),
         ("0.00", "INR", "en", "Received zero rupees"),
     ],
-)  # fmt: skip
+)
 def test_amounts_are_said_as_a_person_says_them(value, currency, language, expected):
     assert said(value, currency, language) == expected
 

@@ -138,7 +138,8 @@ def test_the_greeting_carries_the_version_and_the_nonce_it_is_given():
 def test_the_auth_digest_is_hmac_sha256_as_rfc_4231_test_case_2():
     # RFC 4231 section 4.3: key "Jefe", data "what do ya want for nothing?".
     assert auth_digest("Jefe", "what do ya want for nothing?") == (
-        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")  # fmt: skip
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
 
 
 def test_auth_checks_the_digest_of_this_nonce_under_this_secret():
@@ -162,9 +163,15 @@ def test_auth_lines_parse_and_a_malformed_one_is_a_400():
 
 @pytest.mark.parametrize(
     ("command", "allowed"),
-    [(None, True), (TillStatus(), True), (TillSale(Amount(100, "INR")), False), (TillCancel(), False),
-     (TillRefund("T1-000001"), False), (TillReport(), False)],
-)  # fmt: skip
+    [
+        (None, True),
+        (TillStatus(), True),
+        (TillSale(Amount(100, "INR")), False),
+        (TillCancel(), False),
+        (TillRefund("T1-000001"), False),
+        (TillReport(), False),
+    ],
+)
 def test_before_auth_only_ping_and_status_are_admitted(command, allowed):
     admit(command, authenticated=True)
     if allowed:

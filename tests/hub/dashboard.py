@@ -38,8 +38,12 @@ def csrf_of(page: str) -> str:
 
 def logged_in(url: str, name: str = OWNER, password: str = PASSWORD) -> requests.Session:
     client = requests.Session()
-    answer = client.post(f"{url}/dashboard/login", timeout=10, allow_redirects=False,
-                         data={"csrf": login_form(client, url), "name": name, "password": password})  # fmt: skip
+    answer = client.post(
+        f"{url}/dashboard/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"csrf": login_form(client, url), "name": name, "password": password},
+    )
     assert answer.status_code == 303, answer.text
     return client
 
@@ -59,8 +63,15 @@ def heartbeat(hub: RunningHub, token: str, **fields: object) -> None:
     assert answer.status_code == 201, answer.text
 
 
-def sale(hub: RunningHub, terminal: HttpBackend, reference: str, minor: int, currency: str = "INR",
-         paid: tuple[int, ...] | None = None, payer: str = "customer@okbank") -> Order:  # fmt: skip
+def sale(
+    hub: RunningHub,
+    terminal: HttpBackend,
+    reference: str,
+    minor: int,
+    currency: str = "INR",
+    paid: tuple[int, ...] | None = None,
+    payer: str = "customer@okbank",
+) -> Order:
     """A sale of ``minor`` made by ``terminal``, then paid by one signed ``qr_code.credited`` webhook per amount in
     ``paid`` (default: once, in full)."""
     order = terminal.create_order(OrderRequest(reference, reference, Amount(minor, currency), 300, "Chai"))

@@ -21,8 +21,12 @@ class RunningHub(LocalHub):
     """``with RunningHub(db_url) as hub:`` — ``hub.url``, ``hub.hub`` (the Hub), ``hub.terminal("T1")``."""
 
     def __init__(self, db_url: str, **options: Any) -> None:
-        secrets = {"razorpay_webhook_secret": WEBHOOK_SECRET, "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
-                   "admin_token": ADMIN_TOKEN, **options.pop("secrets", {})}  # fmt: skip
+        secrets = {
+            "razorpay_webhook_secret": WEBHOOK_SECRET,
+            "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+            "admin_token": ADMIN_TOKEN,
+            **options.pop("secrets", {}),
+        }
         options.setdefault("reconcile_every", 0.2)
         super().__init__(db_url, secrets=secrets, **options)
         self._backends: list[HttpBackend] = []
@@ -51,8 +55,9 @@ class RunningHub(LocalHub):
         return requests.post(f"{self.url}/sim/orders/{order_id}/pay", json=body, timeout=5)
 
     def fleet(self, path: str, **params: Any) -> Any:
-        answer = requests.get(f"{self.url}{path}", params=params, timeout=5,
-                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+        answer = requests.get(
+            f"{self.url}{path}", params=params, timeout=5, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
         answer.raise_for_status()
         return answer.json()
 

@@ -63,8 +63,11 @@ class Browser:
 def _chromium() -> tuple[str, str]:
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if browser is None or driver is None:
-        pytest.fail("the browser tests need Chromium: apt-get install -y chromium chromium-driver "
-                    "(scripts/test installs them when it runs as root)", pytrace=False)  # fmt: skip
+        pytest.fail(
+            "the browser tests need Chromium: apt-get install -y chromium chromium-driver "
+            "(scripts/test installs them when it runs as root)",
+            pytrace=False,
+        )
     return browser, driver
 
 
@@ -75,11 +78,20 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriv
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1500", "--lang=en-US", "--no-first-run", "--disable-extensions"):  # fmt: skip
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1500",
+        "--lang=en-US",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
         options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})  # fmt: skip
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     try:
         driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     except WebDriverException as exc:
@@ -141,8 +153,10 @@ def test_the_owner_logs_in_and_sees_todays_takings(any_page: Browser) -> None:
     page.shot("login")
     page.login()
     assert page.driver.current_url.endswith("/dashboard/today")
-    rows = {r.find_element(By.TAG_NAME, "th").text: [c.text for c in r.find_elements(By.TAG_NAME, "td")]
-            for r in page.driver.find_elements(By.CSS_SELECTOR, "#totals tbody tr")}  # fmt: skip
+    rows = {
+        r.find_element(By.TAG_NAME, "th").text: [c.text for c in r.find_elements(By.TAG_NAME, "td")]
+        for r in page.driver.find_elements(By.CSS_SELECTOR, "#totals tbody tr")
+    }
     assert rows["INR"] == ["8", "₹690.50", "₹0.00", "₹690.50"] and rows["BRL"][0] == "1"
     problems = page.driver.find_element(By.ID, "problems").text
     assert "underpaid" in problems and "ask the customer for the rest" in problems
@@ -213,7 +227,9 @@ def test_staff_see_no_owner_buttons_and_are_refused_an_owner_action(page: Browse
         "var f = document.createElement('form'); f.method = 'post'; f.action = '/dashboard/terminals/revoke';"
         "[['csrf', arguments[0]], ['terminal', 'T1']].forEach(function (p) { var i = document.createElement('input');"
         "i.type = 'hidden'; i.name = p[0]; i.value = p[1]; f.appendChild(i); }); document.body.appendChild(f);"
-        "f.submit();", csrf.get_attribute("value"))  # fmt: skip
+        "f.submit();",
+        csrf.get_attribute("value"),
+    )
     page.wait_for(lambda d: d.find_elements(By.ID, "message"))
     assert page.message() == "Only an owner can do this: staff accounts can look, not change."
     assert {t["id"]: t["state"] for t in page.hub.fleet("/fleet/terminals")["terminals"]}["T1"] == "enrolled"
@@ -256,8 +272,9 @@ def test_an_expired_session_goes_back_to_the_login(page: Browser) -> None:
 def test_a_ten_year_range_is_bounded_with_a_message(page: Browser) -> None:
     page.login()
     page.open("/dashboard/money")
-    page.driver.execute_script("document.getElementById('from').value = '2016-01-01';"
-                               "document.getElementById('to').value = '2026-01-01';")  # fmt: skip
+    page.driver.execute_script(
+        "document.getElementById('from').value = '2016-01-01';document.getElementById('to').value = '2026-01-01';"
+    )
     page.driver.find_element(By.CSS_SELECTOR, "form.search button").click()
     note = page.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, ".note"))
     assert note[0].text == "A range is at most 366 days: showing 2025-01-01 to 2026-01-01."
@@ -271,15 +288,19 @@ def test_every_input_has_a_label(page: Browser, path: str) -> None:
     unlabelled = page.driver.execute_script(
         "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))"
         ".filter(function (e) { return !(e.id && document.querySelector('label[for=\"' + e.id + '\"]'))"
-        " && !e.getAttribute('aria-label'); }).map(function (e) { return e.outerHTML; });")  # fmt: skip
+        " && !e.getAttribute('aria-label'); }).map(function (e) { return e.outerHTML; });"
+    )
     assert unlabelled == []
 
 
 def test_every_button_has_a_name(page: Browser) -> None:
     page.login()
     page.open("/dashboard/terminals")
-    nameless = [b.get_attribute("outerHTML") for b in page.driver.find_elements(By.TAG_NAME, "button")
-                if not (b.text.strip() or b.get_attribute("aria-label"))]  # fmt: skip
+    nameless = [
+        b.get_attribute("outerHTML")
+        for b in page.driver.find_elements(By.TAG_NAME, "button")
+        if not (b.text.strip() or b.get_attribute("aria-label"))
+    ]
     assert nameless == []
 
 

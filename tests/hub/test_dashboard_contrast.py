@@ -14,9 +14,16 @@ from hub.dashboard import charts
 CSS = Path(__file__).resolve().parents[2] / "hub" / "dashboard" / "static" / "dashboard.css"
 #: (text, background) as the stylesheet pairs them.
 PAIRS = [
-    ("text", "page"), ("muted", "page"), ("link", "page"), ("head-text", "head"), ("flag-text", "flag"),
-    ("bad-text", "bad"), ("good-text", "good"), ("button-text", "button"), ("danger-text", "danger"),
-]  # fmt: skip
+    ("text", "page"),
+    ("muted", "page"),
+    ("link", "page"),
+    ("head-text", "head"),
+    ("flag-text", "flag"),
+    ("bad-text", "bad"),
+    ("good-text", "good"),
+    ("button-text", "button"),
+    ("danger-text", "danger"),
+]
 # (the header's Log out button is the link colour on the page colour: the pair ("link", "page") above)
 
 

@@ -70,7 +70,9 @@ def test_todays_takings_per_currency_are_gross_refunds_and_net(shop: Shop) -> No
 def test_todays_takings_per_terminal_and_per_method(shop: Shop) -> None:
     today = shop.reports.today()
     assert {k: (v.gross, v.refunds) for k, v in today.by_terminal["INR"].items()} == {
-        "T1": (3250, 500), "T2": (1100, 0)}  # fmt: skip
+        "T1": (3250, 500),
+        "T2": (1100, 0),
+    }
     assert {k: v.gross for k, v in today.by_method["INR"].items()} == {"UPI": 4350}
 
 

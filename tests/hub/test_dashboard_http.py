@@ -45,8 +45,12 @@ def hub(sqlite_url: str) -> Iterator[RunningHub]:
 
 def _login(url: str, name: str, password: str, client: requests.Session | None = None) -> requests.Response:
     client = client or requests.Session()
-    return client.post(f"{url}/dashboard/login", timeout=10, allow_redirects=False,
-                       data={"csrf": login_form(client, url), "name": name, "password": password})  # fmt: skip
+    return client.post(
+        f"{url}/dashboard/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"csrf": login_form(client, url), "name": name, "password": password},
+    )
 
 
 def _message(page: str) -> str:
@@ -73,8 +77,13 @@ def test_the_owner_logs_in_and_gets_a_strict_httponly_cookie(hub: RunningHub) ->
 def test_the_cookie_is_secure_behind_a_proxy_that_says_https(hub: RunningHub) -> None:
     client = requests.Session()
     token = login_form(client, hub.url)
-    answer = client.post(f"{hub.url}/dashboard/login", data={"csrf": token, "name": OWNER, "password": PASSWORD},
-                         headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=10)  # fmt: skip
+    answer = client.post(
+        f"{hub.url}/dashboard/login",
+        data={"csrf": token, "name": OWNER, "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert "; secure" in answer.headers["set-cookie"].lower()
 
 
@@ -106,8 +115,12 @@ def test_one_address_trying_many_names_is_limited(hub: RunningHub) -> None:
 
 
 def test_a_login_form_without_its_csrf_cookie_is_refused(hub: RunningHub) -> None:
-    answer = requests.post(f"{hub.url}/dashboard/login", data={"csrf": "forged", "name": OWNER, "password": PASSWORD},
-                           allow_redirects=False, timeout=10)  # fmt: skip
+    answer = requests.post(
+        f"{hub.url}/dashboard/login",
+        data={"csrf": "forged", "name": OWNER, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 403 and "forged" in _message(answer.text)
 
 
@@ -137,8 +150,12 @@ def test_logging_out_ends_the_session(hub: RunningHub) -> None:
 
 def _revoke(client: requests.Session, url: str, terminal: str, csrf: str | None = None) -> requests.Response:
     token = csrf if csrf is not None else csrf_of(client.get(f"{url}/dashboard/terminals", timeout=10).text)
-    return client.post(f"{url}/dashboard/terminals/revoke", data={"csrf": token, "terminal": terminal},
-                       allow_redirects=False, timeout=10)  # fmt: skip
+    return client.post(
+        f"{url}/dashboard/terminals/revoke",
+        data={"csrf": token, "terminal": terminal},
+        allow_redirects=False,
+        timeout=10,
+    )
 
 
 def test_a_forged_csrf_token_is_refused_and_changes_nothing(hub: RunningHub) -> None:
@@ -162,8 +179,9 @@ def test_staff_calling_an_owner_action_is_refused_and_changes_nothing(hub: Runni
     assert "Revoke" not in page and "Enroll a terminal" not in page
     answer = _revoke(staff, hub.url, "T1", csrf=csrf_of(page))
     assert answer.status_code == 403 and "Only an owner" in _message(answer.text)
-    enroll = staff.post(f"{hub.url}/dashboard/terminals/enroll", data={"csrf": csrf_of(page), "terminal": "T9"},
-                        timeout=10)  # fmt: skip
+    enroll = staff.post(
+        f"{hub.url}/dashboard/terminals/enroll", data={"csrf": csrf_of(page), "terminal": "T9"}, timeout=10
+    )
     assert enroll.status_code == 403
     assert [(t["id"], t["state"]) for t in hub.fleet("/fleet/terminals")["terminals"]] == [("T1", "enrolled")]
 
@@ -171,8 +189,9 @@ def test_staff_calling_an_owner_action_is_refused_and_changes_nothing(hub: Runni
 def test_the_owner_enrolls_a_terminal_and_sees_its_one_time_code_once(hub: RunningHub) -> None:
     client = logged_in(hub.url)
     token = csrf_of(client.get(f"{hub.url}/dashboard/terminals", timeout=10).text)
-    page = client.post(f"{hub.url}/dashboard/terminals/enroll", data={"csrf": token, "terminal": "T7", "shop": "Dosa"},
-                       timeout=10).text  # fmt: skip
+    page = client.post(
+        f"{hub.url}/dashboard/terminals/enroll", data={"csrf": token, "terminal": "T7", "shop": "Dosa"}, timeout=10
+    ).text
     code = re.search(r'class="code">([A-Z0-9-]+)<', page)
     assert code is not None
     assert requests.post(f"{hub.url}/v1/enroll", json={"code": code.group(1)}, timeout=5).json()["terminal_id"] == "T7"
@@ -182,8 +201,7 @@ def test_the_owner_enrolls_a_terminal_and_sees_its_one_time_code_once(hub: Runni
 def test_a_bad_terminal_id_to_enroll_is_a_sentence(hub: RunningHub) -> None:
     client = logged_in(hub.url)
     token = csrf_of(client.get(f"{hub.url}/dashboard/terminals", timeout=10).text)
-    answer = client.post(f"{hub.url}/dashboard/terminals/enroll", data={"csrf": token, "terminal": "<T 1>"},
-                         timeout=10)  # fmt: skip
+    answer = client.post(f"{hub.url}/dashboard/terminals/enroll", data={"csrf": token, "terminal": "<T 1>"}, timeout=10)
     assert answer.status_code == 400 and "terminal id" in _message(answer.text)
 
 
@@ -208,8 +226,11 @@ def test_a_terminal_without_heartbeats_is_online_while_it_makes_signed_requests(
 
 
 def test_a_ten_year_range_is_clamped_to_366_days_with_a_message(hub: RunningHub) -> None:
-    page = logged_in(hub.url).get(f"{hub.url}/dashboard/money", params={"from": "2016-01-01", "to": "2026-01-01"},
-                                  timeout=10).text  # fmt: skip
+    page = (
+        logged_in(hub.url)
+        .get(f"{hub.url}/dashboard/money", params={"from": "2016-01-01", "to": "2026-01-01"}, timeout=10)
+        .text
+    )
     assert "A range is at most 366 days: showing 2025-01-01 to 2026-01-01." in page
     assert 'id="from" name="from" type="date" value="2025-01-01"' in page
 
@@ -227,7 +248,9 @@ def test_the_csv_export_has_every_order_and_no_formula(hub: RunningHub) -> None:
     assert answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert [(r["reference"], r["amount"], r["paid"], r["currency"], r["verdict"]) for r in rows] == [
-        ("T1-B", "999.00", "999.00", "INR", "paid"), ("T1-A", "12.50", "12.50", "INR", "paid")]  # fmt: skip
+        ("T1-B", "999.00", "999.00", "INR", "paid"),
+        ("T1-A", "12.50", "12.50", "INR", "paid"),
+    ]
     assert rows[1]["payers"] == "'=HYPERLINK(1)@upi"
 
 
@@ -266,12 +289,26 @@ def test_user_add_reads_the_password_from_stdin_never_argv(tmp_path: Path) -> No
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     hub_cli = [sys.executable, "-m", "hub"]
     subprocess.run([*hub_cli, "migrate", "--db", db], check=True, capture_output=True, timeout=60)
-    added = subprocess.run([*hub_cli, "user", "add", "asha", "--role", "owner", "--db", db], input=PASSWORD + "\n",
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    added = subprocess.run(
+        [*hub_cli, "user", "add", "asha", "--role", "owner", "--db", db],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0 and added.stdout.strip() == "user asha added (owner)"
-    short = subprocess.run([*hub_cli, "user", "add", "ravi", "--role", "staff", "--db", db], input="short\n",
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    short = subprocess.run(
+        [*hub_cli, "user", "add", "ravi", "--role", "staff", "--db", db],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
-    argv = subprocess.run([*hub_cli, "user", "add", "ravi", "--role", "staff", "--password", "x", "--db", db],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    argv = subprocess.run(
+        [*hub_cli, "user", "add", "ravi", "--role", "staff", "--password", "x", "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert argv.returncode == 2 and "unrecognized arguments: --password" in argv.stderr

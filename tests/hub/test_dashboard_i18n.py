@@ -22,8 +22,11 @@ TRANSLATED = ["hi", "pt_BR"]
 
 
 def _code_sentences() -> set[str]:
-    found = extract_from_dir(str(ROOT / "hub" / "dashboard"), keywords={"_": None, "N_": None, "said": None},
-                             method_map=[("**.py", "python"), ("templates/**.html", "jinja2")])  # fmt: skip
+    found = extract_from_dir(
+        str(ROOT / "hub" / "dashboard"),
+        keywords={"_": None, "N_": None, "said": None},
+        method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
+    )
     return {message for _file, _line, message, _comments, _context in found}
 
 
@@ -44,8 +47,11 @@ def test_every_sentence_of_the_pages_is_translated(folder: str) -> None:
 
 @pytest.mark.parametrize("folder", TRANSLATED)
 def test_every_translation_keeps_the_placeholders_of_its_sentence(folder: str) -> None:
-    wrong = [(m.id, m.string) for m in _catalog(folder) if m.id and
-             set(re.findall(r"{(\w+)}", m.id)) != set(re.findall(r"{(\w+)}", m.string))]  # fmt: skip
+    wrong = [
+        (m.id, m.string)
+        for m in _catalog(folder)
+        if m.id and set(re.findall(r"{(\w+)}", m.id)) != set(re.findall(r"{(\w+)}", m.string))
+    ]
     assert wrong == []
 
 

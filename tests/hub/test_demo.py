@@ -16,8 +16,24 @@ ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 @pytest.mark.parametrize(("customer", "result"), [("pay", "paid"), ("decline", "failed")])
 def test_the_headless_hub_demo_runs_one_sale(tmp_path, customer, result):
     frames = tmp_path / "frames"
-    run = subprocess.run([sys.executable, "-m", "terminal", "demo", "--hub", "--headless", "--frames", str(frames),
-                          "--customer", customer], capture_output=True, text=True, env=ENV, timeout=90)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "terminal",
+            "demo",
+            "--hub",
+            "--headless",
+            "--frames",
+            str(frames),
+            "--customer",
+            customer,
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=90,
+    )
     assert run.returncode == 0, run.stderr
     assert "terminal T1 enrolled (requests signed)" in run.stderr
     lines = [json.loads(line) for line in run.stdout.splitlines()]
@@ -27,6 +43,11 @@ def test_the_headless_hub_demo_runs_one_sale(tmp_path, customer, result):
 
 
 def test_the_hub_demo_refuses_options_it_cannot_honour(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "terminal", "demo", "--hub", "--headless", "--scheme", "upi"],
-                         capture_output=True, text=True, env=ENV, timeout=60)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "terminal", "demo", "--hub", "--headless", "--scheme", "upi"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
     assert run.returncode == 2 and "--hub shows the hub's pay-page link only" in run.stderr

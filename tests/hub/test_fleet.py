@@ -41,7 +41,8 @@ def test_settlement_for_a_terminal_a_shop_or_all(sqlite_url: str) -> None:
         sales = [("T1", "Chai Point", 1000), ("T2", "Chai Point", 2000), ("T3", "Dosa Corner", 4000)]
         for terminal_id, shop, minor in sales:
             order = hub.terminal(terminal_id, shop).create_order(
-                OrderRequest("S1", f"{terminal_id}-S1", Amount(minor, "INR"), 300, "Chai"))  # fmt: skip
+                OrderRequest("S1", f"{terminal_id}-S1", Amount(minor, "INR"), 300, "Chai")
+            )
             hub.pay(order.id)
         today = datetime.now(UTC).strftime("%Y-%m-%d")
 

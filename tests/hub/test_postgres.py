@@ -60,8 +60,9 @@ def test_the_same_webhook_delivered_to_two_replicas_at_once_is_applied_once(pg_c
         order = a.terminal("T1").create_order(SALE)
         _, body = credited_event(provider_id(a, order.id), Amount(1250, "INR"))
         with ThreadPoolExecutor(6) as pool:
-            outcomes = list(pool.map(lambda hub: send_razorpay(hub.url, body, event_id="evt_Once").json()["outcome"],
-                                     [a, b] * 3))  # fmt: skip
+            outcomes = list(
+                pool.map(lambda hub: send_razorpay(hub.url, body, event_id="evt_Once").json()["outcome"], [a, b] * 3)
+            )
         assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5
         assert len(a.fleet("/fleet/orders")["orders"][0]["payments"]) == 1
 

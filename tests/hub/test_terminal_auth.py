@@ -20,18 +20,37 @@ from terminal.core.orders import OrderRequest, OrderStatus
 from terminal.core.problems import ProblemKind
 from tests.hub.running import RunningHub
 
-ORDER = {"reference": "T1-000001", "amount": {"value": 1250, "currency": "INR"}, "expires_in": 300,
-         "description": "Chai"}  # fmt: skip
+ORDER = {
+    "reference": "T1-000001",
+    "amount": {"value": 1250, "currency": "INR"},
+    "expires_in": 300,
+    "description": "Chai",
+}
 
 
-def _send(hub: RunningHub, token: str, method: str, path: str, body: bytes = b"", *, stamp: int | None = None,
-          nonce: str | None = None, sign_body: bytes | None = None) -> requests.Response:  # fmt: skip
+def _send(
+    hub: RunningHub,
+    token: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    stamp: int | None = None,
+    nonce: str | None = None,
+    sign_body: bytes | None = None,
+) -> requests.Response:
     terminal_id, secret = signing.parse_token(token)  # type: ignore[misc]
     stamp_text = str(int(time.time()) if stamp is None else stamp)
     nonce = nonce or secrets.token_hex(16)
     mac = signing.signature(secret, method, path, stamp_text, nonce, body if sign_body is None else sign_body)
-    sent = {signing.HEADER_TERMINAL: terminal_id, signing.HEADER_TIMESTAMP: stamp_text, signing.HEADER_NONCE: nonce,
-            signing.HEADER_SIGNATURE: mac, "Content-Type": "application/json", "Idempotency-Key": "K1"}  # fmt: skip
+    sent = {
+        signing.HEADER_TERMINAL: terminal_id,
+        signing.HEADER_TIMESTAMP: stamp_text,
+        signing.HEADER_NONCE: nonce,
+        signing.HEADER_SIGNATURE: mac,
+        "Content-Type": "application/json",
+        "Idempotency-Key": "K1",
+    }
     return requests.request(method, hub.url + path, data=body, headers=sent, timeout=10)
 
 
@@ -83,16 +102,24 @@ def test_the_query_is_signed_too(sqlite_url: str) -> None:
         terminal_id, secret = signing.parse_token(token)  # type: ignore[misc]
         stamp, nonce = str(int(time.time())), secrets.token_hex(8)
         mac = signing.signature(secret, "GET", "/v1/orders?limit=1", stamp, nonce, b"")
-        answer = requests.get(f"{hub.url}/v1/orders?limit=500", timeout=5, headers={
-            signing.HEADER_TERMINAL: terminal_id, signing.HEADER_TIMESTAMP: stamp, signing.HEADER_NONCE: nonce,
-            signing.HEADER_SIGNATURE: mac})  # fmt: skip
+        answer = requests.get(
+            f"{hub.url}/v1/orders?limit=500",
+            timeout=5,
+            headers={
+                signing.HEADER_TERMINAL: terminal_id,
+                signing.HEADER_TIMESTAMP: stamp,
+                signing.HEADER_NONCE: nonce,
+                signing.HEADER_SIGNATURE: mac,
+            },
+        )
         assert answer.status_code == 401
 
 
 def test_an_unsigned_request_with_a_bearer_token_is_refused(sqlite_url: str) -> None:
     with RunningHub(sqlite_url) as hub:
-        answer = requests.get(f"{hub.url}/v1/orders", headers={"Authorization": "Bearer sandbox-device-token"},
-                              timeout=5)  # fmt: skip
+        answer = requests.get(
+            f"{hub.url}/v1/orders", headers={"Authorization": "Bearer sandbox-device-token"}, timeout=5
+        )
         assert (answer.status_code, answer.json()["error"]["code"]) == (401, "unsigned")
 
 

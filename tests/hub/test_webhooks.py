@@ -25,8 +25,10 @@ SALE = OrderRequest("S1", "T1-S1", Amount(12500, "INR"), 300, "Masala chai")
 def razorpay(db_url: str) -> Iterator[tuple[RunningHub, FakeRazorpay]]:
     """A hub on SQLite and on PostgreSQL, its provider Razorpay (the fake)."""
     keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
-    with FakeRazorpay(image_content=True) as fake, RunningHub(db_url, provider="razorpay", provider_url=fake.url,
-                                                              secrets=keys, reconcile_after=3600) as hub:  # fmt: skip
+    with (
+        FakeRazorpay(image_content=True) as fake,
+        RunningHub(db_url, provider="razorpay", provider_url=fake.url, secrets=keys, reconcile_after=3600) as hub,
+    ):
         yield hub, fake
 
 
@@ -144,8 +146,15 @@ def test_a_refund_made_at_the_dashboard_arrives_by_webhook(razorpay) -> None:
     order_id, _, credited = _paid_at_razorpay(hub, fake)
     send_razorpay(hub.url, credited)
     payment = next(iter(fake.state.payments.values()))
-    refund = {"id": "rfnd_Dashboard0001", "entity": "refund", "amount": 2500, "currency": "INR",
-              "payment_id": payment["id"], "status": "processed", "created_at": int(time.time())}  # fmt: skip
+    refund = {
+        "id": "rfnd_Dashboard0001",
+        "entity": "refund",
+        "amount": 2500,
+        "currency": "INR",
+        "payment_id": payment["id"],
+        "status": "processed",
+        "created_at": int(time.time()),
+    }
     assert send_razorpay(hub.url, razorpay_event("refund.processed", refund=refund)).json()["outcome"] == "applied"
     order = _order(hub, order_id)
     assert order["status"] == "partially_refunded"
@@ -154,8 +163,10 @@ def test_a_refund_made_at_the_dashboard_arrives_by_webhook(razorpay) -> None:
 
 def test_a_lost_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
     keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
-    with FakeRazorpay(image_content=True) as fake, RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url,
-                                                              secrets=keys, reconcile_after=0.5) as hub:  # fmt: skip
+    with (
+        FakeRazorpay(image_content=True) as fake,
+        RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url, secrets=keys, reconcile_after=0.5) as hub,
+    ):
         terminal = hub.terminal("T1")
         order = terminal.create_order(SALE)
         fake.pay(provider_id(hub, order.id))  # …and Razorpay's webhook never arrives
@@ -187,8 +198,17 @@ SGD_SALE = OrderRequest("S1", "T1-S1", Amount(5000, "SGD"), 300, "Teh tarik")
 @pytest.fixture
 def stripe(sqlite_url: str) -> Iterator[tuple[RunningHub, FakeStripe]]:
     keys = {"stripe_secret_key": STRIPE_KEY}
-    with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
-                                          stripe_method="paynow", reconcile_after=3600) as hub:  # fmt: skip
+    with (
+        FakeStripe() as fake,
+        RunningHub(
+            sqlite_url,
+            provider="stripe",
+            provider_url=fake.url,
+            secrets=keys,
+            stripe_method="paynow",
+            reconcile_after=3600,
+        ) as hub,
+    ):
         yield hub, fake
 
 
@@ -234,8 +254,11 @@ def test_a_failure_reported_after_success_does_not_undo_it(stripe) -> None:
     hub, fake = stripe
     order_id, intent = _paid_at_stripe(hub, fake)
     send_stripe(hub.url, stripe_event("payment_intent.succeeded", intent))
-    failed = {**intent, "status": "requires_payment_method",
-              "last_payment_error": {"code": "payment_method_provider_decline", "message": "Declined."}}  # fmt: skip
+    failed = {
+        **intent,
+        "status": "requires_payment_method",
+        "last_payment_error": {"code": "payment_method_provider_decline", "message": "Declined."},
+    }
     send_stripe(hub.url, stripe_event("payment_intent.payment_failed", failed))
     assert _order(hub, order_id)["status"] == "paid"
 
@@ -268,8 +291,17 @@ def test_a_pending_refund_is_settled_by_refund_updated(stripe) -> None:
 
 def test_a_lost_stripe_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
     keys = {"stripe_secret_key": STRIPE_KEY}
-    with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
-                                          stripe_method="paynow", reconcile_after=0.5) as hub:  # fmt: skip
+    with (
+        FakeStripe() as fake,
+        RunningHub(
+            sqlite_url,
+            provider="stripe",
+            provider_url=fake.url,
+            secrets=keys,
+            stripe_method="paynow",
+            reconcile_after=0.5,
+        ) as hub,
+    ):
         terminal = hub.terminal("T1")
         order = terminal.create_order(SGD_SALE)
         fake.pay(provider_id(hub, order.id))
@@ -296,8 +328,17 @@ def test_a_refund_the_provider_refuses_is_a_422_with_its_reason(sqlite_url: str)
     from terminal.core.problems import ProblemKind
 
     keys = {"stripe_secret_key": STRIPE_KEY}
-    with FakeStripe() as fake, RunningHub(sqlite_url, provider="stripe", provider_url=fake.url, secrets=keys,
-                                          stripe_method="promptpay", reconcile_after=3600) as hub:  # fmt: skip
+    with (
+        FakeStripe() as fake,
+        RunningHub(
+            sqlite_url,
+            provider="stripe",
+            provider_url=fake.url,
+            secrets=keys,
+            stripe_method="promptpay",
+            reconcile_after=3600,
+        ) as hub,
+    ):
         terminal = hub.terminal("T1")
         order = terminal.create_order(OrderRequest("S1", "T1-S1", Amount(5000, "THB"), 300, "Thai tea"))
         intent_id = provider_id(hub, order.id)
@@ -319,8 +360,11 @@ def test_charge_refunded_lists_the_refunds_it_carries(stripe) -> None:
     send_stripe(hub.url, stripe_event("payment_intent.succeeded", fake.intents[intent_id]))
     terminal.refund(order.id, "S1-R1", Amount(2000, "SGD"), "half a cup")
     made = {**next(iter(fake.refunds.values())), "status": "succeeded"}
-    charge = {**fake.charges[fake.intents[intent_id]["latest_charge"]], "amount_refunded": 2000,
-              "refunds": {"object": "list", "data": [made], "has_more": False}}  # fmt: skip
+    charge = {
+        **fake.charges[fake.intents[intent_id]["latest_charge"]],
+        "amount_refunded": 2000,
+        "refunds": {"object": "list", "data": [made], "has_more": False},
+    }
     assert send_stripe(hub.url, stripe_event("charge.refunded", charge)).json()["outcome"] == "applied"
     got = terminal.get_order(order.id)
     assert got.status is OrderStatus.PARTIALLY_REFUNDED and [r.status for r in got.refunds] == ["succeeded"]

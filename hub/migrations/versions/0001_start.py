@@ -115,6 +115,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("heartbeats", "webhook_events", "refunds", "payments", "orders", "nonces", "enrollment_codes",
-                  "terminals"):  # fmt: skip
+    for table in (
+        "heartbeats",
+        "webhook_events",
+        "refunds",
+        "payments",
+        "orders",
+        "nonces",
+        "enrollment_codes",
+        "terminals",
+    ):
         op.drop_table(table)

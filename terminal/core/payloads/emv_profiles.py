@@ -169,8 +169,19 @@ def build_pix(*, key: str, name: str, city: str, amount: Amount, txid: str = "**
         raise EmvError(f"a PIX txid is 1–25 letters and digits, got {txid!r}")
     account = [("00", PIX_GUI), ("01", key)] + ([("02", ascii_text(description))] if description else [])
     name, city = ascii_text(name), ascii_text(city)
-    return build([("00", "01"), ("26", account), ("52", "0000"), ("53", "986"), ("54", amount.decimal()),
-                  ("58", "BR"), ("59", name), ("60", city), ("62", [("05", txid)])])  # fmt: skip
+    return build(
+        [
+            ("00", "01"),
+            ("26", account),
+            ("52", "0000"),
+            ("53", "986"),
+            ("54", amount.decimal()),
+            ("58", "BR"),
+            ("59", name),
+            ("60", city),
+            ("62", [("05", txid)]),
+        ]
+    )
 
 
 def build_promptpay(*, payee: str, amount: Amount, reference: str = "") -> str:
@@ -192,9 +203,13 @@ def build_promptpay(*, payee: str, amount: Amount, reference: str = "") -> str:
         raise EmvError(f"a PromptPay id is a mobile number, a 13-digit id or a 15-digit e-wallet, got {payee!r}")
     # The field order of the published PromptPay examples (promptpay-qr, php-promptpay-qr): 58 before 53 and 54.
     fields: list[tuple[str, str | list[tuple[str, str]]]] = [
-        ("00", "01"), ("01", "12"), ("29", [("00", PROMPTPAY_GUI), sub]), ("58", "TH"), ("53", "764"),
+        ("00", "01"),
+        ("01", "12"),
+        ("29", [("00", PROMPTPAY_GUI), sub]),
+        ("58", "TH"),
+        ("53", "764"),
         ("54", amount.decimal()),
-    ]  # fmt: skip
+    ]
     if reference:
         fields.append(("62", [("05", reference)]))
     return build(fields)
@@ -206,9 +221,16 @@ def build_paynow(*, proxy: str, name: str, amount: Amount, reference: str = "", 
     kind = "0" if proxy.startswith("+") else "2"
     account = [("00", PAYNOW_GUI), ("01", kind), ("02", proxy), ("03", "0")]
     fields: list[tuple[str, str | list[tuple[str, str]]]] = [
-        ("00", "01"), ("01", "12"), ("26", account), ("52", "0000"), ("53", "702"), ("54", amount.decimal()),
-        ("58", "SG"), ("59", ascii_text(name)), ("60", ascii_text(city)),
-    ]  # fmt: skip
+        ("00", "01"),
+        ("01", "12"),
+        ("26", account),
+        ("52", "0000"),
+        ("53", "702"),
+        ("54", amount.decimal()),
+        ("58", "SG"),
+        ("59", ascii_text(name)),
+        ("60", ascii_text(city)),
+    ]
     if reference:
         fields.append(("62", [("01", reference)]))
     return build(fields)

@@ -14,8 +14,16 @@ class EpcError(PayloadError):
     """Not an EPC069-12 payload, or one that cannot be built as asked."""
 
 
-CHARSETS = {"1": "utf-8", "2": "iso-8859-1", "3": "iso-8859-2", "4": "iso-8859-4", "5": "iso-8859-5",
-            "6": "iso-8859-7", "7": "iso-8859-10", "8": "iso-8859-15"}  # fmt: skip
+CHARSETS = {
+    "1": "utf-8",
+    "2": "iso-8859-1",
+    "3": "iso-8859-2",
+    "4": "iso-8859-4",
+    "5": "iso-8859-5",
+    "6": "iso-8859-7",
+    "7": "iso-8859-10",
+    "8": "iso-8859-15",
+}
 MAX_BYTES = 331
 MAX_MINOR = 999_999_999_99
 
@@ -82,12 +90,23 @@ def parse(text: str) -> EpcPayload:
         if not amount_text.startswith("EUR"):
             raise EpcError(f"amount {amount_text!r} must start with EUR")
         amount = amount_of(amount_text[3:], "EUR", "the amount", EpcError)
-    return EpcPayload(text, version, charset, bic, name, iban.replace(" ", ""), amount, purpose, reference,
-                      remittance, info)  # fmt: skip
+    return EpcPayload(
+        text, version, charset, bic, name, iban.replace(" ", ""), amount, purpose, reference, remittance, info
+    )
 
 
-def build(*, name: str, iban: str, amount: Amount, bic: str = "", reference: str = "", text: str = "",
-          purpose: str = "", information: str = "", charset: str = "1") -> str:  # fmt: skip
+def build(
+    *,
+    name: str,
+    iban: str,
+    amount: Amount,
+    bic: str = "",
+    reference: str = "",
+    text: str = "",
+    purpose: str = "",
+    information: str = "",
+    charset: str = "1",
+) -> str:
     """A version 002 payload (UTF-8 unless ``charset`` says otherwise). Enforces the guideline's limits and
     the IBAN check digits."""
     if charset not in CHARSETS:
@@ -107,8 +126,20 @@ def build(*, name: str, iban: str, amount: Amount, bic: str = "", reference: str
         raise EpcError("give a structured reference or a text, not both")
     if len(reference) > 35 or len(text) > 140 or len(purpose) > 4 or len(information) > 70:
         raise EpcError("reference ≤ 35, text ≤ 140, purpose ≤ 4, information ≤ 70 characters")
-    lines = ["BCD", "002", charset, "SCT", bic, name, compact, "EUR" + amount.short_decimal(), purpose, reference,
-             text, information]  # fmt: skip
+    lines = [
+        "BCD",
+        "002",
+        charset,
+        "SCT",
+        bic,
+        name,
+        compact,
+        "EUR" + amount.short_decimal(),
+        purpose,
+        reference,
+        text,
+        information,
+    ]
     if LINE_BREAKS & set("".join(lines)):
         raise EpcError("an EPC element cannot contain a line break (readers would split it into other lines)")
     while lines[-1] == "":

@@ -124,10 +124,19 @@ def _epc(payload: epc.EpcPayload) -> Summary:
         currency="EUR",
         amount=payload.amount,
         reference=payload.reference or payload.text or None,
-        fields={"version": payload.version, "charset": payload.charset, "bic": payload.bic, "name": payload.name,
-                "iban": payload.iban, "purpose": payload.purpose, "reference": payload.reference,
-                "text": payload.text, "information": payload.information, "bytes": epc.byte_length(payload)},
-    )  # fmt: skip
+        fields={
+            "version": payload.version,
+            "charset": payload.charset,
+            "bic": payload.bic,
+            "name": payload.name,
+            "iban": payload.iban,
+            "purpose": payload.purpose,
+            "reference": payload.reference,
+            "text": payload.text,
+            "information": payload.information,
+            "bytes": epc.byte_length(payload),
+        },
+    )
 
 
 def _url(text: str) -> Summary:
