@@ -1,15 +1,16 @@
 """The sale state machine: every transition, and the rules that are easy to get wrong."""
 
 from dataclasses import replace
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terminal.core.effects import CancelOrder, CreateOrder, JournalSale, JournalSecurity, WatchOrder
-from terminal.core.events import KeyPressed, OrderCreated, OrderNotCreated, OrderUpdated, Tick
+from terminal.core.events import Event, KeyPressed, OrderCreated, OrderNotCreated, OrderUpdated, Tick
 from terminal.core.keys import Key
-from terminal.core.machine import Phase, initial, step
+from terminal.core.machine import HANDLERS, Phase, initial, step
 from terminal.core.money import Amount
 from terminal.core.orders import OrderStatus, OrderUpdate
 from terminal.core.problems import Problem, ProblemKind
@@ -21,6 +22,18 @@ from .helpers import SETTINGS, at, awaiting, order_for, paid_update, type_keys
 
 def creating(amount="12.50"):
     return type_keys(initial(SETTINGS), amount + "E")
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+
+def test_every_kind_of_event_has_its_handler():
+    assert set(HANDLERS) == set(get_args(Event))
+
+
+def test_an_event_the_core_does_not_know_is_refused_loudly():
+    with pytest.raises(TypeError, match="unknown event"):
+        step(initial(SETTINGS), object(), at(0))  # type: ignore[arg-type]
 
 
 # --- entry ---------------------------------------------------------------------------------------

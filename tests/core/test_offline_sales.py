@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from terminal.core.effects import CancelOrder, CreateOrder, JournalSale, Reconcile
-from terminal.core.events import ConnectivityChanged, KeyPressed, OrderNotCreated, Reconciled
+from terminal.core.effects import CancelOrder, CreateOrder, JournalSale, Reconcile, TillReply
+from terminal.core.events import ConnectivityChanged, KeyPressed, OrderNotCreated, Reconciled, TillCommanded
 from terminal.core.keys import Key
 from terminal.core.machine import initial, step
 from terminal.core.money import Amount
@@ -16,6 +16,7 @@ from terminal.core.problems import Problem, ProblemKind
 from terminal.core.sale import SaleStatus
 from terminal.core.screen import screen_for
 from terminal.core.signals import UNCONFIRMED, pattern_for
+from terminal.core.till import TillSale
 
 from .helpers import SETTINGS, at, type_keys
 
@@ -149,3 +150,19 @@ def test_a_payee_whose_qr_cannot_be_built_offline_starts_nothing_and_says_so():
     state, effects = sell(offline(unbuildable))
     assert state.sale is None and effects == []
     assert state.entry.message == "Offline: no QR can be made for this payee"
+
+
+def test_a_till_sale_offline_for_a_payee_whose_qr_cannot_be_built_is_refused_and_starts_nothing():
+    # Issue #19 item 6: an ``assert`` decided this path; it raised, and the till got an internal error.
+    unbuildable = replace(LOCAL, offline=replace(RULES, scheme="girocard"))  # no builder for it
+    before = offline(unbuildable)
+    state, effects = step(before, TillCommanded(TillSale(Amount(1250, "INR"))), at(1))
+    assert effects == [TillReply("ERR 503 offline: no QR can be made for this payee")]
+    assert state == before
+
+
+def test_a_till_sale_offline_shows_the_local_qr_and_is_answered_with_its_reference():
+    state, effects = step(offline(), TillCommanded(TillSale(Amount(1250, "INR"), "A1")), at(1))
+    assert state.sale.local and state.sale.status is SaleStatus.AWAITING_PAYMENT and state.sale.till_ref == "A1"
+    assert [type(e) for e in effects] == [JournalSale, JournalSale, TillReply]  # no backend call
+    assert effects[-1] == TillReply("OK SALE T1-000001")
