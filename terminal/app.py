@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pygame
 
@@ -77,10 +77,12 @@ from terminal.core.machine import Settings, TerminalState, initial, step
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
+from terminal.core.refund import Refund
 from terminal.core.report import as_lines
+from terminal.core.sale import Sale
 from terminal.core.screen import Icon, ScreenModel, Tone, screen_for
 from terminal.core.signals import CLICK, pattern_for
-from terminal.core.till import TillSale, TillStatus, event_for, refund_event, undone
+from terminal.core.till import TillSale, TillStatus, event_for, refund_event, report_reply, undone
 from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
@@ -667,114 +669,137 @@ class App:
             self._till_lines.append(undone(what))
 
     def execute(self, effect: Effect, now: Now) -> None:
-        """Do one effect. Journal effects are written (committed) before the next effect runs."""
-        match effect:
-            case JournalSale(sale=sale, previous=previous, cause=cause, again=again):
-                self.journal.record_sale(sale, previous, cause, now.wall)
-                if self.till is not None and (line := event_for(sale, previous, again=again)) is not None:
-                    self._till_lines.append(line)
-                self._journaled.append((effect, now))
-            case JournalSecurity(sale_id=sale_id, message=message, payload=payload):
-                self.journal.record_security(sale_id, message, payload, now.wall)
-                log.warning("SECURITY: sale %s: %s", sale_id, message)
-            case CreateOrder(request=request):
-                self._calls.append(lambda: self.worker.create(request))
-                self._creating = True
-            case WatchOrder(sale_id=sale_id, order_id=order_id, until=until):
-                self._calls.append(lambda: self.worker.watch(sale_id, order_id, until=until))
-            case CancelOrder(sale_id=sale_id, order_id=order_id):
-                self._calls.append(lambda: self.worker.cancel(sale_id, order_id))
-            case PrintReceipt(sale=sale, reprint=reprint):
-                if self.print_queue is not None:
-                    local = (sale.payment.at if sale.payment and sale.payment.at else now.wall).astimezone()
-                    columns = self.print_queue.printer.columns
-                    self._print(
-                        receipt_for(
-                            sale,
-                            shop=self.shop,
-                            local_time=local.strftime("%Y-%m-%d %H:%M"),
-                            columns=columns,
-                            reprint=reprint,
-                        ),
-                        now,
-                    )
-            case PrintRefundSlip(refund=refund):
-                if self.print_queue is not None:
-                    slip_time = now.wall.astimezone().strftime("%Y-%m-%d %H:%M")
-                    self._print(
-                        refund_slip_for(
-                            refund, shop=self.shop, local_time=slip_time, columns=self.print_queue.printer.columns
-                        ),
-                        now,
-                    )
-            case PrintReport(kind=kind, lines=lines):
-                if self.print_queue is not None:
-                    lines = self._on_paper(lines)
-                    self._print(
-                        report_slip_for(kind, lines, shop=self.shop, columns=self.print_queue.printer.columns), now
-                    )
-            case JournalRefund(refund=refund, cause=cause):
-                self.journal.record_refund(refund, cause, now.wall)
-                if self.till is not None and (line := refund_event(refund)) is not None:
-                    self._till_lines.append(line)
-                log.info("refund %s (%s): %s (%s)", refund.id, refund.amount.format_code(), refund.status, cause)
-            case RequestRefund(refund=refund):
-                self._calls.append(lambda: self.worker.refund(refund))
-            case CheckPin(pin=pin):
-                # scrypt is slow on purpose: check in a thread so the "Checking…" screen is drawn meanwhile.
-                checker, post = self.pin_checker, self.post
-                self._calls.append(
-                    lambda: threading.Thread(
-                        target=lambda: post(PinChecked(_check(checker, pin))), name="pin", daemon=True
-                    ).start()
-                )
-            case TillReply(line=line):
-                self._till_lines.insert(self._reply_at, line)  # the answer, before the events its command caused
-            case FindSaleForTill(reference=reference, amount=amount):
-                found = self.journal.sale_by_reference(reference)
-                record = None
-                if found is not None:
-                    when = found[0].started_at.astimezone().strftime("%d %b %H:%M")
-                    record = SaleRecord(found[0], found[1], when)
-                self._answers.append(TillRefundFound(reference, record, amount))
-            case TillReportLines():
-                report = as_lines(build_report(self.journal, "x", now.wall))
-                self._till_lines += [f"REPORT {line}" for line in report] + ["OK REPORT"]
-            case Announce(phrase=phrase):
-                if self.voice is not None:  # after the frame is drawn: the paid screen never waits for audio
-                    voice = self.voice
-                    self._calls.append(lambda: voice.say(phrase))
-            case SaveVoice(on=on, volume=volume):
-                self.journal.save_voice(on, volume, now.wall)
-                if self.voice is not None:
-                    self.voice.volume = volume
-            case SavePinLock(lock=lock):
-                self.journal.save_pin_lock(lock, now.wall)
-            case LoadRecent(limit=limit):
-                records = tuple(
-                    SaleRecord(sale, refunds, sale.started_at.astimezone().strftime("%d %b %H:%M"))
-                    for sale, refunds in self.journal.recent_sales(limit)
-                )
-                self._answers.append(RecentLoaded(records))
-            case MakeReport(kind=kind):
-                # Made on the report worker; a Z's period is closed here, by the journal's one writer, in this step.
-                shop = self.shop
-                if kind == "z":
-                    number, since, closed = close_period(self.journal, now.wall)
-                    self._calls.append(lambda: self.reports.z(number, since, closed, now.wall, shop))
-                else:
-                    self._calls.append(lambda: self.reports.x(now.wall, shop))
-            case Reconcile(since=since, references=references):
-                self._calls.append(lambda: self.worker.reconcile(since, references))
-            case FeedPaper():
-                if self.print_queue is not None:
-                    self._calls.append(self.print_queue.feed)
+        """Do one effect, by its executor (see ``EXECUTORS``; an effect without one raises TypeError). Journal
+        effects are written (committed) before the next effect runs; backend calls, print jobs and speech are
+        queued in ``_calls`` and handed over after the frame (see :meth:`dispatch`)."""
+        run = EXECUTORS.get(type(effect))
+        if run is None:
+            raise TypeError(f"no executor for the effect {effect!r}")
+        run(self, effect, now)
 
-    def _print(self, receipt: Receipt, now: Now) -> None:
-        queue = self.print_queue
-        assert queue is not None
+    # --- the journal: written now, in this step's transaction -------------------------------------
+
+    def _journal_sale(self, effect: JournalSale, now: Now) -> None:
+        sale, previous = effect.sale, effect.previous
+        self.journal.record_sale(sale, previous, effect.cause, now.wall)
+        if self.till is not None and (line := event_for(sale, previous, again=effect.again)) is not None:
+            self._till_lines.append(line)
+        self._journaled.append((effect, now))
+
+    def _journal_security(self, effect: JournalSecurity, now: Now) -> None:
+        self.journal.record_security(effect.sale_id, effect.message, effect.payload, now.wall)
+        log.warning("SECURITY: sale %s: %s", effect.sale_id, effect.message)
+
+    def _journal_refund(self, effect: JournalRefund, now: Now) -> None:
+        refund = effect.refund
+        self.journal.record_refund(refund, effect.cause, now.wall)
+        if self.till is not None and (line := refund_event(refund)) is not None:
+            self._till_lines.append(line)
+        log.info("refund %s (%s): %s (%s)", refund.id, refund.amount.format_code(), refund.status, effect.cause)
+
+    def _save_voice(self, effect: SaveVoice, now: Now) -> None:
+        self.journal.save_voice(effect.on, effect.volume, now.wall)
+        if self.voice is not None:
+            self.voice.volume = effect.volume
+
+    def _save_pin_lock(self, effect: SavePinLock, now: Now) -> None:
+        self.journal.save_pin_lock(effect.lock, now.wall)
+
+    # --- the backend: calls queued for the workers ------------------------------------------------
+
+    def _create_order(self, effect: CreateOrder, now: Now) -> None:
+        self._calls.append(lambda: self.worker.create(effect.request))
+        self._creating = True
+
+    def _watch_order(self, effect: WatchOrder, now: Now) -> None:
+        self._calls.append(lambda: self.worker.watch(effect.sale_id, effect.order_id, until=effect.until))
+
+    def _cancel_order(self, effect: CancelOrder, now: Now) -> None:
+        self._calls.append(lambda: self.worker.cancel(effect.sale_id, effect.order_id))
+
+    def _request_refund(self, effect: RequestRefund, now: Now) -> None:
+        self._calls.append(lambda: self.worker.refund(effect.refund))
+
+    def _reconcile(self, effect: Reconcile, now: Now) -> None:
+        self._calls.append(lambda: self.worker.reconcile(effect.since, effect.references))
+
+    # --- the printer: journaled as a print job now, printed when the printer can ------------------
+
+    def _print_receipt(self, effect: PrintReceipt, now: Now) -> None:
+        if (queue := self.print_queue) is None:
+            return
+        sale = effect.sale
+        paid_at = sale.payment.at if sale.payment and sale.payment.at else now.wall  # the payment's time, if known
+        receipt = receipt_for(
+            sale, shop=self.shop, local_time=_local(paid_at), columns=queue.printer.columns, reprint=effect.reprint
+        )
+        self._print(queue, receipt, now)
+
+    def _print_refund_slip(self, effect: PrintRefundSlip, now: Now) -> None:
+        if (queue := self.print_queue) is None:
+            return
+        slip = refund_slip_for(
+            effect.refund, shop=self.shop, local_time=_local(now.wall), columns=queue.printer.columns
+        )
+        self._print(queue, slip, now)
+
+    def _print_report(self, effect: PrintReport, now: Now) -> None:
+        if (queue := self.print_queue) is None:
+            return
+        lines = self._on_paper(effect.lines)
+        self._print(queue, report_slip_for(effect.kind, lines, shop=self.shop, columns=queue.printer.columns), now)
+
+    def _feed_paper(self, effect: FeedPaper, now: Now) -> None:
+        if self.print_queue is not None:
+            self._calls.append(self.print_queue.feed)
+
+    def _print(self, queue: PrintQueue, receipt: Receipt, now: Now) -> None:
         job_id = self.journal.add_print_job(receipt, now.wall)
         self._calls.append(lambda: self._submit(queue, job_id, receipt))
+
+    # --- the till: lines sent after the frame -----------------------------------------------------
+
+    def _till_reply(self, effect: TillReply, now: Now) -> None:
+        self._till_lines.insert(self._reply_at, effect.line)  # the answer, before the events its command caused
+
+    def _find_sale_for_till(self, effect: FindSaleForTill, now: Now) -> None:
+        found = self.journal.sale_by_reference(effect.reference)
+        record = _record(*found) if found is not None else None
+        self._answers.append(TillRefundFound(effect.reference, record, effect.amount))
+
+    def _till_report_lines(self, effect: TillReportLines, now: Now) -> None:
+        self._till_lines += report_reply(as_lines(build_report(self.journal, "x", now.wall)))
+
+    # --- the voice --------------------------------------------------------------------------------
+
+    def _announce(self, effect: Announce, now: Now) -> None:
+        if self.voice is not None:  # after the frame is drawn: the paid screen never waits for audio
+            voice = self.voice
+            self._calls.append(lambda: voice.say(effect.phrase))
+
+    # --- the manager's menu: the PIN, recent sales, reports ---------------------------------------
+
+    def _check_pin(self, effect: CheckPin, now: Now) -> None:
+        # scrypt is slow on purpose: check in a thread so the "Checking…" screen is drawn meanwhile.
+        checker, post, pin = self.pin_checker, self.post, effect.pin
+        self._calls.append(
+            lambda: threading.Thread(
+                target=lambda: post(PinChecked(_check(checker, pin))), name="pin", daemon=True
+            ).start()
+        )
+
+    def _load_recent(self, effect: LoadRecent, now: Now) -> None:
+        records = tuple(_record(sale, refunds) for sale, refunds in self.journal.recent_sales(effect.limit))
+        self._answers.append(RecentLoaded(records))
+
+    def _make_report(self, effect: MakeReport, now: Now) -> None:
+        # Made on the report worker; a Z's period is closed here, by the journal's one writer, in this step.
+        shop = self.shop
+        if effect.kind == "z":
+            number, since, closed = close_period(self.journal, now.wall)
+            self._calls.append(lambda: self.reports.z(number, since, closed, now.wall, shop))
+        else:
+            self._calls.append(lambda: self.reports.x(now.wall, shop))
 
     def _submit(self, queue: PrintQueue, job_id: int, receipt: Receipt) -> None:
         self._printing.add(job_id)
@@ -848,6 +873,54 @@ class App:
         if self.journal.storage_low:
             return replace(model, warning=" · ".join(w for w in (model.warning, words.show(STORAGE_FULL)) if w))
         return model
+
+
+F = TypeVar("F")
+#: An executor: the App, its kind of effect, the time of the step.
+Executor = Callable[[App, Any, Now], None]
+
+
+def _does(kind: type[F], run: Callable[[App, F, Now], None]) -> tuple[type, Executor]:
+    """One row of ``EXECUTORS`` (mypy checks that ``run`` takes ``kind``)."""
+    return kind, run
+
+
+#: Every kind of effect, and the App's executor for it.
+EXECUTORS: dict[type, Executor] = dict(
+    [
+        _does(JournalSale, App._journal_sale),
+        _does(JournalSecurity, App._journal_security),
+        _does(JournalRefund, App._journal_refund),
+        _does(SaveVoice, App._save_voice),
+        _does(SavePinLock, App._save_pin_lock),
+        _does(CreateOrder, App._create_order),
+        _does(WatchOrder, App._watch_order),
+        _does(CancelOrder, App._cancel_order),
+        _does(RequestRefund, App._request_refund),
+        _does(Reconcile, App._reconcile),
+        _does(PrintReceipt, App._print_receipt),
+        _does(PrintRefundSlip, App._print_refund_slip),
+        _does(PrintReport, App._print_report),
+        _does(FeedPaper, App._feed_paper),
+        _does(TillReply, App._till_reply),
+        _does(FindSaleForTill, App._find_sale_for_till),
+        _does(TillReportLines, App._till_report_lines),
+        _does(Announce, App._announce),
+        _does(CheckPin, App._check_pin),
+        _does(LoadRecent, App._load_recent),
+        _does(MakeReport, App._make_report),
+    ]
+)
+
+
+def _local(when: datetime) -> str:
+    """``when`` in the terminal's local time, as receipts and slips print it."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _record(sale: Sale, refunds: tuple[Refund, ...]) -> SaleRecord:
+    """A journaled sale as the menu and the till's REFUND see it: with its local start time."""
+    return SaleRecord(sale, refunds, sale.started_at.astimezone().strftime("%d %b %H:%M"))
 
 
 def _check(checker: Callable[[str], bool | None], pin: str) -> bool | None:

@@ -247,6 +247,11 @@ def status_line(sale: Sale | None, phase: str, offline: bool) -> str:
     return text + (" OFFLINE" if offline else "")
 
 
+def report_reply(lines: list[str]) -> list[str]:
+    """The answer to ``REPORT``: one ``REPORT <line>`` per line of the X report, then ``OK REPORT``."""
+    return [*(f"REPORT {line}" for line in lines), "OK REPORT"]
+
+
 def _token(text: str) -> str:
     return "".join(c for c in _ascii(text) if not c.isspace())[:40] or "-"
 

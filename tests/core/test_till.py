@@ -25,6 +25,7 @@ from terminal.core.till import (
     hello,
     parse,
     parse_line,
+    report_reply,
 )
 
 from .helpers import SETTINGS, at, awaiting, paid_update
@@ -115,6 +116,12 @@ def test_cancel_and_status():
     assert state.sale.status == "cancelled" and effects[-1] == TillReply("OK CANCEL T1-000001")
     assert step(state, TillCommanded(TillCancel()), at(4))[1] == [TillReply("ERR 409 no sale is running")]
     assert step(initial(SETTINGS), TillCommanded(TillStatus()), at(0))[1] == [TillReply("STATUS IDLE")]
+
+
+def test_the_report_is_sent_one_report_line_each_then_ok():
+    lines = ["X report T1", "Sales 2 INR 25.00"]
+    assert report_reply(lines) == ["REPORT X report T1", "REPORT Sales 2 INR 25.00", "OK REPORT"]
+    assert report_reply([]) == ["OK REPORT"]
 
 
 def test_event_lines():
