@@ -100,7 +100,8 @@ def close_menu(state: TerminalState, notice: str = "") -> TerminalState:
 def key(state: TerminalState, pressed: Key, now: Now) -> Step:
     """A key while the menu is open."""
     menu = state.menu
-    assert menu is not None
+    if menu is None:  # no menu open: the key is not the menu's
+        return state, []
     menu = replace(menu, closes_at=now.mono + IDLE_CLOSE)
     state = replace(state, menu=menu)
     handler = _HANDLERS[menu.view]
@@ -226,7 +227,8 @@ def _voice(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
         volume = min(100, volume + VOLUME_STEP)
     elif pressed is Key.D0:
         language = state.settings.voice_language
-        assert language is not None
+        if language is None:  # no voice fitted: nothing to say
+            return state, []
         try:
             sample = received(
                 Amount(250 * 10 ** Amount(0, state.settings.currency).exponent, state.settings.currency), language
@@ -257,7 +259,8 @@ def _recent(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
 
 def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
     record = menu.chosen
-    assert record is not None
+    if record is None:  # no sale chosen: back to the list
+        return _with(state, menu, view=View.RECENT), []
     sale = record.sale
     if pressed is Key.CANCEL:
         return _with(state, menu, view=View.RECENT), []
@@ -290,7 +293,8 @@ def _detail(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
 
 def _refund_amount(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
     record, entry = menu.chosen, menu.entry
-    assert record is not None and entry is not None
+    if record is None or entry is None:  # nothing to refund from: back to the list
+        return _with(state, menu, view=View.RECENT, entry=None), []
     if pressed is Key.CANCEL:
         return _with(state, menu, view=View.DETAIL, entry=None), []
     if pressed is not Key.ENTER:
@@ -305,7 +309,8 @@ def _refund_amount(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> 
 
 def _refund_confirm(state: TerminalState, menu: Menu, pressed: Key, now: Now) -> Step:
     record, amount = menu.chosen, menu.amount
-    assert record is not None and amount is not None
+    if record is None or amount is None:  # nothing to confirm: back to the list
+        return _with(state, menu, view=View.RECENT), []
     if pressed is Key.CANCEL:
         return _with(state, menu, view=View.REFUND_AMOUNT), []
     if pressed is not Key.ENTER:

@@ -74,17 +74,16 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
         lines = ("1  " + _("on / off"), "2  " + _("quieter"), "3  " + _("louder"), "0  " + _("say a test amount"))
         title = _("Voice: {state}", state=_voice_state(state, words))
         return name, title, {"lines": lines, "hint": _("Enter or Cancel: back")}
-    if menu.view is View.RECENT:
+    about_a_sale = menu.view in (View.DETAIL, View.REFUND_AMOUNT, View.REFUND_CONFIRM)
+    if menu.view is View.RECENT or (about_a_sale and menu.chosen is None):  # no sale chosen: the list
         return name, _("Recent sales"), _recent(menu, words)
-    if menu.view is View.DETAIL:
-        assert menu.chosen is not None
+    if menu.view is View.DETAIL and menu.chosen is not None:
         return (
             name,
             _("Sale {reference}", reference=menu.chosen.sale.reference),
             _detail(state, menu.chosen, message, words),
         )
-    if menu.view is View.REFUND_AMOUNT:
-        assert menu.chosen is not None and menu.entry is not None
+    if menu.view is View.REFUND_AMOUNT and menu.chosen is not None and menu.entry is not None:
         left = remaining(menu.chosen.sale, all_refunds(state, menu.chosen))
         entry = menu.entry
         typed: tuple[str, ...] = (
@@ -106,8 +105,7 @@ def menu_screen(state: TerminalState, menu: Menu, words: Words = PLAIN) -> tuple
                 "hint": _("Enter: next (nothing typed: all)   Cancel: back"),
             },
         )
-    if menu.view is View.REFUND_CONFIRM:
-        assert menu.chosen is not None and menu.amount is not None
+    if menu.view is View.REFUND_CONFIRM and menu.chosen is not None and menu.amount is not None:
         back = (_("back to the customer of sale {reference}", reference=menu.chosen.sale.reference),)
         return (
             name,

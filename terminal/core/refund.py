@@ -111,7 +111,8 @@ def refusal(sale: Sale, refunds: tuple[Refund, ...], amount: Amount) -> Text | N
 
 def new_refund(sale: Sale, refunds: tuple[Refund, ...], amount: Amount, now: datetime) -> Refund:
     """The next refund of ``sale`` (numbered after every refund it already has, failed ones included)."""
-    assert sale.order is not None
+    if sale.order is None:  # refusal() refuses such a sale first: only a paid order is refunded
+        raise ValueError(f"sale {sale.reference} has no order to refund")
     number = len(refunds) + 1
     return Refund(
         id=f"{sale.id}-R{number}",

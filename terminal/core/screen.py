@@ -107,7 +107,7 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: 
         return base.make(name, title, **fields)
     if state.phase is Phase.IDLE:
         return base.make("idle", _("Ready"), lines=(_("Type the amount on the keypad"),))
-    if state.phase is Phase.ENTERING:
+    if state.phase is Phase.ENTERING or state.sale is None:
         entry = state.entry
         return base.make(
             "entry",
@@ -117,7 +117,6 @@ def screen_for(state: TerminalState, now: Now, *, sandbox: bool = False, words: 
             tone=Tone.BAD if entry.message else Tone.NEUTRAL,
             hint=_("Enter: show QR   Cancel: clear"),
         )
-    assert state.sale is not None
     return _sale_screen(state, state.sale, now, base, words)
 
 
@@ -127,8 +126,7 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
     ref = _("Ref {reference}", reference=sale.reference)
     if sale.status is SaleStatus.CREATING:
         return base.make("entry", _("Preparing QR…"), amount=amount, hint=_("Cancel: stop"))
-    if sale.status is SaleStatus.AWAITING_PAYMENT:
-        assert sale.order is not None
+    if sale.status is SaleStatus.AWAITING_PAYMENT and sale.order is not None:  # a QR only once there is one
         left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
         payee = _("to {payee}", payee=state.settings.payee.name)
         if sale.local:

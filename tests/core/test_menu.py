@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from terminal.core.effects import (
     CheckPin,
     JournalRefund,
@@ -33,7 +35,7 @@ from terminal.core.machine import Phase, initial, step
 from terminal.core.menu import IDLE_CLOSE, View
 from terminal.core.money import Amount
 from terminal.core.pin import LOCK_SECONDS, PinLock
-from terminal.core.refund import Refund, RefundStatus, refusal, remaining
+from terminal.core.refund import Refund, RefundStatus, new_refund, refusal, remaining
 from terminal.core.sale import SaleStatus
 from terminal.core.screen import screen_for
 
@@ -334,3 +336,21 @@ def test_an_underpaid_sale_can_refund_what_arrived_and_a_mismatch_cannot():
     assert refusal(under, (), Amount(2, "INR")) == "at most ₹0.01 is left to refund"
     mismatch = replace(under, status=SaleStatus.MISMATCH)
     assert "settle it with your payment provider" in refusal(mismatch, (), Amount(1, "INR"))
+
+
+# --- views whose sale is missing (no assert decides the flow) -----------------------------------
+
+
+def test_a_refund_view_that_lost_its_sale_goes_back_to_the_list_on_screen_and_on_the_next_key():
+    state = in_detail(paid_record())
+    for view in (View.DETAIL, View.REFUND_AMOUNT, View.REFUND_CONFIRM):
+        lost = replace(state, menu=replace(state.menu, view=view, chosen=None))
+        assert screen_for(lost, at(0)).title == "Recent sales"
+        after, effects = press(lost, "1")
+        assert after.menu.view is View.RECENT and effects == []
+
+
+def test_a_new_refund_of_a_sale_without_an_order_is_refused_in_words():
+    sale = replace(paid_record().sale, order=None)
+    with pytest.raises(ValueError, match="has no order to refund"):
+        new_refund(sale, (), sale.amount, T0)
