@@ -362,3 +362,25 @@ def test_till_section(tmp_path):
         with pytest.raises(ConfigError) as error:
             load(write(tmp_path, MINIMAL + f"[till]\n{line}\n", 'device_token = "t0ken-file"'), environ={})
         assert error.value.key == key
+
+
+def test_a_stripe_method_with_another_backend_is_named_not_ignored(tmp_path):
+    text = MINIMAL.replace('url = "https://pay.example.com"', 'url = "https://pay.example.com"\nmethod = "pix"')
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, text, 'device_token = "token-from-file"'), environ={})
+    assert error.value.key == "backend.method"
+    assert str(error.value).endswith('expected no value: the method is read only with kind = "stripe"')
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("[voice]\nenabled = false\nvolume = 500", "voice.volume"),
+        ('[printer]\nconnection = "none"\nport = 0', "printer.port"),
+        ('[offline]\nmode = "refuse"\nmax_sale = "12.345"', "offline.max_sale"),
+    ],
+)
+def test_a_bad_value_in_a_part_switched_off_is_named_before_it_is_switched_on(tmp_path, section, key):
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, MINIMAL + section + "\n", 'device_token = "token-from-file"'), environ={})
+    assert error.value.key == key

@@ -130,7 +130,7 @@ class BackendSection:
     @classmethod
     def from_toml(cls, table: Table, terminal: TerminalSection) -> BackendSection:
         """[backend], with the URL checked and the provider's own limits (each from the adapter that knows them)."""
-        backend = table.read(cls, currency=terminal.currency)
+        backend = table.read(cls)
         if backend.kind == "http":
             table.require("url")
             url_key, url = "url", backend.url
