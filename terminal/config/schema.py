@@ -258,9 +258,6 @@ class Table:
         self.path, self.name, self.data = path, name, data or {}
         self._gpios = gpios  # every GPIO read so far, by key (shared by the whole file: see Document)
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.data
-
     def error(self, key: str, value: Any, expected: str) -> ConfigError:
         """The error for ``key`` of this section (``value``: MISSING when it was left out)."""
         return ConfigError(self.path, f"{self.name}.{key}", value, expected)
@@ -285,8 +282,9 @@ class Table:
             if isinstance(found.kind, Group):
                 value: Any = None
             else:
-                default = found.default(known) if callable(found.default) else found.default
-                value = self.data.get(f.name, default)
+                value = self.data.get(f.name, found.default)
+                if f.name not in self.data and callable(value):
+                    value = value(known)
                 if value is MISSING:
                     raise self.error(f.name, MISSING, f"a value (see {EXAMPLE})")
             try:
