@@ -72,5 +72,5 @@ class ReportWorker:
     def _connection(self) -> Journal:
         if self._own is None:
             own = self._own = self._journal.another()
-            at_thread_exit(own.db.close)  # the connection belongs to this thread
+            at_thread_exit(own.conn.close)  # the connection belongs to this thread
         return self._own

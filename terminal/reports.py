@@ -1,9 +1,13 @@
 """X and Z reports from the journal (the rules are in ``terminal.core.report``); used by the terminal's menu, its
 report worker and ``qr-terminal report``.
 
-A Z report is two parts: closing the period (one insert, by the journal's one writer, at once) and its totals
-(summed over the closed period's index range, on any connection: the terminal's report worker). The period's
-end is the Z's ``closed_at``, so a sale that ends while the totals are summed is never in both a Z and the next X.
+A report reads its period's totals as the journal keeps them (``period_totals``, added to as each sale and refund
+is journaled): a few rows, whatever the period holds. A Z report closes the period by the journal's one writer, in
+one transaction: the Z's row, with the totals it closed, and the next period starting from nothing. The period's
+end is the Z's ``closed_at``; what is journaled after the Z counts in the next period.
+
+:func:`recount` sums a period from the journal's rows instead (every sale, refund and later payment in its time
+range): the reference the kept totals are checked against.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from terminal.core.report import Report, summarise
+from terminal.core.money import Amount
+from terminal.core.report import Ended, Refunded, Report, summarise
 from terminal.store.journal import Journal
 
 
@@ -20,9 +25,10 @@ def build_report(journal: Journal, kind: str, now: datetime) -> Report:
     """The X report (since the last Z), or the Z report, which closes the period in the journal."""
     if kind == "z":
         return z_report(journal, *close_period(journal, now))
-    since = period_start(journal)
-    ended = journal.ended_since(since) + journal.later_money_since(since)
-    return summarise(kind, since, now.isoformat(timespec="seconds"), ended, None, journal.refunds_since(since))
+    with journal.snapshot():  # the period and its totals as of one moment, beside the loop's writes
+        since = period_start(journal)
+        totals = journal.period_totals(journal.open_period())
+    return _summed(kind, since, now.isoformat(timespec="seconds"), totals, None)
 
 
 def period_start(journal: Journal) -> str:
@@ -32,16 +38,34 @@ def period_start(journal: Journal) -> str:
 
 
 def close_period(journal: Journal, now: datetime) -> tuple[int, str, str]:
-    """Close the open period at ``now`` (a Z report's row, its totals still to be summed): its number, start and
-    end."""
-    since = period_start(journal)
-    number, closed = journal.close_z(since, now, "")
+    """Close the open period at ``now`` with a Z report's row and the totals it closed (one transaction): its
+    number, start and end."""
+    with journal.step():
+        since = period_start(journal)
+        number, closed = journal.close_z(since, now, "")
+        report = _summed("z", since, closed, journal.period_totals(number), number)
+        journal.record_z_totals(number, json.dumps([asdict(t) for t in report.currencies]))
     return number, since, closed
 
 
 def z_report(journal: Journal, number: int, since: str, closed: str) -> Report:
-    """The Z report of the period ``number`` (``since``, ``closed``], its totals recorded with it."""
-    ended = journal.ended_since(since, closed) + journal.later_money_since(since, closed)
-    report = summarise("z", since, closed, ended, number, journal.refunds_since(since, closed))
-    journal.record_z_totals(number, json.dumps([asdict(t) for t in report.currencies]))
-    return report
+    """The Z report of the period ``number`` (``since``, ``closed``], as its Z closed it."""
+    return _summed("z", since, closed, journal.period_totals(number), number)
+
+
+def recount(journal: Journal, kind: str, since: str, until: str, number: int | None = None) -> Report:
+    """The report of (``since``, ``until``] summed from the journal's rows (ISO text; "" and "~" for no bound)."""
+    ended = journal.ended_since(since, until) + journal.later_money_since(since, until)
+    return summarise(kind, since, until, ended, number, journal.refunds_since(since, until))
+
+
+def _summed(
+    kind: str, since: str, until: str, totals: list[tuple[str, str, int, int, int, int]], number: int | None
+) -> Report:
+    ended = [
+        Ended(status, Amount(total, currency), extra, count, extra_count)
+        for currency, status, count, total, extra, extra_count in totals
+        if status != "refunds"
+    ]
+    refunds = [Refunded(Amount(total, c), count) for c, status, count, total, _, _ in totals if status == "refunds"]
+    return summarise(kind, since, until, ended, number, refunds)

@@ -73,11 +73,11 @@ def test_a_failed_write_is_a_journal_error(tmp_path):
 def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(tmp_path):
     from sqlite_utils import Database
 
-    from terminal.store.migrations import migrations
+    from terminal.store.migrations import registry
 
     path = tmp_path / "old.db"
     old = Database(path)
-    migrations.apply(old, stop_before="m002_print_jobs")  # the schema of the first release
+    registry().apply(old, stop_before="m002_print_jobs")  # the schema of the first release
     old["sales"].insert(
         {
             "id": "T1-x-000001",
@@ -137,10 +137,10 @@ def test_a_reader_reads_beside_the_terminal_and_cannot_write(journal):
 def old_journal(path):
     from sqlite_utils import Database
 
-    from terminal.store.migrations import migrations
+    from terminal.store.migrations import registry
 
     old = Database(path)
-    migrations.apply(old, stop_before="m002_print_jobs")
+    registry().apply(old, stop_before="m002_print_jobs")
     old.close()
 
 

@@ -5,7 +5,7 @@ report, and because a Z closes at a time of the same journal, no sale or refund 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,14 @@ class Ended:
 
 
 @dataclass(frozen=True, slots=True)
+class Refunded:
+    """Refunds that went through, ``count`` of them summed in one amount."""
+
+    amount: Amount
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class CurrencyTotals:
     """One currency's counts and totals per status; ``net`` is what was received less refunds."""
 
@@ -93,12 +101,14 @@ def summarise(
     until: str,
     ended: list[Ended],
     number: int | None = None,
-    refunds: list[Amount] | None = None,
+    refunds: Sequence[Amount | Refunded] | None = None,
 ) -> Report:
-    """Count ``ended`` sales per currency and status, and the ``refunds`` that went through."""
+    """Count ``ended`` sales per currency and status, and the ``refunds`` that went through (each an amount, or
+    several summed)."""
     counts: dict[str, dict[str, int]] = {}
     totals: dict[str, dict[str, int]] = {}
-    refunded: dict[str, list[int]] = {}
+    refunded: dict[str, int] = {}
+    refund_counts: dict[str, int] = {}
     extras: dict[str, list[int]] = {}
     extra_counts: dict[str, int] = {}
     for sale in ended:
@@ -109,15 +119,18 @@ def summarise(
         counts.setdefault(currency, {})[sale.status] = counts.get(currency, {}).get(sale.status, 0) + sale.count
         totals.setdefault(currency, {})[sale.status] = totals.get(currency, {}).get(sale.status, 0) + sale.amount.minor
     for refund in refunds or []:
-        refunded.setdefault(refund.currency, []).append(refund.minor)
+        summed = refund if isinstance(refund, Refunded) else Refunded(refund)
+        currency = summed.amount.currency
+        refunded[currency] = refunded.get(currency, 0) + summed.amount.minor
+        refund_counts[currency] = refund_counts.get(currency, 0) + summed.count
     currencies = sorted(set(counts) | set(refunded))
     made = tuple(
         CurrencyTotals(
             c,
             counts.get(c, {}),
             totals.get(c, {}),
-            sum(refunded.get(c, [])),
-            len(refunded.get(c, [])),
+            refunded.get(c, 0),
+            refund_counts.get(c, 0),
             extra_counts.get(c, 0),
             sum(extras.get(c, [])),
         )

@@ -49,7 +49,7 @@ def archive(journal: Journal, before: date) -> Archived:
     """Move what may move (module docstring) of the sales that ended before ``before`` (the terminal's local
     midnight) into the dated archive. Raises ArchiveRefused, JournalError."""
     cutoff = datetime.combine(before, time()).astimezone().isoformat(timespec="milliseconds")
-    db = journal.db.conn
+    db = journal.conn
     last = journal.last_z()
     closed = last[1] if last else ""
     open_count = db.execute(
@@ -69,13 +69,13 @@ def archive(journal: Journal, before: date) -> Archived:
         try:
             db.execute("CREATE TEMP TABLE moving (id TEXT PRIMARY KEY)")
             db.executemany("INSERT INTO moving (id) VALUES (?)", [(i,) for i in ids])
-            with db:  # the archive's transaction: committed before anything leaves the journal
+            with journal.transaction():  # the archive's: committed before anything leaves the journal
                 _make_tables(db)
-                db.execute("INSERT OR IGNORE INTO archive.sales SELECT * FROM main.sales WHERE id IN moving")
-                db.execute("INSERT OR IGNORE INTO archive.events SELECT * FROM main.events WHERE sale_id IN moving")
-                db.execute("INSERT OR IGNORE INTO archive.refunds SELECT * FROM main.refunds WHERE sale_id IN moving")
-                db.execute("INSERT OR REPLACE INTO archive.z_reports SELECT * FROM main.z_reports")
-            with db:  # then the journal's
+                db.execute(_copy(db, "sales", "OR IGNORE", "WHERE id IN moving"))
+                db.execute(_copy(db, "events", "OR IGNORE", "WHERE sale_id IN moving"))
+                db.execute(_copy(db, "refunds", "OR IGNORE", "WHERE sale_id IN moving"))
+                db.execute(_copy(db, "z_reports", "OR REPLACE", ""))
+            with journal.transaction():  # then the journal's
                 events = db.execute("DELETE FROM main.events WHERE sale_id IN moving").rowcount
                 refunds = db.execute("DELETE FROM main.refunds WHERE sale_id IN moving").rowcount
                 sales = db.execute("DELETE FROM main.sales WHERE id IN moving").rowcount
@@ -96,8 +96,19 @@ _MOVABLE = (
 
 
 def _make_tables(db: sqlite3.Connection) -> None:
-    """The journal's tables in the archive (as the journal declares them: keys included), when not there yet."""
+    """The journal's tables in the archive (as the journal declares them: keys included), when not there yet, and
+    the columns a later version added to an archive an earlier one made."""
     for table in TABLES:
         (sql,) = db.execute("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
         made = re.sub(r"^CREATE TABLE\s+(\[[^\]]+\]|\"[^\"]+\"|\w+)", r"CREATE TABLE IF NOT EXISTS archive.\1", sql)
         db.execute(made)
+        there = {row[1] for row in db.execute(f"PRAGMA archive.table_info({table})")}
+        for _, name, kind, *_ in db.execute(f"PRAGMA main.table_info({table})").fetchall():
+            if name not in there:
+                db.execute(f"ALTER TABLE archive.{table} ADD COLUMN [{name}] {kind}")
+
+
+def _copy(db: sqlite3.Connection, table: str, conflict: str, where: str) -> str:
+    """Copy rows of ``table`` into the archive, column by name (an archive's columns may be in another order)."""
+    columns = ", ".join(f"[{row[1]}]" for row in db.execute(f"PRAGMA main.table_info({table})"))
+    return f"INSERT {conflict} INTO archive.{table} ({columns}) SELECT {columns} FROM main.{table} {where}"

@@ -6,6 +6,15 @@ for as long as the journal is open, so a second terminal on the same file is ref
 The read-only tools (``report``, ``reconcile``) open it with :meth:`Journal.reader` beside the running terminal.
 Beside the journal a reserve file (``<journal>.reserve``) holds a little disk space that is released the moment
 the disk is full, so a payment can still be recorded.
+
+Reads and writes are plain parametrised SQL on :mod:`sqlite3`, one statement set per table (this module is the
+only writer). sqlite-utils is the schema tool (:mod:`terminal.store.migrations`): it is imported only when a
+migration is pending, or when a tool asks for :attr:`Journal.db`.
+
+Each period's report totals are kept as sales and refunds are journaled (``period_totals``, in the same
+transaction): an X or Z report reads a few rows, whatever the period holds, and a Z closes the period by starting
+the next one. :meth:`Journal.ended_since` and its siblings sum the same totals from the rows (the reference the
+kept totals are checked against).
 """
 
 from __future__ import annotations
@@ -24,9 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
-
-from sqlite_utils import Database
+from typing import IO, TYPE_CHECKING, Any
 
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
@@ -35,7 +42,10 @@ from terminal.core.receipt import Line, Receipt
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.report import Ended
 from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
-from terminal.store.migrations import known_migrations, migrations
+from terminal.store.migrations import NAMES, SET
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +81,24 @@ class Journal:
         #: True while the reserve is spent: the disk filled up and the journal is living on what it gave back.
         self.storage_low = False
         self._in_step = False
+        self._db: Database | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock(self.path)
-            self.db = Database(sqlite3.connect(str(self.path), check_same_thread=True))
+            self.conn = _connect(str(self.path))
             # WAL lets readers (reports, the CLI) run beside the terminal; FULL makes every commit
             # survive a power cut, which is the point of the journal.
-            self.db.enable_wal()
-            self.db.execute("PRAGMA synchronous=FULL")
+            if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.conn.execute("PRAGMA journal_mode=wal")
+            self.conn.execute("PRAGMA synchronous=FULL")
             # check=False: the terminal checks after its ready screen (damage(), on a thread of its own).
-            damaged = _damage(self.db.conn, self.path) if check else None
+            damaged = _damage(self.conn, self.path) if check else None
             if damaged:
                 raise JournalError(damaged)
-            _refuse_newer(self.db, self.path)
-            migrations.apply(self.db)
+            if _pending(self.conn, self.path):
+                from terminal.store.migrations import registry
+
+                registry().apply(self.db)
         except (OSError, sqlite3.Error) as exc:
             self._unlock()
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
@@ -99,27 +113,36 @@ class Journal:
         integrity check (those are the terminal's). Refused when its schema is not this version's."""
         journal = cls.__new__(cls)
         journal.path, journal.read_only, journal._lock = Path(path), True, None
-        journal._reserve_size, journal.storage_low, journal._in_step = 0, False, False
+        journal._reserve_size, journal.storage_low, journal._in_step, journal._db = 0, False, False, None
         if not journal.path.is_file():
             raise JournalError(f"no journal at {journal.path}")
         try:
-            journal.db = Database(sqlite3.connect(f"{journal.path.resolve().as_uri()}?mode=ro", uri=True))
+            journal.conn = _connect(f"{journal.path.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot read the journal {journal.path}: {exc}") from exc
         try:
-            _refuse_newer(journal.db, journal.path)
-            if migrations.pending(journal.db):
+            if _pending(journal.conn, journal.path):
                 raise JournalError(
                     f"the journal {journal.path} was written by an older qr-terminal: start the "
                     "terminal once (it brings the journal up to date), then try again"
                 )
         except sqlite3.Error as exc:
-            journal.db.close()
+            journal.conn.close()
             raise JournalError(f"cannot read the journal {journal.path}: {exc}") from exc
         except JournalError:
-            journal.db.close()
+            journal.conn.close()
             raise
         return journal
+
+    @property
+    def db(self) -> Database:
+        """The same connection seen through sqlite-utils, for tools and tests that look into the journal (this
+        imports sqlite-utils; the journal itself never writes through it)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
 
     def damage(self) -> str | None:
         """What ``PRAGMA quick_check`` finds wrong with the journal (None: nothing), read on a read-only connection
@@ -138,7 +161,7 @@ class Journal:
 
     def close(self) -> None:
         """Close the file and let go of the lock."""
-        self.db.close()
+        self.conn.close()
         self._unlock()
 
     def _unlock(self) -> None:
@@ -152,10 +175,10 @@ class Journal:
     def step(self) -> Iterator[None]:
         """One step of the loop: every write inside it commits together, or none does (nested: a savepoint)."""
         if self._in_step:
-            with self._writing(), self.db.atomic():
+            with self._writing(), self.transaction():
                 yield
             return
-        with self._writing(), self.db.atomic():
+        with self._writing(), self.transaction():
             self._in_step = True
             try:
                 yield
@@ -214,7 +237,7 @@ class Journal:
 
     def next_seq(self) -> int:
         """The sequence number for the next sale (after the highest journaled)."""
-        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM sales").fetchone()
+        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM sales").fetchone()
         return int(row[0]) + 1
 
     def unfinished_sales(self) -> tuple[Sale, ...]:
@@ -222,7 +245,7 @@ class Journal:
         newest sales money arrived for (their QR may still be paid again: the core follows those not expired)."""
         # Three index lookups (status, the open-orders index, the newest by seq), not a scan of every sale: this
         # is on the start path.
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT * FROM sales WHERE id IN ("
             "SELECT id FROM sales WHERE status IN ('creating', 'awaiting_payment') "
             "UNION SELECT id FROM sales WHERE order_open = 1 AND status != 'paid' "
@@ -235,7 +258,7 @@ class Journal:
 
     def unconfirmed_sales(self) -> tuple[Sale, ...]:
         """Offline sales marked received and not yet confirmed by the backend, oldest first."""
-        rows = self.db.execute("SELECT * FROM sales WHERE status = 'unconfirmed' ORDER BY seq")
+        rows = self.conn.execute("SELECT * FROM sales WHERE status = 'unconfirmed' ORDER BY seq")
         columns = [c[0] for c in rows.description]
         return tuple(_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall())
 
@@ -244,45 +267,93 @@ class Journal:
         when = _iso(at)
         row = _sale_row(sale, when)
         # Plain SQL on the hot path (Enter → QR): sqlite-utils' upsert introspects the table on every call.
-        with self._writing(), self.db.atomic():
-            later = self._keep_ended(row)
-            self.db.execute(_UPSERT_SALE, row)
-            self.db.execute(
+        with self._writing(), self.transaction():
+            later = self._count_sale(row)
+            self.conn.execute(_UPSERT_SALE, row)
+            self.conn.execute(
                 "INSERT INTO events (at, kind, sale_id, from_status, to_status, cause, money_minor) "
                 "VALUES (?, 'sale', ?, ?, ?, ?, ?)",
                 (when, sale.id, previous, str(sale.status), cause, later),
             )
 
-    def _keep_ended(self, row: dict[str, Any]) -> int | None:
-        """A sale that had already ended stays in the period it ended in (a Z may have counted it); money that
-        arrived for it since is returned, to be journaled with this event and counted where it arrived."""
-        before = self.db.execute("SELECT ended_at, paid_minor FROM sales WHERE id = ?", (row["id"],)).fetchone()
-        if before is None or before[0] is None or row["ended_at"] is None:
+    def _count_sale(self, row: dict[str, Any]) -> int | None:
+        """Keep the period totals as the sale's row changes (within the write's transaction), and say in
+        ``row["period"]`` where it counts. A sale that had already ended stays in the period it ended in (a Z may
+        have counted it); money that arrived for it since is returned, to be journaled with this event and counted
+        where it arrived."""
+        before = self.conn.execute(
+            "SELECT ended_at, paid_minor, period, status, currency, amount_minor FROM sales WHERE id = ?",
+            (row["id"],),
+        ).fetchone()
+        ended_before = before is not None and before[0] is not None
+        if row["ended_at"] is None and not ended_before:
+            return None  # creating, awaiting payment: nothing a report counts
+        open_period = self.open_period()
+        was_open = ended_before and before[2] == open_period
+        if was_open:
+            self._add(open_period, _sale_counts(before[3], before[4], before[5], before[1]), -1)
+        if row["ended_at"] is None:
             return None
-        row["ended_at"] = before[0]
+        if not ended_before:
+            row["period"] = open_period
+            self._add(open_period, _sale_counts(row["status"], row["currency"], row["amount_minor"], row["paid_minor"]))
+            return None
+        row["ended_at"], row["period"] = before[0], before[2]
+        if was_open:
+            self._add(open_period, _sale_counts(row["status"], row["currency"], row["amount_minor"], row["paid_minor"]))
         # Only money arriving counts here; a sale whose money became a mismatch stays in the period that counted it
         # (and the mismatch is in the journal's security events).
         more = (row["paid_minor"] or 0) - (before[1] or 0)
-        return more if more > 0 else None
+        if more <= 0:
+            return None
+        if not was_open and before[2] is not None:
+            self._add(open_period, (row["currency"], "later", 1, more, 0, 0))
+        return more
+
+    def _add(self, period: int, counts: tuple[str, str, int, int, int, int], sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) one row's counts to a period's totals."""
+        currency, kind, *figures = counts
+        self.conn.execute(_ADD_TOTALS, (period, currency, kind, *(sign * f for f in figures)))
+
+    def open_period(self) -> int:
+        """The open period's number: the Z that closes it will have it."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM z_reports").fetchone()[0])
+
+    def period_totals(self, period: int) -> list[tuple[str, str, int, int, int, int]]:
+        """A period's totals as kept: ``(currency, kind, count, total, extra, extra_count)`` per final status,
+        "later" and "refunds", none whose count came back to nothing."""
+        rows = self.conn.execute(
+            "SELECT currency, kind, count, total, extra, extra_count FROM period_totals WHERE period = ? "
+            "AND count != 0 ORDER BY currency, kind",
+            (period,),
+        ).fetchall()
+        return [tuple(r) for r in rows]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the journal (a read transaction), when not inside a write already."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def record_security(self, sale_id: str, message: str, payload: str, at: datetime) -> None:
         """Commit a security event (a QR the guard refused, money that does not match the sale), with the payload
         or the payments reported, for investigation."""
-        with self._writing(), self.db.atomic():
-            self.db.table("events").insert(
-                {
-                    "at": _iso(at),
-                    "kind": "security",
-                    "sale_id": sale_id,
-                    "cause": message,
-                    "detail": json.dumps({"payload": payload}),
-                }
+        with self._writing(), self.transaction():
+            self.conn.execute(
+                "INSERT INTO events (at, kind, sale_id, cause, detail) VALUES (?, 'security', ?, ?, ?)",
+                (_iso(at), sale_id, message, json.dumps({"payload": payload})),
             )
 
     def add_print_job(self, receipt: Receipt, at: datetime) -> int:
         """Commit a receipt to print; returns the job id."""
-        with self._writing(), self.db.atomic():
-            cursor = self.db.execute(
+        with self._writing(), self.transaction():
+            cursor = self.conn.execute(
                 "INSERT INTO print_jobs (sale_id, reference, created_at, status, attempts, receipt) "
                 "VALUES (?, ?, ?, 'pending', 0, ?)",
                 (receipt.sale_id, receipt.reference, _iso(at), json.dumps(receipt_json(receipt))),
@@ -291,29 +362,29 @@ class Journal:
 
     def print_job_done(self, job_id: int, at: datetime) -> None:
         """The printer took job ``job_id``."""
-        with self._writing(), self.db.atomic():
-            self.db.execute(
+        with self._writing(), self.transaction():
+            self.conn.execute(
                 "UPDATE print_jobs SET status = 'printed', printed_at = ?, attempts = attempts + 1 WHERE id = ?",
                 (_iso(at), job_id),
             )
 
     def print_job_failed(self, job_id: int, error: str) -> None:
         """One more failed attempt at job ``job_id`` (it stays pending)."""
-        with self._writing(), self.db.atomic():
-            self.db.execute(
+        with self._writing(), self.transaction():
+            self.conn.execute(
                 "UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, job_id)
             )
 
     def pending_print_jobs(self) -> list[tuple[int, Receipt]]:
         """Jobs not printed yet, oldest first (to resume after a restart)."""
-        rows = self.db.execute("SELECT id, receipt FROM print_jobs WHERE status = 'pending' ORDER BY id").fetchall()
+        rows = self.conn.execute("SELECT id, receipt FROM print_jobs WHERE status = 'pending' ORDER BY id").fetchall()
         return [(int(job_id), receipt_from_json(json.loads(text))) for job_id, text in rows]
 
     def ended_since(self, since: str, until: str = "~") -> list[Ended]:
         """Sales that reached their final status after ``since`` and up to ``until`` (ISO text; "" and "~" for no
-        bound), for reports: one entry per status and currency, summed in SQL over the ``ended_at`` index (a Z
-        makes the next X cheap)."""
-        rows = self.db.execute(
+        bound): one entry per status and currency, summed in SQL over the ``ended_at`` index. The reports read the
+        kept totals (:meth:`period_totals`); this is the sum they are checked against."""
+        rows = self.conn.execute(
             "SELECT status, currency, COUNT(*), "
             # Received money counts (paid, also more than asked, and underpaid); other statuses their amount.
             "SUM(CASE WHEN status IN ('paid', 'underpaid') AND paid_minor IS NOT NULL THEN paid_minor "
@@ -334,7 +405,7 @@ class Journal:
     def later_money_since(self, since: str, until: str = "~") -> list[Ended]:
         """Money that arrived after ``since`` (up to ``until``) for sales a report before ``since`` counted (another
         payment, the rest of an underpayment), per currency, as ``later`` rows."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT s.currency, COUNT(*), SUM(e.money_minor) FROM events e INDEXED BY idx_events_money_at "
             "JOIN sales s ON s.id = e.sale_id WHERE e.at > ? AND e.at <= ? AND e.money_minor IS NOT NULL "
             "AND s.ended_at <= ? GROUP BY s.currency ORDER BY s.currency",
@@ -344,22 +415,25 @@ class Journal:
 
     def last_z(self) -> tuple[int, str] | None:
         """The number and closing time of the last Z report."""
-        row = self.db.execute("SELECT number, closed_at FROM z_reports ORDER BY number DESC LIMIT 1").fetchone()
+        row = self.conn.execute("SELECT number, closed_at FROM z_reports ORDER BY number DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def close_z(self, since: str, at: datetime, totals: str) -> tuple[int, str]:
-        """Record a Z report closing the period that began at ``since``; returns its number and time."""
+        """Record a Z report closing the open period (which began at ``since``); returns its number and time. The
+        next period starts from nothing: its totals are rows of its own number."""
         closed = _iso(at)
-        with self._writing(), self.db.atomic():
-            cursor = self.db.execute(
-                "INSERT INTO z_reports (closed_at, since, totals) VALUES (?, ?, ?)", (closed, since, totals)
+        with self._writing(), self.transaction():
+            number = self.open_period()
+            self.conn.execute(
+                "INSERT INTO z_reports (number, closed_at, since, totals) VALUES (?, ?, ?, ?)",
+                (number, closed, since, totals),
             )
-            return int(cursor.lastrowid or 0), closed
+            return number, closed
 
     def record_z_totals(self, number: int, totals: str) -> None:
         """Keep the totals of Z report ``number`` with it (summed after the period was closed)."""
-        with self._writing(), self.db.atomic():
-            self.db.execute("UPDATE z_reports SET totals = ? WHERE number = ?", (totals, number))
+        with self._writing(), self.transaction():
+            self.conn.execute("UPDATE z_reports SET totals = ? WHERE number = ?", (totals, number))
 
     def another(self) -> Journal:
         """This journal on a connection of its own, for a worker thread (the report worker): WAL lets it read
@@ -367,10 +441,10 @@ class Journal:
         check or migration (done at open)."""
         other = copy.copy(self)
         other._lock = None  # the lock stays with this journal: closing the other must not let go of it
-        other._in_step = False
+        other._in_step, other._db = False, None
         try:
-            other.db = Database(sqlite3.connect(str(self.path), check_same_thread=True))
-            other.db.execute("PRAGMA synchronous=FULL")
+            other.conn = _connect(str(self.path))
+            other.conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
         return other
@@ -393,28 +467,50 @@ class Journal:
             "settled_at": when if refund.status.is_final else None,
             "provider_id": refund.provider_id,
             "message": refund.message,
+            "period": None,
         }
-        with self._writing(), self.db.atomic():
-            self.db.table("refunds").upsert(row, pk="id")
-            self.db.execute(
+        with self._writing(), self.transaction():
+            self._count_refund(row)
+            self.conn.execute(_UPSERT_REFUND, row)
+            self.conn.execute(
                 "INSERT INTO events (at, kind, sale_id, to_status, cause, detail) VALUES (?, 'refund', ?, ?, ?, ?)",
                 (when, refund.sale_id, str(refund.status), cause, json.dumps({"refund": refund.id})),
             )
 
+    def _count_refund(self, row: dict[str, Any]) -> None:
+        """Keep the period totals as the refund's row changes: a refund counts in the period it went through."""
+        before = self.conn.execute(
+            "SELECT status, currency, amount_minor, period FROM refunds WHERE id = ?", (row["id"],)
+        ).fetchone()
+        counted = before is not None and before[3] is not None
+        if not counted and row["status"] != "succeeded":
+            return
+        open_period = self.open_period()
+        if counted and before[3] == open_period:
+            self._add(open_period, (before[1], "refunds", 1, before[2], 0, 0), -1)
+        if row["status"] == "succeeded":
+            row["period"] = open_period
+            self._add(open_period, (row["currency"], "refunds", 1, row["amount_minor"], 0, 0))
+
     def open_refunds(self) -> tuple[Refund, ...]:
         """Refunds not final yet (to ask for again after a restart), oldest first."""
-        rows = self.db["refunds"].rows_where("status IN ('requested', 'pending')", order_by="requested_at")
+        rows = self._rows("SELECT * FROM refunds WHERE status IN ('requested', 'pending') ORDER BY requested_at")
         return tuple(_refund_from_row(row) for row in rows)
 
     def refunds_of(self, sale_id: str) -> tuple[Refund, ...]:
         """A sale's refunds, in the order they were asked for."""
-        rows = self.db["refunds"].rows_where("sale_id = ?", [sale_id], order_by="requested_at, id")
+        rows = self._rows("SELECT * FROM refunds WHERE sale_id = ? ORDER BY requested_at, id", (sale_id,))
         return tuple(_refund_from_row(row) for row in rows)
+
+    def _rows(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, parameters)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def refunds_since(self, since: str, until: str = "~") -> list[Amount]:
         """Refunds that went through after ``since`` and up to ``until`` (ISO text; "" and "~" for no bound), for
         reports."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT amount_minor, currency FROM refunds WHERE status = 'succeeded' AND settled_at > ? "
             "AND settled_at <= ? ORDER BY settled_at",
             (since, until),
@@ -423,14 +519,14 @@ class Journal:
 
     def recent_sales(self, limit: int = 20) -> list[tuple[Sale, tuple[Refund, ...]]]:
         """The last ``limit`` sales, newest first, each with its refunds."""
-        rows = self.db.execute("SELECT * FROM sales ORDER BY seq DESC LIMIT ?", (limit,))
+        rows = self.conn.execute("SELECT * FROM sales ORDER BY seq DESC LIMIT ?", (limit,))
         columns = [c[0] for c in rows.description]
         sales = [_sale_from_row(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
         return [(sale, self.refunds_of(sale.id)) for sale in sales]
 
     def sale_by_reference(self, reference: str) -> tuple[Sale, tuple[Refund, ...]] | None:
         """The sale with this reference and its refunds (None when the journal has none)."""
-        rows = self.db.execute("SELECT * FROM sales WHERE reference = ?", (reference,))
+        rows = self.conn.execute("SELECT * FROM sales WHERE reference = ?", (reference,))
         columns = [c[0] for c in rows.description]
         row = rows.fetchone()
         if row is None:
@@ -440,7 +536,7 @@ class Journal:
 
     def sales_between(self, start: datetime, end: datetime) -> list[tuple[Sale, tuple[Refund, ...]]]:
         """Sales started in [start, end), oldest first, each with its refunds (for reconciliation)."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT * FROM sales WHERE started_at >= ? AND started_at < ? ORDER BY seq", (_iso(start), _iso(end))
         )
         columns = [c[0] for c in rows.description]
@@ -450,7 +546,7 @@ class Journal:
     def paid_on(self, date: str) -> list[Amount]:
         """Amounts received on ``date`` (YYYY-MM-DD, UTC, by the backend's payment time): what a settlement of
         that day should add up to."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT paid_minor, paid_currency, payments FROM sales "
             "WHERE paid_at >= ? AND paid_at < ? AND status IN ('paid', 'underpaid') AND paid_minor IS NOT NULL",
             (date, date + "~"),  # paid_at is UTC ISO text: the day's range in the paid_at index
@@ -466,7 +562,7 @@ class Journal:
 
     def pin_lock(self) -> PinLock:
         """Wrong PINs and the lock, as last saved."""
-        row = self.db.execute("SELECT failures, locked_until FROM pin_lock WHERE id = 1").fetchone()
+        row = self.conn.execute("SELECT failures, locked_until FROM pin_lock WHERE id = 1").fetchone()
         if row is None:
             return PinLock()
         return PinLock(int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None)
@@ -474,20 +570,20 @@ class Journal:
     def save_pin_lock(self, lock: PinLock, at: datetime) -> None:
         """Commit the lockout (and an event when it locks or clears)."""
         until = _iso(lock.locked_until) if lock.locked_until else None
-        with self._writing(), self.db.atomic():
-            self.db.execute(
+        with self._writing(), self.transaction():
+            self.conn.execute(
                 "INSERT INTO pin_lock (id, failures, locked_until) VALUES (1, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
                 (lock.failures, until),
             )
             cause = f"menu locked until {until}" if until else f"wrong PINs: {lock.failures}"
-            self.db.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'pin', ?)", (_iso(at), cause))
+            self.conn.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'pin', ?)", (_iso(at), cause))
 
     # --- preferences set on the terminal ---------------------------------------------------------
 
     def voice_setting(self, default: tuple[bool, int]) -> tuple[bool, int]:
         """The voice's on/off and volume as the manager last set them (``default`` until then)."""
-        rows = dict(self.db.execute("SELECT key, value FROM preferences WHERE key IN ('voice_on', 'volume')"))
+        rows = dict(self.conn.execute("SELECT key, value FROM preferences WHERE key IN ('voice_on', 'volume')"))
         on = rows["voice_on"] == "1" if "voice_on" in rows else default[0]
         volume = int(rows["volume"]) if rows.get("volume", "").isdigit() else default[1]
         return on, max(0, min(100, volume))
@@ -495,9 +591,9 @@ class Journal:
     def save_voice(self, on: bool, volume: int, at: datetime) -> None:
         """Keep the voice's on/off and volume."""
         when = _iso(at)
-        with self._writing(), self.db.atomic():
+        with self._writing(), self.transaction():
             for key, value in (("voice_on", "1" if on else "0"), ("volume", str(volume))):
-                self.db.execute(
+                self.conn.execute(
                     "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) "
                     "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                     (key, value, when),
@@ -505,12 +601,12 @@ class Journal:
 
     def record_error(self, message: str, at: datetime) -> None:
         """Commit an internal error (a bug the loop survived), for support."""
-        with self._writing(), self.db.atomic():
-            self.db.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'error', ?)", (_iso(at), message))
+        with self._writing(), self.transaction():
+            self.conn.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'error', ?)", (_iso(at), message))
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        if self._in_step and not self.db.conn.in_transaction:
+        if self._in_step and not self.conn.in_transaction:
             # A failure (disk full, I/O error) rolled the whole step back: nothing more may commit on its own.
             raise JournalError(f"cannot write the journal {self.path}: the step was rolled back")
         try:
@@ -522,18 +618,42 @@ class Journal:
 
     def sale(self, sale_id: str) -> dict[str, Any] | None:
         """The sale's row, or None."""
-        rows = list(self.db["sales"].rows_where("id = ?", [sale_id]))
+        rows = self._rows("SELECT * FROM sales WHERE id = ?", (sale_id,))
         return rows[0] if rows else None
 
     def sales(self) -> list[dict[str, Any]]:
         """Every sale, oldest first."""
-        return list(self.db["sales"].rows_where(order_by="seq"))
+        return self._rows("SELECT * FROM sales ORDER BY seq")
 
     def events(self, sale_id: str | None = None) -> list[dict[str, Any]]:
         """Journal events, oldest first (of one sale when ``sale_id`` is given)."""
         if sale_id is None:
-            return list(self.db["events"].rows_where(order_by="id"))
-        return list(self.db["events"].rows_where("sale_id = ?", [sale_id], order_by="id"))
+            return self._rows("SELECT * FROM events ORDER BY id")
+        return self._rows("SELECT * FROM events WHERE sale_id = ? ORDER BY id", (sale_id,))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A transaction (nested: a savepoint); rolled back when the block raises."""
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+            return
+        self.conn.execute("SAVEPOINT journal_step")
+        try:
+            yield
+        except BaseException:
+            # A failure such as a full disk may have ended the whole transaction, savepoint included.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO SAVEPOINT journal_step")
+                self.conn.execute("RELEASE SAVEPOINT journal_step")
+            raise
+        self.conn.execute("RELEASE SAVEPOINT journal_step")
 
 
 _SALE_COLUMNS = (
@@ -564,11 +684,53 @@ _SALE_COLUMNS = (
     "payments",
     "unreadable_payment",
     "ended_at",
+    "period",
 )
-_UPSERT_SALE = (
-    f"INSERT INTO sales ({', '.join(_SALE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SALE_COLUMNS)}) "
-    f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _SALE_COLUMNS if c != 'id')}"
+_REFUND_COLUMNS = (
+    "id",
+    "sale_id",
+    "reference",
+    "order_id",
+    "amount_minor",
+    "currency",
+    "status",
+    "requested_at",
+    "updated_at",
+    "settled_at",
+    "provider_id",
+    "message",
+    "period",
 )
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    """Insert a row of named parameters, or update every column of the row with its id."""
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+        f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns if c != 'id')}"
+    )
+
+
+_UPSERT_SALE = _upsert("sales", _SALE_COLUMNS)
+_UPSERT_REFUND = _upsert("refunds", _REFUND_COLUMNS)
+_ADD_TOTALS = (
+    "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(period, currency, kind) DO UPDATE SET count = count + excluded.count, "
+    "total = total + excluded.total, extra = extra + excluded.extra, extra_count = extra_count + excluded.extra_count"
+)
+
+
+def _sale_counts(status: str, currency: str, amount: int, paid: int | None) -> tuple[str, str, int, int, int, int]:
+    """What one ended sale adds to its period: as :meth:`Journal.ended_since` sums it (received money counts for
+    paid and underpaid sales, with what arrived beyond the amount as extra; other statuses their amount)."""
+    received = status in ("paid", "underpaid") and paid is not None
+    extra = paid - amount if status == "paid" and paid is not None and paid > amount else 0
+    return currency, status, 1, paid if received and paid is not None else amount, extra, 1 if extra else 0
+
+
+def _connect(database: str, *, uri: bool = False) -> sqlite3.Connection:
+    """A connection whose transactions are the journal's own (BEGIN … COMMIT), never opened implicitly."""
+    return sqlite3.connect(database, uri=uri, isolation_level=None, check_same_thread=True)
 
 
 def _lock(path: Path) -> IO[str]:
@@ -597,19 +759,22 @@ def _lock(path: Path) -> IO[str]:
     return handle
 
 
-def _refuse_newer(db: Database, path: Path) -> None:
-    """A journal with migrations this version does not know was written by a newer qr-terminal: using it would
-    misread (or damage) what that version wrote."""
-    if not db["_sqlite_migrations"].exists():
-        return
-    known = known_migrations()
-    rows = db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]).fetchall()
-    unknown = sorted(name for (name,) in rows if name not in known)
+def _pending(conn: sqlite3.Connection, path: Path) -> bool:
+    """True when a migration is still to apply (read with plain SQL: a current journal never needs sqlite-utils).
+    A journal with migrations this version does not know was written by a newer qr-terminal: using it would
+    misread (or damage) what that version wrote, so it is refused."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'").fetchone()
+    if found is None:
+        return True
+    rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET,)).fetchall()
+    applied = {name for (name,) in rows}
+    unknown = sorted(applied - set(NAMES))
     if unknown:
         raise JournalError(
             f"the journal {path} was written by a newer qr-terminal (it has {', '.join(unknown)}): "
             "upgrade qr-terminal to use it"
         )
+    return not applied.issuperset(NAMES)
 
 
 def _is_full(exc: BaseException) -> bool:
@@ -659,6 +824,7 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "paid_at": _iso(payment.at) if payment and payment.at else None,
         "till_ref": sale.till_ref,
         "ended_at": when if sale.status.is_final else None,
+        "period": None,
         "payments": json.dumps([_payment_json(p) for p in sale.payments]) if sale.payments else None,
         "unreadable_payment": sale.unreadable_payment,
     }

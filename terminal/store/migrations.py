@@ -1,18 +1,22 @@
-"""The journal's schema, as sqlite-utils migrations: add a new function, never edit an applied one."""
+"""The journal's schema, as sqlite-utils migrations: add a new function ``mNNN_…``, never edit an applied one.
+
+sqlite-utils is the schema tool only: importing this module does not import it (a terminal whose journal is
+current never does, see :mod:`terminal.store.journal`); :func:`registry` does, when a migration is pending.
+"""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+import functools
+import re
+from typing import TYPE_CHECKING
 
-migrations = Migrations("qr-terminal")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+#: The migration set's name in ``_sqlite_migrations``.
+SET = "qr-terminal"
 
 
-def known_migrations() -> set[str]:
-    """The names of every migration this version knows (all of them are pending on an empty database)."""
-    return {m.name for m in migrations.pending(Database(memory=True))}
-
-
-@migrations()
 def m001_sales_and_events(db: Database) -> None:
     """sales: the current state of each sale; events: the append-only journal of every change."""
     db.table("sales").create(
@@ -60,7 +64,6 @@ def m001_sales_and_events(db: Database) -> None:
     db.table("events").create_index(["sale_id"])
 
 
-@migrations()
 def m002_print_jobs(db: Database) -> None:
     """print_jobs: every receipt to print, kept until the printer took it (a fault never loses one)."""
     db.table("print_jobs").create(
@@ -81,14 +84,12 @@ def m002_print_jobs(db: Database) -> None:
     db.table("print_jobs").create_index(["status"])
 
 
-@migrations()
 def m003_sale_payee_name_and_receipt_url(db: Database) -> None:
     """What a restart needs to show a sale's QR again exactly as before."""
     db.table("sales").add_column("payee_name", str)
     db.table("sales").add_column("receipt_url", str)
 
 
-@migrations()
 def m004_z_reports(db: Database) -> None:
     """z_reports: each closed period (Z report), so the next X report starts where the last Z ended."""
     db.table("z_reports").create(
@@ -98,7 +99,6 @@ def m004_z_reports(db: Database) -> None:
     )
 
 
-@migrations()
 def m005_refunds_pin_lock_and_paid_at(db: Database) -> None:
     """refunds: each refund (also the outbox of refund calls: requested/pending ones are re-sent at start);
     pin_lock: the manager PIN's wrong tries and lock (one row); sales.paid_at: when the backend says it was paid."""
@@ -126,19 +126,16 @@ def m005_refunds_pin_lock_and_paid_at(db: Database) -> None:
     db.table("sales").add_column("paid_at", str)
 
 
-@migrations()
 def m006_preferences(db: Database) -> None:
     """preferences: what the manager set on the terminal itself (the voice's on/off and volume)."""
     db.table("preferences").create({"key": str, "value": str, "updated_at": str}, pk="key", not_null={"value"})
 
 
-@migrations()
 def m007_sale_till_ref(db: Database) -> None:
     """sales.till_ref: the till's own reference for a sale a till started (told back in every event)."""
     db.table("sales").add_column("till_ref", str)
 
 
-@migrations()
 def m008_sale_payments(db: Database) -> None:
     """sales.payments: every payment that arrived (JSON, contract v1.1; amounts as decimal text so an absurd
     figure a backend reported is kept as it was said); sales.unreadable_payment: a payment that could not be read.
@@ -147,7 +144,6 @@ def m008_sale_payments(db: Database) -> None:
     db.table("sales").add_column("unreadable_payment", str)
 
 
-@migrations()
 def m009_indexes_for_reports_and_menus(db: Database) -> None:
     """sales.ended_at: when the sale last entered its final status (what X/Z reports count by), kept on the row so
     a report reads an index range instead of joining every event; indexes for what reports, menus and
@@ -167,7 +163,6 @@ def m009_indexes_for_reports_and_menus(db: Database) -> None:
     db.table("refunds").create_index(["settled_at"])
 
 
-@migrations()
 def m010_later_money(db: Database) -> None:
     """events.money_minor: money that arrived for a sale after it had ended (another payment, the rest of an
     underpayment), in the sale's currency: a report counts it in the period it arrived in, while the sale stays
@@ -176,15 +171,86 @@ def m010_later_money(db: Database) -> None:
     db.table("events").create_index(["at"])
 
 
-@migrations()
 def m011_open_orders_index(db: Database) -> None:
     """A small index of the sales whose order the backend has not closed (what a restart picks up): the start
     reads it instead of every sale."""
     db.execute("CREATE INDEX idx_sales_order_open ON sales (seq) WHERE order_open = 1")
 
 
-@migrations()
 def m012_later_money_index(db: Database) -> None:
     """The few events that carry money arriving after a sale ended, by time: a report reads those instead of every
     event of its period."""
     db.execute("CREATE INDEX idx_events_money_at ON events (at) WHERE money_minor IS NOT NULL")
+
+
+def m013_period_totals(db: Database) -> None:
+    """period_totals: each period's report totals, kept as the sales and refunds are journaled (the journal's
+    write API adds and takes away in the same transaction), so an X or Z report reads a few rows instead of
+    summing the period. A period is numbered as the Z that closes it (the open one: the last Z's number + 1);
+    kind is a sale's final status, "later" (money that arrived for a sale an earlier period counted) or
+    "refunds". sales.period and refunds.period: the period a row is counted in (NULL: not counted). Filled here
+    once from the journal's rows, period by period, as the reports summed them until now."""
+    db.table("z_reports").create_index(["closed_at"])
+    db.table("sales").add_column("period", int)
+    db.table("refunds").add_column("period", int)
+    db.table("period_totals").create(
+        {
+            "period": int,
+            "currency": str,
+            "kind": str,
+            "count": int,
+            "total": int,
+            "extra": int,
+            "extra_count": int,
+        },
+        pk=("period", "currency", "kind"),
+        not_null={"count", "total", "extra", "extra_count"},
+    )
+    # A row ending at a Z's closing time belongs to that Z (a period is (since, closed]).
+    period_of = (
+        "COALESCE((SELECT number FROM z_reports WHERE closed_at >= {at} ORDER BY closed_at LIMIT 1), "
+        "(SELECT COALESCE(MAX(number), 0) + 1 FROM z_reports))"
+    )
+    db.execute(f"UPDATE sales SET period = {period_of.format(at='sales.ended_at')} WHERE ended_at IS NOT NULL")
+    db.execute(
+        f"UPDATE refunds SET period = {period_of.format(at='refunds.settled_at')} "
+        "WHERE status = 'succeeded' AND settled_at IS NOT NULL"
+    )
+    db.execute(
+        "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) "
+        "SELECT period, currency, status, COUNT(*), "
+        "SUM(CASE WHEN status IN ('paid', 'underpaid') AND paid_minor IS NOT NULL THEN paid_minor "
+        "ELSE amount_minor END), "
+        "SUM(CASE WHEN status = 'paid' AND paid_minor > amount_minor THEN paid_minor - amount_minor ELSE 0 END), "
+        "SUM(CASE WHEN status = 'paid' AND paid_minor > amount_minor THEN 1 ELSE 0 END) "
+        "FROM sales WHERE period IS NOT NULL GROUP BY period, currency, status"
+    )
+    db.execute(
+        "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) "
+        "SELECT period, currency, 'refunds', COUNT(*), SUM(amount_minor), 0, 0 FROM refunds "
+        "WHERE period IS NOT NULL GROUP BY period, currency"
+    )
+    # Money that arrived for a sale after it ended counts in the period it arrived in, when an earlier period
+    # counted the sale.
+    db.execute(
+        "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) "
+        "SELECT arrived, currency, 'later', COUNT(*), SUM(money_minor), 0, 0 FROM ("
+        f"SELECT {period_of.format(at='e.at')} AS arrived, s.currency, s.period AS counted, e.money_minor "
+        "FROM events e JOIN sales s ON s.id = e.sale_id WHERE e.money_minor IS NOT NULL"
+        ") WHERE counted < arrived GROUP BY arrived, currency"
+    )
+
+
+#: Every migration this version knows, in the order they apply.
+NAMES: tuple[str, ...] = tuple(sorted(name for name in globals() if re.fullmatch(r"m\d{3}_\w+", name)))
+
+
+@functools.cache
+def registry() -> Migrations:
+    """The migrations as sqlite-utils applies them (imports sqlite-utils)."""
+    from sqlite_utils import Migrations
+
+    made = Migrations(SET)
+    for name in NAMES:
+        made(name=name)(globals()[name])
+    return made
