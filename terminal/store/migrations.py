@@ -189,7 +189,7 @@ def m013_period_totals(db: Database) -> None:
     summing the period. A period is numbered as the Z that closes it (the open one: the last Z's number + 1);
     kind is a sale's final status, "later" (money that arrived for a sale an earlier period counted) or
     "refunds". sales.period and refunds.period: the period a row is counted in (NULL: not counted). Filled here
-    once from the journal's rows, period by period, as the reports summed them until now."""
+    once from the journal's rows."""
     db.table("z_reports").create_index(["closed_at"])
     db.table("sales").add_column("period", int)
     db.table("refunds").add_column("period", int)
@@ -216,6 +216,9 @@ def m013_period_totals(db: Database) -> None:
         f"UPDATE refunds SET period = {period_of.format(at='refunds.settled_at')} "
         "WHERE status = 'succeeded' AND settled_at IS NOT NULL"
     )
+    # The open period's totals, as the reports summed them until now (a closed period's are its Z's, as recorded
+    # then: summed again today they would show money that arrived since).
+    open_period = db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM z_reports").fetchone()[0]
     db.execute(
         "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) "
         "SELECT period, currency, status, COUNT(*), "
@@ -223,12 +226,14 @@ def m013_period_totals(db: Database) -> None:
         "ELSE amount_minor END), "
         "SUM(CASE WHEN status = 'paid' AND paid_minor > amount_minor THEN paid_minor - amount_minor ELSE 0 END), "
         "SUM(CASE WHEN status = 'paid' AND paid_minor > amount_minor THEN 1 ELSE 0 END) "
-        "FROM sales WHERE period IS NOT NULL GROUP BY period, currency, status"
+        "FROM sales WHERE period = ? GROUP BY period, currency, status",
+        [open_period],
     )
     db.execute(
         "INSERT INTO period_totals (period, currency, kind, count, total, extra, extra_count) "
         "SELECT period, currency, 'refunds', COUNT(*), SUM(amount_minor), 0, 0 FROM refunds "
-        "WHERE period IS NOT NULL GROUP BY period, currency"
+        "WHERE period = ? GROUP BY period, currency",
+        [open_period],
     )
     # Money that arrived for a sale after it ended counts in the period it arrived in, when an earlier period
     # counted the sale.
@@ -237,7 +242,8 @@ def m013_period_totals(db: Database) -> None:
         "SELECT arrived, currency, 'later', COUNT(*), SUM(money_minor), 0, 0 FROM ("
         f"SELECT {period_of.format(at='e.at')} AS arrived, s.currency, s.period AS counted, e.money_minor "
         "FROM events e JOIN sales s ON s.id = e.sale_id WHERE e.money_minor IS NOT NULL"
-        ") WHERE counted < arrived GROUP BY arrived, currency"
+        ") WHERE arrived = ? AND counted < arrived GROUP BY arrived, currency",
+        [open_period],
     )
 
 
