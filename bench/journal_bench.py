@@ -38,7 +38,7 @@ def generate(path: Path, count: int) -> float:
 
     started = time.perf_counter()
     journal = Journal(path)
-    journal.db.execute("PRAGMA synchronous=OFF")  # making the file, not keeping it: no fsync per commit
+    journal.conn.execute("PRAGMA synchronous=OFF")  # making the file, not keeping it: no fsync per commit
     first = NOW - timedelta(days=100)
     finals = (SaleStatus.PAID,) * 7 + (SaleStatus.EXPIRED, SaleStatus.CANCELLED, SaleStatus.FAILED)
     for seq in range(1, count + 1):
@@ -85,7 +85,7 @@ def timed(action: Callable[[], object]) -> float:
 def ours(path: Path) -> dict[str, Callable[[], object]]:
     """What the terminal does, each as one call."""
     from terminal.reconciliation import local_day, ours_for
-    from terminal.reports import build_report
+    from terminal.reports import build_report, recount
     from terminal.store.journal import Journal
 
     def start(journal_path: Path) -> Callable[[], None]:
@@ -107,11 +107,44 @@ def ours(path: Path) -> dict[str, Callable[[], object]]:
         "open the journal": open_and_close,
         "its check, after the ready screen (a thread)": journal.damage,
         "X report, no Z yet (every sale)": lambda: build_report(journal, "x", NOW),
+        # The alternative to kept totals, measured beside them: the same period summed over the ended_at index.
+        "  the same summed from the rows (recount)": lambda: recount(journal, "x", "", "~"),
+        "journal in a fresh process: import, open, X": fresh_process(path),
         "recent-sales menu (20)": lambda: journal.recent_sales(20),
         "reconciliation's read of a day": lambda: ours_for(journal, local_day("2026-11-30", NOW), "B1"),
         "start → ready screen (empty journal)": start(path.parent / "empty.db"),
         f"start → ready screen ({path.stem})": start(path),
     }
+
+
+FRESH = """
+import re, sys, time
+started = time.perf_counter()
+from datetime import UTC, datetime
+from terminal.reports import build_report
+from terminal.store.journal import Journal
+build_report(Journal(sys.argv[1], check=False), "x", datetime.now(UTC))
+took = (time.perf_counter() - started) * 1000
+peak = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+print(took, peak, "sqlite_utils" in sys.modules)
+"""
+
+
+def fresh_process(path: Path) -> Callable[[], tuple[float, float, bool]]:
+    """A new interpreter importing the journal and the reports, opening the journal (as ``run``: unchecked) and
+    making an X report: what that costs it in ms and peak RSS (MB), and whether sqlite_utils got imported. The
+    figure timed around it includes the interpreter's own start."""
+
+    def run() -> tuple[float, float, bool]:
+        done = subprocess.run([sys.executable, "-c", FRESH, str(path)], capture_output=True, text=True, check=True)
+        took, peak, imported = done.stdout.split()
+        FRESH_FIGURES.append((float(took), float(peak), imported == "True"))
+        return FRESH_FIGURES[-1]
+
+    return run
+
+
+FRESH_FIGURES: list[tuple[float, float, bool]] = []
 
 
 def start_app(journal_path: Path) -> object:
@@ -255,6 +288,11 @@ def main(count: int) -> None:
     for name, by_peer in figures.items():
         naive_ms = f"{statistics.median(by_peer['naive']):10.1f}" if "naive" in by_peer else f"{'-':>10}"
         print(f"{name:42} {statistics.median(by_peer['ours']):10.1f} {naive_ms}")
+    took = statistics.median(t for t, _, _ in FRESH_FIGURES)
+    peak = max(p for _, p, _ in FRESH_FIGURES)
+    imported = "imported" if any(i for _, _, i in FRESH_FIGURES) else "not imported"
+    in_process = "  of which import + open + X in-process"
+    print(f"{in_process:42} {took:10.1f}   (peak RSS {peak:.1f} MB, sqlite_utils {imported})")
     print(f"{'Z report (closes every sale), once':42} {z_ms:10.1f}")
     print(f"{'X report right after that Z':42} {x_after_z:10.1f}")
     for name, runs in outside.items():

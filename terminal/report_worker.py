@@ -1,9 +1,10 @@
 """The X and Z reports, made off the loop thread on a journal connection of their own (WAL: it reads beside the
 loop's writes), so a report over a long period never freezes the screen, the keypad or the till.
 
-The loop closes a Z's period itself, within its step (one insert by the journal's one writer: no sale can end
-between the period's end and its closing); the worker sums the closed period and records its totals, builds the
-X reports, and reads the day for the reconciliation with the backend. It answers with :class:`ReportMade`.
+The loop closes a Z's period itself, within its step (the Z's row with the totals it closed, by the journal's one
+writer: no sale can end between the period's end and its closing); the worker reads the closed period's totals and
+the X reports' (a few rows each, see :mod:`terminal.reports`), and reads the day for the reconciliation with the
+backend, the part that still grows with the day's sales. It answers with :class:`ReportMade`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ReportWorker:
         self._lane.submit(lambda: self._make("x", now, shop, lambda journal: build_report(journal, "x", now)))
 
     def z(self, number: int, since: str, closed: str, now: datetime, shop: ShopDetails) -> None:
-        """Sum the period Z report ``number`` closed, and record its totals."""
+        """Make the report of the period Z report ``number`` closed."""
         self._lane.submit(lambda: self._make("z", now, shop, lambda journal: z_report(journal, number, since, closed)))
 
     def stop(self, timeout: float = 1.0) -> list[str]:

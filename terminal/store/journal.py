@@ -437,7 +437,7 @@ class Journal:
 
     def another(self) -> Journal:
         """This journal on a connection of its own, for a worker thread (the report worker): WAL lets it read
-        beside the loop's writes; it writes only a Z report's totals. No lock to take (this process holds it), no
+        beside the loop's writes; it only reads. No lock to take (this process holds it), no
         check or migration (done at open)."""
         other = copy.copy(self)
         other._lock = None  # the lock stays with this journal: closing the other must not let go of it
