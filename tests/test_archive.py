@@ -20,10 +20,15 @@ HOURLY = timedelta(hours=1)  # 300 sales: 1 to 13 November
 
 @pytest.fixture
 def closed_journal(journal):
-    """300 hourly sales, Z reports on 5 and 9 November."""
-    generate(journal, 300, every=HOURLY)
+    """300 hourly sales, Z reports on 5 and 9 November (the journal written as time goes)."""
+    first = 1
     for day in (5, 9):
-        build_report(journal, "z", T.replace(day=day))
+        end = T.replace(day=day, hour=0)
+        last = (end - T) // HOURLY - 1  # the last sale whose every write comes before the Z
+        generate(journal, last - first + 1, every=HOURLY, first=first)
+        build_report(journal, "z", end)
+        first = last + 1
+    generate(journal, 301 - first, every=HOURLY, first=first)
     return journal
 
 
@@ -51,6 +56,18 @@ def test_archiving_moves_closed_sales_with_their_events_and_refunds_and_keeps_ev
         assert db.execute("SELECT * FROM z_reports ORDER BY number").fetchall() == zs  # the archive has them too
     assert as_dict(build_report(journal, "x", T.replace(day=20))) == x_before  # the open period reads the same
     assert journal.next_seq() == 301
+
+
+def test_an_archive_an_earlier_version_made_gets_the_columns_added_since(closed_journal):
+    archive(closed_journal, date(2026, 11, 5))
+    target = archive_path(closed_journal.path, date(2026, 11, 7))
+    archive_path(closed_journal.path, date(2026, 11, 5)).rename(target)
+    with sqlite3.connect(target) as db:
+        db.execute("ALTER TABLE sales DROP COLUMN period")  # as the archive was before sales were counted by period
+    moved = archive(closed_journal, date(2026, 11, 7))
+    assert moved.sales > 0 and rows(target, "sales") >= rows(target, "events", "sale_id")
+    with sqlite3.connect(target) as db:
+        assert db.execute("SELECT COUNT(*) FROM sales WHERE period IS NOT NULL").fetchone()[0] == moved.sales
 
 
 def test_archiving_again_moves_nothing_more(closed_journal):
