@@ -30,7 +30,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ours"]:
     # Our terminal's process as `qr-terminal run` makes it: without the libraries run keeps out (numpy, which
     # sqlite-utils imports when installed, charset_normalizer; pygame's mixer, for no voice is configured).
-    from terminal.cli import SOUND, UNUSED, keep_out
+    from terminal.commands.run import SOUND, UNUSED, keep_out
 
     keep_out(UNUSED + SOUND)
 

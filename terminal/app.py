@@ -1,4 +1,4 @@
-"""The composition root and the event loop: builds the parts from config, turns pygame events and
+"""The event loop (its parts are built from the config in terminal.wiring): turns pygame events and
 worker results into core events, executes the core's effects, and redraws only when the screen changed.
 
 One thread (this one) owns pygame, the screen and the journal. Workers only post events.
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pygame
@@ -30,8 +28,6 @@ from terminal.backends.heartbeat import Heartbeat
 from terminal.backends.http import HttpBackend
 from terminal.backends.reachability import Reachability
 from terminal.backends.worker import OrderWorker
-from terminal.config import Config
-from terminal.core import guard
 from terminal.core.clock import Now
 from terminal.core.effects import (
     Announce,
@@ -62,7 +58,6 @@ from terminal.core.events import (
     KeyPressed,
     OrderUpdated,
     PinChecked,
-    PrinterChanged,
     RecentLoaded,
     ReportReady,
     Resumed,
@@ -87,12 +82,9 @@ from terminal.devices.display import Display
 from terminal.devices.indicators import Indicators
 from terminal.devices.keypad import key_for
 from terminal.devices.printer import (
-    PrinterConfig,
-    PrinterError,
     PrintJobDone,
     PrintJobFailed,
     PrintQueue,
-    ReceiptPrinter,
 )
 from terminal.devices.till_link import TillLink
 from terminal.devices.voice import Voice
@@ -143,103 +135,6 @@ class Observer:
     frame: Callable[[ScreenModel, Display], None] | None = None
 
 
-def settings_from(config: Config) -> Settings:
-    """The core's settings from the config."""
-    t = config.terminal
-    return Settings(
-        terminal_id=t.id,
-        merchant_name=config.merchant_name,
-        currency=t.currency,
-        maximum=t.max_amount,
-        payee=guard.PayeeRules(
-            config.payee.name,
-            config.payee.ids,
-            config.payee.url_hosts,
-            config.payee.allow_unknown_formats,
-            config.payee.emv_networks,
-        ),
-        sale_ttl=t.sale_ttl,
-        result_seconds=t.result_seconds,
-        create_timeout=float(config.backend.timeout + 10),
-        id_prefix=secrets.token_hex(4),
-        auto_print=config.printer.auto_print if config.printer else "never",
-        offline=config.offline,
-        voice_language=config.voice.language if config.voice else None,
-        voice_failures=config.voice.failures if config.voice else True,
-        till_manager=bool(config.till and config.till.manager_commands),
-        minimum=config.backend.minimum,
-        minimum_reason=config.backend.minimum_reason,
-        refunds_elsewhere=config.backend.refunds_elsewhere,
-    )
-
-
-def shop_from(config: Config) -> ShopDetails:
-    """Who the receipts say printed them."""
-    footer = config.printer.footer if config.printer else ()
-    from terminal.i18n import words_for
-
-    return ShopDetails(
-        config.merchant_name,
-        config.merchant_address,
-        config.store,
-        config.terminal.id,
-        footer,
-        words_for(config.display.language),
-    )
-
-
-def open_printer(config: PrinterConfig, app: App, cache_dir: Path | None = None) -> PrintQueue | None:
-    """The receipt printer's queue, attached to ``app`` (None, logged, when the profile is unknown)."""
-    try:
-        printer = ReceiptPrinter(config, cache_dir=cache_dir)
-    except PrinterError as exc:
-        log.error("receipt printer not used: %s", exc)
-        return None
-    from terminal.i18n import paper_words
-
-    queue = PrintQueue(printer, app.post, lambda problem: app.post(PrinterChanged(problem)))
-    app.shop = replace(app.shop, paper=paper_words(app.shop.words, printer.can_print))
-    app.attach_printer(queue)
-    return queue
-
-
-def backend_from(config: Config) -> Backend:
-    """The backend named by ``backend.kind``: contract v1 over HTTP(S), or a payment provider's own API."""
-    b = config.backend
-    keys = config.credentials
-    if b.kind == "razorpay":
-        from terminal.backends.razorpay import RazorpayBackend
-
-        return RazorpayBackend(
-            keys["razorpay_key_id"],
-            keys["razorpay_key_secret"],
-            api_base=b.url,
-            timeout=b.timeout,
-            ca_file=b.ca_file,
-            allow_plain_http=b.allow_plain_http,
-            image_hosts=b.image_hosts,
-        )
-    if b.kind == "stripe":
-        from terminal.backends.stripe import StripeBackend
-
-        return StripeBackend(
-            keys["stripe_secret_key"],
-            b.method,
-            api_base=b.url,
-            timeout=b.timeout,
-            ca_file=b.ca_file,
-            allow_plain_http=b.allow_plain_http,
-        )
-    return HttpBackend(
-        b.url,
-        config.device_token,
-        timeout=b.timeout,
-        allow_plain_http=b.allow_plain_http,
-        ca_file=b.ca_file,
-        sandbox=b.sandbox,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Mark:
     """Where a step began: what undoing it goes back to."""
@@ -250,8 +145,14 @@ class _Mark:
     journaled: int
 
 
+#: How a part that talks back to the loop (the till's link, the print queue) is given the App's ``post``.
+Post = Callable[[Event | PrintJobDone | PrintJobFailed | ReportMade | JournalDamaged], None]
+
+
 class App:
-    """The running terminal: one loop, one state, effects executed in order."""
+    """The running terminal: one loop, one state, effects executed in order. It is built with its parts
+    (terminal.wiring builds it from the config); the till's link and the print queue, which post back to the
+    loop, are given as openers called with the App's ``post``."""
 
     def __init__(
         self,
@@ -271,6 +172,8 @@ class App:
         probe_every: tuple[float, float] = (30.0, 3.0),
         pin_checker: Callable[[str], bool | None] | None = None,
         voice: Voice | None = None,
+        till: Callable[[Callable[[Event], None]], TillLink] | None = None,
+        printer: Callable[[Post], PrintQueue] | None = None,
     ) -> None:
         self.journal = journal
         self.display = display
@@ -284,7 +187,7 @@ class App:
         self.clock = clock
         self.sandbox = backend.sandbox
         self.voice = voice
-        #: The till's line, when one is wired (terminal.devices.till_link).
+        #: The till's line, when one is wired (terminal.devices.till_link): opened last, with :meth:`post`.
         self.till: TillLink | None = None
         self._till_lines: list[str] = []
         volume = voice.volume if voice is not None else 80
@@ -342,6 +245,11 @@ class App:
         self.stop_within = STOP_WITHIN
         self._stopping = False
         self._hurry = False
+        # Last: these post to the loop (post() needs the token and the wake-up above).
+        if printer is not None:
+            self.attach_printer(printer(self.post))
+        if till is not None:
+            self.till = till(self.post)
 
     def resume(self) -> None:
         """Pick up the sales the journal says were interrupted (the core decides how)."""

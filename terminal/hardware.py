@@ -50,34 +50,33 @@ class Hardware:
         lines = [f"{t:9.3f} {name} {value:g}" for t, name, value in sorted(changes)]
         path.write_text("\n".join(lines) + ("\n" if lines else ""))
 
+    def open_indicators(self, pins: IndicatorPins | None) -> Indicators | None:
+        """The LEDs and buzzer on ``pins`` (None when none are fitted, or they will not open)."""
+        if pins is not None:
+            self.indicators = _open("LEDs and buzzer", self, lambda: Indicators(pins, pin_factory=self.factory))
+        return self.indicators
 
-def open_hardware(
-    *,
-    indicators: IndicatorPins | None,
-    keypad: MatrixConfig | None,
-    buttons: dict[str, int],
-    on_key: Callable[[Key], None],
-    mock: bool = False,
-    factory: Any = None,
-) -> Hardware:
-    """Open whatever the config fits; ``on_key`` gets keypad and button presses (from their threads).
-    ``factory``: a gpiozero pin factory to use (tests pass a prepared MockFactory)."""
-    hardware = Hardware(factory=factory)
+    def open_keys(self, keypad: MatrixConfig | None, buttons: dict[str, int], on_key: Callable[[Key], None]) -> None:
+        """The GPIO keypad and the push buttons, whichever are wired; ``on_key`` gets their presses (from their
+        threads)."""
+        factory = self.factory
+        if keypad is not None:
+            self.keypad = _open("GPIO keypad", self, lambda: MatrixKeypad(keypad, on_key, pin_factory=factory))
+        wired = {name: pin for name, pin in buttons.items() if name in BUTTON_KEYS}
+        if wired:
+            from terminal.devices.buttons import Buttons
+
+            _open("buttons", self, lambda: Buttons(wired, lambda name: on_key(BUTTON_KEYS[name]), pin_factory=factory))
+
+
+def open_gpio(*, mock: bool = False, factory: Any = None) -> Hardware:
+    """Nothing opened yet, on ``factory`` (a gpiozero pin factory: tests pass a prepared MockFactory), or on a
+    new MockFactory when ``mock`` (config ``gpio.mock``, the demo), or on the Pi's own pins."""
     if mock and factory is None:
         from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-        hardware.factory = MockFactory(pin_class=MockPWMPin)
-    factory = hardware.factory
-    if indicators is not None:
-        hardware.indicators = _open("LEDs and buzzer", hardware, lambda: Indicators(indicators, pin_factory=factory))
-    if keypad is not None:
-        hardware.keypad = _open("GPIO keypad", hardware, lambda: MatrixKeypad(keypad, on_key, pin_factory=factory))
-    wired = {name: pin for name, pin in buttons.items() if name in BUTTON_KEYS}
-    if wired:
-        from terminal.devices.buttons import Buttons
-
-        _open("buttons", hardware, lambda: Buttons(wired, lambda name: on_key(BUTTON_KEYS[name]), pin_factory=factory))
-    return hardware
+        factory = MockFactory(pin_class=MockPWMPin)
+    return Hardware(factory=factory)
 
 
 def _open(what: str, hardware: Hardware, make: Callable[[], Any]) -> Any:

@@ -1,5 +1,5 @@
 """The manager PIN: a slow salted hash (scrypt, from the standard library) kept in the secrets file as
-``manager_pin = "scrypt$16384$8$1$<salt>$<hash>"``, and ``qr-terminal set-pin`` that writes it.
+``manager_pin = "scrypt$16384$8$1$<salt>$<hash>"`` (``qr-terminal set-pin``, terminal.commands.pin, writes it).
 
 The terminal reads the hash from the secrets file at each check, so a PIN set with ``set-pin`` works at once,
 without a restart. The PIN itself is never stored, logged or kept after the check.
@@ -7,15 +7,12 @@ without a restart. The PIN itself is never stored, logged or kept after the chec
 
 from __future__ import annotations
 
-import argparse
 import base64
-import getpass
 import hashlib
 import hmac
 import itertools
 import os
 import secrets
-import sys
 import tomllib
 from pathlib import Path
 
@@ -129,93 +126,6 @@ class PinChecker:
             return None
         stored = read_hash(self.secrets_file)
         return None if stored is None else verify_pin(pin, stored)
-
-
-# --- qr-terminal set-pin -------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """set-pin's options."""
-    from terminal.config import add_config_argument
-
-    add_config_argument(parser)
-    parser.add_argument("--stdin", action="store_true", help="read the PIN (twice, one per line) from stdin")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Ask for the new PIN twice, store its hash, and clear the lockout."""
-    from terminal.config import load_for
-
-    config = load_for("set-pin", args.config)
-    if config is None:
-        return 2
-    if config.secrets_path is None:
-        print("qr-terminal set-pin: the config names no secrets file ([secrets] file = …)", file=sys.stderr)
-        return 2
-    try:
-        first, second = _ask_twice(args.stdin)
-    except EOFError:  # Ctrl-D at the prompt, or nothing to read
-        print("qr-terminal set-pin: no PIN given (the input ended); nothing changed", file=sys.stderr)
-        return 1
-    try:
-        check_new_pin(first)
-    except PinError as exc:
-        print(f"qr-terminal set-pin: {exc}", file=sys.stderr)
-        return 1
-    if first != second:
-        print("qr-terminal set-pin: the two PINs differ; nothing changed", file=sys.stderr)
-        return 1
-    try:
-        write_hash(config.secrets_path, hash_pin(first))
-    except OSError as exc:
-        print(f"qr-terminal set-pin: cannot write {config.secrets_path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    _clear_lock(config.terminal.journal)
-    print(f"Manager PIN set in {config.secrets_path} (used from the next menu key; the lockout is cleared).")
-    return 0
-
-
-def _ask_twice(from_stdin: bool) -> tuple[str, str]:
-    """The new PIN and its repetition, from stdin (one per line) or typed unseen at the terminal.
-    EOFError when there is nothing to read (stdin closed or at its end, Ctrl-D)."""
-    if from_stdin:
-        if sys.stdin is None:  # started with stdin closed
-            raise EOFError
-        given = [*sys.stdin.read().splitlines(), "", ""]
-        return given[0], given[1]
-    if sys.stdin is None and not _has_terminal():  # getpass would fall back to the missing stdin
-        raise EOFError
-    first = getpass.getpass(f"New manager PIN ({PIN_DIGITS[0]}–{PIN_DIGITS[1]} digits): ")
-    return first, getpass.getpass("The same PIN again: ")
-
-
-def _has_terminal() -> bool:
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
-    except OSError:
-        return False
-    return True
-
-
-def _clear_lock(journal_path: Path) -> None:
-    if not journal_path.exists():
-        return
-    from datetime import UTC, datetime
-
-    from terminal.core.pin import PinLock
-    from terminal.store.journal import Journal, JournalError
-
-    try:
-        journal = Journal(journal_path)
-    except JournalError as exc:
-        print(f"qr-terminal set-pin: the lockout was not cleared: {exc}", file=sys.stderr)
-        return
-    try:
-        journal.save_pin_lock(PinLock(), datetime.now(UTC))
-    except JournalError as exc:
-        print(f"qr-terminal set-pin: the lockout was not cleared: {exc}", file=sys.stderr)
-    finally:
-        journal.close()
 
 
 def _b64(data: bytes) -> str:

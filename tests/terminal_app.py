@@ -1,25 +1,32 @@
-"""A real terminal for end-to-end tests: App + SDL dummy display + a real journal + a real backend."""
+"""A real terminal for end-to-end tests, built by terminal.wiring from a config: SDL dummy display, a real journal,
+a real backend."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pygame
 
 from terminal.app import App, Observer
-from terminal.backends.http import HttpBackend
+from terminal.backends.base import Backend
+from terminal.config import BackendSection, Config, DisplaySection, PayeeSection, TerminalSection
 from terminal.core.effects import JournalSale
 from terminal.core.money import Amount
 from terminal.core.screen import ScreenModel
 from terminal.devices.display import Display
 from terminal.devices.keypad import CHAR_KEYS
 from terminal.sandbox.server import DEFAULT_TOKEN
+from terminal.service import ServiceNotifier
 from terminal.store.journal import Journal
+from terminal.wiring import Terminal as Built
+from terminal.wiring import TillOpener, build_terminal
 
 from .core.helpers import SETTINGS
+from .test_printer import CACHE
 
 #: Every App the tests made, so a fixture can stop their background threads after each test.
 MADE: list[App] = []
@@ -54,10 +61,11 @@ class Recorder:
 
 
 class Terminal:
-    """Drives an App the way a shopkeeper does: keys in, screens out."""
+    """Drives an App the way a shopkeeper does: keys in, screens out. ``built``: what terminal.wiring built (its
+    hardware among it)."""
 
-    def __init__(self, app: App, recorder: Recorder, journal: Journal) -> None:
-        self.app, self.recorder, self.journal = app, recorder, journal
+    def __init__(self, app: App, recorder: Recorder, journal: Journal, built: Built) -> None:
+        self.app, self.recorder, self.journal, self.built = app, recorder, journal, built
 
     def press(self, keys: str) -> None:
         for char in keys:
@@ -83,39 +91,94 @@ class Terminal:
         return self.app.display.shown
 
 
-def make_terminal(
+def terminal_config(
     tmp_path: Path,
     url: str,
     *,
-    size=(800, 480),
     token: str = DEFAULT_TOKEN,
     timeout: float = 3,
     payee_id: str = "demo-shop@sandbox",
     currency: str = "INR",
-    probe_every=(30.0, 3.0),
-    pin_checker=None,
-    backend=None,
+    size: tuple[int, int] = (800, 480),
     journal_path: Path | None = None,
-    reserve: int = 64 * 1024,
-    **settings_changes,
-) -> Terminal:
+    sale_ttl: int = 300,
+    result_seconds: int = 10,
+    language: str = "en",
+    minimum: Amount | None = None,
+    minimum_reason: str = "",
+    refunds_elsewhere: str = "",
+    **sections: Any,
+) -> Config:
+    """The config of a test's terminal: Chai Point's T1 on the backend at ``url`` (a sandbox by default), a
+    window of ``size`` on SDL's dummy driver, the journal in ``tmp_path``; quick polls, and timings a config file
+    would refuse (a QR that lives a second); a provider's ``minimum`` and refund rules. ``sections``: further
+    Config fields (printer, till, offline, voice, indicators, gpio_mock, keypad, buttons, secrets_path)."""
     host = url.split("//")[1].split(":")[0]
-    payee = replace(SETTINGS.payee, ids=(payee_id,), url_hosts=(host,))
-    settings = replace(SETTINGS, payee=payee, currency=currency, maximum=Amount(10**9, currency), **settings_changes)
-    journal = Journal(journal_path or tmp_path / "journal.db", reserve=reserve)
-    recorder = Recorder(tmp_path)
-    display = Display(size=size)
-    app = App(
-        settings=settings,
-        backend=backend or HttpBackend(url, token, timeout=timeout, sandbox=True),
-        journal=journal,
-        display=display,
-        long_poll=5,
-        poll_interval=0.2,
-        probe_every=probe_every,
-        pin_checker=pin_checker,
-        observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),
+    return Config(
+        path=tmp_path / "terminal.toml",
+        merchant_name=SETTINGS.merchant_name,
+        terminal=TerminalSection(
+            id=SETTINGS.terminal_id,
+            currency=currency,
+            max_amount=Amount(10**9, currency),
+            sale_ttl=sale_ttl,
+            result_seconds=result_seconds,
+            journal=journal_path or tmp_path / "journal.db",
+        ),
+        payee=PayeeSection(
+            name=SETTINGS.payee.name, ids=(payee_id,), url_hosts=(host,), allow_unknown_formats=False, emv_networks=()
+        ),
+        backend=BackendSection(
+            kind="http",
+            url=url,
+            api_base="",
+            method="",
+            timeout=timeout,
+            long_poll=5,
+            poll_interval=0.2,
+            allow_plain_http=False,
+            ca_file=None,
+            sandbox=True,
+            image_hosts=(),
+            minimum=minimum,
+            minimum_reason=minimum_reason,
+            refunds_elsewhere=refunds_elsewhere,
+        ),
+        display=DisplaySection(
+            driver="", fullscreen=False, width=size[0], height=size[1], rotate=0, fps=20, language=language
+        ),
+        device_token=token,
+        **sections,
     )
-    app.render()
-    MADE.append(app)
-    return Terminal(app, recorder, journal)
+
+
+def make_terminal(
+    tmp_path: Path,
+    url: str,
+    *,
+    backend: Backend | None = None,
+    probe_every: tuple[float, float] = (30.0, 3.0),
+    reserve: int = 64 * 1024,
+    till_link: TillOpener | None = None,
+    pin_factory: Any = None,
+    service: ServiceNotifier | None = None,
+    escpos_cache: Path = CACHE,
+    **config: Any,
+) -> Terminal:
+    """A terminal built as ``qr-terminal run`` builds one (terminal.wiring), from :func:`terminal_config`
+    (``config`` holds its options), recording every frame and transition; the keywords are build_terminal's."""
+    recorder = Recorder(tmp_path)
+    built = build_terminal(
+        terminal_config(tmp_path, url, **config),
+        backend=backend,
+        observer=Observer(transition=lambda e, now: recorder.transitions.append(e), frame=recorder.frame),
+        service=service or ServiceNotifier({}),
+        pin_factory=pin_factory,
+        till=till_link,
+        probe_every=probe_every,
+        escpos_cache=escpos_cache,
+        journal_reserve=reserve,
+    )
+    built.app.render()
+    MADE.append(built.app)
+    return Terminal(built.app, recorder, built.journal, built)

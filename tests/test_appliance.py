@@ -168,8 +168,8 @@ def test_the_loop_says_ready_and_pings_the_watchdog_itself(tmp_path, sandbox):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(address)
     listener.settimeout(2)
-    terminal = make_terminal(tmp_path, sandbox.url)
-    terminal.app.service = ServiceNotifier({"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000"})
+    systemd = ServiceNotifier({"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000"})
+    terminal = make_terminal(tmp_path, sandbox.url, service=systemd)
     end = time.monotonic() + 0.7
     terminal.app.run(until=lambda app: time.monotonic() > end)
     messages = []

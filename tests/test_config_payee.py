@@ -1,7 +1,7 @@
 """[payee] reaches the guard whole: the EMV networks a shop adds are passed to the payload guard (issue #14)."""
 
-from terminal.app import settings_from
 from terminal.config import load
+from terminal.wiring import settings_from
 
 from .test_config import MINIMAL, write
 

@@ -19,10 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from terminal.devices.till_link import TillLink
-
 from .terminal_app import make_terminal
-from .test_till_native import PtyTill, greeted
+from .test_till_native import wired
 
 
 class SmallDisk:
@@ -63,13 +61,6 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "--lazy", str(mount)], check=True)
 
 
-def till_on(terminal, tmp_path):
-    till = PtyTill(tmp_path / "ttyTILL")
-    terminal.app.till = TillLink(str(till.path), terminal.app.post, currency="INR", retry=0.1).start()
-    greeted(till, terminal)
-    return till
-
-
 def pay(terminal):
     requests.post(f"{terminal.screen.qr.split('?')[0]}/pay", timeout=5)
 
@@ -91,8 +82,7 @@ def test_the_reserve_is_released_and_the_payment_is_journaled_on_a_full_disk(tmp
 def test_with_no_room_at_all_the_payment_waits_to_be_journaled_and_the_till_never_hears_expired(
     tmp_path, sandbox, small_disk
 ):
-    terminal = make_terminal(tmp_path, sandbox.url, journal_path=small_disk.mount / "journal.db", reserve=0, sale_ttl=3)
-    till = till_on(terminal, tmp_path)
+    terminal, till = wired(tmp_path, sandbox, journal_path=small_disk.mount / "journal.db", reserve=0, sale_ttl=3)
     assert till.ask(terminal, "SALE 7 REF=INV-9") == "OK SALE T1-000001"
     assert till.line(terminal) == "QR T1-000001 REF=INV-9 7.00 INR"
     small_disk.fill()

@@ -453,7 +453,7 @@ def test_small_screens_show_only_the_qr_the_amount_and_the_payee(display_at, siz
 
 # --- headless frames ---------------------------------------------------------------------------------------
 def test_headless_frames_are_written_as_each_screen_is_drawn_and_the_typing_screen_is_kept(display_at, tmp_path):
-    from terminal.demo import FrameWriter
+    from terminal.commands.demo import FrameWriter
 
     display, frames = display_at((800, 480)), FrameWriter(tmp_path)
 

@@ -258,20 +258,17 @@ def test_a_printer_with_the_script_prints_the_shops_language():
 
 
 def test_a_hindi_shops_x_report_reads_hindi_on_screen_and_prints_in_the_printers_language(tmp_path, sandbox):
-    from terminal.app import open_printer
     from terminal.devices.printer import PrinterConfig
-    from terminal.manager_pin import PinChecker, hash_pin, write_hash
+    from terminal.manager_pin import hash_pin, write_hash
 
     from .terminal_app import make_terminal
-    from .test_printer import CACHE
     from .test_shop_operations import PIN, pay, printed, unlock
 
     write_hash(tmp_path / "secrets.toml", hash_pin(PIN))
-    terminal = make_terminal(tmp_path, sandbox.url, pin_checker=PinChecker(tmp_path / "secrets.toml"))
-    app = terminal.app
-    app.state = replace(app.state, settings=replace(app.state.settings, auto_print="never"))
-    app.shop = replace(app.shop, words=words_for("hi"))
-    open_printer(PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), app, CACHE)
+    paper = PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III", auto_print="never")
+    terminal = make_terminal(
+        tmp_path, sandbox.url, secrets_path=tmp_path / "secrets.toml", printer=paper, language="hi"
+    )
     pay(terminal, "123456.5")
     unlock(terminal)
     terminal.press("2")
@@ -335,8 +332,7 @@ def test_a_payment_being_saved_is_told_in_the_shops_words_on_a_real_terminal(
     from .terminal_app import make_terminal
     from .test_atomic_step import allow, refuse
 
-    terminal = make_terminal(tmp_path, sandbox.url, currency=currency)
-    terminal.app.shop = replace(terminal.app.shop, words=words_for(language))
+    terminal = make_terminal(tmp_path, sandbox.url, currency=currency, language=language)
     refuse(terminal.journal, "not_paid", "UPDATE ON sales WHEN NEW.status = 'paid'")
     terminal.press(typed + "E")
     qr = terminal.until_screen("qr")

@@ -11,7 +11,6 @@ from terminal.backends.reachability import Reachability
 from terminal.core.events import ConnectivityChanged
 from terminal.core.problems import ProblemKind
 from terminal.devices.indicators import IndicatorPins
-from terminal.hardware import open_hardware
 from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox
 
 from .terminal_app import make_terminal
@@ -52,16 +51,10 @@ def test_a_refused_token_is_not_offline():
 
 def test_the_screen_and_leds_say_offline_and_recover_without_a_restart(tmp_path):
     server = Sandbox().start()
-    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
     factory = MockFactory()
-    hardware = open_hardware(
-        indicators=IndicatorPins(green=5, red=6, amber=26),
-        keypad=None,
-        buttons={},
-        on_key=lambda key: None,
-        factory=factory,
-    )
-    terminal.app.indicators = hardware.indicators
+    leds = IndicatorPins(green=5, red=6, amber=26)
+    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2), pin_factory=factory, indicators=leds)
+    hardware = terminal.built.hardware
     port = restart(server)
     terminal.until(lambda: terminal.screen.offline.startswith("OFFLINE — No connection"))
     assert terminal.screen.name == "idle"

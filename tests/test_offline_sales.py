@@ -1,8 +1,6 @@
 """End to end: the backend goes away, the terminal sells with a QR it built itself, the shopkeeper marks it
 received, and when the backend is back the payment found in its history confirms the sale."""
 
-from dataclasses import replace
-
 import requests
 
 from terminal.core.money import Amount
@@ -19,8 +17,7 @@ def offline_terminal(tmp_path):
     """A terminal with offline sales on, whose backend has just gone away; and the port to bring it back on."""
     server = Sandbox().start()
     port = server.server_address[1]
-    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
-    terminal.app.state = replace(terminal.app.state, settings=replace(terminal.app.state.settings, offline=RULES))
+    terminal = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2), offline=RULES)
     server.stop()
     terminal.until(lambda: terminal.screen.offline != "")
     return terminal, port
@@ -50,8 +47,7 @@ def test_an_offline_sale_is_confirmed_by_the_backends_history_once_it_is_back(tm
 
 def test_unconfirmed_sales_are_reconciled_after_a_restart(tmp_path):
     server = Sandbox().start()
-    first = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2))
-    first.app.state = replace(first.app.state, settings=replace(first.app.state.settings, offline=RULES))
+    first = make_terminal(tmp_path, server.url, probe_every=(0.2, 0.2), offline=RULES)
     port = server.server_address[1]
     server.stop()
     first.until(lambda: first.screen.offline != "")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.app import backend_from, settings_from
 from terminal.backends import stripe
 from terminal.config import ConfigError, load
 from terminal.core.money import Amount
+from terminal.wiring import backend_from, settings_from
 
 TEMPLATE = """
 [terminal]

@@ -7,22 +7,19 @@ The adapters' own requests and answers are specified in test_razorpay.py and tes
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 
-from terminal.app import open_printer
 from terminal.backends.razorpay import RazorpayBackend
 from terminal.backends.stripe import StripeBackend
 from terminal.devices.printer import PrinterConfig
-from terminal.manager_pin import PinChecker, hash_pin, write_hash
+from terminal.manager_pin import hash_pin, write_hash
 
 from .fake_razorpay import FakeRazorpay
 from .fake_stripe import FakeStripe
 from .providers import RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, STRIPE_KEY, Fault
 from .qr import decode
 from .terminal_app import make_terminal
-from .test_printer import CACHE
 
 VPA = "rzr.qrchaipoint1234@icici"
 PROMPTPAY = "0105556000000"
@@ -55,18 +52,17 @@ def stp():
 def shop(tmp_path, backend, *, currency, payee_id, **settings):
     secrets = tmp_path / "secrets.toml"
     write_hash(secrets, hash_pin("2580"))
+    paper = PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III", auto_print="always")
     terminal = make_terminal(
         tmp_path,
         backend._http.base_url,
         backend=backend,
         currency=currency,
         payee_id=payee_id,
-        pin_checker=PinChecker(secrets),
+        secrets_path=secrets,
+        printer=paper,
         **settings,
     )
-    app = terminal.app
-    app.state = replace(app.state, settings=replace(app.state.settings, auto_print="always"))
-    open_printer(PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), app, CACHE)
     return terminal
 
 
@@ -202,8 +198,8 @@ def test_a_429_while_waiting_backs_off_as_told_and_the_payment_still_shows(tmp_p
 
 
 def test_doctor_checks_the_provider_keys(tmp_path, stp):
+    from terminal.commands.doctor import _provider
     from terminal.config import load
-    from terminal.doctor import _provider
 
     (tmp_path / "terminal.toml").write_text(f"""
 [terminal]

@@ -2,24 +2,17 @@
 printer fault never blocks a sale — the job waits in the journal and prints when the printer is back."""
 
 import time
-from dataclasses import replace
 
 import requests
 
-from terminal.app import open_printer
 from terminal.devices.printer import PrinterConfig
 
 from .terminal_app import make_terminal
-from .test_printer import CACHE
 
 
 def with_printer(tmp_path, sandbox, target, auto_print="always"):
-    terminal = make_terminal(tmp_path, sandbox.url)
-    app = terminal.app
-    app.state = replace(app.state, settings=replace(app.state.settings, auto_print=auto_print))
     config = PrinterConfig(connection="file", device=str(target), profile="TM-T88III", auto_print=auto_print)
-    open_printer(config, app, CACHE)
-    return terminal
+    return make_terminal(tmp_path, sandbox.url, printer=config)
 
 
 def pay(terminal, amount="12.5"):

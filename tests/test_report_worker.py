@@ -13,19 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pygame
 import pytest
 
-from terminal.app import App
-from terminal.backends.http import HttpBackend
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
 from terminal.core.refund import Refund, RefundStatus
 from terminal.core.sale import Sale, SaleStatus
-from terminal.devices.display import Display
 from terminal.reports import build_report, close_period, z_report
-from terminal.sandbox.server import DEFAULT_TOKEN
 from terminal.store.journal import Journal, JournalError
 
-from .core.helpers import SETTINGS
-from .terminal_app import MADE, make_terminal
+from .terminal_app import make_terminal
 from .test_shop_operations import pay, unlock
 
 T = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -176,15 +171,8 @@ def damaged_journal(path):
 
 def test_a_journal_damaged_where_the_start_does_not_read_is_found_after_the_ready_screen(tmp_path, sandbox):
     damaged_journal(tmp_path / "journal.db")
-    journal = Journal(tmp_path / "journal.db", check=False)  # as `run` opens it: the check comes later
-    app = App(
-        settings=SETTINGS,
-        backend=HttpBackend(sandbox.url, DEFAULT_TOKEN, sandbox=True),
-        journal=journal,
-        display=Display(size=(800, 480)),
-    )
-    MADE.append(app)
-    app.render()
+    terminal = make_terminal(tmp_path, sandbox.url)  # built as `run` builds it: the journal is checked later
+    app, journal = terminal.app, terminal.journal
     assert app.display.shown.name == "idle"  # the ready screen comes first
     app.check_journal()
     deadline = time.monotonic() + 10

@@ -5,10 +5,8 @@ import time
 
 import requests
 
-from terminal.core.events import KeyPressed
 from terminal.devices.indicators import IndicatorPins
 from terminal.devices.matrix_keypad import MatrixConfig
-from terminal.hardware import open_hardware
 
 from .terminal_app import make_terminal
 from .test_matrix_keypad import COLUMNS, ROWS, Board
@@ -16,17 +14,16 @@ from .test_matrix_keypad import COLUMNS, ROWS, Board
 GREEN, RED, AMBER, BUZZER, CANCEL = 22, 27, 26, 4, 23
 
 
-def fitted(terminal, board):
-    app = terminal.app
-    hardware = open_hardware(
-        indicators=IndicatorPins(green=GREEN, red=RED, amber=AMBER, buzzer=BUZZER),
-        keypad=MatrixConfig(ROWS, COLUMNS),
-        buttons={"cancel": CANCEL},
-        on_key=lambda key: app.post(KeyPressed(key)),
-        factory=board.factory,
-    )
-    app.indicators = hardware.indicators
-    return hardware
+def fitted(tmp_path, sandbox, board, **hardware):
+    """A terminal whose config fits ``hardware`` (default: LEDs, buzzer, GPIO keypad and a cancel button), on
+    the board's MockFactory; and what was opened."""
+    parts = {
+        "indicators": IndicatorPins(green=GREEN, red=RED, amber=AMBER, buzzer=BUZZER),
+        "keypad": MatrixConfig(ROWS, COLUMNS),
+        "buttons": {"cancel": CANCEL},
+    }
+    terminal = make_terminal(tmp_path, sandbox.url, pin_factory=board.factory, **(parts | hardware))
+    return terminal, terminal.built.hardware
 
 
 def pump_while(terminal, action):
@@ -41,8 +38,8 @@ def pump_while(terminal, action):
 
 
 def test_a_sale_typed_on_the_gpio_keypad_lights_amber_then_green(tmp_path, sandbox):
-    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    hardware = fitted(terminal, board)
+    board = Board()
+    terminal, hardware = fitted(tmp_path, sandbox, board)
     pump_while(terminal, lambda: [board.tap(r, c) for r, c in [(0, 1), (3, 3)]])  # 2, then D = Enter
     screen = terminal.until_screen("qr")
     assert screen.amount == "₹2.00"
@@ -59,8 +56,8 @@ def test_a_sale_typed_on_the_gpio_keypad_lights_amber_then_green(tmp_path, sandb
 
 
 def test_the_usb_keypad_and_the_gpio_keypad_type_into_the_same_amount(tmp_path, sandbox):
-    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    hardware = fitted(terminal, board)
+    board = Board()
+    terminal, hardware = fitted(tmp_path, sandbox, board)
     terminal.press("1")  # USB
     pump_while(terminal, lambda: board.tap(0, 2))  # GPIO: 3
     terminal.press("E")  # USB
@@ -70,8 +67,8 @@ def test_the_usb_keypad_and_the_gpio_keypad_type_into_the_same_amount(tmp_path, 
 
 
 def test_the_cancel_button_cancels_the_sale_and_lights_red(tmp_path, sandbox):
-    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    hardware = fitted(terminal, board)
+    board = Board()
+    terminal, hardware = fitted(tmp_path, sandbox, board)
     terminal.press("5E")
     terminal.until_screen("qr")
     board.factory.pin(CANCEL).drive_low()
@@ -85,17 +82,10 @@ def test_the_cancel_button_cancels_the_sale_and_lights_red(tmp_path, sandbox):
 
 def test_gpio_that_cannot_open_is_left_out_and_the_terminal_still_sells(tmp_path, sandbox, caplog):
     # GIVEN LEDs on a pin this board does not have, beside a GPIO keypad that works
-    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    app = terminal.app
-    hardware = open_hardware(
-        indicators=IndicatorPins(green=99),
-        keypad=MatrixConfig(ROWS, COLUMNS),
-        buttons={},
-        factory=board.factory,
-        on_key=lambda key: app.post(KeyPressed(key)),
-    )
-    app.indicators = hardware.indicators
-    assert hardware.indicators is None and "LEDs and buzzer not available" in caplog.text
+    board = Board()
+    terminal, hardware = fitted(tmp_path, sandbox, board, indicators=IndicatorPins(green=99), buttons={})
+    assert hardware.indicators is None and terminal.app.indicators is None
+    assert "LEDs and buzzer not available" in caplog.text
     # WHEN a sale is typed on the GPIO keypad that was attached, and paid
     pump_while(terminal, lambda: [board.tap(r, c) for r, c in [(1, 1), (3, 3)]])  # 5, then D = Enter
     screen = terminal.until_screen("qr")
@@ -107,14 +97,8 @@ def test_gpio_that_cannot_open_is_left_out_and_the_terminal_still_sells(tmp_path
 
 
 def test_a_menu_button_opens_the_pin_prompt(tmp_path, sandbox):
-    terminal, board = make_terminal(tmp_path, sandbox.url), Board()
-    hardware = open_hardware(
-        indicators=None,
-        keypad=None,
-        buttons={"menu": 24},
-        factory=board.factory,
-        on_key=lambda key: terminal.app.post(KeyPressed(key)),
-    )
+    board = Board()
+    terminal, hardware = fitted(tmp_path, sandbox, board, indicators=None, keypad=None, buttons={"menu": 24})
     board.factory.pin(24).drive_low()
     assert terminal.until_screen("menu-pin").title == "Manager PIN"
     board.factory.pin(24).drive_high()

@@ -4,17 +4,13 @@ real secrets file and a printer writing ESC/POS bytes to a file."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import requests
 
-from terminal.app import open_printer
 from terminal.devices.printer import PrinterConfig
-from terminal.manager_pin import PinChecker, hash_pin, write_hash
+from terminal.manager_pin import hash_pin, write_hash
 from terminal.sandbox.server import Fault
 
 from .terminal_app import make_terminal
-from .test_printer import CACHE
 
 PIN = "2580"
 
@@ -23,13 +19,8 @@ def shop(tmp_path, sandbox, *, printer=True):
     secrets = tmp_path / "secrets.toml"
     if not secrets.exists():
         write_hash(secrets, hash_pin(PIN))
-    terminal = make_terminal(tmp_path, sandbox.url, pin_checker=PinChecker(secrets))
-    if printer:
-        app = terminal.app
-        app.state = replace(app.state, settings=replace(app.state.settings, auto_print="never"))
-        config = PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III")
-        open_printer(config, app, CACHE)
-    return terminal
+    paper = PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III", auto_print="never")
+    return make_terminal(tmp_path, sandbox.url, secrets_path=secrets, printer=paper if printer else None)
 
 
 def pay(terminal, amount):
@@ -171,7 +162,7 @@ def test_five_wrong_pins_lock_the_menu_even_across_a_restart(tmp_path, sandbox):
 
 
 def test_no_pin_set_says_how_to_set_one(tmp_path, sandbox):
-    terminal = make_terminal(tmp_path, sandbox.url, pin_checker=PinChecker(tmp_path / "secrets.toml"))
+    terminal = make_terminal(tmp_path, sandbox.url, secrets_path=tmp_path / "secrets.toml")
     terminal.press("M2580E")
     assert "qr-terminal set-pin" in terminal.until_screen("idle").notice
 

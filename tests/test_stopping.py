@@ -24,14 +24,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from terminal.app import open_printer
 from terminal.core.concert import ACK, ENQ, EOT, ETX, STX, frame, unframe
 from terminal.devices.printer import PrinterConfig
 from terminal.sandbox.server import DEFAULT_TOKEN
 from terminal.store.journal import Journal
 
 from .terminal_app import make_terminal
-from .test_printer import CACHE
 from .test_till_native import wired
 
 ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
@@ -266,10 +264,8 @@ def test_while_stopping_a_till_sale_is_refused_and_status_still_answered(tmp_pat
 
 
 def test_a_receipt_printing_when_the_loop_ends_is_journaled_as_printed(tmp_path, sandbox):
-    terminal = make_terminal(tmp_path, sandbox.url, auto_print="always")
-    open_printer(
-        PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III"), terminal.app, CACHE
-    )
+    paper = PrinterConfig(connection="file", device=str(tmp_path / "lp0"), profile="TM-T88III", auto_print="always")
+    terminal = make_terminal(tmp_path, sandbox.url, printer=paper)
     terminal.press("12.5E")
     requests.post(f"{terminal.until_screen('qr').qr.split('?')[0]}/pay", timeout=5)
     sale = terminal.app.state.sale

@@ -66,8 +66,10 @@ def cable():
 
 
 def wired(tmp_path, sandbox, cable, **link):
-    terminal = make_terminal(tmp_path, sandbox.url, currency="EUR", payee_id="demo-shop@sandbox")
-    terminal.app.till = ConcertLink(cable.a, terminal.app.post, currency="EUR", retry=0.1, **link).start()
+    def quick_link(post):  # a reconnect every 0.1 s (a config's is slower), and the test's Concert timings
+        return ConcertLink(cable.a, post, currency="EUR", retry=0.1, **link).start()
+
+    terminal = make_terminal(tmp_path, sandbox.url, currency="EUR", payee_id="demo-shop@sandbox", till_link=quick_link)
     terminal.until(lambda: terminal.app.till.connected)
     return terminal
 

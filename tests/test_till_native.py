@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from terminal.config import TillSection
 from terminal.core.till import auth_digest
 from terminal.devices.till_link import TillLink
 
@@ -73,10 +74,32 @@ def greeted(till, terminal) -> str:
     return hello.group(1)
 
 
-def wired(tmp_path, sandbox):
-    terminal = make_terminal(tmp_path, sandbox.url)
+def on_pty(till: PtyTill, *, manager_commands: bool = False) -> TillSection:
+    """The config's [till] for a native till on ``till``'s pty."""
+    return TillSection(
+        kind="native",
+        device=str(till.path),
+        baudrate=9600,
+        bytesize=8,
+        parity="N",
+        stopbits=1,
+        host="127.0.0.1",
+        pole={},
+        manager_commands=manager_commands,
+        auth="tcp",
+        idle_timeout=600,
+    )
+
+
+def quick_link(device: str, **options):
+    """Opens the till's link with a reconnect every 0.1 s (a config's is slower), given the loop's ``post``."""
+    return lambda post: TillLink(device, post, currency="INR", retry=0.1, **options).start()
+
+
+def wired(tmp_path, sandbox, *, manager_commands=False, **config):
     till = PtyTill(tmp_path / "ttyTILL")
-    terminal.app.till = TillLink(str(till.path), terminal.app.post, currency="INR", retry=0.1).start()
+    section = on_pty(till, manager_commands=manager_commands)
+    terminal = make_terminal(tmp_path, sandbox.url, till=section, till_link=quick_link(str(till.path)), **config)
     greeted(till, terminal)  # a serial line needs no AUTH by default ([till] auth = "tcp")
     return terminal, till
 
@@ -168,9 +191,8 @@ class TcpTill(PtyTill):
 
 
 def test_over_tcp_one_till_at_a_time(tmp_path, sandbox):
-    terminal = make_terminal(tmp_path, sandbox.url)
     port = closed_port()
-    terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", secret=SECRET).start()
+    terminal = make_terminal(tmp_path, sandbox.url, till_link=quick_link(f"tcp:{port}", secret=SECRET))
     till = TcpTill(port)
     nonce = greeted(till, terminal)
     assert till.ask(terminal, f"AUTH {auth_digest(SECRET, nonce)}") == "OK AUTH"
@@ -188,9 +210,9 @@ def test_over_tcp_one_till_at_a_time(tmp_path, sandbox):
 
 def test_a_till_that_connects_per_sale_leaves_no_warning_on_the_paid_screen(tmp_path, sandbox):
     """Issue #15 item 14: a TCP till that hung up normally (or has not connected yet) is not a fault."""
-    terminal = make_terminal(tmp_path, sandbox.url)
     port = closed_port()
-    link = terminal.app.till = TillLink(f"tcp:{port}", terminal.app.post, currency="INR", secret=SECRET).start()
+    terminal = make_terminal(tmp_path, sandbox.url, till_link=quick_link(f"tcp:{port}", secret=SECRET))
+    link = terminal.app.till
     till = TcpTill(port)
     assert till.ask(terminal, f"AUTH {auth_digest(SECRET, greeted(till, terminal))}") == "OK AUTH"
     assert till.ask(terminal, "SALE 3") == "OK SALE T1-000001"
@@ -293,19 +315,26 @@ def test_the_documented_example_client_works(tmp_path):
         demo.kill()
 
 
-def test_refund_and_report_from_the_till_only_when_the_manager_allowed_it(tmp_path, sandbox):
-    from dataclasses import replace
-
-    terminal, till = wired(tmp_path, sandbox)
+def paid_from_the_till(terminal, till):
     assert till.ask(terminal, "SALE 10") == "OK SALE T1-000001"
     till.line(terminal)
     pay(terminal)
     assert till.line(terminal).startswith("RESULT T1-000001 PAID 10.00 INR")
+
+
+def test_refund_and_report_from_the_till_are_refused_unless_the_manager_allowed_them(tmp_path, sandbox):
+    terminal, till = wired(tmp_path, sandbox)
+    paid_from_the_till(terminal, till)
     assert till.ask(terminal, "REFUND T1-000001") == (
         "ERR 403 the manager's commands are off: [till] manager_commands = true"
     )
-    app = terminal.app
-    app.state = replace(app.state, settings=replace(app.state.settings, till_manager=True))
+    assert till.ask(terminal, "REPORT").startswith("ERR 403")
+    terminal.app.till.stop()
+
+
+def test_refund_and_report_from_the_till_when_the_manager_allowed_them(tmp_path, sandbox):
+    terminal, till = wired(tmp_path, sandbox, manager_commands=True)
+    paid_from_the_till(terminal, till)
     assert till.ask(terminal, "REFUND T1-000001 4.00") == "OK REFUND T1-000001-R1 4.00 INR"
     assert till.line(terminal) == "REFUND T1-000001-R1 SUCCEEDED 4.00 INR"
     assert till.ask(terminal, "REFUND T1-000001 7.00") == "ERR 422 at most INR 6.00 is left to refund"

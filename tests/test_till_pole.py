@@ -8,10 +8,30 @@ import select
 
 import requests
 
-from terminal.devices.pole_link import PoleLink
+from terminal.config import TillSection
 
 from .core.test_pole import AEDEX, EPSON
 from .terminal_app import make_terminal
+
+
+def pole_on(tmp_path, sandbox, device: str, **pole):
+    """A terminal whose config reads a pole display's stream from ``device`` ([till] kind = "pole")."""
+    section = TillSection(
+        kind="pole",
+        device=device,
+        baudrate=9600,
+        bytesize=8,
+        parity="N",
+        stopbits=1,
+        host="127.0.0.1",
+        pole=pole,
+        manager_commands=False,
+        auth="tcp",
+        idle_timeout=600,
+    )
+    terminal = make_terminal(tmp_path, sandbox.url, till=section)
+    terminal.until(lambda: terminal.app.till.connected)
+    return terminal
 
 
 def pty():
@@ -33,9 +53,7 @@ def drain(fd, want: int, terminal) -> bytes:
 def test_a_total_on_the_pole_display_starts_the_sale_and_the_display_still_gets_every_byte(tmp_path, sandbox):
     till_master, till_slave, till_path = pty()
     shown_master, shown_slave, shown_path = pty()
-    terminal = make_terminal(tmp_path, sandbox.url)
-    terminal.app.till = PoleLink(till_path, terminal.app.post, currency="INR", passthrough=shown_path).start()
-    terminal.until(lambda: terminal.app.till.connected)
+    terminal = pole_on(tmp_path, sandbox, till_path, passthrough=shown_path)
     os.write(till_master, EPSON)
     qr = terminal.until_screen("qr")
     assert qr.amount == "₹3.50" and terminal.app.state.sale.till_ref == "POLE"
@@ -52,11 +70,7 @@ def test_a_total_on_the_pole_display_starts_the_sale_and_the_display_still_gets_
 
 def test_prefill_types_the_total_in_and_enter_starts_it(tmp_path, sandbox):
     till_master, till_slave, till_path = pty()
-    terminal = make_terminal(tmp_path, sandbox.url)
-    terminal.app.till = PoleLink(
-        till_path, terminal.app.post, currency="INR", command_set="aedex", on_total="prefill"
-    ).start()
-    terminal.until(lambda: terminal.app.till.connected)
+    terminal = pole_on(tmp_path, sandbox, till_path, command_set="aedex", on_total="prefill")
     os.write(till_master, AEDEX)
     entry = terminal.until_screen("entry")
     assert entry.amount == "₹1.00" and entry.notice == "Total from the till: Enter shows the QR"
@@ -69,9 +83,7 @@ def test_prefill_types_the_total_in_and_enter_starts_it(tmp_path, sandbox):
 
 def test_a_total_while_a_customer_pays_is_not_a_second_sale(tmp_path, sandbox):
     till_master, till_slave, till_path = pty()
-    terminal = make_terminal(tmp_path, sandbox.url)
-    terminal.app.till = PoleLink(till_path, terminal.app.post, currency="INR").start()
-    terminal.until(lambda: terminal.app.till.connected)
+    terminal = pole_on(tmp_path, sandbox, till_path)
     terminal.press("9E")
     terminal.until_screen("qr")
     os.write(till_master, EPSON)
@@ -88,6 +100,7 @@ def test_open_till_opens_each_kind_from_the_config_words(tmp_path, sandbox):
     import pytest
 
     from terminal.devices.concert_link import ConcertLink
+    from terminal.devices.pole_link import PoleLink
     from terminal.devices.till_link import TillLink, open_till
 
     terminal = make_terminal(tmp_path, sandbox.url)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from terminal.commands.doctor import _till as doctor_till
 from terminal.config import ConfigError, load
-from terminal.doctor import _till as doctor_till
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "terminal.example.toml"
 SECRET = "fixture-till-secret-not-real"

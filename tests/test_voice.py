@@ -12,8 +12,9 @@ import wave
 import pytest
 import requests
 
+from terminal.config import VoiceSection
 from terminal.core.speech import vocabulary
-from terminal.devices.voice import ClipCache, Voice
+from terminal.devices.voice import ClipCache
 
 from .terminal_app import make_terminal
 
@@ -84,9 +85,12 @@ def test_the_cache_is_made_once_and_then_reused(tmp_path):
 
 
 def test_the_terminal_announces_a_payment_after_the_paid_screen_and_repeats_it(tmp_path, sandbox):
-    voice = Voice(ClipCache(tmp_path / "clips", "en-IN"), volume=50)
-    terminal = make_terminal(tmp_path, sandbox.url, voice_language="en-IN")
-    terminal.app.voice = voice
+    speaking = VoiceSection(
+        enabled=True, language="en-IN", voice="en-gb", volume=50, failures=True, cache=tmp_path / "clips"
+    )
+    terminal = make_terminal(tmp_path, sandbox.url, voice=speaking)
+    voice = terminal.app.voice
+    assert voice is not None
     seen_at_paid: list[object] = []
     recorder_frame = terminal.app.observer.frame
 

@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print every mismatch; exit 0 when none, 1 when some, 2 when the check could not be made."""
-    from terminal.app import backend_from
     from terminal.config import ConfigError, load
     from terminal.store.journal import JournalError
+    from terminal.wiring import backend_from
 
     try:
         config = load(args.config)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 EXPECTED = {"pay": "paid", "decline": "failed", "ignore": "expired"}
 RESULT_SCREENS = {"paid", "failed", "expired", "cancelled", "error"}
 #: The demo's LEDs and buzzer (on gpiozero's MockFactory): the README's default wiring.
-DEMO_INDICATORS = IndicatorPins(green=5, red=6, amber=26, buzzer=12)
+LEDS = IndicatorPins(green=5, red=6, amber=26, buzzer=12)
 #: The demo's manager PIN (the demo's own throwaway secrets file; a real terminal's is set with set-pin).
 DEMO_PIN = "2580"
 
@@ -122,7 +123,7 @@ def has_display() -> bool:
     return driver != "dummy" and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run the demo; the exit code is 0 when it went as asked."""
     args.currency = args.currency or SCHEMES[args.scheme][1] or "INR"
     headless = args.headless or not has_display()
@@ -148,105 +149,46 @@ def run_demo(args: argparse.Namespace) -> int:
     if problem:
         print(f"qr-terminal demo: {problem}", file=sys.stderr)
         return 2
-    ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
+    if args.receipts:
+        for old in [*args.receipts.glob("[0-9][0-9]-*.bin"), *args.receipts.glob("[0-9][0-9]-*.txt")]:
+            old.unlink()
 
-    from terminal.app import App, open_printer
-    from terminal.backends.http import HttpBackend
-    from terminal.core import guard
-    from terminal.core.events import KeyPressed
-    from terminal.core.machine import Settings
-    from terminal.core.receipt import ShopDetails
-    from terminal.devices.display import Display
-    from terminal.devices.printer import PrinterConfig
-    from terminal.hardware import open_hardware
-    from terminal.i18n import default_language, words_for
-    from terminal.manager_pin import PinChecker, hash_pin, write_hash
+    from terminal.config import ConfigError, load
     from terminal.sandbox.server import DEFAULT_TOKEN, Sandbox, lan_address
-    from terminal.store.journal import Journal, JournalError
+    from terminal.wiring import CannotStart, build_terminal
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qr-terminal-demo-") as tmp:
-        try:
-            journal = Journal(args.db or Path(tmp) / "journal.db")
-        except JournalError as exc:  # --db names a file that is not a journal
-            print(f"qr-terminal demo: --db: {exc}", file=sys.stderr)
-            return 2
-        public = lan_address() if args.lan else None
+        folder = Path(tmp)
         if args.hub:
-            sandbox, token = _hub(args, Path(tmp))
+            sandbox, token = _hub(args, folder)
             if sandbox is None:
-                journal.close()
                 return 2
         else:
+            public = lan_address() if args.lan else None
             sandbox = Sandbox("0.0.0.0" if args.lan else "127.0.0.1", 0, public_host=public, scheme=args.scheme)
             sandbox.start()
             token = DEFAULT_TOKEN
-        payee = sandbox.payee if args.hub else sandbox.book.payee
-        host = urlsplit(sandbox.public_url).netloc or "127.0.0.1"  # with its port: the guard refuses others
-        settings = Settings(
-            terminal_id="T1",
-            merchant_name="Demo Shop",
-            currency=args.currency,
-            maximum=demo_maximum(args.currency),
-            payee=guard.PayeeRules(payee.name, (payee.id,), (host,)),
-            sale_ttl=ttl,
-            result_seconds=4 if headless else 10,
-            id_prefix=os.urandom(4).hex(),
-            auto_print="always" if args.receipts else "never",
-            voice_language=voice_language,
-        )
-        display = Display(size=(size[0], size[1]), rotate=args.rotate, title="QR Terminal — demo")
-        shop = ShopDetails(
-            "Demo Shop",
-            ("1 Sandbox Street",),
-            "Demo",
-            "T1",
-            ("Thank you!", "Nothing real was paid."),
-            words_for(args.language or default_language(args.currency)),
-        )
-        # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
-        secrets = Path(tmp) / "secrets.toml"
-        write_hash(secrets, hash_pin(DEMO_PIN))
-        voice = None
-        if settings.voice_language:
-            from terminal.devices.voice import ClipCache, Voice
-            from terminal.voice_tool import USER_CACHE
-
-            voice = Voice(ClipCache(USER_CACHE, settings.voice_language), volume=80)
-        app = App(
-            settings=settings,
-            backend=HttpBackend(sandbox.url, token, sandbox=True),
-            journal=journal,
-            display=display,
-            shop=shop,
-            pin_checker=PinChecker(secrets),
-            voice=voice,
-        )
-        # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
-        hardware = open_hardware(
-            indicators=DEMO_INDICATORS, keypad=None, buttons={}, mock=True, on_key=lambda key: app.post(KeyPressed(key))
-        )
-        app.indicators = hardware.indicators
-        if args.receipts:
-            args.receipts.mkdir(parents=True, exist_ok=True)
-            for old in [*args.receipts.glob("[0-9][0-9]-*.bin"), *args.receipts.glob("[0-9][0-9]-*.txt")]:
-                old.unlink()
-            receipts = PrinterConfig(connection="directory", device=str(args.receipts), profile="TM-T20II")
-            open_printer(receipts, app, Path(tmp) / "escpos")
+        ttl = args.ttl or (20 if args.customer == "ignore" and headless else 300)
+        try:
+            write_config(folder, args, sandbox, token, size=size, ttl=ttl, headless=headless, voice=voice_language)
+            config = load(folder / "terminal.toml")
+        except ConfigError as exc:  # a --till the config refuses (its secret, its device)
+            print(f"qr-terminal demo: {exc}", file=sys.stderr)
+            sandbox.stop()
+            return 2
+        if ttl != config.terminal.sale_ttl:  # a demo's QR may live shorter than a config allows (--ttl 2)
+            config = replace(config, terminal=replace(config.terminal, sale_ttl=ttl))
+        try:
+            terminal = build_terminal(config, title="QR Terminal — demo", escpos_cache=folder / "escpos")
+        except CannotStart as exc:
+            where = "--db: " if args.db and exc.part == "journal" else ""  # --db names a file that is not a journal
+            print(f"qr-terminal demo: {where}{exc}", file=sys.stderr)
+            sandbox.stop()
+            return 2
+        app = terminal.app
         if args.till:
-            from terminal.devices.till_link import open_till
-
             kind, _, device = args.till.partition(":")
-            secret = os.environ.get("QR_TERMINAL_TILL_SECRET")  # the demo's till must then AUTH (protocol v2)
-            app.till = open_till(
-                kind,
-                device,
-                app.post,
-                currency=args.currency,
-                host="127.0.0.1",
-                secret=secret,
-                auth="tcp" if secret else "off",
-            )
             print(f"Till: {kind} protocol on {device}", file=sys.stderr, flush=True)
         ctrl_c = CtrlC(app.stop)  # Ctrl-C stops the loop as SIGTERM does; the demo then exits 130
         # SIGTERM stops like the end of --sales N: no new sale, the till's answers delivered, then exit.
@@ -259,24 +201,99 @@ def run_demo(args: argparse.Namespace) -> int:
             print(
                 f"Demo: type an amount and press Enter. Customer pages: {sandbox.public_url}/pay/<order>\n"
                 f"Manager menu (recent sales, refunds, X/Z reports): * or M, PIN {DEMO_PIN}"
-                + ("\nVoice on: v repeats the last announcement" if voice else ""),
+                + ("\nVoice on: v repeats the last announcement" if app.voice else ""),
                 file=sys.stderr,
             )
             app.observer.transition = _print_transition(sandbox)
-            app.run()
+            terminal.run()
             return ctrl_c.exit_code(0)
         finally:
-            if voice is not None:
-                voice.wait_idle(15)  # let the announcement finish
-                voice.stop()
+            if app.voice is not None:
+                app.voice.wait_idle(15)  # let the announcement finish
+                app.voice.stop()
             if args.gpio_log:
-                if hardware.indicators is not None:
-                    hardware.indicators.wait_idle(2.0)  # let the last pattern finish
-                hardware.gpio_log(args.gpio_log, started)
-            hardware.close()
-            journal.close()
-            display.close()
+                if app.indicators is not None:
+                    app.indicators.wait_idle(2.0)  # let the last pattern finish
+                terminal.hardware.gpio_log(args.gpio_log, started)
+            terminal.close()
             sandbox.stop()
+
+
+def write_config(
+    folder: Path,
+    args: argparse.Namespace,
+    sandbox: Any,
+    token: str,
+    *,
+    size: tuple[int, ...],
+    ttl: int,
+    headless: bool,
+    voice: str | None,
+) -> None:
+    """The demo's terminal as a config file in ``folder`` (``terminal.toml``, and ``secrets.toml`` with the
+    device token and the demo's manager PIN), read back by the same loader ``qr-terminal run`` uses."""
+    from terminal.i18n import default_language
+    from terminal.manager_pin import hash_pin, write_hash, write_secret
+
+    payee = sandbox.payee if args.hub else sandbox.book.payee
+    host = urlsplit(sandbox.public_url).netloc or "127.0.0.1"  # with its port: the guard refuses others
+    sections: dict[str, dict[str, object]] = {
+        "terminal": {
+            "id": "T1",
+            "currency": args.currency,
+            "max_amount": demo_maximum(args.currency).decimal(),
+            "sale_ttl": max(ttl, 30),  # a config's shortest; the demo's shorter --ttl is set on the loaded config
+            "result_seconds": 4 if headless else 10,
+            "journal": str((args.db or folder / "journal.db").absolute()),
+        },
+        "merchant": {"name": "Demo Shop", "address": ["1 Sandbox Street"], "store": "Demo"},
+        "payee": {"name": payee.name, "ids": [payee.id], "url_hosts": [host]},
+        "backend": {"url": sandbox.url, "sandbox": True},
+        "display": {
+            "fullscreen": False,
+            "width": size[0],
+            "height": size[1],
+            "rotate": args.rotate,
+            "language": args.language or default_language(args.currency),
+        },
+        "secrets": {"file": "secrets.toml"},
+        # The demo's LEDs and buzzer live on gpiozero's MockFactory: --gpio-log shows what a Pi's pins would do.
+        "indicators": {"green": LEDS.green, "red": LEDS.red, "amber": LEDS.amber, "buzzer": LEDS.buzzer},
+        "gpio": {"mock": True},
+    }
+    if args.receipts:
+        sections["printer"] = {
+            "connection": "directory",
+            "device": str(args.receipts.absolute()),
+            "profile": "TM-T20II",
+            "auto_print": "always",
+            "footer": ["Thank you!", "Nothing real was paid."],
+        }
+    if voice:
+        from terminal.commands.voice import USER_CACHE
+
+        sections["voice"] = {"enabled": True, "language": voice, "volume": 80, "cache": str(USER_CACHE)}
+    if args.till:
+        kind, _, device = args.till.partition(":")
+        # With QR_TERMINAL_TILL_SECRET set (the loader reads it), the demo's till must AUTH (protocol v2).
+        auth = "tcp" if os.environ.get("QR_TERMINAL_TILL_SECRET") else "off"
+        sections["till"] = {"kind": kind, "device": device, "host": "127.0.0.1", "auth": auth}
+    (folder / "terminal.toml").write_text(_toml(sections))
+    # The demo's manager PIN (menu: * on a numpad, or M): a sandbox secret, printed for whoever runs it.
+    secrets = folder / "secrets.toml"
+    write_secret(secrets, "device_token", token)
+    write_hash(secrets, hash_pin(DEMO_PIN))
+
+
+def _toml(sections: dict[str, dict[str, object]]) -> str:
+    """``sections`` as TOML: strings, whole numbers, booleans and lists of strings (JSON writes each of them as
+    TOML reads it)."""
+    lines = []
+    for name, table in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def demo_maximum(currency: str) -> Amount:

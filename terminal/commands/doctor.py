@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import glob
 import os
@@ -41,7 +42,22 @@ class Check:
         return f"{mark} {self.name:<9} {self.detail}" + (f" → {self.fix}" if advice else "")
 
 
-def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """doctor's options."""
+    from terminal.config import add_config_argument
+
+    add_config_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one line per check; 0 when every check passed."""
+    results = checks(Path(args.config))
+    for check in results:
+        print(check.line())
+    return 0 if all(c.ok for c in results) else 1
+
+
+def checks(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
     """Every check, in the order a person would fix them."""
     env = dict(os.environ if environ is None else environ)
     secrets_problem = ""
@@ -55,11 +71,11 @@ def run(path: Path, environ: dict[str, str] | None = None) -> list[Check]:
             return [Check("config", False, str(config_exc), fix), _clock(None)]
         secrets_problem = str(exc)
     secrets = _secrets_failed(secrets_problem) if secrets_problem else _secrets(config, env)
-    checks = [Check("config", True, str(path)), secrets, _display(config, env), _keypad(config), _gpio(config)]
-    checks += [_printer(config), _manager_pin(config), *_voice(config), _till(config)]
+    found = [Check("config", True, str(path)), secrets, _display(config, env), _keypad(config), _gpio(config)]
+    found += [_printer(config), _manager_pin(config), *_voice(config), _till(config)]
     backend, server_time = _backend(config) if not secrets_problem else (_unchecked_backend(), None)
-    checks += [backend, _clock(server_time), _disk(config), _journal(config)]
-    return checks
+    found += [backend, _clock(server_time), _disk(config), _journal(config)]
+    return found
 
 
 def _unchecked_backend() -> Check:
@@ -235,9 +251,9 @@ def _printer(config: Config) -> Check:
 
 
 def _provider(config: Config) -> Check:
-    from terminal.app import backend_from
     from terminal.backends.base import BackendError
     from terminal.core.problems import ProblemKind
+    from terminal.wiring import backend_from
 
     backend = backend_from(config)
     where = f"{config.backend.kind} at {config.backend.url}"

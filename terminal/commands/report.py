@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print("\n".join(as_lines(report)))
     if config is not None and ours is not None:
-        from terminal.app import backend_from
+        from terminal.wiring import backend_from
 
         backend = backend_from(config)
         try:

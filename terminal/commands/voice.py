@@ -1,5 +1,5 @@
 """``qr-terminal say`` (speak or write one announcement) and ``qr-terminal voice-cache`` (make the word clips at
-install time), and the voice the running terminal opens from its config."""
+install time). The running terminal's voice is opened from its config in terminal.wiring."""
 
 from __future__ import annotations
 
@@ -14,18 +14,6 @@ from terminal.devices.voice import ClipCache, Voice, VoiceError
 
 #: Where `say` keeps its clips when no config names a cache.
 USER_CACHE = Path.home() / ".cache" / "qr-terminal" / "voice"
-
-
-def open_voice(config: object) -> Voice | None:
-    """The terminal's voice from ``[voice]`` (None when it is not enabled); the cache is filled in its thread."""
-    from terminal.config import Config
-
-    assert isinstance(config, Config)
-    v = config.voice
-    if v is None:
-        return None
-    cache = ClipCache(v.cache, v.language, v.voice)
-    return Voice(cache, volume=v.volume, warm=sorted(vocabulary(v.language, (config.terminal.currency,))))
 
 
 def add_say_arguments(parser: argparse.ArgumentParser) -> None:
