@@ -116,25 +116,31 @@ def build_terminal(
         from terminal.i18n import paper_words
 
         shop = replace(shop, paper=paper_words(shop.words, printer.can_print))
-    app = App(
-        settings=settings_from(config),
-        backend=backend or backend_from(config),
-        journal=journal,
-        display=display,
-        long_poll=config.backend.long_poll,
-        poll_interval=config.backend.poll_interval,
-        fps=config.display.fps,
-        observer=observer,
-        clock=clock,
-        indicators=hardware.open_indicators(config.indicators),
-        shop=shop,
-        service=service or ServiceNotifier(),
-        probe_every=probe_every,
-        pin_checker=PinChecker(config.secrets_path),
-        voice=open_voice(config),
-        till=till or till_opener(config),
-        printer=_queue_for(printer) if printer is not None else None,
-    )
+    try:
+        app = App(
+            settings=settings_from(config),
+            backend=backend or backend_from(config),
+            journal=journal,
+            display=display,
+            long_poll=config.backend.long_poll,
+            poll_interval=config.backend.poll_interval,
+            fps=config.display.fps,
+            observer=observer,
+            clock=clock,
+            indicators=hardware.open_indicators(config.indicators),
+            shop=shop,
+            service=service or ServiceNotifier(),
+            probe_every=probe_every,
+            pin_checker=PinChecker(config.secrets_path),
+            voice=open_voice(config),
+            till=till or till_opener(config),
+            printer=_queue_for(printer) if printer is not None else None,
+        )
+    except BaseException:  # a part that raised while the App opened it: release what was opened before it
+        hardware.close()
+        journal.close()
+        display.close()
+        raise
     hardware.open_keys(config.keypad, config.buttons, lambda key: app.post(KeyPressed(key)))
     return Terminal(app, journal, display, hardware)
 

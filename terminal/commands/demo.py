@@ -5,6 +5,10 @@ Headless (``--headless``, or no display found) it runs one scripted sale: the am
 the same key path a person uses, every distinct screen is saved as ``DIR/NN-<screen>.png``, each state
 transition is printed as a JSON line, and the exit code says whether the sale ended as the customer's
 action implies (pay → paid, decline → failed, ignore → expired).
+
+The demo's terminal is an ordinary one: the demo writes its config (``terminal.toml`` and ``secrets.toml`` in a
+temporary folder), starts the sandbox (or a qr-hub), and builds the terminal from that config through
+terminal.wiring, as ``qr-terminal run`` does.
 """
 
 from __future__ import annotations
