@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, ParamSpec, TypeAlias, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -34,12 +34,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from hub import db as t
 from hub import webhooks
 from hub.dashboard import routes as dashboard_routes
-from hub.db import Database
+from hub.db import Database, OrderRow
 from hub.fleet import Fleet
 from hub.ledger import ContractError, Fact, Ledger, fact_of
 from hub.providers import credited_event, provider_from
@@ -48,7 +48,17 @@ from terminal.backends.base import BackendError
 from terminal.core.money import Amount
 from terminal.core.orders import OrderStatus
 
+if TYPE_CHECKING:
+    from hub.dashboard.web import Dashboard
+
 log = logging.getLogger(__name__)
+
+#: A decoded JSON body (what json.loads returns), and the handlers a route is made of.
+Json: TypeAlias = bool | int | float | str | list["Json"] | dict[str, "Json"] | None
+Endpoint: TypeAlias = Callable[[Request], Awaitable[Response]]
+Signed: TypeAlias = Callable[[Request, str, Json], Awaitable[Response]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Request bodies: a terminal's are small; a provider's events can carry more.
 TERMINAL_BODY_LIMIT = 64 * 1024
@@ -99,6 +109,9 @@ class RateLimits:
 class Hub:
     """One hub process: its database, terminals, orders, wake-ups and the ASGI app."""
 
+    #: The owner's pages (set by :func:`hub.dashboard.routes` when the routes are made).
+    dashboard: Dashboard
+
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.clock = clock
@@ -124,7 +137,7 @@ class Hub:
 
     # --- routes -------------------------------------------------------------------------------
 
-    def _routes(self) -> list[Route]:
+    def _routes(self) -> list[BaseRoute]:
         signed = self._signed
         return [
             Route("/v1/enroll", self._guard(self.enroll), methods=["POST"]),
@@ -154,11 +167,11 @@ class Hub:
         data = _json(await _body(request, 4096))
         return JSONResponse(await run(self.fleet.enroll, data.get("code") if isinstance(data, dict) else None))
 
-    async def create(self, request: Request, terminal: str, data: Any) -> Response:
+    async def create(self, request: Request, terminal: str, data: Json) -> Response:
         order, created = await run(self.ledger.create, terminal, request.headers.get("Idempotency-Key"), data)
         return JSONResponse(order, 201 if created else 200)
 
-    async def get(self, request: Request, terminal: str, data: Any) -> Response:
+    async def get(self, request: Request, terminal: str, data: Json) -> Response:
         """GET /v1/orders/{id}?wait=&known=: answers when the status is not ``known``, or after ``wait`` s."""
         order_id = request.path_params["order_id"]
         wait = min(float(_int(request.query_params.get("wait", "0"), "wait")), self.settings.max_wait)
@@ -180,7 +193,7 @@ class Hub:
                 if await run(self.fleet.is_revoked, terminal):
                     raise ContractError(403, "revoked", f"terminal {terminal} was revoked at the hub")
 
-    async def cancel(self, request: Request, terminal: str, data: Any) -> Response:
+    async def cancel(self, request: Request, terminal: str, data: Json) -> Response:
         try:
             return JSONResponse(await run(self.ledger.cancel, terminal, request.path_params["order_id"]))
         except ContractError as exc:
@@ -188,26 +201,26 @@ class Hub:
                 return JSONResponse(exc.body, 409)
             raise
 
-    async def refund(self, request: Request, terminal: str, data: Any) -> Response:
+    async def refund(self, request: Request, terminal: str, data: Json) -> Response:
         refund, created = await run(
             self.ledger.refund, terminal, request.path_params["order_id"], request.headers.get("Idempotency-Key"), data
         )
         return JSONResponse(refund, 201 if created else 200)
 
-    async def history(self, request: Request, terminal: str, data: Any) -> Response:
+    async def history(self, request: Request, terminal: str, data: Json) -> Response:
         query = request.query_params
         orders = await run(
             self.ledger.history, {"terminal": terminal}, query.get("since"), _int(query.get("limit", "100"), "limit")
         )
         return JSONResponse({"orders": orders})
 
-    async def settlement(self, request: Request, terminal: str, data: Any) -> Response:
+    async def settlement(self, request: Request, terminal: str, data: Json) -> Response:
         query = request.query_params
         return JSONResponse(
             await run(self.ledger.settlement, {"terminal": terminal}, query.get("date", ""), query.get("currency"))
         )
 
-    async def heartbeat(self, request: Request, terminal: str, data: Any) -> Response:
+    async def heartbeat(self, request: Request, terminal: str, data: Json) -> Response:
         return JSONResponse(await run(self.fleet.heartbeat, terminal, data), 201)
 
     # --- webhooks -----------------------------------------------------------------------------
@@ -275,7 +288,7 @@ class Hub:
         qr_id, action = request.path_params["qr_id"], request.path_params["action"]
         row = await run(self._sim_order, qr_id)
         if action == "pay":
-            await self._sim_credit(row.provider_id, Amount(row.amount, row.currency))
+            await self._sim_credit(qr_id, Amount(row.amount, row.currency))  # qr_id is the row's provider_id
         elif action == "decline":
             await run(
                 self.ledger.apply,
@@ -303,14 +316,14 @@ class Hub:
         assert self._razorpay_secret is not None
         return await self._razorpay(body, webhooks.razorpay_signature(self._razorpay_secret, body), event_id)
 
-    def _sim_order(self, qr_id: str) -> Any:
+    def _sim_order(self, qr_id: str) -> OrderRow:
         with self.db.transaction() as conn:
             row = conn.execute(
                 select(t.orders).where(t.orders.c.provider_id == qr_id, t.orders.c.provider == "sim")
             ).first()
         if row is None or self.settings.provider != "sim":
             raise ContractError(404, "not_found", f"no simulated order {qr_id!r}")
-        return row
+        return OrderRow.of(row)
 
     # --- fleet (admin token) ------------------------------------------------------------------
 
@@ -345,7 +358,7 @@ class Hub:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _guard(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def _guard(self, handler: Endpoint) -> Endpoint:
         """Every failure becomes the contract's error JSON: never a traceback, a dead database is a clear 503."""
 
         async def endpoint(request: Request) -> Response:
@@ -368,7 +381,7 @@ class Hub:
 
         return endpoint
 
-    def _signed(self, handler: Callable[[Request, str, Any], Awaitable[Response]]) -> Any:
+    def _signed(self, handler: Signed) -> Endpoint:
         """A terminal's request: size-limited, signature and freshness checked, rate-limited, JSON-decoded."""
 
         async def endpoint(request: Request) -> Response:
@@ -382,7 +395,7 @@ class Hub:
 
         return self._guard(endpoint)
 
-    def _admin(self, handler: Callable[[Request], Awaitable[Response]]) -> Any:
+    def _admin(self, handler: Endpoint) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             token = self.settings.secrets.get("admin_token")
             given = request.headers.get("Authorization", "")
@@ -449,9 +462,9 @@ class Hub:
         return changed
 
 
-async def run(fn: Callable[..., Any], *args: Any) -> Any:
+async def run(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """``fn(*args)`` in a worker thread (database and provider calls block)."""
-    return await run_in_threadpool(fn, *args)
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -467,13 +480,14 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _json(body: bytes) -> Any:
+def _json(body: bytes) -> Json:
     if not body:
         return None
     try:
-        return json.loads(body)
+        parsed: Json = json.loads(body)
     except (ValueError, RecursionError):
         raise ContractError(400, "invalid_json", "the body is not JSON (or nested too deep)") from None
+    return parsed
 
 
 def _int(text: str, name: str) -> int:

@@ -8,10 +8,13 @@ units with its currency beside it. Idempotency lives in unique constraints, neve
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Self
 
 from sqlalchemy import (
     BigInteger,
@@ -29,7 +32,8 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.pool import ConnectionPoolEntry
 
 metadata = MetaData()
 
@@ -142,6 +146,77 @@ heartbeats = Table(
     Column("body", Text, nullable=False),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A typed view of one SQLAlchemy Core row (whose columns read as ``Any``): a frozen dataclass whose fields
+    are the columns it names, taken from the row as they are (no conversion)."""
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> Self:
+        """The record of ``row`` (a ``select`` of the whole table, or of at least these columns)."""
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow(Record):
+    """One row of ``orders``."""
+
+    id: str
+    terminal_id: str
+    idempotency_key: str
+    body_hash: str
+    reference: str
+    amount: int
+    currency: str
+    description: str
+    status: str
+    provider: str
+    provider_id: str | None
+    qr_scheme: str | None
+    qr_payload: str | None
+    payee_name: str | None
+    payee_id: str | None
+    failure_code: str | None
+    failure_message: str | None
+    created_at: float
+    expires_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow(Record):
+    """One row of ``payments``."""
+
+    id: str
+    order_id: str
+    provider: str
+    provider_payment_id: str
+    amount: int
+    currency: str
+    at: float
+    payer: str | None
+    provider_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRow(Record):
+    """One row of ``refunds``."""
+
+    id: str
+    order_id: str
+    idempotency_key: str
+    body_hash: str
+    provider_refund_id: str | None
+    amount: int
+    currency: str
+    status: str
+    reason: str
+    failure_message: str | None
+    created_at: float
+
+
 #: The embedded default: one shop, one machine.
 DEFAULT_PATH = "qr-hub.db"
 DB_ENV = "QR_HUB_DB"
@@ -160,7 +235,7 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is too late)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -169,7 +244,7 @@ def engine_for(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
+        def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue here instead of failing on upgrade
 
         return engine

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hub import db as t
-from hub.db import Database
+from hub.db import Database, OrderRow, PaymentRow, RefundRow
+from hub.providers import Provider
 from terminal.backends.base import BackendError
 from terminal.backends.contract import amount_json, time_json
 from terminal.core.money import Amount
@@ -71,7 +72,7 @@ class Ledger:
     def __init__(
         self,
         database: Database,
-        provider: Any,
+        provider: Provider,
         *,
         clock: Callable[[], float] = time.time,
         changed: Callable[[str], None] = lambda key: None,
@@ -175,9 +176,7 @@ class Ledger:
         digest = _digest(body)
         with self.db.transaction() as conn:
             row = self._row(conn, order_id, terminal_id, lock=True)
-            known = conn.execute(
-                select(t.refunds).where(and_(t.refunds.c.order_id == order_id, t.refunds.c.idempotency_key == key))
-            ).first()
+            known = _refund(conn, and_(t.refunds.c.order_id == order_id, t.refunds.c.idempotency_key == key))
             if known is not None and known.body_hash != digest:
                 raise ContractError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
             if known is None:
@@ -200,9 +199,11 @@ class Ledger:
                         created_at=self._clock(),
                     )
                 )
-                known = conn.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).one()
+                known = _refund_by_id(conn, refund_id)
         created = known.status == "requested"
         if created:  # not yet accepted by the provider: (re)send it, with our refund id as its idempotency key
+            if row.provider_id is None:  # a paid order was made by the provider: never true, but said so
+                raise ContractError(409, "not_paid", "the order has no provider order to refund")
             try:
                 made = self.provider.refund(row.provider_id, known.id, amount, reason)
             except BackendError as exc:
@@ -225,7 +226,7 @@ class Ledger:
                 )
                 self._settle_status(conn, self._row(conn, order_id, None))
         with self.db.transaction() as conn:
-            known = conn.execute(select(t.refunds).where(t.refunds.c.id == known.id)).one()
+            known = _refund_by_id(conn, known.id)
         return _refund_json(known), created
 
     # --- history and settlement (one terminal, a shop, or all) ----------------------------------
@@ -246,7 +247,7 @@ class Ledger:
                 .order_by(t.orders.c.created_at, t.orders.c.id)
                 .limit(max(1, min(limit, 500)))
             )
-            return [self._json(conn, row) for row in conn.execute(query)]
+            return [self._json(conn, OrderRow.of(row)) for row in conn.execute(query)]
 
     def settlement(self, scope: dict[str, str], date: str, currency: str | None = None) -> dict[str, Any]:
         """The payments captured on ``date`` (UTC) and the refunds that went through that day, in one currency
@@ -332,19 +333,20 @@ class Ledger:
             self._changed(f"order:{changed}")
         return outcome
 
-    def _find(self, conn: Connection, fact: Fact) -> Row[Any] | None:
+    def _find(self, conn: Connection, fact: Fact) -> OrderRow | None:
         if fact.provider_order_id:
             row = conn.execute(select(t.orders).where(t.orders.c.provider_id == fact.provider_order_id)).first()
             if row is not None:
-                return row
+                return OrderRow.of(row)
         if fact.payment_id:
             join = t.orders.join(t.payments, t.payments.c.order_id == t.orders.c.id)
-            return conn.execute(
+            paid = conn.execute(
                 select(t.orders).select_from(join).where(t.payments.c.provider_payment_id == fact.payment_id)
             ).first()
+            return None if paid is None else OrderRow.of(paid)
         return None
 
-    def _apply_to(self, conn: Connection, row: Row[Any], fact: Fact) -> str:
+    def _apply_to(self, conn: Connection, row: OrderRow, fact: Fact) -> str:
         before = (row.status, _paid_and_refunded(conn, row.id), self._refund_states(conn, row.id))
         for payment in fact.payments:
             pid = payment.id or payment.provider_ref or ""
@@ -382,8 +384,8 @@ class Ledger:
         )
         return "applied" if after != before else "no change"
 
-    def _record_refund(self, conn: Connection, row: Row[Any], refund: ProviderRefund) -> None:
-        known = conn.execute(select(t.refunds).where(t.refunds.c.provider_refund_id == refund.id)).first()
+    def _record_refund(self, conn: Connection, row: OrderRow, refund: ProviderRefund) -> None:
+        known = _refund(conn, t.refunds.c.provider_refund_id == refund.id)
         if known is None:  # made at the provider's dashboard, or its answer to us was lost: our own by its notes
             conn.execute(
                 insert(t.refunds).values(
@@ -425,7 +427,7 @@ class Ledger:
                 .order_by(t.orders.c.created_at)
                 .limit(limit)
             )
-            return [(r.id, r.provider_id) for r in rows]
+            return [(str(r.id), str(r.provider_id)) for r in rows]
 
     def expire_due(self) -> int:
         """Mark expired every pending order whose time passed (waking their long-polls); how many."""
@@ -434,25 +436,25 @@ class Ledger:
                 select(t.orders).where(t.orders.c.status == "pending", t.orders.c.expires_at <= self._clock())
             ).all()
             for row in due:
-                self._move(conn, row, "expired")
+                self._move(conn, OrderRow.of(row), "expired")
         return len(due)
 
     # --- inside -------------------------------------------------------------------------------
 
     def _claim(
         self, terminal_id: str, key: str, digest: str, reference: str, amount: Amount, expires_in: int, description: str
-    ) -> Row[Any]:
+    ) -> OrderRow:
         """The order row for this terminal's key: the existing one (same body) or a new one without a QR yet."""
         for _ in range(2):
             with self.db.transaction() as conn:
                 query = select(t.orders).where(t.orders.c.terminal_id == terminal_id, t.orders.c.idempotency_key == key)
-                row = conn.execute(query).first()
-                if row is not None:
-                    if row.body_hash != digest:
+                found = conn.execute(query).first()
+                if found is not None:
+                    if found.body_hash != digest:
                         raise ContractError(
                             409, "idempotency_conflict", "this Idempotency-Key was used with another body"
                         )
-                    return row
+                    return OrderRow.of(found)
             now = self._clock()
             try:
                 with self.db.transaction() as conn:
@@ -476,9 +478,9 @@ class Ledger:
             except IntegrityError:
                 continue  # another replica created it a moment ago: read it
         with self.db.transaction() as conn:
-            return conn.execute(query).one()
+            return OrderRow.of(conn.execute(query).one())
 
-    def _row(self, conn: Connection, order_id: str, terminal_id: str | None, *, lock: bool = False) -> Row[Any]:
+    def _row(self, conn: Connection, order_id: str, terminal_id: str | None, *, lock: bool = False) -> OrderRow:
         query = select(t.orders).where(t.orders.c.id == order_id)
         if terminal_id is not None:
             query = query.where(t.orders.c.terminal_id == terminal_id)
@@ -487,9 +489,9 @@ class Ledger:
         row = conn.execute(query).first()
         if row is None:
             raise ContractError(404, "not_found", f"no order {order_id!r}")
-        return row
+        return OrderRow.of(row)
 
-    def _move(self, conn: Connection, row: Row[Any], status: str, failure: tuple[str, str] | None = None) -> None:
+    def _move(self, conn: Connection, row: OrderRow, status: str, failure: tuple[str, str] | None = None) -> None:
         """Set ``status`` when it is further along than the order's (never backwards)."""
         if RANK[status] <= RANK[row.status]:
             return
@@ -501,7 +503,7 @@ class Ledger:
         # after commit, in this process; harmless when it wakes a poll that then finds nothing new
         self._changed(f"order:{row.id}")
 
-    def _settle_status(self, conn: Connection, row: Row[Any]) -> None:
+    def _settle_status(self, conn: Connection, row: OrderRow) -> None:
         """Partially refunded / refunded, from the refunds that are not failed."""
         if row.status not in PAID_FAMILY:
             return
@@ -513,7 +515,7 @@ class Ledger:
         with self.db.transaction() as conn:
             return self._json(conn, self._row(conn, order_id, None))
 
-    def _json(self, conn: Connection, row: Row[Any]) -> dict[str, Any]:
+    def _json(self, conn: Connection, row: OrderRow) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": row.id,
             "status": row.status,
@@ -527,7 +529,8 @@ class Ledger:
             data["payee"] = {"name": row.payee_name, "id": row.payee_id}
         if row.provider == "sim":
             data["sandbox"] = True
-        pays = conn.execute(select(t.payments).where(t.payments.c.order_id == row.id).order_by(t.payments.c.at)).all()
+        query = select(t.payments).where(t.payments.c.order_id == row.id).order_by(t.payments.c.at)
+        pays = [PaymentRow.of(p) for p in conn.execute(query)]
         data["payments"] = [
             {
                 "id": p.id,
@@ -546,7 +549,7 @@ class Ledger:
             select(t.refunds).where(t.refunds.c.order_id == row.id).order_by(t.refunds.c.created_at)
         ).all()
         if refunds:
-            data["refunds"] = [_refund_json(r) for r in refunds]
+            data["refunds"] = [_refund_json(RefundRow.of(r)) for r in refunds]
         return data
 
 
@@ -562,8 +565,18 @@ def _paid_and_refunded(conn: Connection, order_id: str) -> tuple[int, int]:
     return int(paid), int(live)
 
 
-def _refund_json(row: Row[Any]) -> dict[str, Any]:
-    data = {
+def _refund(conn: Connection, where: ColumnElement[bool]) -> RefundRow | None:
+    """The refund ``where`` selects, if there is one."""
+    row = conn.execute(select(t.refunds).where(where)).first()
+    return None if row is None else RefundRow.of(row)
+
+
+def _refund_by_id(conn: Connection, refund_id: str) -> RefundRow:
+    return RefundRow.of(conn.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).one())
+
+
+def _refund_json(row: RefundRow) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "id": row.id,
         "status": "pending" if row.status == "requested" else row.status,
         "amount": amount_json(Amount(row.amount, row.currency)),

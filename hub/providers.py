@@ -13,12 +13,42 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, Payee, ProviderRefund, QrCode
 
 SIM_PAYEE = Payee("Demo Shop", "demo-shop@sandbox")
+
+
+class Provider(Protocol):
+    """What the hub asks of a payment provider: the part of the terminal's Backend it uses, plus its ``name``
+    (stored with each order, and the webhooks' and reconciliation's source)."""
+
+    @property
+    def name(self) -> str:
+        """``sim``, ``razorpay`` or ``stripe``."""
+        ...
+
+    def create_order(self, request: OrderRequest) -> Order:
+        """Create the order (Backend.create_order)."""
+        ...
+
+    def get_order(self, order_id: str) -> OrderUpdate:
+        """The order's status now (Backend.get_order without waiting)."""
+        ...
+
+    def cancel_order(self, order_id: str) -> OrderUpdate:
+        """Cancel the order (Backend.cancel_order)."""
+        ...
+
+    def refund(self, order_id: str, refund_id: str, amount: Amount, reason: str) -> ProviderRefund:
+        """Refund part of a paid order (Backend.refund)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (Backend.close)."""
+        ...
 
 
 class SimulatedProvider:
@@ -113,33 +143,37 @@ def credited_event(
 
 def provider_from(
     kind: str, keys: dict[str, str], *, api_base: str | None, public_url: str, stripe_method: str = "promptpay"
-) -> Any:
+) -> Provider:
     """The provider a hub uses: ``sim``, ``razorpay`` or ``stripe`` (``api_base`` for a test double or proxy)."""
     if kind == "sim":
         return SimulatedProvider(public_url)
     from terminal.backends.transport import is_loopback
 
-    loopback = bool(api_base) and is_loopback(api_base.split("//", 1)[-1].split(":")[0].split("/")[0])  # type: ignore[union-attr]
+    loopback = is_loopback(api_base.split("//", 1)[-1].split(":")[0].split("/")[0]) if api_base else False
+    # The adapters are the terminal's; the hub's subclasses only add the name it records with each order.
     if kind == "razorpay":
         from terminal.backends.razorpay import API_BASE, RazorpayBackend
 
-        backend: Any = RazorpayBackend(
+        class HubRazorpay(RazorpayBackend):
+            name = "razorpay"
+
+        return HubRazorpay(
             _key(keys, "razorpay_key_id"),
             _key(keys, "razorpay_key_secret"),
             api_base=api_base or API_BASE,
             allow_plain_http=loopback,
         )
-    elif kind == "stripe":
+    if kind == "stripe":
         from terminal.backends.stripe import API_BASE as STRIPE_BASE
         from terminal.backends.stripe import StripeBackend
 
-        backend = StripeBackend(
+        class HubStripe(StripeBackend):
+            name = "stripe"
+
+        return HubStripe(
             _key(keys, "stripe_secret_key"), stripe_method, api_base=api_base or STRIPE_BASE, allow_plain_http=loopback
         )
-    else:
-        raise ValueError(f"provider must be sim, razorpay or stripe, not {kind!r}")
-    backend.name = kind
-    return backend
+    raise ValueError(f"provider must be sim, razorpay or stripe, not {kind!r}")
 
 
 def _key(keys: dict[str, str], name: str) -> str:

@@ -1,7 +1,8 @@
-"""The code stays formatted and lint-clean (ruff), and the whole terminal package type-checks strictly (mypy)."""
+"""The code stays formatted and lint-clean (ruff), and the terminal and hub packages type-check strictly (mypy)."""
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +22,14 @@ def test_ruff_format_changes_nothing():
     assert result.returncode == 0, result.stdout
 
 
-def test_the_terminal_package_type_checks_strictly():
+def test_the_terminal_and_hub_packages_type_check_strictly():
     result = run("mypy")
     assert result.returncode == 0, result.stdout
+    # pyproject's [tool.mypy] names what is checked, strictly: both packages, not a part of either
+    assert "Success: no issues found" in result.stdout
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        config = tomllib.load(f)["tool"]["mypy"]
+    assert config["strict"] is True and sorted(config["files"]) == ["hub", "terminal"]
 
 
 def test_the_formatter_is_overridden_only_where_a_layout_truly_reads_better():

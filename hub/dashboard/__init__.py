@@ -6,10 +6,15 @@ as ``hub.dashboard``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from hub.app import Hub
 
 
-def routes(hub: Any) -> list[Any]:
+def routes(hub: Hub) -> list[BaseRoute]:
     """The dashboard's routes for ``hub`` (a :class:`hub.app.Hub`)."""
     from hub.dashboard.web import Dashboard
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
@@ -36,7 +36,12 @@ from terminal.core.matching import Verdict
 from terminal.core.money import Amount, MoneyError, format_money, locale_for
 from terminal.i18n import LANGUAGES
 
+if TYPE_CHECKING:
+    from hub.app import Hub
+
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "qrhub_session"
@@ -111,7 +116,7 @@ class Refused(Exception):
 class Dashboard:
     """The owner's dashboard of one :class:`hub.app.Hub`."""
 
-    def __init__(self, hub: Any, *, down_minutes: float | None = None) -> None:
+    def __init__(self, hub: Hub, *, down_minutes: float | None = None) -> None:
         self.hub = hub
         self.users = Users(hub.db, clock=hub.clock)
         self.reports = Reports(hub.db, hub.clock)
@@ -391,7 +396,7 @@ class Dashboard:
         )
 
     async def export_xlsx(self, request: Request, session: Session) -> Response:
-        from openpyxl import Workbook  # type: ignore[import-untyped]
+        from openpyxl import Workbook
 
         name, found = await self._export_rows(request)
         book = Workbook(write_only=True)
@@ -611,7 +616,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-async def _run(fn: Callable[..., Any], *args: Any) -> Any:
+async def _run(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     from hub.app import run
 
-    return await run(fn, *args)
+    return await run(fn, *args, **kwargs)

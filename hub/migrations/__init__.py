@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
 
 
-def config(engine: Engine):  # type: ignore[no-untyped-def]
+def config(engine: Engine) -> Config:
     """Alembic's config for this package, bound to ``engine``."""
     from alembic.config import Config
 
