@@ -33,10 +33,22 @@ def until(check, timeout=10.0):
         time.sleep(0.005)
 
 
-def held(factory, pin, index):
-    """How long the pin stayed in the state it entered at ``index`` (gpiozero's mock stamps each change with
-    the time since the previous one)."""
-    return factory.pin(pin).states[index + 1].timestamp
+#: How much longer than asked a state may last on a loaded machine (a thread woken late). Never shorter: the
+#: player waits at least the step's time before the next change.
+LATE = 1.0
+
+
+def assert_held(factory, pin, expected):
+    """The pin went through ``expected`` [(state, seconds held or None for "not timed")], in order and no more,
+    each timed state held at least its seconds and less than LATE longer (gpiozero's assert_states_and_times,
+    with a one-sided tolerance: a step can end late, never early). gpiozero's mock stamps each change with the
+    time since the previous one."""
+    states = factory.pin(pin).states
+    assert [s.state for s in states] == [state for state, _ in expected]
+    for index, (state, seconds) in enumerate(expected):
+        if seconds is not None:
+            took = states[index + 1].timestamp
+            assert seconds <= took < seconds + LATE, f"state {state} at {index} held {took:.3f} s, not {seconds}"
 
 
 def test_paid_lights_green_and_beeps_twice(factory):
@@ -44,8 +56,7 @@ def test_paid_lights_green_and_beeps_twice(factory):
     indicators.play(PAID)
     settle(indicators)
     assert states(factory, 17) == [0, 1]
-    assert states(factory, 18) == [0, 1, 0, 1, 0]
-    assert 0.1 <= held(factory, 18, 1) < 1.1 and 0.08 <= held(factory, 18, 2) < 1.08  # beep, gap (then beep)
+    assert_held(factory, 18, [(0, None), (1, 0.1), (0, 0.08), (1, 0.1), (0, None)])  # beep, gap, beep
     assert states(factory, 27) == [0] and states(factory, 22) == [0]
     indicators.close()
 
@@ -55,9 +66,7 @@ def test_failed_lights_red_with_one_long_beep(factory):
     indicators.play(FAILED)
     settle(indicators)
     assert states(factory, 27) == [0, 1]
-    assert states(factory, 18) == [0, 1, 0]
-    # The beep lasts 0.6 s: never shorter, and (a tolerance for a loaded machine) not much longer.
-    assert 0.6 <= held(factory, 18, 1) < 1.6
+    assert_held(factory, 18, [(0, None), (1, 0.6), (0, None)])  # one 0.6 s beep
     indicators.close()
 
 
@@ -113,10 +122,28 @@ def test_sound_off_leaves_the_buzzer_alone(factory):
     indicators.close()
 
 
+HOUR_LONG_BEEP = Pattern("test: a beep an hour long", (Step(3600, tone=440),))
+
+
 def test_play_never_blocks(factory):
+    # GIVEN a pattern that would take an hour (play returning at all proves it did not wait for it)
     indicators = Indicators(IndicatorPins(green=17, buzzer=18), pin_factory=factory)
-    started = time.perf_counter()
     for _ in range(50):
-        indicators.play(FAILED)
-    assert time.perf_counter() - started < 0.05
+        indicators.play(HOUR_LONG_BEEP)
+    until(lambda: states(factory, 18) == [0, 1])  # the player has it
+    assert not indicators.wait_idle(0)  # and it is still playing
+    indicators.play(FAILED)  # the next pattern interrupts it
+    settle(indicators)
+    assert states(factory, 18) == [0, 1, 0, 1, 0] and states(factory, 17) == [0]
+    indicators.close()
+
+
+def test_wait_idle_is_true_at_once_when_nothing_plays_and_false_while_a_pattern_repeats(factory):
+    indicators = Indicators(IndicatorPins(amber=22), pin_factory=factory)
+    assert indicators.wait_idle(0)
+    indicators.play(WAITING)  # repeats until the next pattern
+    assert not indicators.wait_idle(0.2)
+    indicators.play(IDLE)
+    settle(indicators)
+    assert factory.pin(22).state == 0
     indicators.close()
