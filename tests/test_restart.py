@@ -1,4 +1,9 @@
-"""Power cut and restart against a real sandbox and a real journal file: nothing lost, nothing doubled."""
+"""A terminal switched off mid-sale and started again, against a real sandbox and a real journal file: nothing
+lost, nothing doubled.
+
+Switched off here is an orderly stop in the same process (the loop stops, the journal is closed, answers in flight
+are never handled), not a power cut: a write torn by a real kill is test_chaos.py's (scripts/chaos.py kills the
+terminal's process at random, SIGKILL, mid-write)."""
 
 import time
 
@@ -10,8 +15,8 @@ from terminal.sandbox.server import Fault
 from .terminal_app import make_terminal
 
 
-def power_cut(terminal):
-    """The process dies: no more journal writes; its in-flight calls land nowhere."""
+def switch_off(terminal):
+    """The terminal stops: no more journal writes; its in-flight calls land nowhere (an orderly stop, not a kill)."""
     terminal.app.worker.stop(timeout=0.2)
     terminal.journal.close()
     time.sleep(0.2)
@@ -22,7 +27,7 @@ def test_a_qr_still_valid_is_shown_again_and_can_be_paid(tmp_path, sandbox):
     before = make_terminal(tmp_path, sandbox.url)
     before.press("12.5E")
     shown = before.until_screen("qr")
-    power_cut(before)
+    switch_off(before)
     after = make_terminal(tmp_path, sandbox.url)
     after.app.resume()
     again = after.until_screen("qr")
@@ -37,7 +42,7 @@ def test_a_payment_made_while_the_terminal_was_off_is_found(tmp_path, sandbox):
     before = make_terminal(tmp_path, sandbox.url)
     before.press("7E")
     shown = before.until_screen("qr")
-    power_cut(before)
+    switch_off(before)
     requests.post(f"{shown.qr.split('?')[0]}/pay", timeout=5)  # the customer paid in the dark
     after = make_terminal(tmp_path, sandbox.url)
     after.app.resume()
@@ -50,7 +55,7 @@ def test_a_qr_that_expired_while_off_ends_expired_and_the_order_is_closed(tmp_pa
     before = make_terminal(tmp_path, sandbox.url, sale_ttl=2)
     before.press("7E")
     before.until_screen("qr")
-    power_cut(before)
+    switch_off(before)
     time.sleep(2.2)
     after = make_terminal(tmp_path, sandbox.url)
     after.app.resume()
@@ -59,17 +64,17 @@ def test_a_qr_that_expired_while_off_ends_expired_and_the_order_is_closed(tmp_pa
     after.app.worker.stop()
 
 
-def test_a_crash_while_creating_makes_no_second_order(tmp_path, sandbox):
+def test_switched_off_while_creating_the_order_is_asked_again_with_its_key_and_makes_no_second(tmp_path, sandbox):
     sandbox.inject(Fault("create", status=0, delay=0.4))
     before = make_terminal(tmp_path, sandbox.url)
     before.press("9E")
     assert before.journal.sales()[0]["status"] == "creating"
     while len(sandbox.book._orders) < 1:  # the order exists; its answer is never handled (no loop runs)
         time.sleep(0.01)
-    power_cut(before)
+    switch_off(before)
     assert before.journal.path.exists()
     after = make_terminal(tmp_path, sandbox.url)
-    assert after.journal.sales()[0]["status"] == "creating"  # what the power cut left
+    assert after.journal.sales()[0]["status"] == "creating"  # what switching off left
     after.app.resume()
     assert after.until_screen("qr").amount == "₹9.00"
     assert len(sandbox.book._orders) == 1  # the same Idempotency-Key gave back the same order
