@@ -314,6 +314,14 @@ def test_a_published_payload_is_accepted_when_its_ids_are_configured(payload, sc
     assert check(payload, scheme, amount, reference, rules=rules, payee=ids[0]) is None
 
 
+def test_a_published_qris_with_a_convenience_fee_is_refused_even_with_its_ids_configured():
+    # purnama/spring-qris's dynamic QRIS: 1000 IDR (54) and a fixed fee of 500 (55 = 02, 56) charged on top
+    ids = ("936008990000002475", "2475", "ID1020039293482")
+    payload = published("valid", "qris_doku_dynamic_fee_FD26")
+    said = check(payload, "emv", Amount(100000, "IDR"), "T1", rules=PayeeRules("Shop", ids), payee=ids[0])
+    assert said is not None  # (the reason given today is tag 55's: "lets the customer change the amount")
+
+
 def test_sgqrs_identity_template_is_not_an_account():
     # SGQR stickers carry 51 = SG.SGQR (SGQR id, version, postal code…) beside PayNow's 26: it pays no one.
     paynow = [("00", "SG.PAYNOW"), ("01", "2"), ("02", "201403121W"), ("03", "0")]

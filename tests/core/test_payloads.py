@@ -60,6 +60,8 @@ def test_published_invalid_payloads_are_rejected(vector):
         ("paynow_B69E", "paynow", "ACME Pte Ltd.", None, None),
         ("khqr_bakong_individual_6894", "khqr", "Jonh Smith", Amount(50000, "KHR"), None),
         ("vietqr_viet_qr_pay_BBB8", "vietqr", None, Amount(1000, "VND"), None),
+        ("qris_doku_static_455C", "qris", "GUREUM SHOP", None, None),
+        ("qris_doku_dynamic_fee_FD26", "qris", "GUREUM SHOP", Amount(100000, "IDR"), None),
     ],
 )
 def test_what_each_vector_says(name, profile, payee, amount, reference):
@@ -112,21 +114,39 @@ def test_builders_write_ascii_only():
         emv.build([("00", "01"), ("59", "Café")])
 
 
-@pytest.mark.parametrize("vector", VECTORS["epc069_12"], ids=lambda v: v["name"])
-def test_epc_build_reproduces_the_guidelines_examples_byte_for_byte(vector):
-    parsed = epc.parse(vector["payload"])
-    assert epc.byte_length(parsed) == vector["bytes"]
-    again = epc.build(
-        name=parsed.name,
-        iban=parsed.iban,
-        amount=parsed.amount,
-        bic=parsed.bic,
-        reference=parsed.reference,
-        text=parsed.text,
-        purpose=parsed.purpose,
-        charset=parsed.charset,
-    )
-    assert again == vector["payload"]
+@pytest.mark.parametrize(
+    ("name", "given_"),
+    [
+        (
+            "epc_example_1_utf8",
+            {
+                "bic": "BHBLDEHHXXX",
+                "name": "Franz Mustermänn",
+                "iban": "DE71110220330123456789",
+                "amount": Amount(1230, "EUR"),
+                "purpose": "GDDS",
+                "reference": "RF18539007547034",
+                "charset": "1",
+            },
+        ),
+        (
+            "epc_example_2_latin1",
+            {
+                "name": "François D'Alsace S.A.",
+                "iban": "FR1420041010050500013M02606",
+                "amount": Amount(1230, "EUR"),
+                "text": "Client:Marie Louise La Lune",
+                "charset": "2",
+            },
+        ),
+    ],
+)
+def test_epc_build_reproduces_the_guidelines_examples_byte_for_byte(name, given_):
+    # The inputs are the guidelines' own (EPC069-12 section 2.3), written here, not read back by our parser.
+    published = vector(name)
+    built = epc.build(**given_)
+    assert built == published["payload"]
+    assert epc.byte_length(epc.parse(built)) == published["bytes"]
 
 
 @pytest.mark.parametrize("vector", VECTORS["upi"], ids=lambda v: v["name"])
@@ -330,10 +350,30 @@ QRIS = emv.build(
     ],
 )
 def test_khqr_vietqr_and_qris_name_their_accounts(payload, profile, ids, amount):
+    # our own structures of the three national profiles; the published vectors are checked below
     said = summarise(payload)
     assert said.profile == profile and said.crc_ok
     assert [a.ids for a in said.accounts] == ids
     assert said.amount == amount
+
+
+@pytest.mark.parametrize(
+    ("name", "ids"),
+    [
+        ("khqr_bakong_individual_6894", [("jonhsmith@nbcq",)]),
+        ("vietqr_viet_qr_pay_BBB8", [("970416/257678859",)]),
+        ("qris_doku_static_455C", [("936008990000002475", "2475"), ("ID1020039293482",)]),
+        ("qris_doku_dynamic_fee_FD26", [("936008990000002475", "2475"), ("ID1020039293482",)]),
+    ],
+)
+def test_the_published_khqr_vietqr_and_qris_vectors_name_their_accounts(name, ids):
+    said = summarise(vector(name)["payload"])
+    assert said.crc_ok and [a.ids for a in said.accounts] == ids
+
+
+def test_the_published_qris_with_a_convenience_fee_says_so():
+    said = summarise(vector("qris_doku_dynamic_fee_FD26")["payload"])
+    assert (said.fields["55"], said.fields["56"], said.amount_editable) == ("02", "500", True)
 
 
 def test_a_superscript_digit_in_an_emv_length_is_a_payload_error_not_a_bare_value_error():
