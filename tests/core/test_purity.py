@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.imports import imports_of, imports_of_file
+
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "terminal" / "core"
 
@@ -65,35 +67,8 @@ def allowed(module: str) -> bool:
     return any(module == m or module.startswith(m + ".") for m in PURE_STDLIB)
 
 
-def module_name(path: Path) -> str:
-    """``terminal.core.payloads.emv`` for terminal/core/payloads/emv.py (a package is its ``__init__``)."""
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imports_of(tree: ast.AST, module: str, *, package: bool = False) -> list[tuple[int, str]]:
-    """Every module ``module`` imports, as absolute dotted names: relative imports resolved against its package,
-    and each name of ``from X import a`` counted as ``X.a`` (it may be a submodule: ``from terminal import store``)."""
-    here = module.split(".") if package else module.split(".")[:-1]
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = here[: len(here) - node.level + 1] if node.level else []
-            origin = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            found += [(node.lineno, origin)] if node.module else []
-            found += [(node.lineno, f"{origin}.{a.name}") for a in node.names if a.name != "*"]
-    return found
-
-
 def core_imports() -> list[tuple[str, int, str]]:
-    found = []
-    for path in sorted(CORE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        package = path.name == "__init__.py"
-        found += [(path.name, line, name) for line, name in imports_of(tree, module_name(path), package=package)]
-    return found
+    return [(path.name, line, name) for path in sorted(CORE.rglob("*.py")) for line, name in imports_of_file(path)]
 
 
 def test_core_modules_import_only_pure_modules():
