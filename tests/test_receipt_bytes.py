@@ -19,7 +19,7 @@ import pytest
 
 from terminal.core.receipt import Line, Receipt
 
-from .test_printer import printer
+from .test_printer import printer, receipt
 
 URL = "https://r.example.test/T1-000042"
 
@@ -44,6 +44,17 @@ def test_given_the_amount_line_when_rendered_then_it_is_double_width_double_heig
     modes = modes_before(data, b"INR 1,250.00\n")
     assert bytes([0x1B, 0x21, 0x10 | 0x20]) in modes  # ESC ! (double height | double width)
     assert b"\x1b\x45\x01" in modes and b"\x1b\x61\x01" in modes  # bold, centred
+
+
+@pytest.mark.parametrize("profile", ["TM-T88III", "POS-5890"])
+def test_given_a_paid_sales_receipt_when_rendered_then_its_amount_is_the_double_size_bold_centred_line(profile):
+    # the receipt the terminal prints for a paid sale (core/receipt.py), not a line written for the test
+    p = printer(profile=profile)
+    data = p.render(receipt(p))
+    modes = modes_before(data, b"INR 1,250.00\n")
+    assert modes.endswith(b"\x1b\x21\x30" + b"\x1b\x45\x01" + b"\x1b\x61\x01")  # ESC ! 0x30, ESC E 1, ESC a 1
+    after = data[data.index(b"INR 1,250.00\n") + len(b"INR 1,250.00\n") :]
+    assert after.startswith(b"\x1b\x21\x00")  # and the next line is back to normal size
 
 
 @pytest.mark.parametrize(("align", "n"), [("left", 0), ("center", 1), ("right", 2)])
