@@ -173,7 +173,7 @@ class Hub:
 
     async def get(self, request: Request, terminal: str, data: Json) -> Response:
         """GET /v1/orders/{id}?wait=&known=: answers when the status is not ``known``, or after ``wait`` s."""
-        order_id = request.path_params["order_id"]
+        order_id = _path(request, "order_id")
         wait = min(float(_int(request.query_params.get("wait", "0"), "wait")), self.settings.max_wait)
         known = request.query_params.get("known")
         loop = asyncio.get_running_loop()
@@ -195,7 +195,7 @@ class Hub:
 
     async def cancel(self, request: Request, terminal: str, data: Json) -> Response:
         try:
-            return JSONResponse(await run(self.ledger.cancel, terminal, request.path_params["order_id"]))
+            return JSONResponse(await run(self.ledger.cancel, terminal, _path(request, "order_id")))
         except ContractError as exc:
             if exc.status == 409 and exc.body:
                 return JSONResponse(exc.body, 409)
@@ -203,7 +203,7 @@ class Hub:
 
     async def refund(self, request: Request, terminal: str, data: Json) -> Response:
         refund, created = await run(
-            self.ledger.refund, terminal, request.path_params["order_id"], request.headers.get("Idempotency-Key"), data
+            self.ledger.refund, terminal, _path(request, "order_id"), request.headers.get("Idempotency-Key"), data
         )
         return JSONResponse(refund, 201 if created else 200)
 
@@ -266,7 +266,7 @@ class Hub:
     # --- the simulated provider's customer page and helper --------------------------------------
 
     async def pay_page(self, request: Request) -> Response:
-        row = await run(self._sim_order, request.path_params["qr_id"])
+        row = await run(self._sim_order, _path(request, "qr_id"))
         buttons = ""
         if row.status == "pending":
             buttons = "".join(
@@ -285,7 +285,7 @@ class Hub:
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def pay_action(self, request: Request) -> Response:
-        qr_id, action = request.path_params["qr_id"], request.path_params["action"]
+        qr_id, action = _path(request, "qr_id"), _path(request, "action")
         row = await run(self._sim_order, qr_id)
         if action == "pay":
             await self._sim_credit(qr_id, Amount(row.amount, row.currency))  # qr_id is the row's provider_id
@@ -301,7 +301,7 @@ class Hub:
     async def sim_pay(self, request: Request) -> Response:
         """POST /sim/orders/{id}/pay [{"amount": minor}]: the customer pays (tests, demos)."""
         data = _json(await _body(request, 4096)) or {}
-        order = await run(self.ledger.get, None, request.path_params["order_id"])
+        order = await run(self.ledger.get, None, _path(request, "order_id"))
         if self.settings.provider != "sim" or not order.get("qr"):
             raise ContractError(404, "not_found", "only the simulated provider's orders can be paid here")
         minor = data.get("amount", order["amount"]["value"]) if isinstance(data, dict) else order["amount"]["value"]
@@ -332,7 +332,7 @@ class Hub:
 
     async def fleet_heartbeats(self, request: Request) -> Response:
         limit = _int(request.query_params.get("limit", "100"), "limit")
-        beats = await run(self.fleet.heartbeats, request.path_params["terminal_id"], limit)
+        beats = await run(self.fleet.heartbeats, _path(request, "terminal_id"), limit)
         return JSONResponse({"heartbeats": beats})
 
     async def fleet_orders(self, request: Request) -> Response:
@@ -386,9 +386,11 @@ class Hub:
 
         async def endpoint(request: Request) -> Response:
             body = await _body(request, TERMINAL_BODY_LIMIT)
-            path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-            if request.scope.get("query_string"):
-                path += "?" + request.scope["query_string"].decode("latin-1")
+            raw_path: bytes = request.scope.get("raw_path", b"")
+            query: bytes = request.scope.get("query_string", b"")
+            path = raw_path.decode("latin-1") or request.url.path
+            if query:
+                path += "?" + query.decode("latin-1")
             terminal = await run(self.fleet.authenticate, request.method, path, request.headers, body)
             self.limits.take(terminal)
             return await handler(request, terminal, _json(body))
@@ -488,6 +490,12 @@ def _json(body: bytes) -> Json:
     except (ValueError, RecursionError):
         raise ContractError(400, "invalid_json", "the body is not JSON (or nested too deep)") from None
     return parsed
+
+
+def _path(request: Request, name: str) -> str:
+    """A path parameter of the route, as the str it is (the hub's routes use Starlette's default str convertor;
+    its ``path_params`` are typed Any)."""
+    return str(request.path_params[name])
 
 
 def _int(text: str, name: str) -> int:

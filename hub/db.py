@@ -153,7 +153,7 @@ class Record:
     are the columns it names, taken from the row as they are (no conversion)."""
 
     @classmethod
-    def of(cls, row: Row[Any]) -> Self:
+    def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
         """The record of ``row`` (a ``select`` of the whole table, or of at least these columns)."""
         mapping = row._mapping
         return cls(**{f.name: mapping[f.name] for f in fields(cls)})
@@ -215,6 +215,40 @@ class RefundRow(Record):
     reason: str
     failure_message: str | None
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalRow(Record):
+    """One row of ``terminals``."""
+
+    id: str
+    shop: str
+    secret: str | None
+    created_at: float
+    enrolled_at: float | None
+    revoked_at: float | None
+    last_heartbeat_at: float | None
+    last_heartbeat: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentCodeRow(Record):
+    """One row of ``enrollment_codes`` (the code itself is never stored, only its SHA-256)."""
+
+    code_hash: str
+    terminal_id: str
+    expires_at: float
+    used_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRow(Record):
+    """One row of ``heartbeats`` (``body`` is the heartbeat's JSON)."""
+
+    id: int
+    terminal_id: str
+    at: float
+    body: str
 
 
 #: The embedded default: one shop, one machine.

@@ -13,14 +13,15 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import db as t
-from hub.db import Database
+from hub.db import Database, EnrollmentCodeRow, HeartbeatRow, Record, TerminalRow
 from hub.ledger import ContractError
 from terminal.backends import signing
 
@@ -30,6 +31,14 @@ CODE_TTL = 15 * 60
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 #: Heartbeat fields and their types: what a terminal reports about itself.
 HEARTBEAT_FIELDS = {"version": str, "uptime": int, "queue": int, "printer": str, "till": str, "journal_bytes": int}
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys(Record):
+    """What a signed request needs of its terminal's row."""
+
+    secret: str | None
+    revoked_at: float | None
 
 
 class Fleet:
@@ -62,17 +71,18 @@ class Fleet:
             )
         return code
 
-    def enroll(self, code: Any) -> dict[str, str]:
+    def enroll(self, code: object) -> dict[str, str]:
         """Exchange a code for the terminal's secret: ``{"terminal_id", "secret", "shop"}``."""
         if not isinstance(code, str) or not 1 <= len(code) <= 40:
             raise ContractError(400, "invalid_code", "'code' must be the enrollment code qr-hub printed")
         now = self._clock()
         with self.db.transaction() as conn:
-            row = conn.execute(
+            found = conn.execute(
                 select(t.enrollment_codes).where(t.enrollment_codes.c.code_hash == _hash(code.strip().upper()))
             ).first()
-            if row is None:
+            if found is None:
                 raise ContractError(400, "unknown_code", "no such enrollment code (check it, or ask for a new one)")
+            row = EnrollmentCodeRow.of(found)
             if row.used_at is not None:
                 raise ContractError(400, "code_used", "this enrollment code was used already; ask for a new one")
             if now >= row.expires_at:
@@ -90,7 +100,7 @@ class Fleet:
                 .where(t.terminals.c.id == row.terminal_id)
                 .values(secret=secret, enrolled_at=now, revoked_at=None)
             )
-            shop = conn.execute(select(t.terminals.c.shop).where(t.terminals.c.id == row.terminal_id)).scalar_one()
+            shop: str = conn.execute(select(t.terminals.c.shop).where(t.terminals.c.id == row.terminal_id)).scalar_one()
         return {"terminal_id": row.terminal_id, "secret": secret, "shop": shop}
 
     def revoke(self, terminal_id: str) -> bool:
@@ -108,7 +118,7 @@ class Fleet:
             query = select(t.terminals).order_by(t.terminals.c.id)
             if shop:
                 query = query.where(t.terminals.c.shop == shop)
-            rows = conn.execute(query).all()
+            rows = [TerminalRow.of(r) for r in conn.execute(query)]
         state = {True: "revoked", False: "enrolled"}
         return [
             {
@@ -125,7 +135,7 @@ class Fleet:
 
     # --- signed requests ----------------------------------------------------------------------
 
-    def authenticate(self, method: str, path: str, headers: Any, body: bytes) -> str:
+    def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
         """The terminal id of a correctly signed, fresh request; ContractError 401/403 otherwise."""
         terminal_id = headers.get(signing.HEADER_TERMINAL) or ""
         stamp = headers.get(signing.HEADER_TIMESTAMP) or ""
@@ -158,21 +168,22 @@ class Fleet:
             raise ContractError(401, "replayed", "this request was seen already (a replay)") from None
         return terminal_id
 
-    def _secret(self, terminal_id: str) -> str | None:
+    def _keys(self, terminal_id: str) -> _Keys | None:
         with self.db.transaction() as conn:
             row = conn.execute(
                 select(t.terminals.c.secret, t.terminals.c.revoked_at).where(t.terminals.c.id == terminal_id)
             ).first()
+        return None if row is None else _Keys.of(row)
+
+    def _secret(self, terminal_id: str) -> str | None:
+        row = self._keys(terminal_id)
         if row is not None and row.revoked_at is not None:
             raise ContractError(403, "revoked", f"terminal {terminal_id} was revoked at the hub")
         return row.secret if row is not None else None
 
     def is_revoked(self, terminal_id: str) -> bool:
         """True once the terminal was revoked (or re-enrolled: its old secret is gone)."""
-        with self.db.transaction() as conn:
-            row = conn.execute(
-                select(t.terminals.c.secret, t.terminals.c.revoked_at).where(t.terminals.c.id == terminal_id)
-            ).first()
+        row = self._keys(terminal_id)
         return row is None or row.revoked_at is not None or row.secret is None
 
     def revoked_since(self, since: float) -> list[str]:
@@ -187,7 +198,7 @@ class Fleet:
 
     # --- heartbeats ---------------------------------------------------------------------------
 
-    def heartbeat(self, terminal_id: str, body: Any) -> dict[str, Any]:
+    def heartbeat(self, terminal_id: str, body: object) -> dict[str, Any]:
         """Keep a terminal's heartbeat (the last one on the terminal, every one in the history)."""
         if not isinstance(body, dict):
             raise ContractError(400, "invalid_request", "body must be a JSON object")
@@ -213,12 +224,13 @@ class Fleet:
     def heartbeats(self, terminal_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """A terminal's heartbeats, newest first."""
         with self.db.transaction() as conn:
-            rows = conn.execute(
+            query = (
                 select(t.heartbeats)
                 .where(t.heartbeats.c.terminal_id == terminal_id)
                 .order_by(t.heartbeats.c.at.desc())
                 .limit(max(1, min(limit, 1000)))
-            ).all()
+            )
+            rows = [HeartbeatRow.of(r) for r in conn.execute(query)]
         return [{"at": r.at, **json.loads(r.body)} for r in rows]
 
 

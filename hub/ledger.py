@@ -85,7 +85,7 @@ class Ledger:
 
     # --- contract: create, get, cancel, refund ---------------------------------------------------
 
-    def create(self, terminal_id: str, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+    def create(self, terminal_id: str, key: str | None, body: object) -> tuple[dict[str, Any], bool]:
         """Create the order (or find the one this key made); (order JSON, created)."""
         if not key:
             raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")
@@ -165,7 +165,7 @@ class Ledger:
             raise ContractError(409, "already_paid", "the order is paid", order)
         return order
 
-    def refund(self, terminal_id: str, order_id: str, key: str | None, body: Any) -> tuple[dict[str, Any], bool]:
+    def refund(self, terminal_id: str, order_id: str, key: str | None, body: object) -> tuple[dict[str, Any], bool]:
         """Refund part or all of a paid order, idempotently by ``key``; (refund JSON, created)."""
         if not key:
             raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")

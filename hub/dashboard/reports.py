@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
 
 from hub import db as t
 from hub.dashboard import tables  # noqa: F401  (the refunds index)
@@ -406,7 +407,7 @@ class Reports:
         return found
 
 
-def _payments_of(conn: Any, order_ids: Iterable[str]) -> dict[str, list[tuple[Payment, str | None]]]:
+def _payments_of(conn: Connection, order_ids: Iterable[str]) -> dict[str, list[tuple[Payment, str | None]]]:
     ids = list(order_ids)
     found: dict[str, list[tuple[Payment, str | None]]] = defaultdict(list)
     for start in range(0, len(ids), 500):

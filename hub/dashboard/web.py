@@ -30,9 +30,9 @@ from starlette.staticfiles import StaticFiles
 from hub.dashboard import charts
 from hub.dashboard.auth import LoginLimits, Session, Users
 from hub.dashboard.i18n import words_for
-from hub.dashboard.reports import EXPORT_LIMIT, MAX_RANGE_DAYS, SEARCH_LIMIT, Found, Reports
+from hub.dashboard.reports import EXPORT_LIMIT, MAX_RANGE_DAYS, SEARCH_LIMIT, FeedItem, Found, Reports
 from terminal.core.i18n import N_, Words
-from terminal.core.matching import Verdict
+from terminal.core.matching import Match, Verdict
 from terminal.core.money import Amount, MoneyError, format_money, locale_for
 from terminal.i18n import LANGUAGES
 
@@ -251,7 +251,7 @@ class Dashboard:
             headers={"Cache-Control": "no-store"},
         )
 
-    def _feed_json(self, item: Any, money: Callable[[int, str], str]) -> dict[str, Any]:
+    def _feed_json(self, item: FeedItem, money: Callable[[int, str], str]) -> dict[str, Any]:
         amount = money(item.amount.minor, item.amount.currency)
         return {
             "id": item.id,
@@ -574,7 +574,7 @@ def _label(money: Callable[[int, str], str], currency: str) -> Callable[[int], s
     return lambda minor: money(minor, currency)
 
 
-def _advice(found: Any, money: Callable[[int, str], str], _: Words) -> str:
+def _advice(found: Match, money: Callable[[int, str], str], _: Words) -> str:
     got = found.received
     extra = found.extra
     if found.verdict is Verdict.UNDERPAID and got is not None:
