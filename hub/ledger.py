@@ -202,7 +202,7 @@ class Ledger:
                 known = _refund_by_id(conn, refund_id)
         created = known.status == "requested"
         if created:  # not yet accepted by the provider: (re)send it, with our refund id as its idempotency key
-            if row.provider_id is None:  # a paid order was made by the provider: never true, but said so
+            if row.provider_id is None:  # cannot be: a paid order has its provider order; refused, never None passed on
                 raise ContractError(409, "not_paid", "the order has no provider order to refund")
             try:
                 made = self.provider.refund(row.provider_id, known.id, amount, reason)
