@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -90,10 +91,9 @@ def ours(path: Path) -> dict[str, Callable[[], object]]:
 
     def start(journal_path: Path) -> Callable[[], None]:
         def run() -> None:
-            app = start_app(journal_path)
-            app.worker.stop()
-            app.journal.close()
-            app.display.close()
+            terminal = start_app(journal_path)
+            terminal.app.worker.stop()
+            terminal.close()
 
         return run
 
@@ -147,28 +147,17 @@ def fresh_process(path: Path) -> Callable[[], tuple[float, float, bool]]:
 FRESH_FIGURES: list[tuple[float, float, bool]] = []
 
 
-def start_app(journal_path: Path) -> object:
-    """A terminal built and started to its ready screen, as ``run`` does (the backend is not asked at start)."""
-    from terminal.app import App
-    from terminal.backends.http import HttpBackend
-    from terminal.core import guard
-    from terminal.core.machine import Settings
-    from terminal.core.money import Amount
-    from terminal.devices.display import Display
-    from terminal.store.journal import Journal
+def start_app(journal_path: Path) -> Any:
+    """A terminal built from its config and started to its ready screen, as ``run`` does (the backend, on a closed
+    port, is not asked at start)."""
+    from terminal.config import load
+    from terminal.wiring import build_terminal
 
-    settings = Settings(
-        "B1", "Bench Shop", "INR", Amount(10**9, "INR"), guard.PayeeRules("Shop", ("shop@bank",), ("127.0.0.1",))
-    )
-    app = App(
-        settings=settings,
-        backend=HttpBackend("http://127.0.0.1:9", "token", sandbox=True),
-        journal=Journal(journal_path, check=False),
-        display=Display(size=(800, 480)),
-    )
-    app.resume()
-    app.render()
-    return app
+    config = write_config(journal_path)
+    terminal = build_terminal(load(config))
+    terminal.app.resume()
+    terminal.app.render()
+    return terminal
 
 
 CONFIG = """
@@ -188,6 +177,17 @@ file = "{secrets}"
 """
 
 
+def write_config(journal: Path) -> Path:
+    """The bench terminal's config (and its secrets file) beside ``journal``, its backend on a closed port."""
+    folder = journal.parent
+    secrets = folder / "secrets.toml"
+    secrets.write_text('device_token = "bench-device-token"\n')
+    secrets.chmod(0o600)
+    config = folder / "bench.toml"
+    config.write_text(CONFIG.format(journal=journal, port=closed_port(), secrets=secrets))
+    return config
+
+
 def closed_port() -> int:
     """A loopback port nobody listens on (bound, then closed)."""
     with socket.socket() as probe:
@@ -200,11 +200,7 @@ def start_from_outside(journal: Path) -> tuple[float, float]:
     closed backend port: milliseconds from the process start to READY=1 (its ready screen is drawn), and its
     peak RSS in MB read from /proc half a second after that (the first ticks and redraws included)."""
     folder = journal.parent
-    secrets = folder / "secrets.toml"
-    secrets.write_text('device_token = "bench-device-token"\n')
-    secrets.chmod(0o600)
-    config = folder / "bench.toml"
-    config.write_text(CONFIG.format(journal=journal, port=closed_port(), secrets=secrets))
+    config = write_config(journal)
     address = str(folder / "notify.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
         listener.bind(address)

@@ -29,6 +29,35 @@ import requests
 TOKEN = "sandbox-device-token"
 FINAL = {"paid", "failed", "expired", "cancelled"}
 
+#: The chaos terminal's config: long QR lifetimes and results (the driver, not the clock, ends each sale).
+CONFIG = """
+[terminal]
+id = "C1"
+currency = "INR"
+max_amount = "10000000.00"
+sale_ttl = 300
+result_seconds = 600
+journal = "{journal}"
+[merchant]
+name = "Chaos Shop"
+[payee]
+name = "Demo Shop"
+ids = ["demo-shop@sandbox"]
+url_hosts = ["{host}"]
+[backend]
+url = "{sandbox}"
+sandbox = true
+timeout = 3
+long_poll = 2
+[display]
+driver = "dummy"
+fullscreen = false
+width = 320
+height = 240
+[secrets]
+file = "secrets.toml"
+"""
+
 
 def action(seed: int, seq: int) -> str:
     """The customer's (or shopkeeper's) action for sale ``seq``."""
@@ -49,22 +78,19 @@ def child(args: argparse.Namespace) -> int:
     os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
     import pygame
 
-    from terminal.app import App
-    from terminal.backends.http import HttpBackend
-    from terminal.core import guard
-    from terminal.core.machine import Settings
-    from terminal.core.money import Amount
-    from terminal.devices.display import Display
+    from terminal.config import load
     from terminal.devices.keypad import CHAR_KEYS
-    from terminal.store.journal import Journal
+    from terminal.manager_pin import write_secret
+    from terminal.wiring import build_terminal
 
-    journal = Journal(args.db)
-    settings = Settings("C1", "Chaos Shop", "INR", Amount(10**9, "INR"),
-                        guard.PayeeRules("Demo Shop", ("demo-shop@sandbox",), ("127.0.0.1",)),
-                        sale_ttl=300, result_seconds=600, create_timeout=10.0,
-                        id_prefix=os.urandom(4).hex())  # fmt: skip
-    app = App(settings=settings, backend=HttpBackend(args.sandbox, TOKEN, timeout=3, sandbox=True), journal=journal,
-              display=Display(size=(320, 240)), long_poll=2)  # fmt: skip
+    # The chaos terminal is an ordinary one, built from its config as `qr-terminal run` builds it.
+    folder = args.db.parent
+    (folder / "terminal.toml").write_text(
+        CONFIG.format(journal=args.db.absolute(), sandbox=args.sandbox, host=args.sandbox.split("//")[1])
+    )
+    write_secret(folder / "secrets.toml", "device_token", TOKEN)
+    terminal = build_terminal(load(folder / "terminal.toml"))
+    app = terminal.app
     done = threading.Event()
     failed: list[str] = []
 
@@ -120,7 +146,7 @@ def child(args: argparse.Namespace) -> int:
     while time.monotonic() < end and any(s.order_open and s.status != "paid" for s in app.state.background):
         app.pump()
         time.sleep(0.01)
-    journal.close()
+    terminal.close()
     if failed:
         print(failed[0], file=sys.stderr)
         return 3
