@@ -181,6 +181,28 @@ def test_paynow_with_an_editable_amount_is_refused():
     assert "change the amount" in why
 
 
+def test_the_paynow_builders_editable_amount_is_refused_even_for_our_uen():
+    # build_paynow(editable=True) exists only to reproduce published examples (26.03 = 1), never for a sale
+    sgd = Amount(1250, "SGD")
+    payload = emv_profiles.build_paynow(proxy="201403121W", name="Shop", amount=sgd, editable=True)
+    assert "change the amount" in check(payload, scheme="emv", amount=sgd, payee="201403121W")
+    fixed = emv_profiles.build_paynow(proxy="201403121W", name="Shop", amount=sgd)
+    assert check(fixed, scheme="emv", amount=sgd, payee="201403121W") is None
+
+
+def test_the_published_editable_paynow_example_is_refused_for_its_editable_amount():
+    published_ = next(v for v in VECTORS["valid"] if v["name"] == "paynow_swift_readme_editable_BD9B")
+    rules = replace(RULES, ids=(*RULES.ids, "+6512345678"))
+    why = check(published_["payload"], "emv", Amount(1027, "SGD"), "Mr. Lee Bill", rules=rules, payee="+6512345678")
+    assert "change the amount" in why
+
+
+def test_the_upi_builders_minimum_amount_is_refused():
+    # upi.build(mam=…) exists only to reproduce NPCI's sample (mam=null): an app may let the payer pay less
+    payload = upi.build(pa="shop@okbank", pn="Shop", amount=INR, tr="T1-000001", mam="null")
+    assert "change the amount" in check(payload)
+
+
 def test_a_dynamic_pix_is_accepted_only_from_a_trusted_location():
     account = [("00", "br.gov.bcb.pix"), ("25", "pix.psp.example/qr/v2/cobv/9d36b84f")]
     fields = [

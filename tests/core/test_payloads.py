@@ -3,6 +3,7 @@ builders reproduce published examples byte for byte; build → parse round-trips
 parsing any string raises only PayloadError."""
 
 import contextlib
+from datetime import date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -104,6 +105,71 @@ def test_build_promptpay_reproduces_the_published_examples_with_an_amount(name):
     given_ = published["source"]["builder"]
     built = emv_profiles.build_promptpay(payee=given_["payee"], amount=Amount.parse(given_["amount"], "THB"))
     assert built == published["payload"]
+
+
+@pytest.mark.parametrize(
+    "name", ["paynow_swift_test_88E9", "paynow_chewhx_test_60B8", "paynow_swift_readme_editable_BD9B"]
+)
+def test_build_paynow_reproduces_the_published_examples_crc_included(name):
+    published = vector(name)
+    given_ = published["source"]["builder"]
+    built = emv_profiles.build_paynow(
+        proxy=given_["proxy"],
+        name=given_["name"],
+        amount=Amount.parse(given_["amount"], "SGD"),
+        reference=given_["reference"],
+        expiry=date.fromisoformat(given_["expiry"]) if given_["expiry"] else None,
+        editable=given_["editable"],
+    )
+    assert built == published["payload"]
+
+
+def test_build_paynow_writes_neither_an_expiry_nor_an_editable_amount_unless_asked():
+    said = summarise(emv_profiles.build_paynow(proxy="201403121W", name="Shop", amount=Amount(100, "SGD")))
+    assert said.fields["26"] == {"00": "SG.PAYNOW", "01": "2", "02": "201403121W", "03": "0"}
+    assert not said.amount_editable
+
+
+def test_a_paynow_expiry_is_a_date_not_a_time_of_day():
+    # 26.04 is YYYYMMDD: a datetime's hour would be dropped without a word
+    with pytest.raises(emv.EmvError, match="a date"):
+        emv_profiles.build_paynow(
+            proxy="201403121W", name="Shop", amount=Amount(100, "SGD"), expiry=datetime(2030, 12, 31, 18, 0)
+        )
+
+
+def test_upi_build_reproduces_npcis_published_sample_in_the_specifications_order():
+    published = vector("npci_linking_spec_sample")
+    given_ = published["source"]["builder"]
+    built = upi.build(
+        pa=given_["pa"],
+        pn=given_["pn"],
+        mc=given_["mc"],
+        tid=given_["tid"],
+        tr=given_["tr"],
+        tn=given_["tn"],
+        amount=Amount.parse(given_["amount"], "INR"),
+        mam=given_["mam"],
+        url=given_["url"],
+        short_amount=True,  # the sample writes am=10, not 10.00
+        order=upi.NPCI_ORDER,
+    )
+    assert built == published["payload"]
+
+
+def test_upi_build_keeps_the_terminals_own_order_unless_asked():
+    # NPCI's specification fixes no order: the terminal's URIs stay as they were; NPCI's order is opt-in
+    shared = {"pa": "shop@okbank", "pn": "Shop", "amount": Amount(1250, "INR"), "tr": "T1", "tn": "Tea", "mc": "5411"}
+    assert upi.build(**shared) == "upi://pay?pa=shop@okbank&pn=Shop&am=12.50&tr=T1&cu=INR&tn=Tea&mc=5411"
+    assert (
+        upi.build(**shared, order=upi.NPCI_ORDER)
+        == "upi://pay?pa=shop@okbank&pn=Shop&mc=5411&tr=T1&tn=Tea&am=12.50&cu=INR"
+    )
+
+
+def test_an_upi_order_must_name_every_parameter_once():
+    with pytest.raises(upi.UpiError, match="order must name"):
+        upi.build(pa="shop@okbank", pn="Shop", amount=Amount(1250, "INR"), tr="T1", order=("pa", "pn", "am", "cu"))
 
 
 def test_builders_write_ascii_only():

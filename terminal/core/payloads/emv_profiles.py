@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from terminal.core.money import Amount
 from terminal.core.payloads import link
@@ -215,11 +216,29 @@ def build_promptpay(*, payee: str, amount: Amount, reference: str = "") -> str:
     return build(fields)
 
 
-def build_paynow(*, proxy: str, name: str, amount: Amount, reference: str = "", city: str = "Singapore") -> str:
-    """A PayNow (SGQR) payload to a UEN or a mobile number (+65…), amount fixed (not editable)."""
+def build_paynow(
+    *,
+    proxy: str,
+    name: str,
+    amount: Amount,
+    reference: str = "",
+    city: str = "Singapore",
+    expiry: date | None = None,
+    editable: bool = False,
+) -> str:
+    """A PayNow (SGQR) payload to a UEN or a mobile number (+65…), amount fixed.
+
+    ``expiry`` writes the PayNow expiry date (26.04, ``YYYYMMDD``), as the published generators do.
+    ``editable`` writes 26.03 = 1 (the payer may change the amount): it exists only so that published
+    examples can be reproduced, never for a sale — the guard refuses such a QR.
+    """
     _currency(amount, "SGD", "PayNow")
+    if isinstance(expiry, datetime):
+        raise EmvError("a PayNow expiry (26.04) is a date (YYYYMMDD), not a date and time")
     kind = "0" if proxy.startswith("+") else "2"
-    account = [("00", PAYNOW_GUI), ("01", kind), ("02", proxy), ("03", "0")]
+    account = [("00", PAYNOW_GUI), ("01", kind), ("02", proxy), ("03", "1" if editable else "0")]
+    if expiry is not None:
+        account.append(("04", f"{expiry.year:04d}{expiry.month:02d}{expiry.day:02d}"))
     fields: list[tuple[str, str | list[tuple[str, str]]]] = [
         ("00", "01"),
         ("01", "12"),

@@ -67,13 +67,55 @@ def parse(text: str) -> UpiUri:
     return UpiUri(raw=text, params=params)
 
 
-def build(*, pa: str, pn: str, amount: Amount, tr: str, tn: str = "", mc: str = "") -> str:
-    """A fixed-amount UPI URI (no ``mam``), parameters percent-encoded."""
+#: The order in which the terminal writes its parameters (unchanged since the first release).
+TERMINAL_ORDER = ("pa", "pn", "am", "mam", "tr", "cu", "tn", "mc", "tid", "url")
+#: The order of NPCI's UPI Linking Specification 1.6 (the parameter table of section 1.2, and the samples of
+#: sections 2.1 and 2.2). The specification lets a link carry its parameters in any order, so the terminal keeps
+#: its own; this one exists to reproduce NPCI's published sample.
+NPCI_ORDER = ("pa", "pn", "mc", "tid", "tr", "tn", "am", "mam", "cu", "url")
+#: Characters written as they are: the rest is percent-encoded (a space as %20, never +).
+SAFE = "@.-_"
+#: ``url`` is a link: its ``:`` and ``/`` (and the ``=`` of its own query) are written as they are, as NPCI's
+#: sample writes them; ``&``, ``#``, ``?``, spaces and ``%`` are still encoded.
+URL_SAFE = SAFE + ":/="
+
+
+def build(
+    *,
+    pa: str,
+    pn: str,
+    amount: Amount,
+    tr: str,
+    tn: str = "",
+    mc: str = "",
+    tid: str = "",
+    url: str = "",
+    mam: str = "",
+    short_amount: bool = False,
+    order: tuple[str, ...] = TERMINAL_ORDER,
+) -> str:
+    """A fixed-amount UPI URI, parameters percent-encoded, in ``order`` (the terminal's own by default).
+
+    ``short_amount`` writes ``am`` without trailing zero decimals (``10``, as NPCI's sample does) instead of
+    every minor digit (``10.00``); both read as the same amount. ``mam`` (minimum amount) is written verbatim
+    and exists only to reproduce NPCI's sample (``mam=null``): it is never set for a sale, and the guard
+    refuses any URI that carries it, since apps may let the payer pay less.
+    """
     if amount.currency != "INR":
         raise UpiError(f"UPI pays in INR, not {amount.currency}")
-    fields = [("pa", pa), ("pn", pn), ("am", amount.decimal()), ("tr", tr), ("cu", "INR")]
-    if tn:
-        fields.append(("tn", tn))
-    if mc:
-        fields.append(("mc", mc))
-    return "upi://pay?" + "&".join(f"{k}={quote(v, safe='@.-_')}" for k, v in fields)
+    if set(order) != set(TERMINAL_ORDER) or len(order) != len(TERMINAL_ORDER):
+        raise UpiError(f"the order must name each of {', '.join(TERMINAL_ORDER)} once, got {order!r}")
+    values = {
+        "pa": pa,
+        "pn": pn,
+        "am": amount.short_decimal() if short_amount else amount.decimal(),
+        "mam": mam,
+        "tr": tr,
+        "cu": "INR",
+        "tn": tn,
+        "mc": mc,
+        "tid": tid,
+        "url": url,
+    }
+    fields = [(key, values[key]) for key in order if values[key]]
+    return PREFIX + "&".join(f"{k}={quote(v, safe=URL_SAFE if k == 'url' else SAFE)}" for k, v in fields)
