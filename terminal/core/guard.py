@@ -22,7 +22,7 @@ from terminal.core.orders import Order
 from terminal.core.payloads import link
 from terminal.core.payloads.emv_profiles import Account, spellings
 from terminal.core.payloads.errors import PayloadError
-from terminal.core.payloads.summary import Summary, scheme_of, summarise
+from terminal.core.payloads.summary import Summary, Surcharge, scheme_of, summarise
 from terminal.core.payloads.text import is_plain
 
 #: Characters a scanner may drop before the payload (byte-order mark, zero-width and bidi marks), besides spaces.
@@ -125,10 +125,10 @@ def _account(account: Account, rules: PayeeRules) -> Text | None:
 
 
 def _amount(said: Summary, amount: Amount) -> Text | None:
+    if said.surcharge is not None:
+        return _surcharge(said.surcharge)
     if said.amount_editable:
         return Text("the QR lets the customer change the amount")
-    if said.scheme == "emv" and any(said.fields.get(tag) is not None for tag in ("56", "57")):
-        return Text("the QR adds a convenience fee (56/57) that some apps charge on top of the amount")
     if said.amount is None:
         if said.profile == "pix" and all(a.hosts and not a.ids for a in said.accounts):
             return None  # dynamic PIX: the amount is in the signed charge at the trusted PSP location
@@ -140,6 +140,22 @@ def _amount(said: Summary, amount: Amount) -> Text | None:
     if said.amount != amount:
         return Text("the QR asks for {found}, the sale is {amount}", found=said.amount, amount=amount)
     return None
+
+
+def _surcharge(surcharge: Surcharge) -> Text:
+    """Why a QR that adds to its amount (EMV tag 55 and its 56/57) is refused, saying what it adds."""
+    if surcharge.kind == "tip":
+        return Text("the QR asks the customer for a tip, so the amount paid can change")
+    if surcharge.kind == "fixed":
+        return Text("the QR adds a convenience fee of {fee} to the amount", fee=surcharge.fee)
+    if surcharge.kind == "percent":
+        return Text("the QR adds a percentage fee of {percent}% to the amount", percent=surcharge.percent)
+    if surcharge.kind == "unknown":
+        return Text(
+            "the QR carries a tip or fee indicator (55 = {indicator}) that apps read differently",
+            indicator=repr(surcharge.indicator),
+        )
+    return Text("the QR adds a convenience fee (56/57) that some apps charge on top of the amount")
 
 
 def _reference(said: Summary, reference: str, order_id: str) -> Text | None:

@@ -23,7 +23,7 @@ from terminal.core.payloads.summary import summarise
 from ..conftest import VECTORS
 from . import lenient_reader
 from .helpers import T0
-from .test_payloads import KHQR, QRIS, VIETQR
+from .test_payloads import KHQR, QRIS, VIETQR, emv_with
 
 PSP = next(v["payload"] for v in VECTORS["upi"] if v["name"] == "psp_dynamic_qr_sample")
 RULES = PayeeRules(
@@ -341,7 +341,7 @@ def test_a_published_qris_with_a_convenience_fee_is_refused_even_with_its_ids_co
     ids = ("936008990000002475", "2475", "ID1020039293482")
     payload = published("valid", "qris_doku_dynamic_fee_FD26")
     said = check(payload, "emv", Amount(100000, "IDR"), "T1", rules=PayeeRules("Shop", ids), payee=ids[0])
-    assert said is not None  # (the reason given today is tag 55's: "lets the customer change the amount")
+    assert said == "the QR adds a convenience fee of Rp500.00 to the amount"
 
 
 def test_sgqrs_identity_template_is_not_an_account():
@@ -595,6 +595,23 @@ def test_a_convenience_fee_is_refused():
         "Shop6009Sao Paulo62120508T100000163047D93"
     )
     assert "convenience fee" in check(payload, **SHOP_PIX)
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ([("55", "01")], "the QR asks the customer for a tip, so the amount paid can change"),
+        ([("55", "02"), ("56", "1.50")], "the QR adds a convenience fee of R$1.50 to the amount"),
+        ([("55", "03"), ("57", "5")], "the QR adds a percentage fee of 5% to the amount"),
+        ([("55", "04")], "the QR carries a tip or fee indicator (55 = '04') that apps read differently"),
+        ([("55", "02")], "the QR carries a tip or fee indicator (55 = '02') that apps read differently"),
+    ],
+)
+def test_a_tip_or_convenience_indicator_is_refused_saying_what_it_adds(extra, reason):
+    # EMVCo MPM 4.7.x: 55 = 01 the app prompts for a tip, 02 a fixed fee (56), 03 a percentage fee (57);
+    # all change what the customer pays, so each is refused, and the reason names which (no longer "the QR lets
+    # the customer change the amount" for a fixed fee the customer cannot change)
+    assert check(emv_with(*extra), **SHOP_PIX) == reason
 
 
 def test_an_id_that_only_matches_after_unicode_case_folding_is_not_ours():

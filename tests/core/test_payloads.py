@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from terminal.core.money import Amount
 from terminal.core.payloads import emv, emv_profiles, epc, upi
 from terminal.core.payloads.errors import PayloadError
-from terminal.core.payloads.summary import summarise
+from terminal.core.payloads.summary import Surcharge, summarise
 
 from ..conftest import VECTORS
 
@@ -439,7 +439,35 @@ def test_the_published_khqr_vietqr_and_qris_vectors_name_their_accounts(name, id
 
 def test_the_published_qris_with_a_convenience_fee_says_so():
     said = summarise(vector("qris_doku_dynamic_fee_FD26")["payload"])
-    assert (said.fields["55"], said.fields["56"], said.amount_editable) == ("02", "500", True)
+    assert said.surcharge == Surcharge("fixed", "02", fee=Amount(50000, "IDR"))
+    assert not said.amount_editable  # the fee is fixed: the customer does not choose it
+
+
+def emv_with(*extra):
+    """A dynamic PIX QR for R$12.50 with the top-level fields ``extra`` (tags 55–57) inserted in order."""
+    fields = [("00", "01"), ("01", "12"), ("26", [("00", "br.gov.bcb.pix"), ("01", "shop@pix.example")])]
+    fields += [("52", "0000"), ("53", "986"), ("54", "12.50"), *extra, ("58", "BR"), ("59", "Shop"), ("60", "Rio")]
+    return emv.build(fields)
+
+
+@pytest.mark.parametrize(
+    ("extra", "surcharge", "editable"),
+    [
+        ([("55", "01")], Surcharge("tip", "01"), True),
+        ([("55", "02"), ("56", "1.50")], Surcharge("fixed", "02", fee=Amount(150, "BRL")), False),
+        ([("55", "02"), ("56", "1,50")], Surcharge("fixed", "02", fee="1,50"), False),
+        ([("55", "03"), ("57", "5")], Surcharge("percent", "03", percent="5"), False),
+        ([("55", "02")], Surcharge("unknown", "02"), False),
+        ([("55", "04")], Surcharge("unknown", "04"), False),
+        ([("56", "1.50")], Surcharge("fee", fee="1.50"), False),
+        ([("57", "5")], Surcharge("fee", percent="5"), False),
+        ([], None, False),
+    ],
+)
+def test_tag_55_is_read_as_emvco_defines_it(extra, surcharge, editable):
+    # EMVCo MPM 4.7.x: 55 = 01 the app prompts for a tip, 02 a fixed fee in 56, 03 a percentage fee in 57
+    said = summarise(emv_with(*extra))
+    assert (said.surcharge, said.amount_editable) == (surcharge, editable)
 
 
 def test_a_superscript_digit_in_an_emv_length_is_a_payload_error_not_a_bare_value_error():

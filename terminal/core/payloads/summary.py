@@ -20,6 +20,27 @@ LINK_MONEY_KEYS = frozenset({"am", "cu"})
 
 
 @dataclass(frozen=True, slots=True)
+class Surcharge:
+    """What an EMV payload adds to its amount, read from tag 55 (tip or convenience indicator, EMVCo MPM
+    4.7.x) and its values 56 and 57.
+
+    ``kind``: ``tip`` (55 = 01: the app prompts the customer for a tip), ``fixed`` (55 = 02: a convenience
+    fee of ``fee``, tag 56), ``percent`` (55 = 03: a fee of ``percent`` per cent of the amount, tag 57),
+    ``unknown`` (55 with another value, or 02/03 without its 56/57: ``indicator`` holds it), ``fee`` (56 or 57
+    without 55, which some apps add to the amount anyway)."""
+
+    kind: str
+    indicator: str | None = None
+    fee: Amount | str | None = None  # an Amount when 56 reads as one in the payload's currency, else its text
+    percent: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """For ``qr-terminal payload parse``."""
+        fee = self.fee.decimal() if isinstance(self.fee, Amount) else self.fee
+        return {"kind": self.kind, "indicator": self.indicator, "fee": fee, "percent": self.percent}
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """What a payload says. ``accounts``: every account it can pay (a customer's app picks one)."""
 
@@ -33,6 +54,7 @@ class Summary:
     crc_ok: bool | None = None
     currency: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    surcharge: Surcharge | None = None
 
     def as_json(self) -> dict[str, Any]:
         """For ``qr-terminal payload parse``."""
@@ -45,6 +67,7 @@ class Summary:
             "amount_editable": self.amount_editable,
             "reference": self.reference,
             "crc_ok": self.crc_ok,
+            "surcharge": self.surcharge.as_json() if self.surcharge else None,
             "fields": self.fields,
         }
 
@@ -89,12 +112,40 @@ def _emv(payload: emv.EmvPayload) -> Summary:
         payee_name=payload.get("59"),
         accounts=accounts,
         amount=payload.amount(),
-        amount_editable=any(a.amount_editable for a in accounts) or payload.get("55") is not None,
+        amount_editable=any(a.amount_editable for a in accounts) or payload.get("55") == TIP,
         reference=emv_profiles.reference(payload),
         crc_ok=payload.crc_ok,
         currency=payload.currency,
         fields=fields,
+        surcharge=_surcharge(payload),
     )
+
+
+#: Tag 55's values (EMVCo MPM 4.7.x): the app prompts for a tip; a fixed fee (56); a percentage fee (57).
+TIP, FIXED, PERCENT = "01", "02", "03"
+
+
+def _surcharge(payload: emv.EmvPayload) -> Surcharge | None:
+    indicator, fixed, percent = payload.get("55"), payload.get("56"), payload.get("57")
+    if indicator == TIP:
+        return Surcharge("tip", indicator)
+    if indicator == FIXED and fixed is not None:
+        return Surcharge("fixed", indicator, fee=_fee(fixed, payload.currency))
+    if indicator == PERCENT and percent is not None:
+        return Surcharge("percent", indicator, percent=percent)
+    if indicator is not None:
+        return Surcharge("unknown", indicator)
+    if fixed is not None or percent is not None:
+        return Surcharge("fee", fee=fixed, percent=percent)
+    return None
+
+
+def _fee(text: str, currency: str | None) -> Amount | str:
+    """56 as an Amount in the payload's currency, or its text when it does not read as one."""
+    try:
+        return amount_of(text, currency or "", "fee 56", emv.EmvError)
+    except PayloadError:
+        return text
 
 
 def _sub_json(field: emv.Field) -> Any:
