@@ -160,6 +160,120 @@ def run_ours(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float) 
     return result
 
 
+def breakdown(sandbox: str, sales: int, profile: bool) -> None:
+    """The in-app mode: where key→QR goes, step by step, in this process (timestamps taken by wrapping the
+    app's parts from outside; p50/p95 of each stage). ``profile``: cProfile of the loop thread too."""
+    import contextlib
+
+    from terminal.app import App, Observer
+    from terminal.backends.http import HttpBackend
+    from terminal.core import guard
+    from terminal.core.events import KeyPressed, OrderCreated
+    from terminal.core.machine import Settings
+    from terminal.core.money import Amount
+    from terminal.devices.display import Display
+    from terminal.store.journal import Journal
+
+    marks: dict[str, float] = {}
+    rows: list[dict[str, float]] = []
+    screens = Screens()
+
+    def frame(model, display) -> None:  # noqa: ANN001
+        screens.shown(model.name)
+        if model.name in ("creating", "qr"):
+            marks.setdefault(f"frame:{model.name}", time.monotonic())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            "B1", "Bench Shop", "INR", Amount(10**9, "INR"),
+            guard.PayeeRules("Demo Shop", ("demo-shop@sandbox",), ("127.0.0.1",)), id_prefix=os.urandom(4).hex(),
+        )
+        journal = Journal(Path(tmp) / "j.db")
+        backend = HttpBackend(sandbox, TOKEN, sandbox=True)
+        app = App(settings=settings, backend=backend, journal=journal, display=Display(size=(800, 480)),
+                  observer=Observer(frame=frame))
+        step, create, handle = journal.step, backend.create_order, app.handle
+
+        @contextlib.contextmanager
+        def timed_step():  # noqa: ANN202
+            outer = not journal._in_step
+            with step():
+                yield
+                if outer:
+                    marks.setdefault("commit:start" if "create:start" not in marks and "created" not in marks
+                                     else "commit2:start", time.monotonic())
+            if outer:
+                key = "commit" if "commit" not in marks else "commit2" if "created" in marks else "other"
+                marks.setdefault(key, time.monotonic())
+
+        def timed_create(request):  # noqa: ANN001, ANN202
+            marks["create:start"] = time.monotonic()
+            order = create(request)
+            marks["create:end"] = time.monotonic()
+            return order
+
+        def timed_handle(event, now=None):  # noqa: ANN001, ANN202
+            if isinstance(event, KeyPressed) and event.key.name == "ENTER":
+                marks["press"] = time.monotonic()
+            if isinstance(event, OrderCreated):
+                marks["created"] = time.monotonic()
+            return handle(event, now)
+
+        journal.step, backend.create_order, app.handle = timed_step, timed_create, timed_handle
+        app.worker.backend = backend
+
+        def driver() -> None:
+            time.sleep(0.5)
+            for _ in range(sales):
+                for char in "12.50":
+                    press(pygame.K_KP_PERIOD if char == "." else getattr(pygame, f"K_KP{char}"), char)
+                    time.sleep(0.02)
+                mark = screens.mark()
+                marks.clear()
+                marks["key"] = time.monotonic()
+                press(pygame.K_KP_ENTER, "\r")
+                screens.wait_for("qr", mark)
+                time.sleep(0.05)
+                rows.append(dict(marks))
+                press(pygame.K_ESCAPE)
+                time.sleep(0.2)
+                press(pygame.K_ESCAPE)
+                time.sleep(0.1)
+
+        thread = threading.Thread(target=driver, daemon=True)
+        thread.start()
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        app.run(until=lambda a: not thread.is_alive())
+        if profiler is not None:
+            profiler.disable()
+        journal.close()
+    stages = [
+        ("key in SDL's queue → press", "key", "press"),
+        ("press → creating step committed", "press", "commit"),
+        ("committed → create thread runs", "commit", "create:start"),
+        ("HTTP create (requests + sandbox)", "create:start", "create:end"),
+        ("create returned → loop handles it", "create:end", "created"),
+        ("created → its step committed", "created", "commit2"),
+        ("committed → QR frame flipped", "commit2", "frame:qr"),
+        ("key → QR (total)", "key", "frame:qr"),
+    ]
+    print(f"{'stage (ms)':40} {'p50':>6} {'p95':>6}   n={len(rows)}")
+    for label, a, b in stages:
+        values = [r[b] - r[a] for r in rows if a in r and b in r]
+        print(f"{label:40} {pct(values, 0.5):6.2f} {pct(values, 0.95):6.2f}")
+    drawn = [r for r in rows if "frame:creating" in r]
+    print(f"'Preparing QR…' frame drawn in {len(drawn)} of {len(rows)} sales")
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 def run_naive(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float) -> dict:
     sys.path.insert(0, str(HERE))
     from naive_peer import NaiveTerminal
@@ -266,7 +380,17 @@ def main() -> None:
         default=0,
         help="instead: time start, reports, menu, reconcile on a journal of this many sales",
     )
+    parser.add_argument("--breakdown", type=int, default=0, help="instead: where key→QR goes, in-app, N sales")
+    parser.add_argument("--profile", action="store_true", help="with --breakdown: cProfile the loop too")
     args = parser.parse_args()
+    if args.breakdown:
+        proc, url = start_sandbox(args.kind)
+        try:
+            breakdown(url, args.breakdown, args.profile)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        return
     if args.peer:
         child(args)
         return

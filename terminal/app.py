@@ -74,7 +74,7 @@ from terminal.core.orders import Order, OrderStatus
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.refund import Refund
 from terminal.core.report import as_lines
-from terminal.core.sale import Sale
+from terminal.core.sale import Sale, SaleStatus
 from terminal.core.screen import Icon, ScreenModel, Tone, screen_for
 from terminal.core.signals import CLICK, pattern_for
 from terminal.core.till import TillSale, TillStatus, event_for, refund_event, report_reply, undone
@@ -111,6 +111,10 @@ SAVE_RETRY = 0.5
 STORAGE_FULL = Text("Storage full: call support")
 JOURNAL_BROKEN = Text("Cannot write the journal: call support")
 SAVING = Text("Payment received — saving…")
+#: The "Preparing QR…" frame is drawn only when the order takes longer than this: a frame that the QR replaces
+#: a few milliseconds later is never seen (a panel refreshes every 16 ms), and drawing it holds the interpreter
+#: the create's thread needs to send the order (0.7 ms of every key→QR).
+CREATING_FRAME_AFTER = 0.1
 #: What the QR drawn at start (where nobody sees it) carries.
 WARM_UP_QR = "https://example.invalid/warm-up?am=1234.56&tr=T0-000000"
 
@@ -732,12 +736,22 @@ class App:
         for job_id, receipt in self.journal.pending_print_jobs():
             self._submit(queue, job_id, receipt)
 
+    #: The sale being created and when the loop first saw it so (see :data:`CREATING_FRAME_AFTER`).
+    _creating_since: tuple[str, float] = ("", 0.0)
+
     def render(self, now: Now | None = None) -> None:
         """Draw the screen if its model changed. The model is only rebuilt when the state changed, or a
         quarter second passed (the countdown), so an idle loop costs almost nothing."""
         now = now or self.clock()
         if self.state is self._modelled and now.mono < self._remodel_at:
             return
+        sale = self.state.sale
+        if sale is not None and sale.status is SaleStatus.CREATING and not (self.damaged or self.state.notice):
+            if self._creating_since[0] != sale.id:
+                self._creating_since = (sale.id, now.mono)
+            if now.mono < (shown_at := self._creating_since[1] + CREATING_FRAME_AFTER):
+                self._modelled, self._remodel_at = self.state, shown_at  # drawn then, if still creating
+                return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
         model = self._journal_said(screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words))
         if self.damaged:

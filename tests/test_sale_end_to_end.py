@@ -81,7 +81,7 @@ def test_the_qr_expires_and_the_terminal_follows_the_order_until_the_backend_clo
 def test_cancel_while_creating_never_shows_the_qr_and_cancels_the_order(terminal, sandbox):
     sandbox.inject(Fault("create", status=0, delay=0.5))  # a slow network: the order arrives late
     terminal.press("7E")
-    assert terminal.screen.title == "Preparing QR…"
+    terminal.until(lambda: terminal.screen.title == "Preparing QR…")  # drawn once the order is late
     terminal.press("C")
     assert terminal.screen.name == "cancelled"
     terminal.until(lambda: terminal.journal.sales()[0]["order_id"] is not None)

@@ -21,9 +21,8 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable
-
-import requests
+from collections.abc import Callable, MutableMapping
+from typing import Protocol, TypeVar
 
 VERSION = "qrhub1"
 #: A terminal id as the hub issues them: letters, digits, '-' and '_'.
@@ -58,15 +57,33 @@ def parse_token(value: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-class Signer(requests.auth.AuthBase):
-    """requests' auth hook that signs each prepared request (its final method, path, query and body bytes)."""
+class Outgoing(Protocol):
+    """A request about to be sent: the terminal's transport's, or requests' PreparedRequest (the tests' and
+    tools' clients sign with the same hook)."""
+
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def path_url(self) -> str: ...
+    @property
+    def body(self) -> bytes | str | None: ...
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
+
+
+R = TypeVar("R", bound=Outgoing)
+
+
+class Signer:
+    """An auth hook (the transport's, and requests' ``auth=``) that signs each request about to be sent (its
+    final method, path, query and body bytes)."""
 
     def __init__(self, terminal_id: str, secret: str, *, clock: Callable[[], float] = time.time) -> None:
         self.terminal_id = terminal_id
         self._secret = secret
         self._clock = clock
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    def __call__(self, request: R) -> R:
         raw = request.body or b""
         if not isinstance(raw, bytes | str):
             raise TypeError("a signed request needs its body as bytes (not a stream)")
