@@ -8,6 +8,7 @@ Thai screen each get the face that has their letters. Script faces are opened on
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pygame
@@ -55,6 +56,11 @@ SCRIPTS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     "Taml": ("NotoSansTamil", ((0x0B80, 0x0BFF), (0x11FC0, 0x11FFF))),
     "Thai": ("NotoSansThai", ((0x0E00, 0x0E7F),)),
 }
+#: Any character a Noto face draws: a text without one is a single DejaVu run (every frame's common case, found
+#: in one scan instead of a lookup per character).
+_NOTO = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for _, blocks in SCRIPTS.values() for low, high in blocks) + "]"
+)
 #: Characters that belong to the run they are in: spaces and the joiners that steer conjuncts.
 _JOINING = {" ", "\u00a0", "\u200c", "\u200d"}
 
@@ -75,6 +81,8 @@ def script_of(char: str) -> str | None:
 
 def runs(text: str) -> list[tuple[str | None, str]]:
     """``text`` cut where the script changes: ``[(script or None, part), …]``."""
+    if not _NOTO.search(text):
+        return [(None, text)] if text else []
     out: list[tuple[str | None, str]] = []
     for char in text:
         script = out[-1][0] if out and char in _JOINING else script_of(char)
