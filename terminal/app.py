@@ -736,7 +736,9 @@ class App:
         for job_id, receipt in self.journal.pending_print_jobs():
             self._submit(queue, job_id, receipt)
 
-    #: The sale being created and when the loop first saw it so (see :data:`CREATING_FRAME_AFTER`).
+    #: How late an order must be for the "Preparing QR…" frame to be drawn (see :data:`CREATING_FRAME_AFTER`).
+    creating_frame_after = CREATING_FRAME_AFTER
+    #: The sale being created and when the loop first saw it so.
     _creating_since: tuple[str, float] = ("", 0.0)
 
     def render(self, now: Now | None = None) -> None:
@@ -749,7 +751,7 @@ class App:
         if sale is not None and sale.status is SaleStatus.CREATING and not (self.damaged or self.state.notice):
             if self._creating_since[0] != sale.id:
                 self._creating_since = (sale.id, now.mono)
-            if now.mono < (shown_at := self._creating_since[1] + CREATING_FRAME_AFTER):
+            if now.mono < (shown_at := self._creating_since[1] + self.creating_frame_after):
                 self._modelled, self._remodel_at = self.state, shown_at  # drawn then, if still creating
                 return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25

@@ -165,3 +165,21 @@ def test_a_bug_while_handling_an_event_is_logged_journaled_and_the_counter_keeps
     [error] = [e for e in terminal.journal.events() if e["kind"] == "error"]
     assert "OrderCreated" in error["cause"] and "AttributeError" in error["cause"]
     assert terminal.until_screen("qr").amount == "₹2.00"  # the real order still arrives and is shown
+
+
+def test_an_order_that_comes_at_once_goes_from_the_typed_amount_straight_to_its_qr(terminal, sandbox):
+    # A frame the QR replaces within milliseconds is never seen; drawing it would only delay the create.
+    terminal.app.creating_frame_after = 5.0
+    sandbox.inject(Fault("create", status=0, delay=0.2))
+    terminal.press("7E")
+    terminal.until_screen("qr")
+    assert [model.title for model, _ in terminal.recorder.frames if model.title == "Preparing QR…"] == []
+
+
+def test_a_late_order_shows_preparing_qr_until_it_comes(terminal, sandbox):
+    terminal.app.creating_frame_after = 0.05
+    sandbox.inject(Fault("create", status=0, delay=0.5))
+    terminal.press("7E")
+    terminal.until_screen("qr")
+    titles = [model.title for model, _ in terminal.recorder.frames]
+    assert titles.index("Preparing QR…") < titles.index("Scan to pay")

@@ -55,8 +55,12 @@ class Display:
 
     def warm_up(self, model: ScreenModel) -> None:
         """Draw ``model`` where nobody sees it: the fonts of its sizes and the QR encoder are loaded before the
-        first sale needs them (its first QR was three times slower than the next)."""
-        Painter(self.painter.fonts).paint(pygame.Surface(self.size), model)
+        first sale needs them (its first QR was three times slower than the next). It is painted on the canvas,
+        which shows nothing until the next flip, and the screen shown is painted back over it: no second
+        full-screen surface (1.5 MB at 800×480) at the ready screen."""
+        Painter(self.painter.fonts).paint(self.canvas, model)
+        if self.shown is not None:
+            self.painter.paint(self.canvas, self.shown)
 
     def prepare_qr(self, payload: str) -> None:
         """Make the QR of ``payload`` for this screen ahead of drawing it (any thread; it is kept for the draw)."""
