@@ -23,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import serial
-
 from terminal.core.events import Event, TillCommanded, TillLinkChanged
 from terminal.core.till import MAX_LINE, VERSION, TillAuth, TillError, admit, authenticates, hello, parse_line
 
@@ -211,7 +209,7 @@ class TillLink:
                 return False
             try:
                 write(line.encode("ascii", "replace") + b"\r\n")
-            except (OSError, serial.SerialException) as exc:
+            except OSError as exc:  # pyserial's SerialException is an OSError
                 log.warning("till: could not send %r: %s", line, exc)
                 return False
         return True
@@ -225,11 +223,13 @@ class TillLink:
                     self._serve_tcp(int(self.target[4:]))
                 else:
                     self._serve_serial()
-            except (OSError, serial.SerialException, ValueError) as exc:
+            except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
                 self._state(f"till not connected ({self.target}): {_short(exc)}")
             self._stop.wait(self._retry)
 
     def _serve_serial(self) -> None:
+        import serial  # only a serial till needs pyserial (not imported by a terminal without one)
+
         s = self._settings
         port = serial.serial_for_url(
             self.target, baudrate=s.baudrate, bytesize=s.bytesize, parity=s.parity, stopbits=s.stopbits, timeout=0.2

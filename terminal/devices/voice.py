@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import wave
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -192,6 +191,8 @@ class Voice:
 
 
 def _read(source: Path) -> array.array[int]:
+    import wave  # only a terminal that speaks reads sound files
+
     with wave.open(str(source), "rb") as w:
         if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (RATE, 1, 2):
             raise VoiceError(f"{source}: expected {RATE} Hz mono 16-bit audio")
@@ -201,6 +202,8 @@ def _read(source: Path) -> array.array[int]:
 
 
 def _write(target: Path | io.BytesIO, samples: array.array[int]) -> None:
+    import wave
+
     with wave.open(target if isinstance(target, io.BytesIO) else str(target), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
