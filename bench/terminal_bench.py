@@ -35,7 +35,6 @@ if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ou
     keep_out(UNUSED + SOUND)
 
 import pygame
-import requests
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "sandbox-device-token"
@@ -85,9 +84,7 @@ def drive(screens: Screens, sandbox: str, sales: int, paid_sales: int, idle_seco
         if i < paid_sales:
             time.sleep(0.2)
             mark = screens.mark()
-            reply = requests.post(f"{sandbox}/sandbox/orders/{order_id()}/pay", json={}, timeout=10)
-            reply.raise_for_status()
-            recorded = float(reply.headers["X-Sandbox-Recorded-Monotonic"])
+            recorded = pay(sandbox, order_id())
             paid_to_screen.append(screens.wait_for("paid", mark) - recorded)
         else:
             press(pygame.K_ESCAPE)
@@ -104,6 +101,25 @@ def drive(screens: Screens, sandbox: str, sales: int, paid_sales: int, idle_seco
     time.sleep(idle_seconds)
     cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0) * 100
     return {"key_to_qr": key_to_qr, "paid_to_screen": paid_to_screen, "idle_cpu_percent": cpu}
+
+
+def pay(sandbox: str, order_id: str) -> float:
+    """Pay the order through the sandbox's helper, as the customer's bank would; when the sandbox recorded it.
+    Through http.client, not requests: our terminal's process must hold what ``qr-terminal run`` holds."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(sandbox)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    try:
+        connection.request("POST", f"/sandbox/orders/{order_id}/pay", b"{}", {"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        reply.read()
+        if reply.status != 200:
+            raise RuntimeError(f"the sandbox refused to pay {order_id}: HTTP {reply.status}")
+        return float(reply.getheader("X-Sandbox-Recorded-Monotonic") or "nan")
+    finally:
+        connection.close()
 
 
 #: Payload kinds the bench sells with: the sandbox's --scheme, the currency it pays in, and the payee id it issues.
@@ -178,41 +194,46 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
     rows: list[dict[str, float]] = []
     screens = Screens()
 
-    def frame(model, display) -> None:  # noqa: ANN001
+    def frame(model, display) -> None:
         screens.shown(model.name)
         if model.name in ("creating", "qr"):
             marks.setdefault(f"frame:{model.name}", time.monotonic())
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            "B1", "Bench Shop", "INR", Amount(10**9, "INR"),
-            guard.PayeeRules("Demo Shop", ("demo-shop@sandbox",), ("127.0.0.1",)), id_prefix=os.urandom(4).hex(),
+            "B1",
+            "Bench Shop",
+            "INR",
+            Amount(10**9, "INR"),
+            guard.PayeeRules("Demo Shop", ("demo-shop@sandbox",), ("127.0.0.1",)),
+            id_prefix=os.urandom(4).hex(),
         )
         journal = Journal(Path(tmp) / "j.db")
         backend = HttpBackend(sandbox, TOKEN, sandbox=True)
-        app = App(settings=settings, backend=backend, journal=journal, display=Display(size=(800, 480)),
-                  observer=Observer(frame=frame))
+        app = App(
+            settings=settings,
+            backend=backend,
+            journal=journal,
+            display=Display(size=(800, 480)),
+            observer=Observer(frame=frame),
+        )
         step, create, handle = journal.step, backend.create_order, app.handle
 
         @contextlib.contextmanager
-        def timed_step():  # noqa: ANN202
+        def timed_step():
             outer = not journal._in_step
             with step():
                 yield
-                if outer:
-                    marks.setdefault("commit:start" if "create:start" not in marks and "created" not in marks
-                                     else "commit2:start", time.monotonic())
-            if outer:
-                key = "commit" if "commit" not in marks else "commit2" if "created" in marks else "other"
-                marks.setdefault(key, time.monotonic())
+            if outer:  # committed: the first is the "creating" step's, the one after the order came its step's
+                marks.setdefault("commit2" if "created" in marks else "commit", time.monotonic())
 
-        def timed_create(request):  # noqa: ANN001, ANN202
+        def timed_create(request):
             marks["create:start"] = time.monotonic()
             order = create(request)
             marks["create:end"] = time.monotonic()
             return order
 
-        def timed_handle(event, now=None):  # noqa: ANN001, ANN202
+        def timed_handle(event, now=None):
             if isinstance(event, KeyPressed) and event.key.name == "ENTER":
                 marks["press"] = time.monotonic()
             if isinstance(event, OrderCreated):
@@ -256,7 +277,7 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         ("key in SDL's queue → press", "key", "press"),
         ("press → creating step committed", "press", "commit"),
         ("committed → create thread runs", "commit", "create:start"),
-        ("HTTP create (requests + sandbox)", "create:start", "create:end"),
+        ("HTTP create (client + sandbox)", "create:start", "create:end"),
         ("create returned → loop handles it", "create:end", "created"),
         ("created → its step committed", "created", "commit2"),
         ("committed → QR frame flipped", "commit2", "frame:qr"),

@@ -15,3 +15,11 @@ def test_the_quick_bench_prints_every_figure_for_ours_and_the_naive_peer():
     for label in ("key→QR p95", "paid→paid screen p95", "idle CPU on the QR screen", "peak RSS"):
         line = next(line for line in run.stdout.splitlines() if label in line)
         assert len(re.findall(r"\d+\.\d", line)) >= 2, line  # ours and the naive peer
+
+
+def test_the_in_app_breakdown_times_every_stage_of_key_to_qr():
+    run = subprocess.run([sys.executable, str(BENCH), "--breakdown", "2"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for stage in ("SDL's queue", "creating step committed", "HTTP create", "its step committed", "QR frame flipped"):
+        line = next(line for line in run.stdout.splitlines() if stage in line)
+        assert len(re.findall(r"-?\d+\.\d\d", line)) == 2, line  # p50 and p95, both measured (not nan)
