@@ -1,5 +1,6 @@
-"""Backend contract v1 over HTTP(S) with requests: a timeout on every call, Idempotency-Key on create,
-long-poll with ``wait``/``known``. Every failure becomes a :class:`BackendError` with a Problem."""
+"""Backend contract v1 over HTTP(S) (the shared transport, on http.client): a timeout on every call,
+Idempotency-Key on create, long-poll with ``wait``/``known``. Every failure becomes a :class:`BackendError` with a
+Problem."""
 
 from __future__ import annotations
 
