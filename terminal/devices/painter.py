@@ -22,6 +22,9 @@ from terminal.devices.fonts import Face, Fonts
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
 Colour = tuple[int, int, int]
+#: Rendered texts kept for the next redraws: a screen has about ten (the QR screen and the one it came from fit);
+#: each is a full-colour image, the large ones of a result screen up to half a megabyte.
+RENDERED = 24
 #: Screens this high (or narrower) show only the QR, the amount and the payee on the QR screen.
 COMPACT = 320
 WHITE = (255, 255, 255)
@@ -256,11 +259,12 @@ class Painter:
         anchor: str,
     ) -> None:
         key = (text, id(font), colour)
-        image = self._rendered.get(key)
+        image = self._rendered.pop(key, None)
         if image is None:
-            if len(self._rendered) > 48:  # a screen has about ten texts; big ones cost 1 MB each
-                self._rendered.clear()
-            image = self._rendered[key] = font.render(text, True, colour)
+            image = font.render(text, True, colour)
+            if len(self._rendered) >= RENDERED:  # the least recently drawn goes (a countdown's past seconds)
+                del self._rendered[next(iter(self._rendered))]
+        self._rendered[key] = image  # (re)inserted last: the dict is in the order texts were last drawn
         surface.blit(image, image.get_rect(**{anchor: position}))
 
 
