@@ -196,8 +196,8 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
 
     def frame(model, display) -> None:
         screens.shown(model.name)
-        if model.name in ("creating", "qr"):
-            marks.setdefault(f"frame:{model.name}", time.monotonic())
+        if model.name == "qr" or (model.name == "entry" and "press" in marks):  # after Enter: "Preparing QR…"
+            marks.setdefault("frame:qr" if model.name == "qr" else "frame:creating", time.monotonic())
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
