@@ -11,6 +11,7 @@ import sys
 import termios
 import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,7 +161,10 @@ def at_the_prompt(tmp_path, typed):
             assert select.select([master], [], [], 30)[0], shown
             shown += os.read(master, 1024)
         os.write(master, typed)
-        code = proc.wait(timeout=30)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # say what the child was doing, not only that it did not end
+            raise AssertionError(f"set-pin did not end after {typed!r}: {_process_state(proc.pid)}") from None
         while select.select([master], [], [], 0.2)[0]:
             shown += os.read(master, 1024)
     except OSError:  # EIO: the child closed the terminal
@@ -170,6 +174,13 @@ def at_the_prompt(tmp_path, typed):
         proc.wait()
         os.close(master)
     return code, shown.decode()
+
+
+def _process_state(pid):
+    """The lines of /proc/<pid>/status about signals and state, and where the process sleeps."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    wanted = [line for line in status if line.startswith(("State", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"))]
+    return "; ".join(wanted) + f"; wchan {Path(f'/proc/{pid}/wchan').read_text()}"
 
 
 def test_ctrl_d_at_the_set_pin_prompt_changes_nothing(tmp_path):
