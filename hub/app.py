@@ -3,7 +3,8 @@ provider's customer page, fleet endpoints (admin token), on Starlette under uvic
 
 Starlette, not FastAPI or Litestar: every request here must be read as raw bytes before anything parses it (an
 HMAC is over the exact body), errors have the contract's own shape, and validation is the contract's own code
-(shared with the sandbox) — a model layer would be a second, competing validator. Starlette is the small, well-kept
+(``hub/contract.py``, the hub's own reading of docs/backend-contract.md, shared with neither the terminal's client
+nor the sandbox) — a model layer would be a second, competing validator. Starlette is the small, well-kept
 ASGI toolkit both of the others are built on, with two dependencies.
 
 Database calls are synchronous SQLAlchemy Core in worker threads; long-polls wait on asyncio events (no thread and
@@ -38,10 +39,11 @@ from starlette.routing import BaseRoute, Route
 
 from hub import db as t
 from hub import webhooks
+from hub.contract import ContractError, error_json
 from hub.dashboard import routes as dashboard_routes
 from hub.db import Database, OrderRow
 from hub.fleet import Fleet
-from hub.ledger import ContractError, Fact, Ledger, fact_of
+from hub.ledger import Fact, Ledger, fact_of
 from hub.providers import credited_event, provider_from
 from hub.wake import Wakeups
 from terminal.backends.base import BackendError
@@ -522,7 +524,7 @@ async def _no_route(request: Request, exc: Exception) -> Response:
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     headers = {"Retry-After": "1" if status == 429 else "2"} if status in (429, 503) else None
-    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+    return JSONResponse(error_json(code, message), status, headers=headers)
 
 
 _PAGE: str | None = None

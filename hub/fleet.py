@@ -21,8 +21,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import db as t
+from hub.contract import ContractError
 from hub.db import Database, EnrollmentCodeRow, HeartbeatRow, Record, TerminalRow
-from hub.ledger import ContractError
 from terminal.backends import signing
 
 #: How far a request's timestamp may be from the hub's clock, either way (and how long nonces are kept).

@@ -24,22 +24,23 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hub import db as t
+from hub.contract import (
+    ContractError,
+    CreateRequest,
+    body_digest,
+    create_request,
+    order_json,
+    refund_json,
+    refund_request,
+)
 from hub.db import Database, OrderRow, PaymentRow, RefundRow
 from hub.providers import Provider
 from terminal.backends.base import BackendError
-from terminal.backends.contract import amount_json, time_json
-from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus, OrderUpdate, Payment, ProviderRefund
 from terminal.core.problems import ProblemKind
-from terminal.sandbox.book import SandboxError, _digest, _order_request, amount_from_json
 
 log = logging.getLogger(__name__)
 
-#: A request the contract answers with an error (HTTP status, code, message, optional body): the sandbox's type.
-ContractError = SandboxError
-
-#: The largest amount the hub takes (ten trillion rupees in paise; no QR sale comes near it).
-MAX_MINOR = 10**15
 #: How far along an order is; an update that would lower it is ignored.
 RANK = {"pending": 0, "failed": 1, "expired": 1, "cancelled": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
 PAID_FAMILY = ("paid", "partially_refunded", "refunded")
@@ -91,16 +92,13 @@ class Ledger:
             raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")
         if len(key) > 200:
             raise ContractError(400, "invalid_request", "Idempotency-Key is longer than 200 characters")
-        reference, amount, expires_in, description = _order_request(body)
-        if len(reference) > 100 or len(description) > 500:
-            raise ContractError(400, "invalid_request", "'reference' (100) or 'description' (500) is too long")
-        if amount.minor > MAX_MINOR:
-            raise ContractError(400, "invalid_amount", f"'amount.value' is over {MAX_MINOR} minor units")
-        digest = _digest(body)
-        row = self._claim(terminal_id, key, digest, reference, amount, expires_in, description)
+        asked = create_request(body)
+        row = self._claim(terminal_id, key, body_digest(body), asked)
         if row.provider_id is not None:
             return self._json_by_id(row.id), False
-        request = OrderRequest(f"{terminal_id}-{key}", reference, amount, expires_in, description)
+        request = OrderRequest(
+            f"{terminal_id}-{key}", asked.reference, asked.amount, asked.expires_in, asked.description
+        )
         try:
             made = self.provider.create_order(request)
         except BackendError as exc:
@@ -169,11 +167,8 @@ class Ledger:
         """Refund part or all of a paid order, idempotently by ``key``; (refund JSON, created)."""
         if not key:
             raise ContractError(400, "idempotency_key_required", "Idempotency-Key header is required")
-        if not isinstance(body, dict):
-            raise ContractError(400, "invalid_request", "body must be a JSON object")
-        amount = amount_from_json(body.get("amount"), "amount")
-        reason = str(body.get("reason", ""))[:500]
-        digest = _digest(body)
+        amount, reason = refund_request(body)
+        digest = body_digest(body)
         with self.db.transaction() as conn:
             row = self._row(conn, order_id, terminal_id, lock=True)
             known = _refund(conn, and_(t.refunds.c.order_id == order_id, t.refunds.c.idempotency_key == key))
@@ -227,7 +222,7 @@ class Ledger:
                 self._settle_status(conn, self._row(conn, order_id, None))
         with self.db.transaction() as conn:
             known = _refund_by_id(conn, known.id)
-        return _refund_json(known), created
+        return refund_json(known), created
 
     # --- history and settlement (one terminal, a shop, or all) ----------------------------------
 
@@ -441,9 +436,7 @@ class Ledger:
 
     # --- inside -------------------------------------------------------------------------------
 
-    def _claim(
-        self, terminal_id: str, key: str, digest: str, reference: str, amount: Amount, expires_in: int, description: str
-    ) -> OrderRow:
+    def _claim(self, terminal_id: str, key: str, digest: str, asked: CreateRequest) -> OrderRow:
         """The order row for this terminal's key: the existing one (same body) or a new one without a QR yet."""
         for _ in range(2):
             with self.db.transaction() as conn:
@@ -464,14 +457,14 @@ class Ledger:
                             terminal_id=terminal_id,
                             idempotency_key=key,
                             body_hash=digest,
-                            reference=reference,
-                            amount=amount.minor,
-                            currency=amount.currency,
-                            description=description,
+                            reference=asked.reference,
+                            amount=asked.amount.minor,
+                            currency=asked.amount.currency,
+                            description=asked.description,
                             status="pending",
                             provider=self.provider_name,
                             created_at=now,
-                            expires_at=now + expires_in,
+                            expires_at=now + asked.expires_in,
                             updated_at=now,
                         )
                     )
@@ -516,41 +509,11 @@ class Ledger:
             return self._json(conn, self._row(conn, order_id, None))
 
     def _json(self, conn: Connection, row: OrderRow) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": row.id,
-            "status": row.status,
-            "reference": row.reference,
-            "amount": amount_json(Amount(row.amount, row.currency)),
-            "expires_at": _iso(row.expires_at),
-            "created_at": _iso(row.created_at),
-        }
-        if row.qr_payload is not None:
-            data["qr"] = {"scheme": row.qr_scheme, "payload": row.qr_payload}
-            data["payee"] = {"name": row.payee_name, "id": row.payee_id}
-        if row.provider == "sim":
-            data["sandbox"] = True
         query = select(t.payments).where(t.payments.c.order_id == row.id).order_by(t.payments.c.at)
-        pays = [PaymentRow.of(p) for p in conn.execute(query)]
-        data["payments"] = [
-            {
-                "id": p.id,
-                "amount": amount_json(Amount(p.amount, p.currency)),
-                "at": _iso(p.at),
-                "payer": p.payer,
-                "provider_ref": p.provider_ref,
-            }
-            for p in pays
-        ]
-        if pays:
-            data["paid"] = {k: v for k, v in data["payments"][0].items() if k != "id"}
-        if row.failure_code:
-            data["failure"] = {"code": row.failure_code, "message": row.failure_message or ""}
-        refunds = conn.execute(
-            select(t.refunds).where(t.refunds.c.order_id == row.id).order_by(t.refunds.c.created_at)
-        ).all()
-        if refunds:
-            data["refunds"] = [_refund_json(RefundRow.of(r)) for r in refunds]
-        return data
+        payments = [PaymentRow.of(p) for p in conn.execute(query)]
+        query = select(t.refunds).where(t.refunds.c.order_id == row.id).order_by(t.refunds.c.created_at)
+        refunds = [RefundRow.of(r) for r in conn.execute(query)]
+        return order_json(row, payments, refunds, sandbox=row.provider == "sim")
 
 
 def _paid_and_refunded(conn: Connection, order_id: str) -> tuple[int, int]:
@@ -573,17 +536,6 @@ def _refund(conn: Connection, where: ColumnElement[bool]) -> RefundRow | None:
 
 def _refund_by_id(conn: Connection, refund_id: str) -> RefundRow:
     return RefundRow.of(conn.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).one())
-
-
-def _refund_json(row: RefundRow) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": row.id,
-        "status": "pending" if row.status == "requested" else row.status,
-        "amount": amount_json(Amount(row.amount, row.currency)),
-    }
-    if row.status == "failed" and row.failure_message:
-        data["failure"] = {"code": "refund_failed", "message": row.failure_message}
-    return data
 
 
 def _scope(scope: dict[str, str]) -> list[Any]:
@@ -609,7 +561,3 @@ def _provider_error(exc: BackendError) -> ContractError:
     if exc.problem.kind in (ProblemKind.REJECTED, ProblemKind.CONFLICT, ProblemKind.UNAUTHORISED):
         return ContractError(502, "provider_refused", f"the payment provider refused: {exc.problem.detail}")
     return ContractError(503, "provider_unavailable", f"the payment provider did not answer: {exc.problem.detail}")
-
-
-def _iso(at: float) -> str:
-    return time_json(datetime.fromtimestamp(at, UTC))

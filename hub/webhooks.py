@@ -14,6 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from hub.contract import MAX_MINOR
 from hub.ledger import Fact
 from terminal.core.money import Amount, MoneyError
 from terminal.core.orders import OrderStatus, Payment, ProviderRefund
@@ -30,9 +31,8 @@ STRIPE_REFUND = {
 }
 
 
-#: Longest id the hub stores (provider ids are far shorter), and the largest amount it believes.
+#: Longest id the hub stores (provider ids are far shorter); the largest amount it believes is contract.MAX_MINOR.
 MAX_ID = 100
-MAX_MINOR = 10**15
 
 
 class WebhookError(Exception):

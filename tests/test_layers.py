@@ -1,6 +1,7 @@
 """Layers cross one way (issue #19 item 4): nothing below the command line imports a command (the reconciliation
 the worker and the App use lives in the core and the store, not in a CLI module), and the sandbox, a server of the
-contract, never uses the terminal's client (its own serialisation, so a bug shared by both ends cannot pass)."""
+contract, never uses the terminal's client (its own serialisation, so a bug shared by both ends cannot pass); nor
+does the hub, the other server of the contract (hub/contract.py), which uses none of the sandbox's privates either."""
 
 from __future__ import annotations
 
@@ -46,6 +47,43 @@ def test_the_sandbox_never_uses_the_terminals_client():
     ]
     assert problems == []
     assert len(modules("terminal/sandbox")) >= 2
+
+
+def crosses_into_the_terminals_contract(name: str) -> bool:
+    """An import the hub, another server of the contract, may not make: the terminal's client serialisation
+    (``terminal.backends.contract``) or anything private (``_name``) of the sandbox."""
+    parts = name.split(".")
+    client = parts[:3] == ["terminal", "backends", "contract"]
+    return client or (parts[:2] == ["terminal", "sandbox"] and any(p.startswith("_") for p in parts[2:]))
+
+
+def test_the_hub_never_uses_the_terminals_client_nor_the_sandboxs_privates():
+    problems = [
+        f"{path.relative_to(ROOT)}:{line}: import {name}"
+        for path in modules("hub")
+        for line, name in imports_of_file(path)
+        if crosses_into_the_terminals_contract(name)
+    ]
+    assert problems == []
+    assert len(modules("hub")) >= 10
+
+
+@pytest.mark.parametrize(
+    ("name", "crosses"),
+    [
+        ("terminal.backends.contract", True),
+        ("terminal.backends.contract.amount_json", True),
+        ("terminal.sandbox.book._digest", True),
+        ("terminal.sandbox._private", True),
+        ("terminal.sandbox.book.SandboxError", False),
+        ("terminal.backends.razorpay", False),
+        ("terminal.backends.base.BackendError", False),
+        ("terminal.core.money.Amount", False),
+        ("hub.contract.amount_json", False),
+    ],
+)
+def test_what_crosses_into_the_terminals_contract(name, crosses):
+    assert crosses_into_the_terminals_contract(name) is crosses
 
 
 @pytest.mark.parametrize(
