@@ -174,10 +174,14 @@ class Hub:
         return JSONResponse(order, 201 if created else 200)
 
     async def get(self, request: Request, terminal: str, data: Json) -> Response:
-        """GET /v1/orders/{id}?wait=&known=: answers when the status is not ``known``, or after ``wait`` s."""
+        """GET /v1/orders/{id}?wait=&known=&known_payments=: answers when the status is not ``known`` or (v1.1) the
+        number of payments is not ``known_payments`` (an underpaid order paid again, a QR paid twice), or after
+        ``wait`` s."""
         order_id = _path(request, "order_id")
         wait = min(float(_int(request.query_params.get("wait", "0"), "wait")), self.settings.max_wait)
         known = request.query_params.get("known")
+        counted = request.query_params.get("known_payments")
+        known_payments = None if counted is None else _int(counted, "known_payments")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         with self.wakeups.waiter(f"order:{order_id}", f"terminal:{terminal}") as waiter:
@@ -185,7 +189,8 @@ class Hub:
                 waiter.event.clear()
                 order = await run(self.ledger.get, terminal, order_id)
                 left = deadline - loop.time()
-                if known is None or order["status"] != known or left <= 0:
+                news = known_payments is not None and len(order["payments"]) != known_payments
+                if known is None or order["status"] != known or news or left <= 0:
                     return JSONResponse(order)
                 expires = datetime.fromisoformat(order["expires_at"].replace("Z", "+00:00")).timestamp()
                 slice_ = min(left, self.settings.reread)

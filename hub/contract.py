@@ -33,6 +33,14 @@ EXPIRES_IN = (1, 86400)
 DEFAULT_EXPIRES_IN = 300
 
 
+#: The hub's own statuses the contract has no word for, as it writes them. ``underpaid`` (money arrived, less than
+#: asked or in another currency) is ``paid`` with its payments listed: the contract's ``paid`` means "money arrived,
+#: compare the payments" (docs/backend-contract.md, payment matching), and the terminal's matching then shows
+#: "Underpaid" or "Payment mismatch". ``pending`` would hide the money from the terminal (it ignores a pending
+#: order's payments) and ``expired`` with payments is read as a contradiction, a mismatch.
+WIRE_STATUS = {"underpaid": "paid"}
+
+
 class ContractError(Exception):
     """A request the contract answers with an error: HTTP ``status``, error ``code`` and ``message``, and for a
     409 on a paid order the order itself as ``body``."""
@@ -149,7 +157,7 @@ def order_json(
     """An order with every payment (v1.1, oldest first), ``paid`` for v1 terminals, its failure and refunds."""
     data: dict[str, Any] = {
         "id": order.id,
-        "status": order.status,
+        "status": WIRE_STATUS.get(order.status, order.status),
         "reference": order.reference,
         "amount": amount_json(order.amount, order.currency),
         "expires_at": time_json(order.expires_at),

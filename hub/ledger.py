@@ -5,6 +5,10 @@ answer the contract gives as an error. Rules that decide money:
 
 - an order's status only moves forward (:data:`RANK`): a late ``closed`` or ``expired`` cannot undo a payment,
   a payment reported after the order expired or was cancelled still wins (money that arrived is never hidden);
+- an order is ``paid`` only when its payments in its currency add up to at least its amount, whatever the provider
+  says; less (or money in another currency only) is ``underpaid``, the hub's own status, which the contract writes
+  as ``paid`` with the payments listed (:data:`hub.contract.WIRE_STATUS`: the terminal matches them and shows
+  "Underpaid" or "Payment mismatch"); a later payment that makes up the sum moves it on to ``paid``;
 - each provider payment is recorded once (unique provider + payment id), each event once (unique event id);
 - a refund never exceeds what was paid less the refunds not failed, checked with the order row locked.
 """
@@ -42,8 +46,18 @@ from terminal.core.problems import ProblemKind
 log = logging.getLogger(__name__)
 
 #: How far along an order is; an update that would lower it is ignored.
-RANK = {"pending": 0, "failed": 1, "expired": 1, "cancelled": 1, "paid": 2, "partially_refunded": 3, "refunded": 4}
-PAID_FAMILY = ("paid", "partially_refunded", "refunded")
+RANK = {
+    "pending": 0,
+    "failed": 1,
+    "expired": 1,
+    "cancelled": 1,
+    "underpaid": 2,
+    "paid": 3,
+    "partially_refunded": 4,
+    "refunded": 5,
+}
+#: Statuses of an order money arrived for (as asked or not): it cannot be cancelled, it can be refunded.
+MONEY = ("underpaid", "paid", "partially_refunded", "refunded")
 #: Refund statuses that count against what remains refundable.
 LIVE_REFUNDS = ("requested", "pending", "succeeded")
 
@@ -159,7 +173,7 @@ class Ledger:
                 self._move(conn, row, "cancelled")
                 row = self._row(conn, order_id, terminal_id)
             order = self._json(conn, row)
-        if row.status in PAID_FAMILY:
+        if row.status in MONEY:
             raise ContractError(409, "already_paid", "the order is paid", order)
         return order
 
@@ -175,7 +189,7 @@ class Ledger:
             if known is not None and known.body_hash != digest:
                 raise ContractError(409, "idempotency_conflict", "this Idempotency-Key was used with another body")
             if known is None:
-                if row.status not in ("paid", "partially_refunded"):
+                if row.status not in ("underpaid", "paid", "partially_refunded"):
                     raise ContractError(409, "not_paid", f"the order is {row.status}, not paid")
                 paid, live = _paid_and_refunded(conn, order_id)
                 if amount.currency != row.currency or amount.minor <= 0 or live + amount.minor > paid:
@@ -366,11 +380,15 @@ class Ledger:
                 )
         for refund in fact.refunds:
             self._record_refund(conn, row, refund)
-        status = fact.status
-        if fact.payments or conn.execute(select(t.payments.c.id).where(t.payments.c.order_id == row.id)).first():
-            status = OrderStatus.PAID if status is None or RANK[str(status)] < RANK["paid"] else status
+        status = None if fact.status is None else str(fact.status)
+        received = _received(conn, row)
+        if received is not None:
+            # Money arrived: the sum decides, never the provider's word alone (a "paid" QR of ₹0.01 for ₹12.50).
+            status = "paid" if received >= row.amount else "underpaid"
+            if fact.status is not None and RANK[str(fact.status)] > RANK[status] and status == "paid":
+                status = str(fact.status)  # refunded at the provider: the refunds below say how far
         if status is not None:
-            self._move(conn, row, str(status), fact.failure)
+            self._move(conn, row, status, fact.failure)
         self._settle_status(conn, self._row(conn, row.id, None))
         after = (
             self._row(conn, row.id, None).status,
@@ -498,7 +516,7 @@ class Ledger:
 
     def _settle_status(self, conn: Connection, row: OrderRow) -> None:
         """Partially refunded / refunded, from the refunds that are not failed."""
-        if row.status not in PAID_FAMILY:
+        if row.status not in MONEY:
             return
         paid, live = _paid_and_refunded(conn, row.id)
         if live > 0:
@@ -514,6 +532,13 @@ class Ledger:
         query = select(t.refunds).where(t.refunds.c.order_id == row.id).order_by(t.refunds.c.created_at)
         refunds = [RefundRow.of(r) for r in conn.execute(query)]
         return order_json(row, payments, refunds, sandbox=row.provider == "sim")
+
+
+def _received(conn: Connection, row: OrderRow) -> int | None:
+    """What arrived for the order in its own currency (payments in another currency count nothing towards it),
+    or None when no payment at all arrived."""
+    rows = conn.execute(select(t.payments.c.amount, t.payments.c.currency).where(t.payments.c.order_id == row.id)).all()
+    return None if not rows else sum(int(r.amount) for r in rows if r.currency == row.currency)
 
 
 def _paid_and_refunded(conn: Connection, order_id: str) -> tuple[int, int]:
