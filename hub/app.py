@@ -457,7 +457,7 @@ class Hub:
                 log.exception("maintenance failed; trying again in a second")
 
     def reconcile(self) -> int:
-        """Ask the provider about each order pending past ``reconcile_after``; how many it changed."""
+        """Ask the provider about each order pending (or underpaid) past ``reconcile_after``; how many it changed."""
         now = self.clock()
         changed = 0
         for _order_id, provider_id in self.ledger.pending_since(now - self.settings.reconcile_after, now - 86400):

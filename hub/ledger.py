@@ -427,12 +427,13 @@ class Ledger:
         return sorted((r.id, r.status) for r in rows)
 
     def pending_since(self, before: float, after: float, limit: int = 100) -> list[tuple[str, str]]:
-        """(order id, provider id) of orders still pending, created between ``after`` and ``before``."""
+        """(order id, provider id) of orders that may still take money, created between ``after`` and ``before``:
+        pending, or underpaid (the customer may pay the rest; a lost webhook for it must not hide it)."""
         with self.db.transaction() as conn:
             rows = conn.execute(
                 select(t.orders.c.id, t.orders.c.provider_id)
                 .where(
-                    t.orders.c.status == "pending",
+                    t.orders.c.status.in_(("pending", "underpaid")),
                     t.orders.c.provider_id.is_not(None),
                     t.orders.c.created_at < before,
                     t.orders.c.created_at > after,

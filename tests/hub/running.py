@@ -70,3 +70,13 @@ def provider_id(hub: RunningHub, order_id: str) -> str:
 
     with hub.hub.db.transaction() as conn:
         return conn.execute(select(t.orders.c.provider_id).where(t.orders.c.id == order_id)).scalar_one()
+
+
+def hub_status(hub: RunningHub, order_id: str) -> str:
+    """The hub's own status of an order (its database), not what the contract writes for it."""
+    from sqlalchemy import select
+
+    from hub import db as t
+
+    with hub.hub.db.transaction() as conn:
+        return str(conn.execute(select(t.orders.c.status).where(t.orders.c.id == order_id)).scalar_one())

@@ -10,25 +10,17 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
-from hub import db as t
 from hub.dashboard.reports import Reports
 from hub.providers import credited_event
 from terminal.core.matching import Verdict, match
 from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus
-from tests.hub.running import RunningHub, provider_id
+from tests.hub.running import RunningHub, hub_status, provider_id
 from tests.hub.webhook_events import send_razorpay
 
 ASKED = Amount(1250, "INR")
 SALE = OrderRequest("S1", "T1-S1", ASKED, 300, "Chai")
-
-
-def hub_status(hub: RunningHub, order_id: str) -> str:
-    """The hub's own status of the order (its database), not what the contract writes."""
-    with hub.hub.db.transaction() as conn:
-        return str(conn.execute(select(t.orders.c.status).where(t.orders.c.id == order_id)).scalar_one())
 
 
 def today() -> str:

@@ -14,7 +14,7 @@ from terminal.core.money import Amount
 from terminal.core.orders import OrderRequest, OrderStatus
 from tests.fake_razorpay import FakeRazorpay
 from tests.fake_stripe import FakeStripe
-from tests.hub.running import RunningHub, provider_id
+from tests.hub.running import RunningHub, hub_status, provider_id
 from tests.hub.webhook_events import razorpay_event, send_razorpay, send_stripe, stripe_event
 from tests.providers import RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, STRIPE_KEY
 
@@ -172,6 +172,23 @@ def test_a_lost_webhook_is_made_good_by_reconciliation(sqlite_url: str) -> None:
         fake.pay(provider_id(hub, order.id))  # …and Razorpay's webhook never arrives
         update = terminal.get_order(order.id, wait=10, known=OrderStatus.PENDING)
         assert update.status is OrderStatus.PAID and update.payments[0].amount == Amount(12500, "INR")
+
+
+def test_the_rest_of_an_underpaid_order_is_found_by_reconciliation_when_its_webhook_is_lost(sqlite_url: str) -> None:
+    keys = {"razorpay_key_id": RAZORPAY_KEY_ID, "razorpay_key_secret": RAZORPAY_KEY_SECRET}
+    with (
+        FakeRazorpay(image_content=True) as fake,
+        RunningHub(sqlite_url, provider="razorpay", provider_url=fake.url, secrets=keys, reconcile_after=0.5) as hub,
+    ):
+        terminal = hub.terminal("T1")
+        order = terminal.create_order(SALE)
+        fake.pay(provider_id(hub, order.id), amount=6000)  # no webhook, for either payment
+        first = terminal.get_order(order.id, wait=10, known=OrderStatus.PENDING)
+        assert [p.amount.minor for p in first.payments] == [6000]
+        fake.pay(provider_id(hub, order.id), amount=6500)
+        update = terminal.get_order(order.id, wait=10, known=OrderStatus.PAID, known_payments=1)
+        assert sorted(p.amount.minor for p in update.payments) == [6000, 6500]
+        assert hub_status(hub, order.id) == "paid"
 
 
 def test_a_provider_that_answers_garbage_is_a_503_and_no_order(sqlite_url: str) -> None:
