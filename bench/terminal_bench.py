@@ -220,9 +220,9 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         step, create, handle = journal.step, backend.create_order, app.handle
 
         @contextlib.contextmanager
-        def timed_step():
+        def timed_step(**how):
             outer = not journal._in_step
-            with step():
+            with step(**how):
                 yield
             if outer:  # committed: the first is the "creating" step's, the one after the order came its step's
                 marks.setdefault("commit2" if "created" in marks else "commit", time.monotonic())

@@ -16,10 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from terminal.sandbox.server import Sandbox
 from terminal.store.journal import Journal
 from tests.leaks import Resources
+
+# Speed is measured in bench/, never asserted in a test: no per-example deadline for Hypothesis either (a loaded
+# machine made one example of the guard's property test take longer than the default 200 ms, and fail).
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
 
 #: Published payment-QR vectors, each with its source (tests/vectors/payment-qr.json): inside the repository.
 VECTORS = json.loads((Path(__file__).resolve().parent / "vectors" / "payment-qr.json").read_text(encoding="utf-8"))

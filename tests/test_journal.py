@@ -21,6 +21,26 @@ def test_the_file_is_wal_with_full_sync_and_migrated(journal):
     assert {"sales", "events", "_sqlite_migrations"} <= set(journal.db.table_names())
 
 
+def test_a_step_that_need_not_wait_for_the_disk_commits_without_and_every_other_write_waits_again(journal):
+    with journal.step(wait_for_disk=False):
+        assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: no fsync at its commit
+        journal.record_sale(SALE, None, "sale started", AT)
+    assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again, for whatever comes next
+    assert sqlite3.connect(journal.path).execute("SELECT status FROM sales").fetchall() == [("creating",)]
+    with journal.step():
+        assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        with journal.step(wait_for_disk=False):  # nested: a savepoint of a step that waits; it waits too
+            assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_step_that_need_not_wait_and_fails_leaves_the_journal_waiting_for_the_disk(journal):
+    with pytest.raises(RuntimeError), journal.step(wait_for_disk=False):
+        journal.record_sale(SALE, None, "sale started", AT)
+        raise RuntimeError("the step failed")
+    assert journal.sales() == []
+    assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
 def test_a_sale_and_its_event_are_committed_and_seen_by_another_connection(journal):
     journal.record_sale(SALE, None, "sale started", AT)
     other = sqlite3.connect(journal.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import select
+import signal
 import stat
 import subprocess
 import sys
@@ -141,6 +142,15 @@ def test_set_pin_with_stdin_closed_says_so_and_changes_nothing(tmp_path, flags):
     assert secrets.read_text() == before
 
 
+def as_a_shell_starts_a_foreground_job():
+    """In the child: the pty is its controlling terminal and Ctrl-C / Ctrl-\\ act as they do by default, as a shell
+    starts a foreground job. (Whole runs twice saw the child inherit SIGINT and SIGQUIT ignored from pytest's
+    process — the pair C's system() ignores while it waits — and wait forever at the prompt.)"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def at_the_prompt(tmp_path, typed):
     """set-pin at a terminal (a pty it controls), ``typed`` once it asks; (exit code, what the terminal showed)."""
     master, slave = os.openpty()
@@ -152,7 +162,7 @@ def at_the_prompt(tmp_path, typed):
         stderr=slave,
         env=ENV,
         start_new_session=True,
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        preexec_fn=as_a_shell_starts_a_foreground_job,
     )
     os.close(slave)
     shown = b""

@@ -58,18 +58,32 @@ def compare(
     limited to this terminal's references), and the backend's settlement with our payments settled that day
     (pass no settlement when it also covers other terminals: it could never match)."""
     found: list[Mismatch] = []
-    backend = dict(theirs)
+    backend: dict[str, list[OrderUpdate]] = {}
+    for reference, update in theirs:
+        backend.setdefault(reference, []).append(update)
     for sale, refunds in ours:
         if not sale.status.is_final:
             continue  # still running: nothing to compare yet
-        update = backend.pop(sale.reference, None)
-        found += _one(sale, refunds, update)
-    for reference, update in sorted(backend.items()):
-        if update.status in MONEY or update.status is OrderStatus.PENDING:
-            found.append(Mismatch(reference, "missing in journal", "no such sale", _said(update)))
+        found += _one(sale, refunds, _take(sale, backend.get(sale.reference, [])))
+    for reference, left in sorted(backend.items()):
+        for update in left:
+            if update.status in MONEY or update.status is OrderStatus.PENDING:
+                found.append(Mismatch(reference, "missing in journal", "no such sale", _said(update)))
     if settlement is not None and settled_ours is not None:
         found += _settlement(settlement, settled_ours)
     return Reconciliation(date, len(ours), tuple(found), notes)
+
+
+def _take(sale: Sale, orders: list[OrderUpdate]) -> OrderUpdate | None:
+    """The backend's order for ``sale``, taken out of ``orders`` (those with its reference). A reference can name
+    several orders (a sale lost to a power cut before its QR was shown leaves its order behind, and the next start
+    numbers a sale the same): a sale with a backend order is matched by that order's id, never by whichever order
+    of its reference came last; a sale without one (offline) by its reference's only order."""
+    if sale.order is not None and not sale.local:
+        index = next((i for i, update in enumerate(orders) if update.order_id == sale.order.id), None)
+    else:
+        index = 0 if len(orders) == 1 else None
+    return orders.pop(index) if index is not None else None
 
 
 def _one(sale: Sale, refunds: tuple[Refund, ...], update: OrderUpdate | None) -> list[Mismatch]:

@@ -1,5 +1,7 @@
 """The journal: one SQLite file (WAL, ``synchronous=FULL``) where every sale and every change of it is
-committed before the screen, LEDs or till say anything about it. Only the loop thread writes.
+committed before the screen, LEDs or till say anything about it. Only the loop thread writes. One kind of step
+commits without waiting for the disk (``Journal.step(wait_for_disk=False)``): opening a sale and asking for its
+order, on which nothing is shown or told; the order's step waits, and takes it to the disk with itself.
 
 One process at a time: the terminal holds an exclusive lock (``flock`` on ``<journal>.lock``, which names its pid)
 for as long as the journal is open, so a second terminal on the same file is refused instead of corrupting it.
@@ -172,18 +174,33 @@ class Journal:
     # --- one step of the loop, and a full disk ------------------------------------------------
 
     @contextmanager
-    def step(self) -> Iterator[None]:
-        """One step of the loop: every write inside it commits together, or none does (nested: a savepoint)."""
+    def step(self, *, wait_for_disk: bool = True) -> Iterator[None]:
+        """One step of the loop: every write inside it commits together, or none does (nested: a savepoint).
+
+        ``wait_for_disk=False``: the commit does not wait for the disk (``synchronous=NORMAL``). A power cut may
+        then lose this step, never half of it and never an earlier one; the next step that waits takes it to the
+        disk with itself (the WAL is written in order). Only for a step nothing is shown, told or printed on."""
         if self._in_step:
             with self._writing(), self.transaction():
                 yield
             return
-        with self._writing(), self.transaction():
-            self._in_step = True
-            try:
-                yield
-            finally:
-                self._in_step = False
+        if not wait_for_disk:
+            self._synchronous("NORMAL")
+        try:
+            with self._writing(), self.transaction():
+                self._in_step = True
+                try:
+                    yield
+                finally:
+                    self._in_step = False
+        finally:
+            if not wait_for_disk:  # every other commit waits for the disk again
+                self._synchronous("FULL")
+
+    def _synchronous(self, level: str) -> None:
+        """Set how a commit waits for the disk (outside a transaction: SQLite refuses the change inside one)."""
+        with self._writing():
+            self.conn.execute(f"PRAGMA synchronous={level}")
 
     def restore_reserve(self) -> bool:
         """Put the reserve back once the disk has room for it again (looked at every 30 s at most); True when
