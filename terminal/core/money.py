@@ -15,12 +15,13 @@ the same answer every time, so the core stays pure.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError, localedata
-from babel.numbers import format_decimal, get_currency_symbol
+
+from terminal.core import money_cldr
 
 #: ISO 4217 minor-unit exponents of the currencies the terminal knows.
 EXPONENTS: dict[str, int] = {
@@ -231,7 +232,9 @@ def format_money(amount: Amount, locale: str | None = None, *, code: bool = Fals
     ``R$ 1.234,56`` (pt_BR). ``code``: the ISO code for the symbol (``INR 8.00``), for printers whose code
     pages have no ₹ or ฿. ``locale`` None: the currency's home locale."""
     loc = locale or locale_for(None, amount.currency)
-    number = _number(Decimal(amount.minor).scaleb(-amount.exponent), amount.exponent, loc)
+    exp = amount.exponent
+    whole, frac = divmod(amount.minor, 10**exp)
+    number = _grouped(whole, loc) + (_number_format(loc).decimal + f"{frac:0{exp}d}" if exp else "")
     return _with_currency(number, amount.currency, loc, code=code)
 
 
@@ -242,32 +245,79 @@ def format_typed(text: str, currency: str, locale: str | None = None) -> str:
     if not text:
         return format_money(Amount(0, currency), loc)
     whole, dot, frac = text.partition(".")
-    number = _number(Decimal(int(whole or "0")), 0, loc)
+    number = _grouped(int(whole or "0"), loc)
     if dot:
-        number += Locale.parse(loc).number_symbols["latn"]["decimal"] + frac
+        number += _number_format(loc).decimal + frac
     return _with_currency(number, currency, loc, code=False)
 
 
-@lru_cache(maxsize=32)
-def _pattern(locale: str, digits: int) -> str:
-    """The locale's decimal grouping (``#,##,##0`` in India) with exactly ``digits`` decimals."""
-    grouping = str(Locale.parse(locale).decimal_formats[None].pattern).split(";")[0].split(".")[0]
-    return grouping + ("." + "0" * digits if digits else "")
+@dataclass(frozen=True, slots=True)
+class NumberFormat:
+    """What writing an amount in a locale takes from CLDR: the decimal and group signs, the size of the last
+    group and of the groups before it (3 and 2 in India: ``99,99,999``), and the currency pattern's text before
+    and after the number (``¤`` stands for the symbol)."""
+
+    decimal: str
+    group: str
+    primary: int
+    secondary: int
+    currency_prefix: str
+    currency_suffix: str
 
 
-def _number(value: Decimal, digits: int, locale: str) -> str:
-    return format_decimal(value, format=_pattern(locale, digits), locale=locale, decimal_quantization=False)
+@lru_cache(maxsize=64)
+def _number_format(locale: str) -> NumberFormat:
+    """The locale's :class:`NumberFormat`: from :mod:`money_cldr` (Babel's answers, kept as a small table so
+    that the terminal does not hold Babel's CLDR data, ~4 MB, for the few signs it uses), else from Babel."""
+    known = money_cldr.NUMBERS.get(locale)
+    return NumberFormat(*known) if known is not None else number_format_from_cldr(locale)
+
+
+def number_format_from_cldr(locale: str) -> NumberFormat:
+    """The locale's :class:`NumberFormat` as Babel reads it from CLDR (what :mod:`money_cldr` is made of):
+    the grouping of its decimal pattern (``#,##,##0`` in India), its Latin-digit signs, its currency pattern."""
+    from babel.numbers import parse_grouping
+
+    loc = Locale.parse(locale)
+    grouping = str(loc.decimal_formats[None].pattern).split(";")[0].split(".")[0]
+    signs = loc.number_symbols["latn"]
+    pattern = loc.currency_formats["standard"]
+    return NumberFormat(
+        signs["decimal"], signs["group"], *parse_grouping(grouping), pattern.prefix[0], pattern.suffix[0]
+    )
+
+
+def currency_symbol_from_cldr(currency: str, locale: str) -> str:
+    """The symbol ``locale`` writes ``currency`` with, as Babel reads it from CLDR (the code when it has none)."""
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(currency, Locale.parse(locale))
+
+
+def _grouped(whole: int, locale: str) -> str:
+    """``whole`` with the locale's group signs (as Babel's number patterns group: the last group, then the
+    others)."""
+    fmt = _number_format(locale)
+    digits, size, out = str(whole), fmt.primary, ""
+    while len(digits) > size:
+        digits, out, size = digits[:-size], fmt.group + digits[-size:] + out, fmt.secondary
+    if "'" in fmt.group:  # Babel reads quotes in its output as a pattern's quoting (en_CH: 9'999'999 → 9999999)
+        return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", digits + out)
+    return digits + out
 
 
 @lru_cache(maxsize=64)
 def _affixes(currency: str, locale: str, code: bool) -> tuple[str, str]:
     """What goes before and after the number: the locale's currency pattern with the symbol (or code) in it."""
-    loc = Locale.parse(locale)
-    pattern = loc.currency_formats["standard"]
-    symbol = currency if code else get_currency_symbol(currency, loc)
-    if symbol == currency and not code:
-        symbol = SYMBOLS.get(currency, currency).strip()  # the narrow symbol where the locale has none (฿ in en)
-    prefix, suffix = pattern.prefix[0], pattern.suffix[0]
+    fmt = _number_format(locale)
+    if code:
+        symbol = currency
+    else:
+        known = money_cldr.SYMBOLS.get((currency, locale))
+        symbol = known if known is not None else currency_symbol_from_cldr(currency, locale)
+        if symbol == currency:
+            symbol = SYMBOLS.get(currency, currency).strip()  # the narrow symbol where the locale has none (฿ in en)
+    prefix, suffix = fmt.currency_prefix, fmt.currency_suffix
     # CLDR's currency spacing: a symbol ending (or starting) with a letter never touches a digit.
     if prefix.endswith("¤") and symbol[-1].isalpha():
         prefix += _NBSP
