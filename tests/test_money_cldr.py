@@ -5,6 +5,8 @@ written byte for byte as Babel writes it, and a Babel upgrade that changes an an
 Regenerate the table after a Babel upgrade: ``.venv/bin/python tests/test_money_cldr.py``.
 """
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,8 +62,8 @@ def babel_money(amount: Amount, locale: str, code: bool = False) -> str:
 
 
 def test_the_table_is_babels_answer_for_every_language_and_currency():
-    numbers, symbols = generate()
-    assert (numbers, symbols) == (money_cldr.NUMBERS, money_cldr.SYMBOLS), (
+    locales, numbers, symbols = generate()
+    assert (locales, numbers, symbols) == (money_cldr.LOCALES, money_cldr.NUMBERS, money_cldr.SYMBOLS), (
         "Babel's CLDR answers changed: run .venv/bin/python tests/test_money_cldr.py"
     )
 
@@ -102,38 +104,47 @@ def test_where_babels_own_currency_format_agrees_it_is_the_same_text(amount, loc
     assert format_money(amount, locale) == format_currency(value, amount.currency, locale=locale) == shown
 
 
-def test_the_ready_screen_does_not_load_babels_locale_data():
-    import babel.localedata
+def test_the_screens_languages_write_money_without_importing_babel():
+    code = (
+        "import sys\n"
+        "from terminal.core.money import Amount, EXPONENTS, format_money, format_typed, locale_for\n"
+        f"for language in {TABLE_LANGUAGES!r}:\n"
+        "    for currency in EXPONENTS:\n"
+        "        locale = locale_for(language, currency)\n"
+        "        format_money(Amount(123456, currency), locale, code=True)\n"
+        "        format_typed('1234.5', currency, locale)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'babel'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
 
-    babel.localedata._cache.clear()
-    money._number_format.cache_clear()
-    money._affixes.cache_clear()
-    for currency, locale in table_pairs():
-        format_money(Amount(123456, currency), locale)
-        format_typed("1234.5", currency, locale)
-    assert not babel.localedata._cache
 
-
-def generate() -> tuple[dict, dict]:
+def generate() -> tuple[dict, dict, dict]:
+    tags = sorted({(language or "en").replace("-", "_") for language in TABLE_LANGUAGES})
+    locales = {(tag, currency): money.locale_from_cldr(tag, currency) for tag in tags for currency in EXPONENTS}
     numbers = {}
     symbols = {}
     for currency, locale in table_pairs():
         fmt = money.number_format_from_cldr(locale)
         numbers[locale] = (fmt.decimal, fmt.group, fmt.primary, fmt.secondary, fmt.currency_prefix, fmt.currency_suffix)
         symbols[(currency, locale)] = money.currency_symbol_from_cldr(currency, locale)
-    return dict(sorted(numbers.items())), symbols
+    return locales, dict(sorted(numbers.items())), symbols
 
 
 def write_table() -> None:
     import babel
 
-    numbers, symbols = generate()
+    locales, numbers, symbols = generate()
     lines = [
         f'"""Babel {babel.__version__}\'s CLDR answers for writing money in every language the screen speaks, made by',
         "``tests/test_money_cldr.py`` (which checks them against Babel); see",
         ":func:`terminal.core.money._number_format`.",
         '"""',
         "",
+        "#: (language tag, currency) → the locale amounts are written in (see :func:`terminal.core.money.locale_for`).",
+        "LOCALES: dict[tuple[str, str], str] = {",
+        *(f"    {k!r}: {v!r}," for k, v in locales.items()),
+        "}",
         "#: locale → decimal sign, group sign, last group's size, other groups' size, currency pattern's prefix and",
         "#: suffix (¤: the symbol).",
         "NUMBERS: dict[str, tuple[str, str, int, int, str, str]] = {",

@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from babel import Locale, UnknownLocaleError, localedata
-
 from terminal.core import money_cldr
 
 #: ISO 4217 minor-unit exponents of the currencies the terminal knows.
@@ -217,13 +215,22 @@ def locale_for(language: str | None, currency: str) -> str:
     """The CLDR locale amounts of ``currency`` are written in for a shop reading ``language``
     (``hi`` + INR → ``hi_IN``; ``en`` + THB → ``en``, CLDR having no ``en_TH``). ``None``: the currency's home."""
     tag = (language or home_language(currency)).replace("-", "_")
+    known = money_cldr.LOCALES.get((tag, currency))
+    return known if known is not None else locale_from_cldr(tag, currency, language)
+
+
+def locale_from_cldr(tag: str, currency: str, language: str | None = None) -> str:
+    """:func:`locale_for` as Babel answers it (what :mod:`money_cldr` is made of): ``tag``'s locale in the
+    currency's territory when CLDR has one, else ``tag`` itself if CLDR knows it."""
+    from babel import Locale, UnknownLocaleError, localedata
+
     territory = TERRITORIES.get(currency)
     if "_" not in tag and territory and localedata.exists(f"{tag}_{territory}"):
         return f"{tag}_{territory}"
     try:
         Locale.parse(tag)
     except (UnknownLocaleError, ValueError):
-        raise MoneyError(f"no number format for the language {language!r}") from None
+        raise MoneyError(f"no number format for the language {language or tag!r}") from None
     return tag
 
 
@@ -276,6 +283,7 @@ def _number_format(locale: str) -> NumberFormat:
 def number_format_from_cldr(locale: str) -> NumberFormat:
     """The locale's :class:`NumberFormat` as Babel reads it from CLDR (what :mod:`money_cldr` is made of):
     the grouping of its decimal pattern (``#,##,##0`` in India), its Latin-digit signs, its currency pattern."""
+    from babel import Locale
     from babel.numbers import parse_grouping
 
     loc = Locale.parse(locale)
@@ -289,6 +297,7 @@ def number_format_from_cldr(locale: str) -> NumberFormat:
 
 def currency_symbol_from_cldr(currency: str, locale: str) -> str:
     """The symbol ``locale`` writes ``currency`` with, as Babel reads it from CLDR (the code when it has none)."""
+    from babel import Locale
     from babel.numbers import get_currency_symbol
 
     return get_currency_symbol(currency, Locale.parse(locale))
