@@ -8,7 +8,9 @@ Each terminal runs in its own process (so its CPU and RSS are its own) against a
 kind, so both see the same machine load. A driver thread inside each types keys the way a USB keypad does (events
 into SDL's queue) and pays through the sandbox's helper, as the customer's bank would; paid→screen is timed from
 the moment the sandbox recorded the payment (its monotonic clock, shared by every process on the machine), not
-from the helper's reply. Peak RSS is read from outside, from /proc/<pid>/status (VmHWM), while the child runs.
+from the helper's reply. Peak RSS is read from outside, from /proc/<pid>/status (VmHWM), while the child runs;
+our terminal opens a journal the bench made (and migrated) beforehand, as `qr-terminal run` opens its journal on
+every start but the first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -131,7 +134,9 @@ KINDS = {
 }
 
 
-def run_ours(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float) -> dict:
+def run_ours(
+    sandbox: str, kind: str, sales: int, paid_sales: int, idle: float, journal_made: str | None = None
+) -> dict:
     from terminal.app import App, Observer
     from terminal.backends.http import HttpBackend
     from terminal.core import guard
@@ -151,6 +156,8 @@ def run_ours(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float) 
             guard.PayeeRules("Demo Shop", (payee_id,), ("127.0.0.1",)),
             id_prefix=os.urandom(4).hex(),
         )
+        if journal_made:  # migrated already: the migration's tools are not what `run` holds on a working terminal
+            shutil.copyfile(journal_made, Path(tmp) / "j.db")
         journal = Journal(Path(tmp) / "j.db")
         app = App(
             settings=settings,
@@ -318,8 +325,11 @@ def run_naive(sandbox: str, kind: str, sales: int, paid_sales: int, idle: float)
 
 
 def child(args: argparse.Namespace) -> None:
-    run = run_ours if args.peer == "ours" else run_naive
-    print(json.dumps(run(args.sandbox, args.kind, args.sales, args.paid, args.idle)))
+    if args.peer == "ours":
+        figures = run_ours(args.sandbox, args.kind, args.sales, args.paid, args.idle, args.journal)
+    else:
+        figures = run_naive(args.sandbox, args.kind, args.sales, args.paid, args.idle)
+    print(json.dumps(figures))
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -390,6 +400,7 @@ def main() -> None:
     parser.add_argument("--peer", choices=["ours", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--sandbox", help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="url", help=argparse.SUPPRESS)
+    parser.add_argument("--journal", help=argparse.SUPPRESS)
     parser.add_argument("--kinds", default=",".join(KINDS), help="payload kinds, comma-separated (%(default)s)")
     parser.add_argument("--sales", type=int, default=8, help="sales per peer, kind and round (%(default)s)")
     parser.add_argument("--rounds", type=int, default=2, help="turns each peer takes per kind (%(default)s)")
@@ -425,6 +436,8 @@ def main() -> None:
     kinds = [k for k in args.kinds.split(",") if k]
     rows: dict[str, dict] = {"ours": {}, "naive": {}}
     sandboxes = {kind: start_sandbox(kind) for kind in kinds}
+    made = tempfile.TemporaryDirectory()
+    journal_made = made_journal(Path(made.name))
     try:
         for _ in range(args.rounds):
             for kind in kinds:
@@ -449,6 +462,7 @@ def main() -> None:
                         str(paid),
                         "--idle",
                         str(args.idle),
+                        *(["--journal", str(journal_made)] if peer == "ours" else []),
                     ]
                     figures = measure(argv)
                     row = rows[peer]
@@ -461,7 +475,17 @@ def main() -> None:
         for proc, _ in sandboxes.values():
             proc.terminate()
             proc.wait(10)
+        made.cleanup()
     report(rows, kinds, args)
+
+
+def made_journal(folder: Path) -> Path:
+    """An empty journal, made and migrated by the journal itself, for our terminal's runs to start from."""
+    from terminal.store.journal import Journal
+
+    path = folder / "journal.db"
+    Journal(path).close()
+    return path
 
 
 def report(rows: dict[str, dict], kinds: list[str], args: argparse.Namespace) -> None:
