@@ -469,3 +469,15 @@ def test_headless_frames_are_written_as_each_screen_is_drawn_and_the_typing_scre
     first = show(QR_SCREEN)
     assert sorted(first) == ["00-entry.png", "01-qr.png"]
     assert show(replace(QR_SCREEN, countdown="4:58"))["01-qr.png"] != first["01-qr.png"]  # the run is re-written
+
+
+def test_the_warm_up_keeps_the_screen_and_not_its_qr():
+    display = Display(size=(800, 480))
+    ready = OTHERS[0]
+    display.draw(ready)
+    shown = pygame.image.tobytes(display.screen, "RGB")
+    qr_surface.cache_clear()
+    display.warm_up(QR_SCREEN)
+    assert qr_surface.cache_info().currsize == 0  # 230 kB no sale shows
+    assert pygame.image.tobytes(display.canvas, "RGB") == shown
+    display.close()

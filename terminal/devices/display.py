@@ -57,8 +57,11 @@ class Display:
         """Draw ``model`` where nobody sees it: the fonts of its sizes and the QR encoder are loaded before the
         first sale needs them (its first QR was three times slower than the next). It is painted on the canvas,
         which shows nothing until the next flip, and the screen shown is painted back over it: no second
-        full-screen surface (1.5 MB at 800×480) at the ready screen."""
+        full-screen surface (1.5 MB at 800×480) at the ready screen. Its QR is not kept (230 kB): no sale shows
+        it; a sale's QR made ahead meanwhile is (the cache then holds more than the warm-up's)."""
         Painter(self.painter.fonts).paint(self.canvas, model)
+        if qr_surface.cache_info().currsize == 1 and model.qr is not None:
+            qr_surface.cache_clear()
         if self.shown is not None:
             self.painter.paint(self.canvas, self.shown)
 

@@ -15,7 +15,6 @@ import logging
 import os
 import queue
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -67,6 +66,8 @@ class ClipCache:
 
     def synthesise(self, word: str) -> Path:
         """Make ``word``'s clip with espeak-ng (trimmed of its leading and trailing silence)."""
+        import subprocess  # here: only clips not yet made need it (subprocess is ~0.2 MB held by every start)
+
         program = espeak()
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(word)
