@@ -267,7 +267,9 @@ class App:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
     def warm_up(self) -> None:
-        """Once the ready screen is up: draw a QR screen nobody sees (its fonts, the QR encoder)."""
+        """Once the ready screen is up: connect the create threads to the backend, and draw a QR screen nobody
+        sees (its fonts, the QR encoder)."""
+        self.worker.prepare()
         settings, words = self.state.settings, self.shop.words
         payee = words("to {payee}", payee=settings.payee.name)
         ref = words("Ref {reference}", reference=f"{settings.terminal_id}-000000")

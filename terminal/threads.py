@@ -85,11 +85,13 @@ def steps(work: Iterator[float]) -> Job:
 
 
 class Lane:
-    """Runs jobs on ``workers`` threads in the order they are due. Threads start with the first job."""
+    """Runs jobs on ``workers`` threads in the order they are due. Threads start with the first job, or with
+    :meth:`start`; each runs ``on_start`` before its first job (e.g. opening its connection ahead)."""
 
-    def __init__(self, name: str, *, workers: int = 1) -> None:
+    def __init__(self, name: str, *, workers: int = 1, on_start: Callable[[], None] | None = None) -> None:
         self.name = name
         self._workers = workers
+        self._on_start = on_start
         self._jobs: list[tuple[float, int, Job]] = []
         self._order = itertools.count()
         self._changed = threading.Condition()
@@ -103,11 +105,20 @@ class Lane:
                 log.info("lane %s is stopped: job dropped", self.name)
                 return
             heapq.heappush(self._jobs, (time.monotonic() + delay, next(self._order), job))
-            if not self._threads:
-                self._threads = [BackgroundThread(self._run, name=f"{self.name}-{i}") for i in range(self._workers)]
-                for thread in self._threads:
-                    thread.start()
+            self._start()
             self._changed.notify()
+
+    def start(self) -> None:
+        """Start the lane's threads now (they wait for jobs), unless they run already or the lane stopped."""
+        with self._changed:
+            if not self._stopping:
+                self._start()
+
+    def _start(self) -> None:
+        if not self._threads:
+            self._threads = [BackgroundThread(self._run, name=f"{self.name}-{i}") for i in range(self._workers)]
+            for thread in self._threads:
+                thread.start()
 
     def request_stop(self) -> None:
         """Drop the jobs not started; the running ones end the lane's threads when they return."""
@@ -137,6 +148,11 @@ class Lane:
             return None
 
     def _run(self) -> None:
+        if self._on_start is not None:
+            try:
+                self._on_start()
+            except Exception:  # only ever a head start: the jobs run without it
+                log.exception("lane %s: its start-up failed", self.name)
         while (job := self._next()) is not None:
             try:
                 again = job()

@@ -91,3 +91,36 @@ def test_jobs_after_stop_are_dropped():
     ran = []
     lane.submit(lambda: ran.append(1))
     assert ran == [] and not [t for t in threading.enumerate() if t.name.startswith("test-")]
+
+
+def test_a_started_lane_runs_its_start_up_on_every_thread_before_any_job():
+    ready = []
+    lane = Lane("test", workers=2, on_start=lambda: ready.append(threading.current_thread().name))
+    lane.start()
+    deadline = time.monotonic() + 5
+    while len(ready) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(ready) == ["test-0", "test-1"]
+    ran = threading.Event()
+    lane.submit(ran.set)
+    assert ran.wait(5) and len(ready) == 2  # the job found the threads started: no second start-up
+    assert lane.stop(timeout=5) == []
+
+
+def test_a_start_up_that_fails_is_logged_and_the_lane_still_runs_its_jobs(caplog):
+    def broken():
+        raise OSError("no route to host")
+
+    lane = Lane("test", on_start=broken)
+    ran = threading.Event()
+    lane.submit(ran.set)
+    assert ran.wait(5)
+    assert lane.stop(timeout=5) == []
+    assert "lane test: its start-up failed" in caplog.text
+
+
+def test_a_stopped_lane_is_not_started_again():
+    lane = Lane("test", on_start=lambda: None)
+    assert lane.stop(timeout=5) == []
+    lane.start()
+    assert lane.stop(timeout=5) == []  # nothing to join: no thread was started

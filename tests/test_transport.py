@@ -5,10 +5,12 @@ redirect followed, the 1 MiB cap, Retry-After capped, timeouts) are in test_http
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -167,3 +169,27 @@ def test_each_thread_has_its_own_connection():
         transport.call("GET", "/x")
         transport.close()
     assert answers == [{"ok": True}] * 2 and server.connections == 3
+
+
+def test_a_connection_opened_ahead_is_the_one_the_thread_s_first_call_uses():
+    with KeepAliveServer() as server:
+        transport = Transport(server.url, {})
+        transport.connect_ahead()
+        deadline = time.monotonic() + 5
+        while server.connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.connections == 1  # connected before any call
+        assert transport.call("GET", "/v1/orders") == {"ok": True}
+        transport.close()
+    assert server.connections == 1
+
+
+def test_connecting_ahead_to_a_backend_that_is_not_there_is_only_logged(caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    transport = Transport(f"http://127.0.0.1:{port}", {})
+    with caplog.at_level(logging.INFO, logger="terminal.backends.transport"):
+        transport.connect_ahead()
+    transport.close()
+    assert "could not connect ahead to 127.0.0.1" in caplog.text

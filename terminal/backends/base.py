@@ -59,6 +59,10 @@ class Backend(Protocol):
         """Orders created since ``since``, as (reference, status) — for reconciliation."""
         ...
 
+    def connect_ahead(self) -> None:
+        """Open the calling thread's connection before its first call (a head start; failures are only logged)."""
+        ...
+
     def probe(self) -> None:
         """A cheap call that proves the backend answers and accepts the device token."""
         ...

@@ -131,6 +131,9 @@ class HttpBackend:
         """POST /v1/heartbeats (a hub's contract v1.1 addition): the terminal's facts for the owner's dashboard."""
         self._call("POST", "/v1/heartbeats", json=facts)
 
+    def connect_ahead(self) -> None:
+        self._http.connect_ahead()
+
     def probe(self) -> None:
         """GET /v1/orders?limit=1: the cheapest call of the contract that needs the token."""
         self._call("GET", "/v1/orders", params={"limit": 1})

@@ -235,6 +235,9 @@ class RazorpayBackend:
             skip += 100
         return found
 
+    def connect_ahead(self) -> None:
+        self._http.connect_ahead()
+
     def probe(self) -> None:
         """The cheapest authenticated call."""
         self._http.call("GET", "/v1/payments/qr_codes", params={"count": 1})

@@ -232,6 +232,9 @@ class StripeBackend:
             params["starting_after"] = _str(data[-1], "id")
         return found
 
+    def connect_ahead(self) -> None:
+        self._http.connect_ahead()
+
     def probe(self) -> None:
         """The cheapest authenticated call."""
         self._call("GET", "/v1/payment_intents", params={"limit": 1})

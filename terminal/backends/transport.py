@@ -16,6 +16,7 @@ import contextlib
 import http.client
 import ipaddress
 import json
+import logging
 import re
 import select
 import socket
@@ -42,6 +43,8 @@ MAX_REPLY_BYTES = 1024 * 1024
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²', which int() refuses
 #: A server's Retry-After is obeyed up to this many seconds: a larger one (or a date next week) is not.
 MAX_RETRY_AFTER = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -277,6 +280,14 @@ class Transport:
                 sock.shutdown(socket.SHUT_RDWR)
             # Its thread finds it closed on its next call and connects again (or, in flight, fails UNREACHABLE).
             sock.close()
+
+    def connect_ahead(self) -> None:
+        """Open this thread's connection (TCP, and TLS over https) before its first call needs it, so the first
+        sale of the day waits no more than the next. A failure is only logged: that call connects again."""
+        try:
+            self._connection()
+        except OSError as exc:
+            log.info("could not connect ahead to %s: %s", self._host, _describe(exc))
 
     def _connection(self) -> http.client.HTTPConnection:
         """This thread's connection, connected: the kept-alive one unless the server closed it meanwhile."""

@@ -71,13 +71,18 @@ class OrderWorker:
         # Lane threads live as long as the worker, so their HTTP connections (and TLS sessions) are reused: a
         # fresh TLS handshake per sale would dominate key→QR time on a real network. Two create threads: a
         # sale cancelled while its create hangs must not hold up the next sale's create.
-        self._creates = Lane("backend-create", workers=2)
+        self._creates = Lane("backend-create", workers=2, on_start=backend.connect_ahead)
         self._cancels = Lane("backend-cancel")
         self._books = Lane("backend-books")
         #: order id → the thread following it.
         self._watchers: dict[str, BackgroundThread] = {}
         #: Every watcher started and still alive, released ones included (stop() joins them all).
         self._started: list[BackgroundThread] = []
+
+    def prepare(self) -> None:
+        """Start the create threads now, each connecting to the backend ahead: the first sale's create then
+        waits for no thread start, TCP connect or TLS handshake (on a real network, the longest of them)."""
+        self._creates.start()
 
     def create(self, request: OrderRequest) -> None:
         """Create the order in the background; posts OrderCreated or OrderNotCreated."""
