@@ -134,38 +134,59 @@ KINDS = {
 }
 
 
+def bench_terminal(folder: Path, sandbox: str, kind: str, observer: object, **build: object):
+    """Our terminal as `qr-terminal run` builds it (terminal.wiring), from a config written in ``folder``: shop
+    B1 selling in ``kind``'s currency to the sandbox at ``sandbox``, on an 800×480 dummy display."""
+    from urllib.parse import urlsplit
+
+    from terminal.config import load
+    from terminal.manager_pin import write_secret
+    from terminal.wiring import build_terminal
+
+    currency, payee_id = KINDS[kind]
+    (folder / "terminal.toml").write_text(
+        "\n".join(
+            [
+                "[terminal]",
+                'id = "B1"',
+                f'currency = "{currency}"',
+                'max_amount = "10000000"',
+                f'journal = "{folder / "j.db"}"',
+                "[merchant]",
+                'name = "Bench Shop"',
+                "[payee]",
+                'name = "Demo Shop"',
+                f'ids = ["{payee_id}"]',
+                f'url_hosts = ["{urlsplit(sandbox).netloc}"]',
+                "[backend]",
+                f'url = "{sandbox}"',
+                "sandbox = true",
+                "[display]",
+                'driver = "dummy"',
+                "fullscreen = false",
+                "width = 800",
+                "height = 480",
+                "[secrets]",
+                'file = "secrets.toml"',
+                "",
+            ]
+        )
+    )
+    write_secret(folder / "secrets.toml", "device_token", TOKEN)
+    return build_terminal(load(folder / "terminal.toml"), observer=observer, **build)
+
+
 def run_ours(
     sandbox: str, kind: str, sales: int, paid_sales: int, idle: float, journal_made: str | None = None
 ) -> dict:
-    from terminal.app import App, Observer
-    from terminal.backends.http import HttpBackend
-    from terminal.core import guard
-    from terminal.core.machine import Settings
-    from terminal.core.money import Amount
-    from terminal.devices.display import Display
-    from terminal.store.journal import Journal
+    from terminal.app import Observer
 
-    currency, payee_id = KINDS[kind]
     screens = Screens()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            "B1",
-            "Bench Shop",
-            currency,
-            Amount(10**9, currency),
-            guard.PayeeRules("Demo Shop", (payee_id,), ("127.0.0.1",)),
-            id_prefix=os.urandom(4).hex(),
-        )
         if journal_made:  # migrated already: the migration's tools are not what `run` holds on a working terminal
             shutil.copyfile(journal_made, Path(tmp) / "j.db")
-        journal = Journal(Path(tmp) / "j.db")
-        app = App(
-            settings=settings,
-            backend=HttpBackend(sandbox, TOKEN, sandbox=True),
-            journal=journal,
-            display=Display(size=(800, 480)),
-            observer=Observer(frame=lambda m, d: screens.shown(m.name)),
-        )
+        terminal = bench_terminal(Path(tmp), sandbox, kind, Observer(frame=lambda m, d: screens.shown(m.name)))
+        app = terminal.app
 
         def order_id() -> str:
             return app.state.sale.order.id
@@ -178,8 +199,8 @@ def run_ours(
         import gc
 
         gc.freeze()  # as qr-terminal run does before its loop
-        app.run(until=lambda a: not driver.is_alive())
-        journal.close()
+        terminal.run(until=lambda a: not driver.is_alive())
+        terminal.close()
     return result
 
 
@@ -188,14 +209,9 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
     app's parts from outside; p50/p95 of each stage). ``profile``: cProfile of the loop thread too."""
     import contextlib
 
-    from terminal.app import App, Observer
+    from terminal.app import Observer
     from terminal.backends.http import HttpBackend
-    from terminal.core import guard
     from terminal.core.events import KeyPressed, OrderCreated
-    from terminal.core.machine import Settings
-    from terminal.core.money import Amount
-    from terminal.devices.display import Display
-    from terminal.store.journal import Journal
 
     marks: dict[str, float] = {}
     rows: list[dict[str, float]] = []
@@ -207,23 +223,9 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
             marks.setdefault("frame:qr" if model.name == "qr" else "frame:creating", time.monotonic())
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            "B1",
-            "Bench Shop",
-            "INR",
-            Amount(10**9, "INR"),
-            guard.PayeeRules("Demo Shop", ("demo-shop@sandbox",), ("127.0.0.1",)),
-            id_prefix=os.urandom(4).hex(),
-        )
-        journal = Journal(Path(tmp) / "j.db")
         backend = HttpBackend(sandbox, TOKEN, sandbox=True)
-        app = App(
-            settings=settings,
-            backend=backend,
-            journal=journal,
-            display=Display(size=(800, 480)),
-            observer=Observer(frame=frame),
-        )
+        terminal = bench_terminal(Path(tmp), sandbox, "url", Observer(frame=frame), backend=backend)
+        app, journal = terminal.app, terminal.journal
         step, create, handle = journal.step, backend.create_order, app.handle
 
         @contextlib.contextmanager
@@ -279,7 +281,7 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         app.run(until=lambda a: not thread.is_alive())
         if profiler is not None:
             profiler.disable()
-        journal.close()
+        terminal.close()
     stages = [
         ("key in SDL's queue → press", "key", "press"),
         ("press → creating step committed", "press", "commit"),
