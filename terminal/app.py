@@ -506,7 +506,7 @@ class App:
         mark = _Mark(self.state, len(self._calls), len(self._till_lines), len(self._journaled))
         try:
             state, effects = step(self.state, event, now)  # pure: how the commit must wait depends on its effects
-            with self.journal.step(wait_for_disk=self._depth > 1 or must_wait_for_disk(effects)):
+            with self.journal.step(wait_for_disk=must_wait_for_disk(effects)):  # a nested step: its outer one's
                 self.state = state
                 self._reply_at = mark.lines
                 for effect in effects:
@@ -856,9 +856,10 @@ def must_wait_for_disk(effects: list[Effect]) -> bool:
     printed on it, and the order's own step, committed before its QR is shown, takes it to the disk with itself.
     A power cut between the two loses a sale no customer was shown (the backend's order for it is never paid,
     and each start numbers its sales afresh), so the key→QR path waits for the disk once, not twice."""
-    opens = [e for e in effects if isinstance(e, JournalSale) and e.sale.status is SaleStatus.CREATING]
-    asks = [e for e in effects if isinstance(e, CreateOrder)]
-    return not effects or len(opens) + len(asks) != len(effects)
+    return not effects or not all(
+        isinstance(e, CreateOrder) or (isinstance(e, JournalSale) and e.sale.status is SaleStatus.CREATING)
+        for e in effects
+    )
 
 
 def _check(checker: Callable[[str], bool | None], pin: str) -> bool | None:
