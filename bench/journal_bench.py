@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from service_env import service_environment
+
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -205,7 +207,7 @@ def start_from_outside(journal: Path) -> tuple[float, float]:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
         listener.bind(address)
         listener.settimeout(30)
-        env = {**os.environ, "NOTIFY_SOCKET": address}
+        env = service_environment(NOTIFY_SOCKET=address)
         script = Path(sys.executable).with_name("qr-terminal")
         argv = [str(script)] if script.exists() else [sys.executable, "-m", "terminal"]
         started = time.perf_counter()

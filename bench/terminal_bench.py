@@ -19,13 +19,15 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parent's tools: our terminal's child process must hold what `qr-terminal run` holds
+    import subprocess
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -38,6 +40,7 @@ if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ou
     keep_out(UNUSED + SOUND)
 
 import pygame
+from service_env import service_environment
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "sandbox-device-token"
@@ -344,9 +347,11 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(line.split()[1]) / 1024 if line else None
 
 
-def measure(argv: list[str]) -> dict:
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict:
     """Run one child; its figures, and its peak RSS as the kernel saw it (polled every 20 ms while it ran)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import subprocess
+
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0.0
     while proc.poll() is None:
         peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
@@ -387,6 +392,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def start_sandbox(kind: str) -> tuple[subprocess.Popen, str]:
+    import subprocess
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "terminal", "sandbox", "--port", "0", "--scheme", kind],
         stdout=subprocess.PIPE,
@@ -466,7 +473,8 @@ def main() -> None:
                         str(args.idle),
                         *(["--journal", str(journal_made)] if peer == "ours" else []),
                     ]
-                    figures = measure(argv)
+                    # ours in the environment its systemd unit gives it (e.g. its malloc arenas); the peer in ours
+                    figures = measure(argv, service_environment() if peer == "ours" else None)
                     row = rows[peer]
                     for key in ("key_to_qr", "paid_to_screen"):
                         row.setdefault(key, []).extend(figures[key])
@@ -491,6 +499,8 @@ def made_journal(folder: Path) -> Path:
 
 
 def report(rows: dict[str, dict], kinds: list[str], args: argparse.Namespace) -> None:
+    import statistics
+
     ours, naive = rows["ours"], rows["naive"]
     print(f"{'figure':42} {'ours':>10} {'naive peer':>11}  target")
     lines = [
