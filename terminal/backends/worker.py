@@ -3,10 +3,14 @@
 The loop never blocks on the network. Calls run in lanes that never share a thread, so one kind of trouble
 cannot starve another: creates (a customer is waiting), cancels, and the books (reconciliation, reports,
 refunds). A call that must be retried is scheduled again on its lane instead of sleeping in it, and
-Retry-After is obeyed only up to a minute. Each order being followed has its own watcher thread (a long-poll
-holds it), owned here and released when the order's status is final — from the watcher or from a cancel's
-reply — or when its cancel gives up. Every thread is a :class:`terminal.threads.BackgroundThread`, joined by
-:meth:`OrderWorker.stop`.
+Retry-After is obeyed only up to a minute. An order awaiting payment has its own watcher thread (a long-poll
+holds it: "Paid" is shown the moment the backend answers). Once it is paid, a customer may still pay the same QR
+again until it expires, so the order is followed further — but by one shared follow-up lane that looks at every
+paid order every ten seconds or so, not by a thread (and a kept-alive connection, and a long-poll held at the
+backend) per paid sale: a busy shop would otherwise hold a thread for every sale of the last quarter of an hour.
+An order's following is released when its status is final — from the watcher or from a cancel's reply — when
+its QR expires, or when its cancel gives up. Every thread is a :class:`terminal.threads.BackgroundThread`, joined
+by :meth:`OrderWorker.stop`.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from terminal.core.events import (
     RefundUpdated,
     ReportAddendum,
 )
-from terminal.core.orders import Order, OrderRequest, OrderStatus, ProviderRefund
+from terminal.core.matching import Verdict, match
+from terminal.core.orders import Order, OrderRequest, OrderStatus, OrderUpdate, ProviderRefund
 from terminal.core.problems import Problem, ProblemKind
 from terminal.core.refund import Refund, RefundStatus
 from terminal.threads import BackgroundThread, Lane, current_stopping, steps
@@ -40,6 +45,11 @@ if TYPE_CHECKING:
     from terminal.reconciliation import Ours
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two looks of the follow-up lane, on average, at the least: with many paid orders each is looked
+#: at less often, so that together they make about two calls a second at most whatever their number (a provider's
+#: rate limit is shared with the next sales' creates and long-polls).
+FOLLOW_UP_GAP = 0.5
 
 
 class OrderWorker:
@@ -54,6 +64,7 @@ class OrderWorker:
         poll_interval: float = 2.0,
         max_backoff: float = 30.0,
         cancel_for: float = 600.0,
+        follow_up_every: float | None = None,
         observe: Callable[[Problem | None], None] | None = None,
         created: Callable[[Order], None] | None = None,
     ) -> None:
@@ -65,6 +76,11 @@ class OrderWorker:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._cancel_for = cancel_for
+        #: Seconds between two looks at a paid order (for a second payment): the slow rate once paid, and never
+        #: slower than a long-poll that answers with nothing new.
+        self._follow_up_every = (
+            follow_up_every if follow_up_every is not None else max(poll_interval, min(long_poll, 10.0))
+        )
         self._observe = observe or (lambda problem: None)
         self._stopped = False
         self._lock = threading.Lock()
@@ -74,8 +90,12 @@ class OrderWorker:
         self._creates = Lane("backend-create", workers=2, on_start=backend.connect_ahead)
         self._cancels = Lane("backend-cancel")
         self._books = Lane("backend-books")
-        #: order id → the thread following it.
+        #: One thread looks at every paid order until its QR expires (started with the first paid order).
+        self._follow_up_lane = Lane("backend-follow-up")
+        #: order id → the thread following it (orders awaiting payment).
         self._watchers: dict[str, BackgroundThread] = {}
+        #: order id → the event that ends its follow-up (paid orders, looked at by the follow-up lane).
+        self._follow_ups: dict[str, threading.Event] = {}
         #: Every watcher started and still alive, released ones included (stop() joins them all).
         self._started: list[BackgroundThread] = []
 
@@ -90,9 +110,10 @@ class OrderWorker:
 
     def watch(self, sale_id: str, order_id: str, *, until: datetime | None = None) -> None:
         """Follow the order until its status is final; posts OrderUpdated on every change. Once paid, keep
-        following it until ``until`` (the QR's expiry) for another payment: a customer may pay one QR twice."""
+        following it until ``until`` (the QR's expiry) for another payment: a customer may pay one QR twice.
+        Its own thread long-polls while it awaits payment; once paid, the follow-up lane looks at it."""
         with self._lock:
-            if self._stopped or order_id in self._watchers:
+            if self._stopped or order_id in self._watchers or order_id in self._follow_ups:
                 return
             thread = BackgroundThread(self._watch, (sale_id, order_id, until), name=f"watch-{order_id}")
             self._watchers[order_id] = thread
@@ -101,9 +122,10 @@ class OrderWorker:
 
     @property
     def watching(self) -> tuple[str, ...]:
-        """The orders being followed (their watcher threads are alive or about to be)."""
+        """The orders being followed: awaiting payment (their watcher threads are alive or about to be), then
+        paid, by the follow-up lane until their QR expires."""
         with self._lock:
-            return tuple(self._watchers)
+            return tuple(self._watchers) + tuple(self._follow_ups)
 
     def cancel(self, sale_id: str, order_id: str) -> None:
         """Cancel the order (retrying for up to ``cancel_for`` s: cancel is idempotent); posts the reply as
@@ -136,11 +158,15 @@ class OrderWorker:
         with self._lock:
             self._stopped = True
             watchers = list(self._started)
-        lanes = (self._creates, self._cancels, self._books)
+            follow_ups = list(self._follow_ups.values())
+            self._follow_ups.clear()
+        lanes = (self._creates, self._cancels, self._books, self._follow_up_lane)
         for lane in lanes:
             lane.request_stop()
         for thread in watchers:
             thread.stopping.set()
+        for released in follow_ups:
+            released.set()
         self.backend.close()
         stuck = [name for lane in lanes for name in lane.stop(max(0.0, deadline - time.monotonic()))]
         return stuck + [t.name for t in watchers if not t.stop(max(0.0, deadline - time.monotonic()))]
@@ -173,15 +199,20 @@ class OrderWorker:
 
     def _follow(self, sale_id: str, order_id: str, until: datetime | None, stopping: threading.Event) -> None:
         known, counted, unreadable = OrderStatus.PENDING, 0, None
+        owing = False
         failures = 0
         while not stopping.is_set():
             started = time.monotonic()
             wait = self._long_poll
             if known is OrderStatus.PAID:
-                left = (until - datetime.now(UTC)).total_seconds() if until is not None else 0.0
+                left = _left(until)
                 if left <= 1:
                     return  # the QR can no longer be paid: nothing more will arrive
-                wait = min(wait, left)
+                if not owing:
+                    # Paid in full: only a second payment can still come. The follow-up lane looks for it.
+                    self._hand_over(sale_id, order_id, until, counted, unreadable)
+                    return
+                wait = min(wait, left)  # the rest of an underpayment is awaited here, as the first payment was
             try:
                 paid = known is OrderStatus.PAID
                 update = self.backend.get_order(
@@ -202,20 +233,92 @@ class OrderWorker:
             if news:
                 self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
                 known, counted, unreadable = update.status, len(update.payments), update.unreadable_payment
+                owing = _owing(update)
             if known.is_final and known is not OrderStatus.PAID:
                 return
             if not news and time.monotonic() - started < min(1.0, wait / 2):
-                # The backend answered at once with nothing new: it does not long-poll. Poll instead (slowly once
-                # paid: a second payment is rare, and a provider's rate limit is shared with the next sales).
-                stopping.wait(self._poll_interval if known is not OrderStatus.PAID else max(self._poll_interval, 10.0))
+                # The backend answered at once with nothing new: it does not long-poll. Poll instead.
+                stopping.wait(self._poll_interval)
+
+    def _hand_over(
+        self, sale_id: str, order_id: str, until: datetime | None, counted: int, unreadable: str | None
+    ) -> None:
+        """Pass a paid order from its watcher thread (which then ends) to the follow-up lane, unless it was
+        released meanwhile or the worker is stopping."""
+        released = threading.Event()
+        with self._lock:
+            if self._stopped or self._watchers.get(order_id) is not threading.current_thread():
+                return
+            del self._watchers[order_id]
+            self._follow_ups[order_id] = released
+        log.info("watch %s: paid; followed by the follow-up lane until its QR expires", order_id)
+        follow_up = self._follow_up(sale_id, order_id, until, counted, unreadable, released)
+        self._follow_up_lane.submit(steps(follow_up))
+
+    def _follow_up(
+        self,
+        sale_id: str,
+        order_id: str,
+        until: datetime | None,
+        counted: int,
+        unreadable: str | None,
+        released: threading.Event,
+    ) -> Iterator[float]:
+        """Look at a paid order every so often until its QR expires, for another payment: one job of the
+        follow-up lane, posting OrderUpdated on news as the watcher did."""
+        known, failures = OrderStatus.PAID, 0
+        delay = self._follow_up_delay()
+        while not released.is_set():
+            left = _left(until)
+            if left <= 1:
+                break  # the QR can no longer be paid
+            yield min(delay, left - 1)  # the last look comes just before the QR expires
+            if released.is_set():
+                break
+            try:
+                update = self.backend.get_order(order_id, wait=0, known=known, known_payments=counted)
+            except BackendError as exc:
+                if released.is_set():
+                    break  # released or shutting down: whatever went wrong no longer matters
+                self._observe(exc.problem)
+                failures += 1
+                delay = self._backoff(failures, exc.problem.retry_after)
+                log.info("follow-up %s: %s; next look in %.1f s", order_id, exc, delay)
+                continue
+            except Exception:  # a backend adapter's bug: retrying will not help (the other orders go on)
+                log.exception("follow-up %s: unexpected error; no longer followed", order_id)
+                break
+            failures = 0
+            self._observe(None)
+            if (update.status, len(update.payments), update.unreadable_payment) != (known, counted, unreadable):
+                self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
+                known, counted, unreadable = update.status, len(update.payments), update.unreadable_payment
+            if known.is_final and known is not OrderStatus.PAID:
+                break
+            delay = self._follow_up_delay()
+        with self._lock:
+            if self._follow_ups.get(order_id) is released:
+                del self._follow_ups[order_id]
+
+    def _follow_up_delay(self) -> float:
+        """Seconds to a paid order's next look: ``follow_up_every``, longer with many paid orders (see
+        FOLLOW_UP_GAP), and jittered, so that orders paid at the same moment (after a restart) drift apart."""
+        with self._lock:
+            every = max(self._follow_up_every, len(self._follow_ups) * FOLLOW_UP_GAP)
+        return random.uniform(0.8, 1.0) * every
 
     def _release(self, order_id: str, why: str) -> None:
-        """End the order's watcher (without waiting for a long-poll in flight: it ends when that returns)."""
+        """End the order's watcher (without waiting for a long-poll in flight: it ends when that returns), or its
+        follow-up (dropped at its next look)."""
         with self._lock:
             thread = self._watchers.pop(order_id, None)
-        if thread is not None:
+            follow_up = self._follow_ups.pop(order_id, None)
+        if thread is not None or follow_up is not None:
             log.info("watch %s released: %s", order_id, why)
+        if thread is not None:
             thread.stopping.set()
+        if follow_up is not None:
+            follow_up.set()
 
     def _cancel(self, sale_id: str, order_id: str) -> Iterator[float]:
         started = time.monotonic()
@@ -239,7 +342,7 @@ class OrderWorker:
                 return
             self._post(OrderUpdated(sale_id, update))
             if update.status.is_final and update.status is not OrderStatus.PAID:
-                # Paid: its watcher goes on until the QR expires, for a second payment of the same QR.
+                # Paid: it is followed on until the QR expires, for a second payment of the same QR.
                 self._release(order_id, f"the cancel answered {update.status}")
             return
 
@@ -305,6 +408,19 @@ class OrderWorker:
         ceiling = min(self._max_backoff, 0.5 * 2 ** min(failures, 32))
         delay = random.uniform(ceiling / 2, ceiling)
         return max(delay, min(MAX_RETRY_AFTER, retry_after or 0.0))
+
+
+def _left(until: datetime | None) -> float:
+    """Seconds until the QR expires (none at all without an expiry)."""
+    return (until - datetime.now(UTC)).total_seconds() if until is not None else 0.0
+
+
+def _owing(update: OrderUpdate) -> bool:
+    """True when a paid order says how much it asked and less than that arrived: the customer is being asked
+    for the rest, which must show as fast as the first payment did (so its watcher thread keeps long-polling)."""
+    if update.amount is None:
+        return False  # (a backend that does not say: the follow-up lane sees the rest, a little later)
+    return match(update.amount, update.payments, update.unreadable_payment).verdict is Verdict.UNDERPAID
 
 
 def _reason(problem: Problem) -> str:
