@@ -86,6 +86,7 @@ def build_terminal(
     escpos_cache: Path | None = None,
     probe_every: tuple[float, float] = (30.0, 3.0),
     journal_reserve: int = RESERVE_BYTES,
+    migrate_in_child: bool = False,
 ) -> Terminal:
     """The terminal ``config`` describes, ready to run. Raises :class:`CannotStart` when the journal or the
     display will not open; the optional parts (LEDs, keypad, buttons, printer) that will not are logged and left
@@ -95,12 +96,15 @@ def build_terminal(
     ``display`` (one already open) and its window ``title``, the ``clock``, the ``observer`` hooks,
     the systemd ``service`` notifier (default: from the environment), a gpiozero ``pin_factory``, a ``till``
     opener (a link with test timings), the escpos profile cache (default: systemd's ``CACHE_DIRECTORY``), how
-    often the backend is probed (``probe_every``: online, offline seconds), and the journal's disk reserve.
+    often the backend is probed (``probe_every``: online, offline seconds), the journal's disk reserve, and
+    whether a pending migration of the journal is applied in a child process (``run``: sqlite-utils never loads).
     """
     if config.display.driver:
         os.environ.setdefault("SDL_VIDEODRIVER", config.display.driver)
     try:
-        journal = Journal(config.terminal.journal, reserve=journal_reserve, check=False)  # checked in App.run
+        journal = Journal(  # checked in App.run, after the ready screen
+            config.terminal.journal, reserve=journal_reserve, check=False, migrate_in_child=migrate_in_child
+        )
     except JournalError as exc:
         raise CannotStart("journal", str(exc)) from None
     if display is None:

@@ -9,7 +9,7 @@ import pytest
 
 from terminal.core.money import Amount
 from terminal.core.sale import Sale, SaleStatus
-from terminal.store.journal import Journal, JournalError
+from terminal.store.journal import CACHE_KIB, Journal, JournalError
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SALE = Sale("T1-ab-000001", 1, "T1-000001", Amount(1250, "INR"), SaleStatus.CREATING, AT)
@@ -19,6 +19,15 @@ def test_the_file_is_wal_with_full_sync_and_migrated(journal):
     assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert {"sales", "events", "_sqlite_migrations"} <= set(journal.db.table_names())
+
+
+def test_every_connection_to_the_journal_keeps_a_small_page_cache(journal):
+    # SQLite's default is 2 MB a connection, and a process keeps what its caches filled.
+    reader, worker = Journal.reader(journal.path), journal.another()
+    for conn in (journal.conn, worker.conn, reader.conn):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB == -512
+    reader.close()
+    worker.close()
 
 
 def test_a_step_that_need_not_wait_for_the_disk_commits_without_and_every_other_write_waits_again(journal):

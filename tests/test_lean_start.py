@@ -1,10 +1,12 @@
 """What each ``qr-terminal`` subcommand imports: only its own module under terminal.commands, and ``run`` starts
-without the demo, the sandbox, the hub, segno, another command's libraries, or the libraries it keeps out."""
+without the demo, the sandbox, the hub, segno, another command's libraries, or the libraries it keeps out; a
+pending migration of its journal is applied by a child process, so sqlite-utils never loads into ``run``."""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from terminal.cli import COMMANDS
+from terminal.config.secrets import TOKEN_ENV
+from terminal.store.journal import CHILD_ENV, Journal
+from terminal.store.migrations import NAMES
 
 from .servers import closed_port
 
@@ -25,7 +30,18 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "modules": sorted(m for m in sys.modules if sys.modules[m] is not None)}))
+modules = sorted(m for m in sys.modules if sys.modules[m] is not None)
+print(json.dumps({"code": code, "modules": modules, "launched": globals().get("launched", [])}))
+"""
+
+#: Records each process the CLI starts (Python's audit event ``subprocess.Popen``): its argv and the names in its
+#: environment.
+LAUNCHES = """
+import sys
+launched = []
+sys.addaudithook(
+    lambda event, args: event == "subprocess.Popen" and launched.append([list(map(str, args[1])), sorted(args[3])])
+)
 """
 
 #: Stops the loop (as systemd does, with SIGTERM) once it has run a moment: the ready screen, the QR drawn at
@@ -33,11 +49,16 @@ print(json.dumps({"code": code, "modules": sorted(m for m in sys.modules if sys.
 STOP_SOON = "import os, signal, threading; threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
 
 
-def imported(*argv: str, before: str = "") -> tuple[int, list[str]]:
+def ran(*argv: str, before: str = "", env: dict[str, str] = ENV) -> dict:
+    """The CLI run in a child with ``argv``: its exit code, the modules it imported and the processes it started."""
     child = subprocess.run(
-        [sys.executable, "-c", before + CHILD, *argv], capture_output=True, text=True, env=ENV, timeout=60
+        [sys.executable, "-c", before + CHILD, *argv], capture_output=True, text=True, env=env, timeout=60
     )
-    result = json.loads(child.stdout.splitlines()[-1])
+    return json.loads(child.stdout.splitlines()[-1])
+
+
+def imported(*argv: str, before: str = "") -> tuple[int, list[str]]:
+    result = ran(*argv, before=before)
     return result["code"], result["modules"]
 
 
@@ -89,3 +110,33 @@ def test_run_starts_without_the_demo_the_sandbox_the_hub_segno_or_what_it_keeps_
     # what run keeps out (UNUSED, and the mixer with no [voice]), and the parts this config does not fit
     assert under(modules, "numpy", "pandas", "charset_normalizer", "chardet", "pygame.mixer") == []
     assert under(modules, "escpos", "terminal.devices.buttons", "terminal.devices.pole_link") == []
+
+
+#: What sqlite-utils brings with it (the schema tool: only for a migration).
+SCHEMA_TOOL = ("sqlite_utils", "click", "dateutil", "pluggy", "tabulate", "sqlite_fts4")
+
+
+def migration_children(result: dict) -> list[list]:
+    return [launch for launch in result["launched"] if "terminal.store.migrations" in launch[0]]
+
+
+def test_run_on_a_new_journal_has_a_child_migrate_it_and_never_imports_sqlite_utils(tmp_path):
+    config = a_config(tmp_path)
+    # A secret in run's environment (as systemd's EnvironmentFile may put it) stays with run.
+    result = ran("run", "--config", str(config), before=LAUNCHES + STOP_SOON, env={**ENV, TOKEN_ENV: "device-token-1"})
+    assert result["code"] == 0 and "terminal.app" in result["modules"]
+    assert under(result["modules"], *SCHEMA_TOOL) == []
+    [(argv, names)] = migration_children(result)
+    assert argv[0] == sys.executable  # the same Python, and the same package (its sys.path, in PYTHONPATH)
+    assert set(names) <= {*CHILD_ENV, "PYTHONPATH"}  # no token or key
+    with sqlite3.connect(tmp_path / "journal.db") as db:
+        assert [name for (name,) in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] == list(NAMES)
+
+
+def test_run_on_an_up_to_date_journal_starts_no_migration_child(tmp_path):
+    config = a_config(tmp_path)
+    Journal(tmp_path / "journal.db").close()  # migrated here, as the run before this one did
+    result = ran("run", "--config", str(config), before=LAUNCHES + STOP_SOON)
+    assert result["code"] == 0 and "terminal.app" in result["modules"]
+    assert migration_children(result) == []
+    assert under(result["modules"], *SCHEMA_TOOL) == []

@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from terminal.wiring import CannotStart, build_terminal
 
     try:
-        terminal = build_terminal(config)
+        # A pending migration of the journal (its first start, an upgrade) is applied by a child process: the
+        # schema tool and what it imports would otherwise stay in this one's memory for its whole life.
+        terminal = build_terminal(config, migrate_in_child=True)
     except CannotStart as exc:
         print(f"qr-terminal: {exc}", file=sys.stderr)
         return 2

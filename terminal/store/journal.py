@@ -11,7 +11,9 @@ the disk is full, so a payment can still be recorded.
 
 Reads and writes are plain parametrised SQL on :mod:`sqlite3`, one statement set per table (this module is the
 only writer). sqlite-utils is the schema tool (:mod:`terminal.store.migrations`): it is imported only when a
-migration is pending, or when a tool asks for :attr:`Journal.db`.
+migration is pending, or when a tool asks for :attr:`Journal.db`; ``qr-terminal run`` has a short-lived child
+process apply pending migrations (``migrate_in_child``), so the running terminal never imports it. Every connection
+keeps a small page cache (:data:`CACHE_KIB`).
 
 Each period's report totals are kept as sales and refunds are journaled (``period_totals``, in the same
 transaction): an X or Z report reads a few rows, whatever the period holds, and a Z closes the period by starting
@@ -30,6 +32,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +58,11 @@ log = logging.getLogger(__name__)
 RESERVE_BYTES = 1024 * 1024
 #: Seconds between looks at the free space while the reserve is spent (to put it back).
 RESERVE_CHECK_EVERY = 30.0
+#: The page cache of each connection, in KiB (SQLite's default is 2 MB a connection). Every query of the terminal
+#: reads an index range or a few rows: 128 pages hold the upper levels of every index a step writes. At 100,000
+#: sales the reconciliation's read of a day (the report worker's) filled SQLite's 2 MB and the process kept it;
+#: this takes no longer (bench/journal_bench.py).
+CACHE_KIB = 512
 
 
 class JournalError(Exception):
@@ -71,9 +79,22 @@ class JournalError(Exception):
 
 class Journal:
     """The terminal's journal at ``path`` (created with its directory when missing), locked for this process,
-    checked and migrated. ``reserve``: bytes of disk kept aside for a full disk (0: none)."""
+    checked and migrated. ``reserve``: bytes of disk kept aside for a full disk (0: none).
 
-    def __init__(self, path: str | Path, *, reserve: int = RESERVE_BYTES, check: bool = True) -> None:
+    ``migrate_in_child``: a pending migration is applied by a short-lived child process (``qr-terminal run``:
+    sqlite-utils, the schema tool, and what it imports never load into the running terminal); the child is
+    started only when one is pending. ``lock_fd``: the journal's lock, already held by the process that started
+    this one and handed down to it (that child)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        reserve: int = RESERVE_BYTES,
+        check: bool = True,
+        migrate_in_child: bool = False,
+        lock_fd: int | None = None,
+    ) -> None:
         self.path = Path(path)
         self.read_only = False
         self._lock: IO[str] | None = None
@@ -86,7 +107,7 @@ class Journal:
         self._db: Database | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = _lock(self.path)
+            self._lock = _lock(self.path, lock_fd)
             self.conn = _connect(str(self.path))
             # WAL lets readers (reports, the CLI) run beside the terminal; FULL makes every commit
             # survive a power cut, which is the point of the journal.
@@ -98,9 +119,10 @@ class Journal:
             if damaged:
                 raise JournalError(damaged)
             if _pending(self.conn, self.path):
-                from terminal.store.migrations import registry
-
-                registry().apply(self.db)
+                if migrate_in_child:
+                    self._migrate_in_child()
+                else:
+                    self._migrate()
         except (OSError, sqlite3.Error) as exc:
             self._unlock()
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
@@ -145,6 +167,42 @@ class Journal:
 
             self._db = Database(self.conn)
         return self._db
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations here, all in one transaction (:func:`terminal.store.migrations.apply`)."""
+        from terminal.store.migrations import MigrationFailed, apply
+
+        try:
+            apply(self.db)
+        except (MigrationFailed, sqlite3.Error) as exc:  # rolled back: the journal is as it was
+            raise JournalError(self._not_migrated(str(exc))) from exc
+
+    def _migrate_in_child(self) -> None:
+        """Apply the pending migrations in a child process (``python -m terminal.store.migrations``): the same
+        Python and the same package (its ``sys.path`` is this one's), holding this process's lock (handed down),
+        with no secret in its environment. Whether the journal is up to date afterwards is read from the journal."""
+        import subprocess
+
+        assert self._lock is not None  # taken before the journal was read
+        held = self._lock.fileno()
+        argv = [sys.executable, "-P", "-m", "terminal.store.migrations", str(self.path), "--lock-fd", str(held)]
+        child = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_child_env(), pass_fds=(held,)
+        )
+        if not _pending(self.conn, self.path):
+            return
+        said = child.stdout.strip().splitlines()
+        if said:  # the child's own sentence
+            raise JournalError(said[-1])
+        if child.returncode < 0:
+            how = f"was stopped by signal {-child.returncode}"
+        else:
+            last = (child.stderr.strip().splitlines() or [""])[-1][:200]
+            how = f"ended with code {child.returncode}" + (f": {last}" if last else "")
+        raise JournalError(self._not_migrated(f"its migration process {how}"))
+
+    def _not_migrated(self, cause: str) -> str:
+        return f"cannot bring the journal {self.path} up to date ({cause}); nothing in it was changed"
 
     def damage(self) -> str | None:
         """What ``PRAGMA quick_check`` finds wrong with the journal (None: nothing), read on a read-only connection
@@ -747,15 +805,26 @@ def _sale_counts(status: str, currency: str, amount: int, paid: int | None) -> t
 
 
 def _connect(database: str, *, uri: bool = False) -> sqlite3.Connection:
-    """A connection whose transactions are the journal's own (BEGIN … COMMIT), never opened implicitly."""
-    return sqlite3.connect(database, uri=uri, isolation_level=None, check_same_thread=True)
+    """A connection whose transactions are the journal's own (BEGIN … COMMIT), never opened implicitly, with a
+    page cache of :data:`CACHE_KIB`."""
+    conn = sqlite3.connect(database, uri=uri, isolation_level=None, check_same_thread=True)
+    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    return conn
 
 
-def _lock(path: Path) -> IO[str]:
+def _lock(path: Path, held: int | None = None) -> IO[str]:
     """Hold ``<journal>.lock`` exclusively for this process (released when the returned file is closed, or the
-    process dies); the file names the holder's pid for the next one to say who it is."""
+    process dies); the file names the holder's pid for the next one to say who it is. ``held``: the descriptor of
+    that lock as the process that started this one holds it (handed down: the lock is theirs, shared, and the
+    file keeps their pid)."""
     lock_path = path.with_name(path.name + ".lock")
-    handle = open(lock_path, "a+")  # noqa: SIM115 (kept open for the journal's life)
+    if held is None:
+        handle = open(lock_path, "a+")  # noqa: SIM115 (kept open for the journal's life)
+    elif os.path.samestat(os.fstat(held), os.stat(lock_path)):
+        # The holder's open file: flock below succeeds at once if it holds the lock, and says who does if not.
+        handle = os.fdopen(held, "a+")
+    else:
+        raise JournalError(f"descriptor {held} is not the lock of the journal {path}")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -770,11 +839,23 @@ def _lock(path: Path) -> IO[str]:
     except OSError:
         handle.close()
         raise
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
+    if held is None:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
     return handle
+
+
+#: What a migration child may see of the environment (no token or key: the terminal's secrets may be in its own).
+CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SQLITE_TMPDIR")
+
+
+def _child_env() -> dict[str, str]:
+    """The migration child's environment: :data:`CHILD_ENV` and this process's ``sys.path`` (the same package)."""
+    env = {name: os.environ[name] for name in CHILD_ENV if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(entry for entry in sys.path if entry)
+    return env
 
 
 def _pending(conn: sqlite3.Connection, path: Path) -> bool:

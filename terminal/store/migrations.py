@@ -2,12 +2,21 @@
 
 sqlite-utils is the schema tool only: importing this module does not import it (a terminal whose journal is
 current never does, see :mod:`terminal.store.journal`); :func:`registry` does, when a migration is pending.
+:func:`apply` applies every pending one in one transaction: a journal is at one version or the next, never between.
+
+``python -m terminal.store.migrations JOURNAL --lock-fd N`` is the child process ``qr-terminal run`` starts when a
+migration is pending (``Journal(migrate_in_child=True)``), so that sqlite-utils and what it imports (click,
+dateutil, pluggy…) never load into the running terminal. It is handed the terminal's lock on the journal; on
+failure it prints one sentence on stdout and exits with 1.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import re
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -258,5 +267,49 @@ def registry() -> Migrations:
 
     made = Migrations(SET)
     for name in NAMES:
-        made(name=name)(globals()[name])
+        made(name=name)(_naming(name, globals()[name]))
     return made
+
+
+class MigrationFailed(Exception):
+    """A migration raised: the message names it and says why."""
+
+
+def _naming(name: str, migration: Callable[[Database], None]) -> Callable[[Database], None]:
+    """``migration``, raising :class:`MigrationFailed` (which names it) for whatever it raises."""
+
+    @functools.wraps(migration)
+    def applying(db: Database) -> None:
+        try:
+            migration(db)
+        except Exception as exc:
+            raise MigrationFailed(f"{name}: {exc}") from exc
+
+    return applying
+
+
+def apply(db: Database) -> None:
+    """Apply every pending migration, all in one transaction (sqlite-utils runs each in a savepoint of it): if
+    one fails, every one is rolled back and the journal is as it was."""
+    with db.atomic():
+        registry().apply(db)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The migration child: bring the journal up to date under the lock handed down (0), or say why not (1)."""
+    parser = argparse.ArgumentParser(prog="python -m terminal.store.migrations", description=main.__doc__)
+    parser.add_argument("journal")
+    parser.add_argument("--lock-fd", type=int, required=True, help="the journal's lock, held by the parent")
+    args = parser.parse_args(argv)
+    from terminal.store.journal import Journal, JournalError
+
+    try:
+        Journal(args.journal, reserve=0, check=False, lock_fd=args.lock_fd).close()
+    except JournalError as exc:
+        print(exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
