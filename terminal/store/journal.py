@@ -213,7 +213,9 @@ class Journal:
         except sqlite3.Error as exc:
             return f"cannot read the journal {self.path}: {exc}"
         try:
-            conn.execute("PRAGMA cache_size=-256")  # each page is read once: 256 KiB of cache, not SQLite's 2 MB
+            # Each page is read once, along one path down each b-tree at a time: 64 KiB of cache holds that path
+            # (more makes the check no faster at 100,000 sales, and the process keeps what the cache took).
+            conn.execute("PRAGMA cache_size=-64")
             return _damage(conn, self.path)
         except sqlite3.Error as exc:
             return f"the journal {self.path} is damaged ({exc}): restore it from a backup"
