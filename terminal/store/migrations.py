@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("journal")
     parser.add_argument("--lock-fd", type=int, required=True, help="the journal's lock, held by the parent")
     args = parser.parse_args(argv)
+    for unused in ("numpy", "pandas"):  # sqlite-utils imports them for their column types when installed (30 ms)
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]  # None in sys.modules: "cannot be imported"
     from terminal.store.journal import Journal, JournalError
 
     try:
