@@ -123,6 +123,7 @@ class Journal:
                     self._migrate_in_child()
                 else:
                     self._migrate()
+                log.info("brought the journal %s up to date (its schema: %s)", self.path, NAMES[-1])
         except (OSError, sqlite3.Error) as exc:
             self._unlock()
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
