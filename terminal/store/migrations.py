@@ -12,7 +12,6 @@ failure it prints one sentence on stdout and exits with 1.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import re
 import sys
@@ -297,6 +296,8 @@ def apply(db: Database) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """The migration child: bring the journal up to date under the lock handed down (0), or say why not (1)."""
+    import argparse  # here: the journal imports this module, and a reader of it needs no argparse
+
     parser = argparse.ArgumentParser(prog="python -m terminal.store.migrations", description=main.__doc__)
     parser.add_argument("journal")
     parser.add_argument("--lock-fd", type=int, required=True, help="the journal's lock, held by the parent")
