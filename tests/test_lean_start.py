@@ -128,7 +128,7 @@ def test_run_on_a_new_journal_has_a_child_migrate_it_and_never_imports_sqlite_ut
     assert under(result["modules"], *SCHEMA_TOOL) == []
     [(argv, names)] = migration_children(result)
     assert argv[0] == sys.executable  # the same Python, and the same package (its sys.path, in PYTHONPATH)
-    assert set(names) <= {*CHILD_ENV, "PYTHONPATH"}  # no token or key
+    assert set(names) <= {*CHILD_ENV, "PYTHONPATH", "PYTHONIOENCODING"}  # no token or key
     with sqlite3.connect(tmp_path / "journal.db") as db:
         assert [name for (name,) in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] == list(NAMES)
 

@@ -188,7 +188,13 @@ class Journal:
         held = self._lock.fileno()
         argv = [sys.executable, "-P", "-m", "terminal.store.migrations", str(self.path), "--lock-fd", str(held)]
         child = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_child_env(), pass_fds=(held,)
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            encoding="utf-8",  # the child's PYTHONIOENCODING
+            errors="replace",
+            env=_child_env(),
+            pass_fds=(held,),
         )
         if not _pending(self.conn, self.path):
             return
@@ -858,6 +864,7 @@ def _child_env() -> dict[str, str]:
     """The migration child's environment: :data:`CHILD_ENV` and this process's ``sys.path`` (the same package)."""
     env = {name: os.environ[name] for name in CHILD_ENV if name in os.environ}
     env["PYTHONPATH"] = os.pathsep.join(entry for entry in sys.path if entry)
+    env["PYTHONIOENCODING"] = "utf-8"  # its sentence, whatever the locale (a journal's path may be in any script)
     return env
 
 
