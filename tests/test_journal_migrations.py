@@ -5,11 +5,16 @@ child processes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
@@ -84,6 +89,38 @@ def test_a_child_brings_an_older_journal_up_to_date_under_this_process_lock_and_
             Journal(path)
     finally:
         journal.close()
+
+
+def test_a_migration_child_that_is_killed_is_told_in_one_sentence_and_the_journal_is_as_it_was(tmp_path):
+    path = tmp_path / "journal.db"
+    stuck_journal(path)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("DROP TABLE period_totals")  # every migration would apply: only the kill stops them
+    before = dump(path)
+    killer = threading.Thread(target=kill_migration_child, args=(os.getpid(),))
+    killer.start()
+    with pytest.raises(JournalError) as raised:
+        Journal(path, migrate_in_child=True)
+    killer.join()
+    assert str(raised.value) == (
+        f"cannot bring the journal {path} up to date (its migration process was stopped by signal 9); "
+        "nothing in it was changed"
+    )
+    assert dump(path) == before
+
+
+def kill_migration_child(parent: int, within: float = 10.0) -> None:
+    """SIGKILL ``parent``'s migration child as soon as it runs (a power cut, as the child sees it); the other
+    children of the test process (servers of other tests) are left alone."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for listing in Path(f"/proc/{parent}/task").glob("*/children"):
+            for pid in listing.read_text().split():
+                with contextlib.suppress(OSError):  # a child that ended meanwhile
+                    if b"terminal.store.migrations" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        os.kill(int(pid), signal.SIGKILL)
+                        return
+        time.sleep(0.001)
 
 
 def test_a_migration_child_not_handed_the_terminals_lock_is_refused(tmp_path):
