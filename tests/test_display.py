@@ -7,6 +7,7 @@ import pytest
 
 from terminal.core.screen import Icon, ScreenModel, Tone
 from terminal.devices.display import Display
+from terminal.devices.fonts import Fonts, runs
 from terminal.devices.painter import COLOURS, TONE_COLOURS, colours_of
 from terminal.devices.qr_surface import QUIET_ZONE, modules, qr_surface
 
@@ -481,3 +482,29 @@ def test_the_warm_up_keeps_the_screen_and_not_its_qr():
     assert qr_surface.cache_info().currsize == 0  # 230 kB no sale shows
     assert pygame.image.tobytes(display.canvas, "RGB") == shown
     display.close()
+
+
+@pytest.mark.parametrize("text", ["₹12,345.50", "Paid", "संदर्भ T1-000001", "₹12.50 ชำระแล้ว"])
+@pytest.mark.parametrize("name", ["qr", "paid", "failed", "expired"])
+def test_text_drawn_on_its_background_has_the_pixels_of_transparent_text_on_it(display_at, text, name):
+    display_at((800, 480))
+    background, ink = colours_of(ScreenModel(name, "", ""))
+    face = Fonts().get(56, bold=True)
+    on = face.render(text, True, ink, background)
+    reference = pygame.Surface(on.get_size())
+    reference.fill(background)
+    reference.blit(face.render(text, True, ink), (0, 0))
+    drawn = pygame.Surface(on.get_size())
+    drawn.blit(on, (0, 0))
+    pairs = zip(pygame.image.tobytes(drawn, "RGB"), pygame.image.tobytes(reference, "RGB"), strict=True)
+    assert max(abs(a - b) for a, b in pairs) <= 1  # SDL_ttf's shaded and blended text round alike
+    if len(runs(text)) == 1:
+        assert on.get_bitsize() == 8  # a quarter of a transparent image's memory
+
+
+def test_every_text_on_every_screen_is_kept_at_a_byte_a_pixel(display_at):
+    display = display_at((800, 480))
+    for model in (*OTHERS, QR_SCREEN, replace(OTHERS[0], offline="Offline: local QR only")):
+        display.draw(model)
+    kept = list(display.painter._rendered.values())
+    assert kept and all(image.get_bytesize() == 1 for image in kept)

@@ -117,16 +117,28 @@ class Face:
         """The line height (the tallest face this one has needed so far)."""
         return self._height
 
-    def render(self, text: str, antialias: bool, colour: tuple[int, int, int]) -> pygame.Surface:
-        """``text`` on a transparent surface, every run on one baseline."""
+    def render(
+        self,
+        text: str,
+        antialias: bool,
+        colour: tuple[int, int, int],
+        background: tuple[int, int, int] | None = None,
+    ) -> pygame.Surface:
+        """``text`` on a transparent surface (on ``background``, if given: an 8-bit image of one run), every run
+        on one baseline."""
         pieces = [(self._font(script), part) for script, part in runs(text)]
         if len(pieces) <= 1:
             font, part = pieces[0] if pieces else (self._latin, text)
-            return font.render(part, antialias, colour)
+            return font.render(part, antialias, colour, background)
         ascent = max(font.get_ascent() for font, _ in pieces)
-        images = [(font.render(part, antialias, colour), ascent - font.get_ascent()) for font, part in pieces]
+        images = [
+            (font.render(part, antialias, colour, background), ascent - font.get_ascent()) for font, part in pieces
+        ]
         height = max(image.get_height() + top for image, top in images)
-        surface = pygame.Surface((sum(image.get_width() for image, _ in images), height), pygame.SRCALPHA)
+        size = (sum(image.get_width() for image, _ in images), height)
+        surface = pygame.Surface(size, pygame.SRCALPHA if background is None else 0)
+        if background is not None:
+            surface.fill(background)
         x = 0
         for image, top in images:
             surface.blit(image, (x, top))
