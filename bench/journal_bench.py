@@ -27,7 +27,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 REPEATS = 5
-NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+#: The newest generated sale's time: an hour ago, so every order in the journal has expired by the wall clock (a
+#: start then resumes nothing, as on a shop's morning) whatever the time of day the bench runs.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+YESTERDAY = (NOW - timedelta(days=1)).astimezone().date().isoformat()
 
 
 def generate(path: Path, count: int) -> float:
@@ -113,7 +116,7 @@ def ours(path: Path) -> dict[str, Callable[[], object]]:
         "  the same summed from the rows (recount)": lambda: recount(journal, "x", "", "~"),
         "journal in a fresh process: import, open, X": fresh_process(path),
         "recent-sales menu (20)": lambda: journal.recent_sales(20),
-        "reconciliation's read of a day": lambda: ours_for(journal, local_day("2026-11-30", NOW), "B1"),
+        "reconciliation's read of a day": lambda: ours_for(journal, local_day(YESTERDAY, NOW), "B1"),
         "start → ready screen (empty journal)": start(path.parent / "empty.db"),
         f"start → ready screen ({path.stem})": start(path),
     }

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-UNIT = Path(__file__).resolve().parents[1] / "systemd" / "qr-terminal.service"
+ROOT = Path(__file__).resolve().parents[1]
+UNIT = ROOT / "systemd" / "qr-terminal.service"
 #: Set for the Pi's devices and directories, not for a bench on a build machine.
 DEVICES = ("SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "LG_WD", "ESCPOS_CAPABILITIES_PICKLE_DIR")
 
@@ -25,3 +26,12 @@ def unit_environment() -> dict[str, str]:
 def service_environment(**extra: str) -> dict[str, str]:
     """This process's environment with the unit's on top (and ``extra``): what `qr-terminal run` sees."""
     return {**os.environ, **unit_environment(), **extra}
+
+
+def compile_bytecode() -> None:
+    """The terminal package's bytecode compiled in place, as scripts/install-pi's ``pip install --compile`` leaves
+    it on the Pi: ours then starts from .pyc files, not from its sources (this environment may set
+    PYTHONDONTWRITEBYTECODE, and a checkout has no bytecode)."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "terminal", quiet=1)

@@ -40,7 +40,7 @@ if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ou
     keep_out(UNUSED + SOUND)
 
 import pygame
-from service_env import service_environment
+from service_env import compile_bytecode, service_environment
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "sandbox-device-token"
@@ -435,6 +435,7 @@ def main() -> None:
     if args.peer:
         child(args)
         return
+    compile_bytecode()
     if args.journal_sales:
         from journal_bench import main as journal_main
 
