@@ -68,9 +68,9 @@ from terminal.core.events import (
 )
 from terminal.core.i18n import Text
 from terminal.core.keys import Key
-from terminal.core.machine import Settings, TerminalState, initial, step
+from terminal.core.machine import Phase, Settings, TerminalState, initial, step
 from terminal.core.money import Amount
-from terminal.core.orders import Order, OrderStatus
+from terminal.core.orders import Order, OrderStatus, Payee, QrCode
 from terminal.core.receipt import Receipt, ShopDetails, receipt_for, refund_slip_for, report_slip_for
 from terminal.core.refund import Refund
 from terminal.core.report import as_lines
@@ -268,25 +268,21 @@ class App:
 
     def warm_up(self) -> None:
         """Once the ready screen is up: connect the create threads to the backend, and draw a QR screen nobody
-        sees (its fonts, the QR encoder)."""
+        sees (its fonts, the QR encoder). The screen is the core's own for a sale awaiting payment, so it has
+        every line a sale's has: a line more or less lays the words out in other sizes, whose fonts the first
+        sale would then load."""
         self.worker.prepare()
-        settings, words = self.state.settings, self.shop.words
-        payee = words("to {payee}", payee=settings.payee.name)
-        ref = words("Ref {reference}", reference=f"{settings.terminal_id}-000000")
-        self.display.warm_up(
-            ScreenModel(
-                "qr",
-                words("Scan to pay"),
-                settings.merchant_name,
-                amount=words.money(Amount(123456, settings.currency)),
-                qr=WARM_UP_QR,
-                lines=(payee, ref),
-                payee=payee,
-                countdown="5:00",
-                hint=words("Cancel: stop"),
-                sandbox=self.sandbox,
-            )
+        now, settings = self.clock(), self.state.settings
+        reference = f"{settings.terminal_id}-000000"
+        amount = Amount(123456, settings.currency)
+        payee = Payee(settings.payee.name, next(iter(settings.payee.ids), ""))
+        qr = QrCode("url", WARM_UP_QR)
+        order = Order("warm-up", OrderStatus.PENDING, reference, amount, qr, payee, now.wall, sandbox=self.sandbox)
+        sale = Sale(
+            "warm-up", 0, reference, amount, SaleStatus.AWAITING_PAYMENT, now.wall, now.mono + settings.sale_ttl, order
         )
+        unseen = replace(self.state, phase=Phase.SALE, sale=sale, notice="")
+        self.display.warm_up(screen_for(unseen, now, sandbox=self.sandbox, words=self.shop.words))
 
     def check_journal(self) -> None:
         """Check the journal (``PRAGMA quick_check``) on a thread of its own, after the ready screen: at 100,000
@@ -384,6 +380,7 @@ class App:
             self.voice.stop()
         if self.till is not None:
             self.till.stop()
+        self.display.stop()
 
     def _pending_work(self) -> list[str]:
         left = []
@@ -514,6 +511,8 @@ class App:
                 answers, self._answers = self._answers, []
                 for answer in answers:
                     self.handle(answer, now)
+                if self._depth == 1 and len(self._journaled) > mark.journaled:
+                    self._paint_ahead(now)
         except JournalError as exc:
             self._undo(mark)
             return exc
@@ -758,6 +757,29 @@ class App:
                 self._modelled, self._remodel_at = self.state, shown_at  # drawn then, if still creating
                 return
         self._modelled, self._remodel_at = self.state, now.mono + 0.25
+        model = self._screen(now)
+        if model != self.display.shown:
+            previous = self.display.shown
+            self.display.draw(model)
+            pattern = pattern_for(previous, model)
+            if pattern is not None and self.indicators is not None:
+                self.indicators.play(pattern)
+            if self.observer.frame:
+                self.observer.frame(model, self.display)
+
+    def _paint_ahead(self, now: Now) -> None:
+        """This step changed a sale: while its commit waits for the disk (an fsync, which holds no interpreter
+        lock), the frame it leads to is painted on the display's own thread. :meth:`render` flips it once the
+        commit is done (a step undone leads to another frame, which is painted over it)."""
+        sale = self.state.sale
+        if sale is not None and sale.status is SaleStatus.CREATING:
+            return  # its frame is drawn only if the order is late (see creating_frame_after)
+        model = self._screen(now)
+        if model != self.display.shown:
+            self.display.paint_ahead(model)
+
+    def _screen(self, now: Now) -> ScreenModel:
+        """What the screen shows at ``now``: the core's model of the state, told what the journal cannot do."""
         model = self._journal_said(screen_for(self.state, now, sandbox=self.sandbox, words=self.shop.words))
         if self.damaged:
             words = self.shop.words  # the shell's sentences: English until a catalog has them
@@ -769,14 +791,7 @@ class App:
                 lines=(words("No sales can be taken"), self.damaged),
                 icon=Icon.FAILED,
             )
-        if model != self.display.shown:
-            previous = self.display.shown
-            self.display.draw(model)
-            pattern = pattern_for(previous, model)
-            if pattern is not None and self.indicators is not None:
-                self.indicators.play(pattern)
-            if self.observer.frame:
-                self.observer.frame(model, self.display)
+        return model
 
     def _journal_said(self, model: ScreenModel) -> ScreenModel:
         """The screen, told what the journal cannot do: a payment received but not yet written (never "Paid"

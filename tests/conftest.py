@@ -61,6 +61,7 @@ def _stop_background_threads(_nothing_left_behind: None) -> Iterator[None]:
         for device in (app.print_queue, app.voice, app.till):
             if device is not None:
                 device.stop()
+        app.display.stop()
 
 
 # --- nothing left behind ---------------------------------------------------------------------------------------

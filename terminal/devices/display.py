@@ -1,10 +1,18 @@
 """The screen: full screen on the Pi (SDL's KMSDRM driver), a window on a desktop, SDL's dummy driver in
-tests and headless demos. Draws a ScreenModel only when asked; ``display.rotate`` turns portrait panels."""
+tests and headless demos. Draws a ScreenModel only when asked; ``display.rotate`` turns portrait panels.
+
+A frame may be painted ahead (:meth:`Display.paint_ahead`) on the display's own thread while the loop waits for
+the disk: it is painted on the canvas, which shows nothing until the flip, and only :meth:`Display.draw` of the
+same model flips it — after the step that leads to it committed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pygame
@@ -12,6 +20,22 @@ import pygame
 from terminal.core.screen import ScreenModel
 from terminal.devices.painter import Painter
 from terminal.devices.qr_surface import QrTooLarge, qr_surface
+from terminal.threads import Lane
+
+log = logging.getLogger(__name__)
+
+#: How long a draw waits for a frame being painted ahead (a paint takes about a millisecond): past this the
+#: painting thread is stuck, and the draw paints the frame itself rather than freeze the counter.
+AHEAD_WAIT = 2.0
+
+
+@dataclass(eq=False)
+class _Ahead:
+    """A frame being painted ahead: its model, and ``done`` once painted (``ok``: without an error)."""
+
+    model: ScreenModel
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
 
 
 class Display:
@@ -38,6 +62,14 @@ class Display:
         )
         self.painter = Painter()
         self.shown: ScreenModel | None = None
+        #: The frame painted (or being painted) ahead on the canvas and not drawn yet.
+        self._ahead: _Ahead | None = None
+        self._painting = Lane("display-ahead")
+        self._painting_stopped = False
+        #: One thread at a time paints or makes a QR (the create's thread makes its QR ahead): never one QR twice.
+        self._canvas_lock = threading.Lock()
+        #: Frames flipped as they were painted ahead (the bench and tests read it).
+        self.drawn_ahead = 0
 
     @property
     def size(self) -> tuple[int, int]:
@@ -45,13 +77,55 @@ class Display:
         return self.canvas.get_size()
 
     def draw(self, model: ScreenModel) -> None:
-        """Paint ``model`` and flip it onto the screen."""
-        self.painter.paint(self.canvas, model)
+        """Paint ``model`` and flip it onto the screen (painted already when it was painted ahead)."""
+        ahead = self._settle()
+        if ahead is not None and ahead.ok and ahead.model == model:
+            self.drawn_ahead += 1
+        else:
+            self._paint(self.painter, model)
         if self.rotate:
             # Multiples of 90° move pixels exactly: the QR's modules stay sharp.
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotate), (0, 0))
         pygame.display.flip()
         self.shown = model
+
+    def paint_ahead(self, model: ScreenModel) -> None:
+        """Start painting ``model`` on the canvas on the display's own thread, and return at once: the loop
+        thread commits the step that leads to it meanwhile (its fsync holds no interpreter lock). Nothing of it
+        shows before :meth:`draw` of the same model flips it; a draw of any other model paints over it."""
+        self._settle()
+        if self._painting_stopped:
+            return
+        ahead = self._ahead = _Ahead(model)
+        self._painting.submit(lambda: self._paint_ahead(ahead))
+
+    def _paint_ahead(self, ahead: _Ahead) -> None:
+        try:
+            self._paint(self.painter, ahead.model)
+            ahead.ok = True
+        except (pygame.error, ValueError, TypeError) as exc:  # the draw paints it again, and says what is wrong
+            log.warning("painting ahead %s failed: %s", ahead.model.name, exc)
+        finally:
+            ahead.done.set()
+
+    def _paint(self, painter: Painter, model: ScreenModel) -> None:
+        with self._canvas_lock:
+            painter.paint(self.canvas, model)
+
+    def _settle(self) -> _Ahead | None:
+        """Wait for the frame being painted ahead and forget it; it is returned (None: nothing was painted
+        ahead since the last draw)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and not ahead.done.wait(AHEAD_WAIT):
+            log.error("the display's painting thread is stuck: the loop paints every frame itself from now on")
+            self._painting_stopped = True
+        return ahead
+
+    def stop(self) -> None:
+        """Stop the painting thread (:meth:`draw` paints every frame from then on)."""
+        self._settle()
+        self._painting_stopped = True
+        self._painting.stop(AHEAD_WAIT)
 
     def warm_up(self, model: ScreenModel) -> None:
         """Draw ``model`` where nobody sees it: the fonts of its sizes and the QR encoder are loaded before the
@@ -59,21 +133,27 @@ class Display:
         which shows nothing until the next flip, and the screen shown is painted back over it: no second
         full-screen surface (1.5 MB at 800×480) at the ready screen. Its QR is not kept (230 kB): no sale shows
         it; a sale's QR made ahead meanwhile is (the cache then holds more than the warm-up's)."""
-        Painter(self.painter.fonts).paint(self.canvas, model)
+        self._settle()
+        if not self._painting_stopped:
+            self._painting.start()  # its thread waits for the first sale's frame
+        self._paint(self.painter, model)  # its words stay in the painter's cache: most are a sale's QR screen's
         if qr_surface.cache_info().currsize == 1 and model.qr is not None:
             qr_surface.cache_clear()
         if self.shown is not None:
-            self.painter.paint(self.canvas, self.shown)
+            self._paint(self.painter, self.shown)
 
     def prepare_qr(self, payload: str) -> None:
         """Make the QR of ``payload`` for this screen ahead of drawing it (any thread; it is kept for the draw)."""
-        with contextlib.suppress(QrTooLarge, pygame.error):  # the draw says so
+        with self._canvas_lock, contextlib.suppress(QrTooLarge, pygame.error):  # the draw says so
             qr_surface(payload, min(self.size))
 
     def save(self, path: str | Path) -> None:
-        """Write what is on the screen as a PNG."""
+        """Write what is on the screen as a PNG (a frame painted ahead and not drawn is not on it)."""
+        if self._settle() is not None and not self.rotate and self.shown is not None:
+            self._paint(self.painter, self.shown)  # unrotated, the canvas is the screen's own surface
         pygame.image.save(self.screen, str(path))
 
     def close(self) -> None:
-        """Close the window or release the screen."""
+        """Stop the painting thread; close the window or release the screen."""
+        self.stop()
         pygame.display.quit()
