@@ -213,7 +213,6 @@ class App:
             self.post,
             long_poll=long_poll,
             poll_interval=poll_interval,
-            created=self._prepare_qr,
             observe=self.reachability.observe,
         )
         #: Behind a hub: the facts its dashboard shows, every minute (started with the loop).
@@ -267,22 +266,29 @@ class App:
             self.handle(Resumed(unfinished, unconfirmed, refunds))
 
     def warm_up(self) -> None:
-        """Once the ready screen is up: connect the create threads to the backend, and draw a QR screen nobody
-        sees (its fonts, the QR encoder). The screen is the core's own for a sale awaiting payment, so it has
-        every line a sale's has: a line more or less lays the words out in other sizes, whose fonts the first
-        sale would then load."""
+        """Once the ready screen is up: connect the create threads to the backend, journal the start (the
+        journal's first write waits for its log's header to reach the disk: not in the first sale's step), and
+        draw the QR screen of :meth:`warm_up_screen` where nobody sees it (its fonts, the QR encoder)."""
         self.worker.prepare()
-        now, settings = self.clock(), self.state.settings
-        reference = f"{settings.terminal_id}-000000"
-        amount = Amount(123456, settings.currency)
+        now = self.clock()
+        try:
+            self.journal.record_start(f"qr-terminal {__version__}", now.wall)
+        except JournalError as exc:  # the first sale's step says so on the screen
+            log.error("could not journal the start: %s", exc)
+        self.display.warm_up(self.warm_up_screen(now))
+
+    def warm_up_screen(self, now: Now) -> ScreenModel:
+        """The core's own screen for a sale awaiting payment, with the shop's payee: it has every line a sale's QR
+        screen has (a line more or less lays the words out in other sizes, whose fonts the first sale would load)."""
+        settings = self.state.settings
+        reference, amount = f"{settings.terminal_id}-000000", Amount(123456, settings.currency)
         payee = Payee(settings.payee.name, next(iter(settings.payee.ids), ""))
         qr = QrCode("url", WARM_UP_QR)
         order = Order("warm-up", OrderStatus.PENDING, reference, amount, qr, payee, now.wall, sandbox=self.sandbox)
-        sale = Sale(
-            "warm-up", 0, reference, amount, SaleStatus.AWAITING_PAYMENT, now.wall, now.mono + settings.sale_ttl, order
-        )
+        deadline = now.mono + settings.sale_ttl
+        sale = Sale("warm-up", 0, reference, amount, SaleStatus.AWAITING_PAYMENT, now.wall, deadline, order)
         unseen = replace(self.state, phase=Phase.SALE, sale=sale, notice="")
-        self.display.warm_up(screen_for(unseen, now, sandbox=self.sandbox, words=self.shop.words))
+        return screen_for(unseen, now, sandbox=self.sandbox, words=self.shop.words)
 
     def check_journal(self) -> None:
         """Check the journal (``PRAGMA quick_check``) on a thread of its own, after the ready screen: at 100,000
@@ -304,12 +310,6 @@ class App:
             log.debug("dropped %r after shutdown", event)
             return
         self._wake.set()
-
-    def _prepare_qr(self, order: Order) -> None:
-        """On the create's thread, while the loop journals the order (an fsync): draw its QR for the screen.
-        Nothing is shown before the loop's step accepted and journaled it; the drawing is only ready sooner."""
-        time.sleep(0)  # let the loop take the interpreter first: it draws this while the loop's commit waits
-        self.display.prepare_qr(order.qr.payload)
 
     def stop(self) -> None:
         """End the loop (from any thread, or a signal handler): no new sales, and what is pending is handed over

@@ -8,7 +8,6 @@ same model flips it — after the step that leads to it committed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -19,7 +18,7 @@ import pygame
 
 from terminal.core.screen import ScreenModel
 from terminal.devices.painter import Painter
-from terminal.devices.qr_surface import QrTooLarge, qr_surface
+from terminal.devices.qr_surface import qr_surface
 from terminal.threads import Lane
 
 log = logging.getLogger(__name__)
@@ -66,8 +65,6 @@ class Display:
         self._ahead: _Ahead | None = None
         self._painting = Lane("display-ahead")
         self._painting_stopped = False
-        #: One thread at a time paints or makes a QR (the create's thread makes its QR ahead): never one QR twice.
-        self._canvas_lock = threading.Lock()
         #: Frames flipped as they were painted ahead (the bench and tests read it).
         self.drawn_ahead = 0
 
@@ -82,7 +79,7 @@ class Display:
         if ahead is not None and ahead.ok and ahead.model == model:
             self.drawn_ahead += 1
         else:
-            self._paint(self.painter, model)
+            self.painter.paint(self.canvas, model)
         if self.rotate:
             # Multiples of 90° move pixels exactly: the QR's modules stay sharp.
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotate), (0, 0))
@@ -101,21 +98,22 @@ class Display:
 
     def _paint_ahead(self, ahead: _Ahead) -> None:
         try:
-            self._paint(self.painter, ahead.model)
+            self.painter.paint(self.canvas, ahead.model)
             ahead.ok = True
         except (pygame.error, ValueError, TypeError) as exc:  # the draw paints it again, and says what is wrong
             log.warning("painting ahead %s failed: %s", ahead.model.name, exc)
         finally:
             ahead.done.set()
 
-    def _paint(self, painter: Painter, model: ScreenModel) -> None:
-        with self._canvas_lock:
-            painter.paint(self.canvas, model)
-
     def _settle(self) -> _Ahead | None:
         """Wait for the frame being painted ahead and forget it; it is returned (None: nothing was painted
         ahead since the last draw)."""
-        ahead, self._ahead = self._ahead, None
+        ahead, self._ahead = self._wait(), None
+        return ahead
+
+    def _wait(self) -> _Ahead | None:
+        """Wait for the frame being painted ahead (if any): the canvas is the loop's again."""
+        ahead = self._ahead
         if ahead is not None and not ahead.done.wait(AHEAD_WAIT):
             log.error("the display's painting thread is stuck: the loop paints every frame itself from now on")
             self._painting_stopped = True
@@ -132,25 +130,23 @@ class Display:
         first sale needs them (its first QR was three times slower than the next). It is painted on the canvas,
         which shows nothing until the next flip, and the screen shown is painted back over it: no second
         full-screen surface (1.5 MB at 800×480) at the ready screen. Its QR is not kept (230 kB): no sale shows
-        it; a sale's QR made ahead meanwhile is (the cache then holds more than the warm-up's)."""
+        it; the QR of a sale drawn before it (resumed at start) is. Its words are: most are every sale's. The
+        painting thread starts here too, to wait for the first sale's frame."""
         self._settle()
         if not self._painting_stopped:
-            self._painting.start()  # its thread waits for the first sale's frame
-        self._paint(self.painter, model)  # its words stay in the painter's cache: most are a sale's QR screen's
+            self._painting.start()
+        self.painter.paint(self.canvas, model)
         if qr_surface.cache_info().currsize == 1 and model.qr is not None:
             qr_surface.cache_clear()
         if self.shown is not None:
-            self._paint(self.painter, self.shown)
-
-    def prepare_qr(self, payload: str) -> None:
-        """Make the QR of ``payload`` for this screen ahead of drawing it (any thread; it is kept for the draw)."""
-        with self._canvas_lock, contextlib.suppress(QrTooLarge, pygame.error):  # the draw says so
-            qr_surface(payload, min(self.size))
+            self.painter.paint(self.canvas, self.shown)
 
     def save(self, path: str | Path) -> None:
         """Write what is on the screen as a PNG (a frame painted ahead and not drawn is not on it)."""
-        if self._settle() is not None and not self.rotate and self.shown is not None:
-            self._paint(self.painter, self.shown)  # unrotated, the canvas is the screen's own surface
+        if self._wait() is not None and not self.rotate:  # unrotated, the canvas is the screen's own surface
+            self._settle()
+            if self.shown is not None:
+                self.painter.paint(self.canvas, self.shown)
         pygame.image.save(self.screen, str(path))
 
     def close(self) -> None:

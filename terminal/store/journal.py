@@ -689,6 +689,13 @@ class Journal:
         with self._writing(), self.transaction():
             self.conn.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'error', ?)", (_iso(at), message))
 
+    def record_start(self, version: str, at: datetime) -> None:
+        """Commit that the terminal started (its version), for support. The first write after opening also writes
+        the WAL's header and waits for it and its folder to reach the disk: done here, that wait is not the first
+        sale's (1–2 ms of its key→QR)."""
+        with self._writing(), self.transaction():
+            self.conn.execute("INSERT INTO events (at, kind, cause) VALUES (?, 'start', ?)", (_iso(at), version))
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         if self._in_step and not self.conn.in_transaction:
