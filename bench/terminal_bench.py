@@ -295,7 +295,7 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         ("committed → create thread runs", "commit", "create:start"),
         ("HTTP create (client + sandbox)", "create:start", "create:end"),
         ("create returned → loop handles it", "create:end", "created"),
-        ("created → committed, QR painted", "created", "commit2"),
+        ("created → its step committed", "created", "commit2"),
         ("committed → QR frame flipped", "commit2", "frame:qr"),
         ("key → QR (total)", "key", "frame:qr"),
     ]
@@ -305,7 +305,7 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         print(f"{label:40} {pct(values, 0.5):6.2f} {pct(values, 0.95):6.2f}")
     drawn = [r for r in rows if "frame:creating" in r]
     print(f"'Preparing QR…' frame drawn in {len(drawn)} of {len(rows)} sales")
-    print(f"QR frame painted (display thread) while its step committed: {ahead[1]} of {len(rows)} sales")
+    print(f"QR frames painted ahead on the display thread during the commit: {ahead[1]} of {len(rows)} sales")
     if profiler is not None:
         import pstats
 
