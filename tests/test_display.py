@@ -508,3 +508,13 @@ def test_every_text_on_every_screen_is_kept_at_a_byte_a_pixel(display_at):
         display.draw(model)
     kept = list(display.painter._rendered.values())
     assert kept and all(image.get_bytesize() == 1 for image in kept)
+
+
+def test_a_qr_leaving_the_screen_leaves_memory_too(display_at):
+    display = display_at((800, 480))
+    qr_surface.cache_clear()
+    display.draw(QR_SCREEN)
+    display.draw(replace(QR_SCREEN, countdown="4:58"))  # the countdown redraws the same QR
+    assert qr_surface.cache_info().currsize == 1
+    display.draw(OTHERS[2])  # paid
+    assert qr_surface.cache_info().currsize == 0  # the next sale's QR is the only one then

@@ -84,6 +84,8 @@ class Display:
             # Multiples of 90° move pixels exactly: the QR's modules stay sharp.
             self.screen.blit(pygame.transform.rotate(self.canvas, -self.rotate), (0, 0))
         pygame.display.flip()
+        if model.qr is None and self.shown is not None and self.shown.qr is not None:
+            qr_surface.cache_clear()  # the QR has left the screen: its surface (230 kB at 800×480) goes too
         self.shown = model
 
     def paint_ahead(self, model: ScreenModel) -> None:

@@ -28,7 +28,7 @@ def modules(payload: str) -> list[list[bool]]:
     return [[made.grey[y * count + x] == 0 for x in range(count)] for y in range(count)]
 
 
-@lru_cache(maxsize=2)  # the QR on screen (redrawn every second) and the next one, drawn ahead: 230 kB each
+@lru_cache(maxsize=2)  # the QR on screen (redrawn every second) and the next one; 230 kB each, dropped by the display
 def qr_surface(payload: str, max_side: int) -> pygame.Surface:
     """The largest QR with a whole number of pixels per module that fits in ``max_side`` pixels."""
     made = encode(payload)
