@@ -22,8 +22,13 @@ from .providers import STRIPE_KEY, Fault
 PROMPTPAY = "0105556000000"
 
 
+#: When the tests' sales were opened (the core gives each create its sale's journaled opening).
+OPENED = datetime.now(UTC)
+
+
 def request(minor=4200, currency="THB", seq=1, ttl=300):
-    return OrderRequest(f"T1-ab12-{seq:06d}", f"T1-{seq:06d}", Amount(minor, currency), ttl, "Chai Point T1-000001")
+    description = "Chai Point T1-000001"
+    return OrderRequest(f"T1-ab12-{seq:06d}", f"T1-{seq:06d}", Amount(minor, currency), ttl, description, OPENED)
 
 
 def stripe(server, method="promptpay", **kw):
@@ -166,6 +171,17 @@ def test_a_shopkeepers_cancel_is_requested_by_customer_and_reads_back_as_cancell
     order = backend.create_order(request())
     assert backend.cancel_order(order.id).status is OrderStatus.CANCELLED
     assert stp.intents[order.id]["cancellation_reason"] == "requested_by_customer"
+
+
+def test_a_create_retried_later_under_its_key_sends_the_same_body_and_gets_the_same_intent(stp):
+    # The same sale's create again, seconds later and from a fresh adapter (a restart): Stripe answers another
+    # body under a used Idempotency-Key with 400 idempotency_error, so nothing in it may come from the clock.
+    clock = Clock()
+    order = stripe(stp, clock=clock).create_order(request())
+    clock.now += timedelta(seconds=7)
+    assert stripe(stp, clock=clock).create_order(request()).id == order.id
+    first, again = stp.calls("POST", "/v1/payment_intents")
+    assert first.body == again.body and len(stp.intents) == 1
 
 
 def test_a_cancel_once_the_terminals_timer_ran_out_is_abandoned_and_reads_back_as_expired(stp):

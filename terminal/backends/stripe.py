@@ -143,7 +143,9 @@ class StripeBackend:
 
     def create_order(self, request: OrderRequest) -> Order:
         """Create and confirm the PaymentIntent; its QR is the next action's data."""
-        expires_at = self._clock() + timedelta(seconds=request.expires_in)
+        # From the sale's opening, not the clock: a retry under the same Idempotency-Key must send the same body
+        # (Stripe answers another body with 400 idempotency_error), and the terminal's timer counts from there too.
+        expires_at = (request.opened_at or self._clock()) + timedelta(seconds=request.expires_in)
         form: dict[str, Any] = {
             "amount": request.amount.minor,
             "currency": request.amount.currency.lower(),
@@ -160,7 +162,7 @@ class StripeBackend:
         if self.method == "pix":
             form["payment_method_options[pix][expires_after_seconds]"] = pix_expiry(request.expires_in)
         intent = self._call("POST", "/v1/payment_intents", data=form, headers={"Idempotency-Key": request.sale_id})
-        order = self._order(intent, request)
+        order = self._order(intent, request, expires_at)
         with self._lock:
             self._expires[order.id] = expires_at
         return order
@@ -264,7 +266,7 @@ class StripeBackend:
             raise bad_reply("PaymentIntent: not a JSON object")
         return intent
 
-    def _order(self, intent: Any, request: OrderRequest) -> Order:
+    def _order(self, intent: Any, request: OrderRequest, expires_at: datetime) -> Order:
         if not isinstance(intent, dict):
             raise bad_reply("PaymentIntent: not a JSON object")
         if intent.get("status") != "requires_action":
@@ -296,7 +298,7 @@ class StripeBackend:
             qr=QrCode(scheme, data),
             payee=payee,
             # The terminal's own expiry: Stripe's (PIX: expires_at) is later by PIX_MARGIN, on purpose.
-            expires_at=self._clock() + timedelta(seconds=request.expires_in),
+            expires_at=expires_at,
         )
 
     def _update(self, intent: dict[str, Any]) -> OrderUpdate:

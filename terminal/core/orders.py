@@ -51,6 +51,9 @@ class OrderRequest:
     amount: Amount
     expires_in: int
     description: str
+    #: When the sale was opened (journaled with it): a backend that writes a time into the create counts from
+    #: this, so a retried create — the same sale after a restart, too — sends the very same body under its key.
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

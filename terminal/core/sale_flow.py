@@ -68,6 +68,7 @@ def order_request(s: Settings, sale: Sale) -> OrderRequest:
         amount=sale.amount,
         expires_in=s.sale_ttl,
         description=f"{s.merchant_name} {sale.reference}",
+        opened_at=sale.started_at,
     )
 
 
