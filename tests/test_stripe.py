@@ -22,13 +22,11 @@ from .providers import STRIPE_KEY, Fault
 PROMPTPAY = "0105556000000"
 
 
-#: When the tests' sales were opened (the core gives each create its sale's journaled opening).
-OPENED = datetime.now(UTC)
-
-
 def request(minor=4200, currency="THB", seq=1, ttl=300):
+    """A sale's create request, opened now (the core gives each create its sale's journaled opening)."""
     description = "Chai Point T1-000001"
-    return OrderRequest(f"T1-ab12-{seq:06d}", f"T1-{seq:06d}", Amount(minor, currency), ttl, description, OPENED)
+    opened = datetime.now(UTC)
+    return OrderRequest(f"T1-ab12-{seq:06d}", f"T1-{seq:06d}", Amount(minor, currency), ttl, description, opened)
 
 
 def stripe(server, method="promptpay", **kw):
@@ -69,7 +67,8 @@ def test_every_request_pins_the_api_version(stp):
 
 def test_creates_and_confirms_with_the_idempotency_key_and_replays(stp):
     backend = stripe(stp)
-    order = backend.create_order(request())
+    asked = request()
+    order = backend.create_order(asked)
     (create,) = stp.calls("POST", "/v1/payment_intents")
     assert (
         create.headers["Idempotency-Key"] == "T1-ab12-000001"
@@ -81,7 +80,7 @@ def test_creates_and_confirms_with_the_idempotency_key_and_replays(stp):
     assert form["payment_method_data[type]"] == "promptpay" and form["metadata[reference]"] == "T1-000001"
     assert order.id.startswith("pi_") and order.qr.scheme == "emv" and order.payee.id == PROMPTPAY
     assert guard.check(order, reference="T1-000001", amount=Amount(4200, "THB"), rules=rules(PROMPTPAY)) is None
-    assert backend.create_order(request()).id == order.id and len(stp.intents) == 1
+    assert backend.create_order(asked).id == order.id and len(stp.intents) == 1  # the same sale's request
 
 
 @pytest.mark.parametrize(
@@ -177,9 +176,10 @@ def test_a_create_retried_later_under_its_key_sends_the_same_body_and_gets_the_s
     # The same sale's create again, seconds later and from a fresh adapter (a restart): Stripe answers another
     # body under a used Idempotency-Key with 400 idempotency_error, so nothing in it may come from the clock.
     clock = Clock()
-    order = stripe(stp, clock=clock).create_order(request())
+    asked = request()
+    order = stripe(stp, clock=clock).create_order(asked)
     clock.now += timedelta(seconds=7)
-    assert stripe(stp, clock=clock).create_order(request()).id == order.id
+    assert stripe(stp, clock=clock).create_order(asked).id == order.id
     first, again = stp.calls("POST", "/v1/payment_intents")
     assert first.body == again.body and len(stp.intents) == 1
 
