@@ -157,7 +157,8 @@ class Painter:
         self.sandbox_box = None
         if model.sandbox:
             # Black on white in a black frame: readable on every background, results included.
-            mark_font = self.fonts.fit("SANDBOX", max(12, unit // 18), width - 3 * margin, bold=True)
+            # The top bar's own face when it fits (no face of its own: each open size holds ~100 kB).
+            mark_font = self.fonts.fit("SANDBOX", max(12, unit // 16), width - 3 * margin, bold=True)
             mark = mark_font.render("SANDBOX", True, INK, WHITE)
             box = mark.get_rect(topright=(right, margin)).inflate(margin, margin // 2)
             box.topright = (right, margin)
