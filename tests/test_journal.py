@@ -60,6 +60,23 @@ def test_a_sale_and_its_event_are_committed_and_seen_by_another_connection(journ
     ]
 
 
+def test_a_refused_commit_undoes_the_step_and_the_next_step_reaches_the_disk(journal):
+    # A COMMIT SQLite refuses (here a deferred foreign key; a busy or full disk alike) must not leave the
+    # transaction open: the next step would be a savepoint inside it and never be committed.
+    journal.conn.execute("PRAGMA foreign_keys=ON")
+    journal.conn.execute("CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY)")
+    journal.conn.execute("CREATE TEMP TABLE child (parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError), journal.transaction():
+        journal.record_sale(SALE, None, "sale started", AT)
+        journal.conn.execute("INSERT INTO child VALUES (7)")  # no parent 7: refused at COMMIT, not here
+    assert not journal.conn.in_transaction
+    other = sqlite3.connect(journal.path)
+    assert other.execute("SELECT count(*) FROM sales").fetchone() == (0,)  # the refused step is undone, whole
+    journal.record_sale(SALE, None, "sale started", AT)
+    assert other.execute("SELECT reference FROM sales").fetchall() == [("T1-000001",)]  # on disk, seen by others
+    other.close()
+
+
 def test_each_transition_updates_the_sale_and_appends_an_event(journal):
     journal.record_sale(SALE, None, "sale started", AT)
     from dataclasses import replace

@@ -734,7 +734,14 @@ class Journal:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                # A refused COMMIT (a deferred constraint, a busy or full disk) leaves the transaction open: the
+                # next step would become a savepoint of it and never reach the disk. Undone, as the caller is told.
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
             return
         self.conn.execute("SAVEPOINT journal_step")
         try:
