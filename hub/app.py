@@ -190,7 +190,7 @@ class Hub:
                 order = await run(self.ledger.get, terminal, order_id)
                 left = deadline - loop.time()
                 news = known_payments is not None and len(order["payments"]) != known_payments
-                if known is None or order["status"] != known or news or left <= 0:
+                if known is None or order["status"] != known or news or left <= 0 or self.wakeups.closing:
                     return JSONResponse(order)
                 expires = datetime.fromisoformat(order["expires_at"].replace("Z", "+00:00")).timestamp()
                 slice_ = min(left, self.settings.reread)

@@ -10,6 +10,7 @@ import stat
 import sys
 import tomllib
 from pathlib import Path
+from types import FrameType
 
 from hub.dashboard import cli as dashboard_cli
 from hub.db import Database, default_url
@@ -172,7 +173,7 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         f"qr-hub: contract v1.1 at http://{args.host}:{args.port}/v1 ({_where(database)}, provider {args.provider})",
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         hub.app,
         host=args.host,
         port=args.port,
@@ -181,6 +182,16 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         ssl_keyfile=args.ssl_keyfile,
         timeout_graceful_shutdown=3,
     )
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, whose SIGTERM/SIGINT first has the hub's long-polls answer (at once, with what
+        they have): otherwise the stop waits out the grace period and cancels them, each logged as an error."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            hub.wakeups.close()
+            super().handle_exit(sig, frame)
+
+    Server(config).run()
     return 0
 
 

@@ -51,7 +51,8 @@ class LocalHub:
         return self
 
     def stop(self) -> None:
-        """Stop serving (long-polls in progress are answered or dropped) and join the thread."""
+        """Stop serving (long-polls in progress are answered at once) and join the thread."""
+        self.hub.wakeups.close()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()

@@ -45,6 +45,8 @@ class Wakeups:
     """Waiters by key; :meth:`wake` may be called from any thread."""
 
     def __init__(self) -> None:
+        #: Set when the hub stops serving: every long-poll answers at once with what it has.
+        self.closing = False
         self._waiters: dict[str, set[Waiter]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: threading.Thread | None = None
@@ -79,6 +81,12 @@ class Wakeups:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake_everyone)
+
+    def close(self) -> None:
+        """The hub is stopping: wake every long-poll, and have each answer now (thread-safe; a signal handler
+        may call it). Without it a stopping server waits out its grace period and then cancels them mid-wait."""
+        self.closing = True
+        self.wake_all()
 
     def _wake_everyone(self) -> None:
         for key in list(self._waiters):

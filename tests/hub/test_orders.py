@@ -3,6 +3,8 @@ expiry answers a long-poll, and every capture is listed at the amount the provid
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from terminal.backends.base import BackendError
@@ -13,6 +15,32 @@ from tests.hub.running import RunningHub, provider_id
 from tests.hub.webhook_events import send_razorpay
 
 SALE = OrderRequest("S1", "T1-S1", Amount(1250, "INR"), 300, "Chai")
+
+
+def test_a_long_poll_in_flight_when_the_hub_stops_is_answered_not_cut_off(sqlite_url: str) -> None:
+    # A stopping hub answers its long-polls with what they have (a waiting terminal reads "pending" and asks
+    # again elsewhere), instead of waiting out uvicorn's grace period and cancelling them mid-wait.
+    answers: list[object] = []
+    with RunningHub(sqlite_url) as hub:
+        terminal = hub.terminal("T1")
+        order = terminal.create_order(SALE)
+
+        def long_poll() -> None:
+            try:
+                answers.append(terminal.get_order(order.id, wait=20, known=OrderStatus.PENDING).status)
+            except BackendError as exc:
+                answers.append(exc)
+
+        waiting = threading.Thread(target=long_poll)
+        waiting.start()
+        for _ in range(500):
+            if hub.hub.wakeups.waiting:
+                break
+            threading.Event().wait(0.01)
+        assert hub.hub.wakeups.waiting == 1
+        hub.stop()  # (leaving the block would first close the terminal's own connections)
+        waiting.join(timeout=15)
+    assert not waiting.is_alive() and answers == [OrderStatus.PENDING]
 
 
 def test_a_refund_retried_with_its_key_is_one_refund(sqlite_url: str) -> None:
