@@ -229,10 +229,10 @@ class OrderWorker:
                 continue
             failures = 0
             self._observe(None)
-            news = (update.status, len(update.payments), update.unreadable_payment) != (known, counted, unreadable)
+            news = _seen(update) != (known, counted, unreadable)
             if news:
                 self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
-                known, counted, unreadable = update.status, len(update.payments), update.unreadable_payment
+                known, counted, unreadable = _seen(update)
                 owing = _owing(update)
             if known.is_final and known is not OrderStatus.PAID:
                 return
@@ -290,9 +290,9 @@ class OrderWorker:
                 break
             failures = 0
             self._observe(None)
-            if (update.status, len(update.payments), update.unreadable_payment) != (known, counted, unreadable):
+            if _seen(update) != (known, counted, unreadable):
                 self._post(OrderUpdated(sale_id, update))  # even when released meanwhile: money wins
-                known, counted, unreadable = update.status, len(update.payments), update.unreadable_payment
+                known, counted, unreadable = _seen(update)
             if known.is_final and known is not OrderStatus.PAID:
                 break
             delay = self._follow_up_delay()
@@ -413,6 +413,12 @@ class OrderWorker:
 def _left(until: datetime | None) -> float:
     """Seconds until the QR expires (none at all without an expiry)."""
     return (until - datetime.now(UTC)).total_seconds() if until is not None else 0.0
+
+
+def _seen(update: OrderUpdate) -> tuple[OrderStatus, int, str | None]:
+    """What a watcher and the follow-up lane compare to know there is news: the status, the payments counted, the
+    unreadable payment."""
+    return update.status, len(update.payments), update.unreadable_payment
 
 
 def _owing(update: OrderUpdate) -> bool:
