@@ -116,14 +116,15 @@ def test_a_failed_write_is_a_journal_error(tmp_path):
     journal.close()
 
 
-def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(tmp_path):
+def old_journal_with_a_sale(path, stop_before: str):
+    """A journal as an older version left it (migrated up to ``stop_before``), with one paid sale; its
+    sqlite-utils ``Database``, still open."""
     from sqlite_utils import Database
 
     from terminal.store.migrations import registry
 
-    path = tmp_path / "old.db"
     old = Database(path)
-    registry().apply(old, stop_before="m002_print_jobs")  # the schema of the first release
+    registry().apply(old, stop_before=stop_before)
     old["sales"].insert(
         {
             "id": "T1-x-000001",
@@ -137,7 +138,12 @@ def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(t
             "order_open": 0,
         }
     )
-    old.close()
+    return old
+
+
+def test_a_journal_written_by_an_older_version_is_migrated_and_keeps_its_sales(tmp_path):
+    path = tmp_path / "old.db"
+    old_journal_with_a_sale(path, "m002_print_jobs").close()  # the schema of the first release
     journal = Journal(path)
     assert {"print_jobs"} <= set(journal.db.table_names())
     assert "payee_name" in journal.db["sales"].columns_dict

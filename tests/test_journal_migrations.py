@@ -17,11 +17,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from terminal.store.journal import Journal, JournalError
-from terminal.store.migrations import NAMES, registry
+from terminal.store.migrations import NAMES
 
+from .test_journal import old_journal_with_a_sale
 from .test_lean_start import ENV, a_config
 
 #: What a journal made by stuck_journal() is told when it is opened for the terminal.
@@ -31,21 +31,7 @@ STUCK = '(m013_period_totals: table "period_totals" already exists); nothing in 
 def stuck_journal(path):
     """A journal of an older version (up to m011) with one paid sale, where m013 cannot apply: a table of the name
     it creates is there already (m012 applies)."""
-    old = Database(path)
-    registry().apply(old, stop_before="m012_later_money_index")
-    old["sales"].insert(
-        {
-            "id": "T1-x-000001",
-            "seq": 1,
-            "reference": "T1-000001",
-            "amount_minor": 1250,
-            "currency": "INR",
-            "status": "paid",
-            "started_at": "2026-11-27T10:00:00.000+00:00",
-            "updated_at": "2026-11-27T10:01:00.000+00:00",
-            "order_open": 0,
-        }
-    )
+    old = old_journal_with_a_sale(path, "m012_later_money_index")
     old.execute("CREATE TABLE period_totals (note TEXT)")
     old.close()
 
