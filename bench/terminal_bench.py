@@ -34,10 +34,11 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 if "--peer" in sys.argv and sys.argv[sys.argv.index("--peer") + 1 :][:1] == ["ours"]:
     # Our terminal's process as `qr-terminal run` makes it: without the libraries run keeps out (numpy, which
-    # sqlite-utils imports when installed, charset_normalizer; pygame's mixer, for no voice is configured).
-    from terminal.commands.run import SOUND, UNUSED, keep_out
+    # sqlite-utils imports when installed, charset_normalizer; pygame's parts it never uses, and its mixer, for
+    # no voice is configured).
+    from terminal.commands.run import PYGAME_UNUSED, SOUND, UNUSED, keep_out
 
-    keep_out(UNUSED + SOUND)
+    keep_out(UNUSED + PYGAME_UNUSED + SOUND)
 
 import pygame
 from service_env import compile_bytecode, service_environment

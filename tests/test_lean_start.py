@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminal.cli import COMMANDS
+from terminal.commands.run import PYGAME_UNUSED
 from terminal.config.secrets import TOKEN_ENV
 from terminal.store.journal import CHILD_ENV, Journal
 from terminal.store.migrations import NAMES
@@ -54,7 +55,7 @@ def ran(*argv: str, before: str = "", env: dict[str, str] = ENV) -> dict:
     child = subprocess.run(
         [sys.executable, "-c", before + CHILD, *argv], capture_output=True, text=True, env=env, timeout=60
     )
-    return json.loads(child.stdout.splitlines()[-1])
+    return {**json.loads(child.stdout.splitlines()[-1]), "stderr": child.stderr}
 
 
 def imported(*argv: str, before: str = "") -> tuple[int, list[str]]:
@@ -107,9 +108,21 @@ def test_run_starts_without_the_demo_the_sandbox_the_hub_segno_or_what_it_keeps_
     assert under(modules, "terminal.commands") == ["terminal.commands", "terminal.commands.run"]
     unwanted = ("terminal.sandbox", "hub", "segno", "requests_toolbelt", "starlette", "sqlalchemy", "jinja2")
     assert under(modules, *unwanted) == []
-    # what run keeps out (UNUSED, and the mixer with no [voice]), and the parts this config does not fit
+    # what run keeps out (UNUSED, pygame's parts it never uses, and the mixer with no [voice]), and the parts
+    # this config does not fit
     assert under(modules, "numpy", "pandas", "charset_normalizer", "chardet", "pygame.mixer") == []
+    assert under(modules, *PYGAME_UNUSED) == [] and "pygame.imageext" in PYGAME_UNUSED
     assert under(modules, "escpos", "terminal.devices.buttons", "terminal.devices.pole_link") == []
+
+
+def test_run_keeps_pygame_parts_out_without_a_word_on_stderr(tmp_path):
+    # pygame warns when it cannot import a part it imports for everyone ("import sprite: …"); run asked for that
+    config = a_config(tmp_path)
+    config.write_text(config.read_text().replace("fullscreen = false", "fullscreen = true"))  # hides the pointer
+    result = ran("run", "--config", str(config), before=STOP_SOON, env={**ENV, "PYTHONWARNINGS": "error"})
+    assert result["code"] == 0 and "terminal.app" in result["modules"]
+    assert "pygame.display" in result["modules"] and under(result["modules"], *PYGAME_UNUSED) == []
+    assert "Warning" not in result["stderr"] and "Traceback" not in result["stderr"]
 
 
 #: What sqlite-utils brings with it (the schema tool: only for a migration).

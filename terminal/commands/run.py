@@ -21,6 +21,18 @@ from terminal.cli import CtrlC
 UNUSED = ("numpy", "pandas", "charset_normalizer", "chardet")
 #: pygame's mixer loads SDL_mixer and its codecs (2.8 MB); only the voice plays sound.
 SOUND = ("pygame.mixer", "pygame.mixer_music")
+#: Parts of pygame that its package imports at start and the running terminal never uses (1.1 MB of run's peak,
+#: bench/terminal_bench.py): image files beyond BMP (SDL_image with its PNG, JPEG, TIFF and WebP libraries: run
+#: reads and writes no image file), mouse cursors, sprites, masks, pixel arrays and copies, the clipboard, pygame's
+#: debug and system reports, its type hints, and its package data (the default font and window icon: the screen
+#: draws with the bundled fonts, full screen).
+PYGAME_UNUSED = tuple(
+    f"pygame.{part}"
+    for part in (
+        *("imageext", "cursors", "pixelcopy", "sprite", "mask", "pixelarray"),
+        *("scrap", "_debug", "system", "typing", "pkgdata"),
+    )
+)
 
 
 def keep_out(names: tuple[str, ...]) -> None:
@@ -28,6 +40,9 @@ def keep_out(names: tuple[str, ...]) -> None:
     that the terminal never uses (see :data:`UNUSED`)."""
     for name in names:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None in sys.modules: "cannot be imported"
+        if name.startswith("pygame."):  # pygame warns that it could not import the part ("import sprite: …")
+            part = name.removeprefix("pygame.")
+            warnings.filterwarnings("ignore", message=f"import {part}:", category=RuntimeWarning)
     warnings.filterwarnings("ignore", message="Unable to find acceptable character detection")  # requests says so
 
 
@@ -53,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if exposure:  # the device token, provider keys and PIN hash are for the service user alone
         print(f"qr-terminal: not starting: {exposure}: chmod 600 {config.secrets_path}", file=sys.stderr)
         return 2
-    if config.voice is None and "pygame" not in sys.modules:
-        keep_out(SOUND)
+    if "pygame" not in sys.modules:
+        keep_out(PYGAME_UNUSED if config.voice else PYGAME_UNUSED + SOUND)
     from terminal.wiring import CannotStart, build_terminal
 
     try:

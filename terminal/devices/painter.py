@@ -23,7 +23,7 @@ from terminal.devices.qr_surface import QrTooLarge, qr_surface
 
 Colour = tuple[int, int, int]
 #: Rendered texts kept for the next redraws: a screen has about ten (the QR screen and the one it came from fit);
-#: each is a full-colour image, the large ones of a result screen up to half a megabyte.
+#: each is an 8-bit image, the large ones of a result screen about a hundred kilobytes.
 RENDERED = 24
 #: Screens this high (or narrower) show only the QR, the amount and the payee on the QR screen.
 COMPACT = 320
