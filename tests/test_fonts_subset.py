@@ -10,7 +10,7 @@ from fontTools.ttLib import TTFont
 
 from terminal.core import money_cldr
 from terminal.core.money import Amount, format_money, format_typed
-from terminal.devices.fonts import LATIN, script_of
+from terminal.devices.fonts import LATIN, SCRIPTS, script_of
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = ROOT / "terminal" / "assets" / "fonts"
@@ -53,9 +53,16 @@ def test_every_screen_sentence_in_every_language_is_in_the_latin_face(cmap):
 
 def test_every_amount_in_every_locale_and_currency_is_in_the_latin_face(cmap):
     amounts = _amounts()
-    assert any("₹" in a for a in amounts) and any("฿" in a for a in amounts)
-    # The riel sign is in no DejaVu (nor was it before the cut): a KHR amount's symbol is drawn as a box.
-    assert {c for c in _drawn_by_latin(amounts) if ord(c) not in cmap} == {"៛"}
+    assert any("₹" in a for a in amounts) and any("฿" in a for a in amounts) and any("៛" in a for a in amounts)
+    assert {c for c in _drawn_by_latin(amounts) if ord(c) not in cmap} == set()
+
+
+@pytest.mark.parametrize("weight", ["Regular", "Bold"])
+def test_the_riel_sign_no_dejavu_has_is_drawn_by_the_bundled_khmer_face(weight):
+    assert script_of("៛") == "Khmr" and 0x17DB not in set(TTFont(FONTS / f"{LATIN}.ttf").getBestCmap())
+    khmer = TTFont(FONTS / f"{SCRIPTS['Khmr'][0]}-{weight}.ttf")
+    assert set(khmer.getBestCmap()) == {0x20, 0x17DB}  # the sign alone: no Khmer sentence is drawn
+    assert khmer["glyf"]["uni17DB"].numberOfContours > 0  # a drawn glyph, not an empty one
 
 
 def test_shop_names_in_european_and_vietnamese_letters_are_in_the_latin_face(cmap):

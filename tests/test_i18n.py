@@ -21,13 +21,13 @@ from babel.messages.pofile import read_po
 from terminal.core.events import OrderCreated, OrderUpdated
 from terminal.core.i18n import PLAIN, Words
 from terminal.core.machine import initial, step
-from terminal.core.money import Amount
+from terminal.core.money import Amount, format_money
 from terminal.core.orders import OrderStatus, OrderUpdate, Payment
 from terminal.core.receipt import ShopDetails, as_text, receipt_for
 from terminal.core.report import Ended, as_lines, summarise
 from terminal.core.sale import SaleStatus
 from terminal.core.screen import screen_for
-from terminal.devices.fonts import Fonts, runs
+from terminal.devices.fonts import LATIN, Fonts, runs
 from terminal.i18n import LANGUAGES, catalog_path, paper_words, words_for
 
 from .core.helpers import HOST, SETTINGS, at, order_for, paid_update, type_keys
@@ -212,6 +212,15 @@ def test_without_shaping_the_same_words_read_wrong(language):
 def test_mixed_scripts_are_drawn_in_runs_each_with_its_face():
     assert runs("संदर्भ T1-000001") == [("Deva", "संदर्भ "), (None, "T1-000001")]
     assert runs("₹12.50 ชำระแล้ว") == [(None, "₹12.50 "), ("Thai", "ชำระแล้ว")]
+    assert runs("៛12,500.00") == [("Khmr", "៛"), (None, "12,500.00")]
+
+
+def test_a_riel_amount_draws_its_sign_not_the_latin_faces_missing_glyph_box(fonts):
+    amount = format_money(Amount(1250000, "KHR"), "en")
+    ink, paper = (17, 17, 17), (255, 255, 255)
+    drawn = pygame.image.tobytes(fonts.get(56).render(amount, True, ink, paper), "RGB")
+    boxed = pygame.image.tobytes(fonts.font(LATIN, 56, False).render(amount, True, ink, paper), "RGB")  # DejaVu's
+    assert "៛" in amount and drawn != boxed
 
 
 # --- receipts on printers without the shop's script: printed in the printer's language, never a "?" -----------

@@ -1,6 +1,7 @@
 """The screen's type: DejaVu Sans for Latin letters, digits and currency signs (₹ ฿ € R$), and the bundled Noto
 Sans face of each Indian or Thai script a text contains, shaped by HarfBuzz (pygame-ce's ``Font.set_script``):
-without shaping, Devanagari conjuncts and vowel signs and Tamil's come apart and read as other words.
+without shaping, Devanagari conjuncts and vowel signs and Tamil's come apart and read as other words. The riel sign
+(៛), which no DejaVu has, comes from Noto Sans Khmer.
 
 A text is drawn in runs — a run per script — on one baseline, so "संदर्भ T1-000001" or a Latin shop name on a
 Thai screen each get the face that has their letters. Script faces are opened only when a text needs them.
@@ -55,6 +56,8 @@ SCRIPTS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     "Deva": ("NotoSansDevanagari", ((0x0900, 0x097F), (0xA8E0, 0xA8FF), (0x1CD0, 0x1CFF))),
     "Taml": ("NotoSansTamil", ((0x0B80, 0x0BFF), (0x11FC0, 0x11FFF))),
     "Thai": ("NotoSansThai", ((0x0E00, 0x0E7F),)),
+    # Only the riel sign, KHR's symbol, which no DejaVu has (the face is cut to it: no Khmer sentence is drawn).
+    "Khmr": ("NotoSansKhmer", ((0x17DB, 0x17DB),)),
 }
 #: Any character a Noto face draws: a text without one is a single DejaVu run (every frame's common case, found
 #: in one scan instead of a lookup per character).
