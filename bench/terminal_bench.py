@@ -308,10 +308,10 @@ def breakdown(sandbox: str, sales: int, profile: bool) -> None:
         ("committed → QR frame flipped", "commit2", "frame:qr"),
         ("key → QR (total)", "key", "frame:qr"),
     ]
-    print(f"{'stage (ms)':40} {'p50':>6} {'p95':>6}   n={len(rows)}")
+    print(f"{'stage (ms)':40} {'p50':>6} {'p95':>6} {'max':>6}   n={len(rows)}")
     for label, a, b in stages:
         values = [r[b] - r[a] for r in rows if a in r and b in r]
-        print(f"{label:40} {pct(values, 0.5):6.2f} {pct(values, 0.95):6.2f}")
+        print(f"{label:40} {pct(values, 0.5):6.2f} {pct(values, 0.95):6.2f} {pct(values, 1.0):6.2f}")
     drawn = [r for r in rows if "frame:creating" in r]
     print(f"'Preparing QR…' frame drawn in {len(drawn)} of {len(rows)} sales")
     print(f"QR frames painted ahead on the display thread during the commit: {ahead[1]} of {len(rows)} sales")

@@ -226,6 +226,8 @@ class App:
         self._wake = threading.Event()
         self._running = False
         self._last_key = -1e9
+        #: The journal's commits when the report worker was last asked to checkpoint its WAL.
+        self._checkpointed = 0
         self._calls: list[Callable[[], None]] = []
         #: A create is among this pass's calls: hand them over before drawing (see :meth:`pump`).
         self._creating = False
@@ -423,6 +425,7 @@ class App:
             self._last_tick = now.mono
             self.handle(Tick(), now)
             self.journal.restore_reserve()
+            self._checkpoint_between_sales()
         if self._creating:
             # The create's round trip waits on the network, not the interpreter: it overlaps the "Preparing QR…"
             # frame instead of following it (the sale was journaled before either).
@@ -430,6 +433,15 @@ class App:
         self.render(now)
         self.dispatch()
         self.service.ping(now.mono)  # from the loop itself: a hung loop stops pinging and gets restarted
+
+    def _checkpoint_between_sales(self) -> None:
+        """Once the journal was written and no sale is under way (none, or its result on screen), have the report
+        worker copy the WAL into the journal's file (:meth:`Journal.checkpoint`): a sale's few pages, done while
+        its result shows or the next amount is typed."""
+        sale = self.state.sale
+        if self.journal.commits != self._checkpointed and (sale is None or sale.status.is_final):
+            self._checkpointed = self.journal.commits
+            self.reports.checkpoint()
 
     def _refusal(self, command: TillCommanded) -> str:
         """Why a till command is not taken now ("" when it is)."""

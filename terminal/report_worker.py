@@ -5,6 +5,9 @@ The loop closes a Z's period itself, within its step (the Z's row with the total
 writer: no sale can end between the period's end and its closing); the worker reads the closed period's totals and
 the X reports' (a few rows each, see :mod:`terminal.reports`), and reads the day for the reconciliation with the
 backend, the part that still grows with the day's sales. It answers with :class:`ReportMade`.
+
+Between sales it also copies the journal's WAL into the journal's file (:meth:`Journal.checkpoint`), so that
+SQLite's own checkpoint never runs inside the loop's commit of a sale.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ class ReportWorker:
         """Make the report of the period Z report ``number`` closed."""
         self._lane.submit(lambda: self._make("z", now, shop, lambda journal: z_report(journal, number, since, closed)))
 
+    def checkpoint(self) -> None:
+        """Copy the journal's WAL into its file, on this worker's connection (see :meth:`Journal.checkpoint`)."""
+        self._lane.submit(self._checkpoint)
+
     def stop(self, timeout: float = 1.0) -> list[str]:
         """End the thread (a report being made is finished first); the names of threads that did not end."""
         return self._lane.stop(timeout)
@@ -69,6 +76,14 @@ class ReportWorker:
             return
         lines = tuple(as_lines(report, shop.words))
         self._post(ReportMade(kind, lines, tuple(as_lines(report, shop.printed)), ours))
+
+    def _checkpoint(self) -> None:
+        try:
+            pages, copied = self._connection().checkpoint()
+        except (JournalError, sqlite3.Error) as exc:  # SQLite's own checkpoint stays: nothing is lost
+            log.warning("journal checkpoint not done: %s", exc)
+            return
+        log.debug("journal checkpoint: %d of %d WAL pages copied", copied, pages)
 
     def _connection(self) -> Journal:
         if self._own is None:

@@ -1,17 +1,20 @@
 """Reports at scale (#17): the journal's SQL totals equal a naive sum over every row, period after period; a Z's
 period ends where the loop closed it, whatever ends while its totals are summed; the terminal's reports are made
-off the loop thread."""
+off the loop thread, and so are the checkpoints of its journal's WAL, between sales."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import shutil
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
 import pygame
 import pytest
+import requests
 
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
@@ -214,3 +217,38 @@ def test_the_sales_a_restart_picks_up_are_those_a_scan_of_every_sale_finds(journ
         "AND seq > (SELECT MAX(seq) - 20 FROM sales)) ORDER BY seq"
     ).fetchall()
     assert [s.id for s in journal.unfinished_sales()] == [i for (i,) in scan] and len(scan) > 20
+
+
+def in_the_file_alone(journal_path, folder):
+    """The sales in the journal's file without its WAL, as (reference, status): what checkpoints copied there."""
+    alone = folder / f"alone-{time.monotonic_ns()}.db"
+    shutil.copyfile(journal_path, alone)
+    with contextlib.closing(sqlite3.connect(alone)) as db:
+        try:
+            return db.execute("SELECT reference, status FROM sales ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:  # the journal's tables themselves are still only in the WAL
+            return []
+
+
+def test_a_checkpoint_copies_the_wal_into_the_journal_file_and_the_wal_starts_over(journal, tmp_path):
+    generate(journal, 10)
+    assert in_the_file_alone(journal.path, tmp_path) == []  # ten sales, in the WAL only
+    pages, copied = journal.checkpoint()
+    assert pages > 0 and copied == pages
+    assert len(in_the_file_alone(journal.path, tmp_path)) == 10
+    generate(journal, 1, first=11)
+    assert journal.checkpoint()[0] < pages / 5  # the next sale's commits wrote the WAL from its start again
+
+
+def test_the_terminal_checkpoints_its_journal_between_sales_never_while_one_waits(tmp_path, sandbox):
+    terminal = make_terminal(tmp_path, sandbox.url)
+    terminal.press("12.5E")
+    qr = terminal.until_screen("qr").qr
+    waited = time.monotonic() + 2.5  # two ticks and more on the QR screen
+    while time.monotonic() < waited:
+        terminal.app.pump()
+        time.sleep(0.02)
+    assert in_the_file_alone(terminal.journal.path, tmp_path) == []  # a sale under way: no checkpoint
+    requests.post(f"{qr.split('?')[0]}/pay", timeout=5)
+    terminal.until_screen("paid")
+    terminal.until(lambda: in_the_file_alone(terminal.journal.path, tmp_path) == [("T1-000001", "paid")])
