@@ -250,5 +250,15 @@ def test_the_terminal_checkpoints_its_journal_between_sales_never_while_one_wait
         time.sleep(0.02)
     assert in_the_file_alone(terminal.journal.path, tmp_path) == []  # a sale under way: no checkpoint
     requests.post(f"{qr.split('?')[0]}/pay", timeout=5)
-    terminal.until_screen("paid")
+    terminal.until_screen("paid")  # the last key was pressed 2.5 s and more ago: the shop pauses
     terminal.until(lambda: in_the_file_alone(terminal.journal.path, tmp_path) == [("T1-000001", "paid")])
+
+
+def test_the_terminal_does_not_checkpoint_while_the_next_amount_is_typed(tmp_path, sandbox):
+    terminal = make_terminal(tmp_path, sandbox.url)
+    pay(terminal, "12.5")  # back to idle with "C": a key, just now
+    typing = time.monotonic() + 1.5  # a tick and more, a key every 0.3 s
+    while time.monotonic() < typing:
+        terminal.press("1")
+        time.sleep(0.3)
+    assert in_the_file_alone(terminal.journal.path, tmp_path) == []
