@@ -127,7 +127,9 @@ def _sale_screen(state: TerminalState, sale: Sale, now: Now, base: _Frame, words
     if sale.status is SaleStatus.CREATING:
         return base.make("entry", _("Preparing QR…"), amount=amount, hint=_("Cancel: stop"))
     if sale.status is SaleStatus.AWAITING_PAYMENT and sale.order is not None:  # a QR only once there is one
-        left = max(0, math.ceil((sale.deadline or now.mono) - now.mono))
+        # To the millisecond before rounding up: deadline − now in floats can be a trace over the whole second
+        # (1000.003 + 300 − 1000.003 = 300.00000000000006), and a QR shown at once would say 5:01.
+        left = max(0, math.ceil(round((sale.deadline or now.mono) - now.mono, 3)))
         payee = _("to {payee}", payee=state.settings.payee.name)
         if sale.local:
             base = replace(base, offline=_("OFFLINE — not confirmed: check your bank app before pressing Enter"))

@@ -111,6 +111,15 @@ def test_the_countdown_follows_the_monotonic_clock():
     assert screen_for(state, at(1 + 61.5)).countdown == "3:59"
 
 
+@pytest.mark.parametrize("moment", [0.003, 0.005, 0.007, 17.129])
+def test_a_qr_shown_at_once_gives_the_whole_time_to_pay_at_any_clock_reading(moment):
+    # The seconds left are worked out in floats: at some clock readings deadline − now is a trace above 300
+    # (1000.003 + 300 − 1000.003 = 300.00000000000006), and rounded up the QR's first frame said 5:01.
+    state = type_keys(initial(SETTINGS), "12.50E", at(moment))
+    state, _ = step(state, OrderCreated(state.sale.id, order_for(state)), at(moment))
+    assert screen_for(state, at(moment)).countdown == "5:00"
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
