@@ -88,6 +88,9 @@ class Settings:
     #: A long-poll re-reads its order at least this often even when nothing woke it (a NOTIFY lost with a
     #: dropped LISTEN connection costs seconds, not the sale).
     reread: float = 5.0
+    #: The chain's time zone (an IANA name): the dashboard's days and hours. The contract with terminals and its
+    #: settlement stay in UTC.
+    timezone: str = "UTC"
 
 
 class RateLimits:

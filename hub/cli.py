@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--burst", type=int, default=40, help="burst per terminal (%(default)s)")
     serve.add_argument("--ssl-certfile", default=None, help="serve TLS directly with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", default=None, help="…and its private key")
+    serve.add_argument(
+        "--timezone",
+        default=os.environ.get("QR_HUB_TIMEZONE") or "UTC",
+        help="the chain's time zone, an IANA name such as Asia/Kolkata: the dashboard's days and hours "
+        "(default: QR_HUB_TIMEZONE or UTC; the terminals' contract stays UTC)",
+    )
 
     command("migrate", "create or upgrade the database schema")
     enroll = command("enroll", "print a one-time enrollment code for a terminal")
@@ -140,8 +146,14 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
     import uvicorn
 
     from hub.app import Hub, Settings
+    from hub.dashboard.reports import zone_named
     from hub.migrations import current
 
+    try:
+        zone_named(args.timezone)  # refused before the database is touched
+    except ValueError as exc:
+        print(f"qr-hub: {exc}", file=sys.stderr)
+        return 2
     if not database.is_postgres:
         database.migrate()  # the embedded default sets itself up; a fleet migrates once, on purpose
     elif current(database.engine) is None:
@@ -163,6 +175,7 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         reconcile_every=args.reconcile_every,
         rate=args.rate,
         burst=args.burst,
+        timezone=args.timezone,
     )
     try:
         hub = Hub(settings)

@@ -15,7 +15,7 @@ TEXT = "#1a1a1a"
 
 
 def hours(title: str, values: Sequence[int], label: Callable[[int], str]) -> Markup:
-    """24 vertical bars (one per UTC hour) of minor units; ``label`` writes an amount."""
+    """24 vertical bars (one per hour of the hub's zone's clock) of minor units; ``label`` writes an amount."""
     width, height, left, bottom = 600, 180, 10, 24
     top = max(values, default=0) or 1
     slot = (width - left * 2) / 24

@@ -1,8 +1,11 @@
 """What the dashboard shows, read from the hub's tables: today's takings, the live feed, payments that do not
 match their sale, terminals and their heartbeats, days of sales against what was captured, refunds, a search.
 
-Days are UTC days (like the hub's settlement). Every query is bounded: by a day or a date range of at most
-:data:`MAX_RANGE_DAYS` (on the indexed ``created_at`` / ``at`` columns) and by a row limit. Whether money matches
+Days and hours are the chain's own: local days of the hub's time zone (``qr-hub serve --timezone``, default UTC),
+midnight to the next midnight by the zone's rules (23 or 25 hours on a day the clocks change). The contract with
+terminals and its settlement stay in UTC days. Every query is bounded: by a day or a date range of at most
+:data:`MAX_RANGE_DAYS` (local bounds as POSIX seconds, on the indexed ``created_at`` / ``at`` columns) and by a row
+limit. Whether money matches
 its sale is decided by ``terminal.core.matching`` — the terminal's own rule, used as a library.
 """
 
@@ -12,8 +15,9 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
@@ -32,6 +36,10 @@ FEED_LIMIT = 50
 #: The live feed re-reads this many seconds before its cursor (a payment whose transaction committed late).
 FEED_OVERLAP = 5.0
 PAID_FAMILY = ("paid", "partially_refunded", "refunded")
+EPOCH = date(1970, 1, 1)
+DAY = 86400
+#: The zone when none is set: today's behaviour, said explicitly.
+DEFAULT_ZONE = "UTC"
 _EMV_METHODS = {"BRL": "PIX", "THB": "PromptPay", "SGD": "PayNow", "MYR": "DuitNow", "IDR": "QRIS", "PHP": "QR Ph"}
 
 
@@ -48,9 +56,54 @@ def method_of(scheme: str | None, currency: str) -> str:
     return (scheme or "QR").upper()
 
 
-def day_bounds(day: date) -> tuple[float, float]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start.timestamp(), (start + timedelta(days=1)).timestamp()
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone of an IANA name (``Asia/Kolkata``, ``America/Sao_Paulo``, ``UTC``) from the system's tz
+    database. ValueError with one sentence naming it when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as Asia/Kolkata, America/Sao_Paulo or UTC"
+        ) from None
+
+
+def day_bounds(day: date, zone: ZoneInfo | None = None) -> tuple[float, float]:
+    """POSIX seconds of ``day``'s local midnight in ``zone`` (default UTC) and of the next day's: 24 hours, or 23
+    or 25 on a day the clocks change (each midnight is placed by the zone's rules, never start + 24 h; a midnight
+    the clocks skip is the instant they jump)."""
+    return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+
+
+def _midnight(day: date, zone: ZoneInfo | None) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=zone or ZoneInfo(DEFAULT_ZONE)).timestamp()
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive local days read by one query each: days of 86 400 s at one UTC ``offset`` (the day of a time
+    ``t`` is ``floor((t + offset) / 86400)``), or (``offset`` None) the one day of another length, ``day``."""
+
+    start: float
+    end: float
+    day: date
+    offset: int | None
+
+
+def _runs(first: date, last: date, zone: ZoneInfo) -> list[_Run]:
+    """``first``..``last`` cut into :class:`_Run`: one for a zone without clock changes, five for a year with
+    summer time."""
+    runs: list[_Run] = []
+    day = first
+    while day <= last:
+        start, end = day_bounds(day, zone)
+        offset = round((day - EPOCH).days * DAY - start) if end - start == DAY else None
+        previous = runs[-1] if runs else None
+        if offset is not None and previous is not None and previous.offset == offset and previous.end == start:
+            runs[-1] = _Run(previous.start, end, previous.day, offset)
+        else:
+            runs.append(_Run(start, end, day, offset))
+        day += timedelta(days=1)
+    return runs
 
 
 @dataclass
@@ -135,13 +188,22 @@ class Found:
 class Reports:
     """Read-only queries for the pages (synchronous: the web layer runs them in worker threads)."""
 
-    def __init__(self, database: Database, clock: Callable[[], float]) -> None:
+    def __init__(self, database: Database, clock: Callable[[], float], zone: ZoneInfo | None = None) -> None:
         self.db = database
         self._clock = clock
+        #: The chain's time zone: its days and hours are the ones shown.
+        self.zone = zone or ZoneInfo(DEFAULT_ZONE)
+
+    def local_today(self) -> date:
+        """Today's date in the chain's zone."""
+        return datetime.fromtimestamp(self._clock(), self.zone).date()
 
     def today(self) -> Today:
-        day = datetime.fromtimestamp(self._clock(), UTC).date()
-        start, end = day_bounds(day)
+        """Today's takings (local day). ``by_hour`` has one bar per local hour of the clock: on the day the clocks
+        go back the repeated hour's two passes add up in one bar; on the day they go forward the skipped hour's
+        bar stays empty."""
+        day = self.local_today()
+        start, end = day_bounds(day, self.zone)
         report = Today(day)
         join = t.payments.join(t.orders, t.payments.c.order_id == t.orders.c.id)
         rjoin = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
@@ -171,7 +233,7 @@ class Reports:
             ):
                 bucket.gross += p.amount
                 bucket.count += 1
-            hour = datetime.fromtimestamp(p.at, UTC).hour
+            hour = datetime.fromtimestamp(p.at, self.zone).hour
             report.by_hour.setdefault(p.currency, [0] * 24)[hour] += p.amount
         for r in refunds:
             method = method_of(r.qr_scheme, r.currency)
@@ -184,9 +246,13 @@ class Reports:
             report.by_hour.setdefault(r.currency, [0] * 24)
         return report
 
+    def range_bounds(self, first: date, last: date) -> tuple[float, float]:
+        """POSIX seconds of ``first``'s local midnight and of the midnight after ``last``."""
+        return day_bounds(first, self.zone)[0], day_bounds(last, self.zone)[1]
+
     def problems(self, limit: int = 100) -> list[Problem]:
         """Orders paid today whose money does not match the sale (underpaid, paid twice, overpaid, mismatch)."""
-        start, end = day_bounds(datetime.fromtimestamp(self._clock(), UTC).date())
+        start, end = day_bounds(self.local_today(), self.zone)
         with self.db.transaction() as conn:
             ids = select(t.payments.c.order_id).where(t.payments.c.at >= start, t.payments.c.at < end).distinct()
             orders = conn.execute(
@@ -219,7 +285,7 @@ class Reports:
         since = _cursor(after)
         with self.db.transaction() as conn:
             if since is None:
-                start, _ = day_bounds(datetime.fromtimestamp(self._clock(), UTC).date())
+                start, _ = day_bounds(self.local_today(), self.zone)
                 newest = query.where(recorded >= start).order_by(recorded.desc(), t.payments.c.id.desc())
                 rows = list(reversed(conn.execute(newest.limit(limit)).all()))
             else:
@@ -287,38 +353,26 @@ class Reports:
         return found
 
     def days(self, first: date, last: date) -> list[DayLine]:
-        """Each day of ``first``..``last`` with sales or captures, per currency, newest first."""
-        start, _ = day_bounds(first)
-        _, end = day_bounds(last)
-        day_of_order = func.floor(t.orders.c.created_at / 86400)
-        day_of_payment = func.floor(t.payments.c.at / 86400)
-        day_of_refund = func.floor(t.refunds.c.created_at / 86400)
+        """Each local day of ``first``..``last`` with sales or captures, per currency, newest first."""
+        runs = _runs(first, last, self.zone)
+        orders, payments, refunds = t.orders.c, t.payments.c, t.refunds.c
         with self.db.transaction() as conn:
-            sales = conn.execute(
-                select(day_of_order, t.orders.c.currency, func.sum(t.orders.c.amount))
-                .where(t.orders.c.created_at >= start, t.orders.c.created_at < end, t.orders.c.status.in_(PAID_FAMILY))
-                .group_by(day_of_order, t.orders.c.currency)
-            ).all()
-            captured = conn.execute(
-                select(day_of_payment, t.payments.c.currency, func.sum(t.payments.c.amount))
-                .where(t.payments.c.at >= start, t.payments.c.at < end)
-                .group_by(day_of_payment, t.payments.c.currency)
-            ).all()
-            refunded = conn.execute(
-                select(day_of_refund, t.refunds.c.currency, func.sum(t.refunds.c.amount))
-                .where(t.refunds.c.created_at >= start, t.refunds.c.created_at < end, t.refunds.c.status == "succeeded")
-                .group_by(day_of_refund, t.refunds.c.currency)
-            ).all()
-        table: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-        for column, rows in enumerate((sales, captured, refunded)):
-            for day_number, currency, total in rows:
-                table[(int(day_number), currency)][column] += int(total or 0)
-        lines = [DayLine(date(1970, 1, 1) + timedelta(days=d), c, *v) for (d, c), v in table.items()]
+            columns = (
+                _by_day(conn, runs, orders.created_at, orders.currency, orders.amount, orders.status.in_(PAID_FAMILY)),
+                _by_day(conn, runs, payments.at, payments.currency, payments.amount),
+                _by_day(
+                    conn, runs, refunds.created_at, refunds.currency, refunds.amount, refunds.status == "succeeded"
+                ),
+            )
+        table: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for column, rows in enumerate(columns):
+            for day, currency, total in rows:
+                table[(day, currency)][column] += total
+        lines = [DayLine(d, c, *v) for (d, c), v in table.items()]
         return sorted(lines, key=lambda line: (line.day, line.currency), reverse=True)
 
     def refunds(self, first: date, last: date, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
-        start, _ = day_bounds(first)
-        _, end = day_bounds(last)
+        start, end = self.range_bounds(first, last)
         join = t.refunds.join(t.orders, t.refunds.c.order_id == t.orders.c.id)
         with self.db.transaction() as conn:
             rows = conn.execute(
@@ -346,8 +400,7 @@ class Reports:
     ) -> list[Found]:
         """Orders made in ``first``..``last`` (newest first), whose reference contains ``reference`` and whose
         amount is ``amount`` (a decimal in the order's own currency). MoneyError for an amount that is none."""
-        start, _ = day_bounds(first)
-        _, end = day_bounds(last)
+        start, end = self.range_bounds(first, last)
         where = [t.orders.c.created_at >= start, t.orders.c.created_at < end, t.orders.c.provider_id.is_not(None)]
         if reference:
             escaped = reference.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -405,6 +458,23 @@ class Reports:
                 )
             )
         return found
+
+
+def _by_day(
+    conn: Connection, runs: list[_Run], when: Any, currency: Any, amount: Any, *where: Any
+) -> list[tuple[date, str, int]]:
+    """The sum of ``amount`` per local day and currency, one bounded query per :class:`_Run`."""
+    found: list[tuple[date, str, int]] = []
+    for run in runs:
+        bounded = (when >= run.start, when < run.end, *where)
+        if run.offset is None:
+            rows = conn.execute(select(currency, func.sum(amount)).where(*bounded).group_by(currency)).all()
+            found.extend((run.day, c, int(total or 0)) for c, total in rows)
+            continue
+        number = func.floor((when + run.offset) / DAY)
+        rows = conn.execute(select(number, currency, func.sum(amount)).where(*bounded).group_by(number, currency)).all()
+        found.extend((EPOCH + timedelta(days=int(n)), c, int(total or 0)) for n, c, total in rows)
+    return found
 
 
 def _payments_of(conn: Connection, order_ids: Iterable[str]) -> dict[str, list[tuple[Payment, str | None]]]:

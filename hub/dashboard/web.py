@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlencode
+from zoneinfo import ZoneInfo
 
 import jinja2
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from hub.dashboard import charts
 from hub.dashboard.auth import LoginLimits, Session, Users
 from hub.dashboard.i18n import words_for
-from hub.dashboard.reports import EXPORT_LIMIT, MAX_RANGE_DAYS, SEARCH_LIMIT, FeedItem, Found, Reports
+from hub.dashboard.reports import EXPORT_LIMIT, MAX_RANGE_DAYS, SEARCH_LIMIT, FeedItem, Found, Reports, zone_named
 from terminal.core.i18n import N_, Words
 from terminal.core.matching import Match, Verdict
 from terminal.core.money import Amount, MoneyError, format_money, locale_for
@@ -114,12 +115,14 @@ class Refused(Exception):
 
 
 class Dashboard:
-    """The owner's dashboard of one :class:`hub.app.Hub`."""
+    """The owner's dashboard of one :class:`hub.app.Hub`: its days, hours and times are in the hub's time zone
+    (``Settings.timezone``; ValueError with a sentence for an unknown one)."""
 
     def __init__(self, hub: Hub, *, down_minutes: float | None = None) -> None:
         self.hub = hub
         self.users = Users(hub.db, clock=hub.clock)
-        self.reports = Reports(hub.db, hub.clock)
+        self.zone = zone_named(hub.settings.timezone)
+        self.reports = Reports(hub.db, hub.clock, self.zone)
         self.limits = LoginLimits()
         minutes = (
             down_minutes if down_minutes is not None else float(os.environ.get("QR_HUB_DOWN_MINUTES", DOWN_MINUTES))
@@ -208,7 +211,7 @@ class Dashboard:
                 {
                     "currency": currency,
                     "hours": charts.hours(
-                        _("Takings by hour, {currency} (UTC)", currency=currency),
+                        _("Takings by hour, {currency} ({zone})", currency=currency, zone=self.zone.key),
                         report.by_hour.get(currency, [0] * 24),
                         label,
                     ),
@@ -255,7 +258,7 @@ class Dashboard:
         amount = money(item.amount.minor, item.amount.currency)
         return {
             "id": item.id,
-            "time": datetime.fromtimestamp(item.at, UTC).strftime("%H:%M:%S"),
+            "time": datetime.fromtimestamp(item.at, self.zone).strftime("%H:%M:%S"),
             "terminal": item.terminal,
             "reference": item.reference,
             "amount": amount,
@@ -307,7 +310,7 @@ class Dashboard:
 
     def _search(self, request: Request) -> tuple[date, date, str, str, list[Text]]:
         query = request.query_params
-        today = datetime.fromtimestamp(self.hub.clock(), UTC).date()
+        today = self.reports.local_today()
         notes: list[Text] = []
         first, last = today - timedelta(days=13), today
         try:
@@ -388,7 +391,7 @@ class Dashboard:
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for row in found:
-            writer.writerow([_cell(v) for v in _export_row(row)])
+            writer.writerow([_cell(v) for v in _export_row(row, self.zone)])
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",
@@ -403,7 +406,7 @@ class Dashboard:
         sheet = book.create_sheet("orders")
         sheet.append(list(EXPORT_COLUMNS))
         for row in found:
-            values = _export_row(row)
+            values = _export_row(row, self.zone)
             for i in (5, 6, 7):  # amounts: exact decimals (never floats) as numbers
                 values[i] = Decimal(values[i])
             sheet.append([_cell(v) if isinstance(v, str) else v for v in values])
@@ -454,11 +457,18 @@ class Dashboard:
             lang_q=lang_q,
             languages=LANGUAGE_NAMES,
             path=request.url.path,
-            clock=_clock_text,
+            clock=self._clock_text,
+            zone=self.zone.key,
             say=lambda text: words(text.message, **text.values) if isinstance(text, Text) else words(text),
             **values,
         )
         return HTMLResponse(page, status, headers=SECURITY_HEADERS)
+
+    def _clock_text(self, at: float | None) -> str:
+        """A moment in the hub's zone with its abbreviation (``2026-10-25 02:30:00 CET``; ``… UTC`` by default)."""
+        if at is None:
+            return "—"
+        return datetime.fromtimestamp(at, self.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
     def _cookie(self, request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:
         """HttpOnly, SameSite=Strict, path /dashboard; Secure over https or behind a proxy that says https."""
@@ -541,12 +551,18 @@ EXPORT_COLUMNS = (
     "payers",
     "verdict",
     "order_id",
+    "created_at_local",
+    "timezone",
 )
 
 
-def _export_row(row: Found) -> list[Any]:
+def _export_row(row: Found, zone: ZoneInfo) -> list[Any]:
+    """An order's cells: ``created_at_utc`` as before (integrators parse it); at the end its local time with the
+    offset (``2026-10-25 02:30:00+01:00``: the repeated hour of a clock change stays unambiguous) and the zone."""
     currency = row.asked.currency
-    when = datetime.fromtimestamp(row.created_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    moment = datetime.fromtimestamp(row.created_at, UTC)
+    when = moment.strftime("%Y-%m-%d %H:%M:%S")
+    local = moment.astimezone(zone).replace(microsecond=0).isoformat(sep=" ")
     paid, refunded = Amount(row.paid, currency).decimal(), Amount(row.refunded, currency).decimal()
     return [
         when,
@@ -560,6 +576,8 @@ def _export_row(row: Found) -> list[Any]:
         " ".join(row.payers),
         str(row.verdict or ""),
         row.order_id,
+        local,
+        zone.key,
     ]
 
 
@@ -591,12 +609,6 @@ def _advice(found: Match, money: Callable[[int, str], str], _: Words) -> str:
         "{reason}: check the payment at the provider before handing over goods or refunding.",
         reason=found.reason or _("The payment does not match"),
     )
-
-
-def _clock_text(at: float | None) -> str:
-    if at is None:
-        return "—"
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 async def _form(request: Request) -> dict[str, str]:
