@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import requests
+from sqlalchemy import update
 
+from hub import db as t
 from hub.providers import credited_event
 from terminal.backends import signing
 from terminal.backends.http import HttpBackend
@@ -79,4 +81,16 @@ def sale(
         event_id, body = credited_event(provider_id(hub, order.id), Amount(amount, currency), payer=payer)
         answer = send_razorpay(hub.url, body, event_id=event_id)
         assert answer.status_code == 200 and answer.json()["outcome"] == "applied", answer.text
+    return order
+
+
+def paid_at(hub: RunningHub, terminal: HttpBackend, reference: str, minor: int, currency: str, at: float) -> Order:
+    """A sale of ``minor`` rung up and paid at the moment ``at``: the signed webhook carries the provider's time of
+    payment, and the order's creation is set to it in the hub's database (the hub's clock is the real one)."""
+    order = terminal.create_order(OrderRequest(reference, reference, Amount(minor, currency), 300, "Chai"))
+    event_id, body = credited_event(provider_id(hub, order.id), Amount(minor, currency), now=at)
+    answer = send_razorpay(hub.url, body, event_id=event_id)
+    assert answer.status_code == 200 and answer.json()["outcome"] == "applied", answer.text
+    with hub.hub.db.transaction() as conn:
+        conn.execute(update(t.orders).where(t.orders.c.id == order.id).values(created_at=at))
     return order

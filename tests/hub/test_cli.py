@@ -91,3 +91,21 @@ def test_a_secrets_file_others_can_read_is_refused(tmp_path: Path) -> None:
         load_secrets(secrets_file)
     secrets_file.chmod(0o600)
     assert load_secrets(secrets_file)["admin_token"] == "fixture-not-real"
+
+
+UNREACHABLE = "postgresql://hub@/nothing?host=/nonexistent-dir"
+
+
+def test_serve_refuses_an_unknown_time_zone_before_touching_the_database(capsys: pytest.CaptureFixture[str]) -> None:
+    assert qr_hub(["serve", "--db", UNREACHABLE, "--timezone", "Mars/Olympus"]) == 2
+    assert capsys.readouterr().err == (
+        "qr-hub: unknown time zone 'Mars/Olympus': give an IANA name such as Asia/Kolkata, America/Sao_Paulo or UTC\n"
+    )
+
+
+def test_serve_reads_the_time_zone_from_qr_hub_timezone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QR_HUB_TIMEZONE", "Asia/Kolkatta")
+    assert qr_hub(["serve", "--db", UNREACHABLE]) == 2
+    assert "unknown time zone 'Asia/Kolkatta'" in capsys.readouterr().err

@@ -7,23 +7,20 @@ order's creation is then set to that moment in the hub's database (the sale was 
 
 from __future__ import annotations
 
+import csv
+import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
 
-from hub import db as t
 from hub.dashboard.reports import DayLine, Reports, day_bounds
 from hub.db import Database
-from hub.providers import credited_event
-from terminal.backends.http import HttpBackend
-from terminal.core.money import Amount
-from terminal.core.orders import OrderRequest
-from tests.hub.running import RunningHub, provider_id
-from tests.hub.webhook_events import send_razorpay
+from tests.hub.dashboard import add_users, logged_in, paid_at, sale
+from tests.hub.running import RunningHub
 
 KOLKATA, SAO_PAULO, BERLIN = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/Sao_Paulo"), ZoneInfo("Europe/Berlin")
 JUNE_14, JUNE_15 = date(2026, 6, 14), date(2026, 6, 15)
@@ -34,16 +31,6 @@ HOUR = 3600
 def local(zone: ZoneInfo, day: date, hour: int, minute: int, fold: int = 0) -> float:
     """POSIX seconds of a wall-clock time in ``zone`` (``fold=1``: the second pass of a repeated hour)."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone, fold=fold).timestamp()
-
-
-def paid_at(hub: RunningHub, terminal: HttpBackend, reference: str, minor: int, currency: str, at: float) -> None:
-    """A sale of ``minor`` rung up and paid at ``at``."""
-    order = terminal.create_order(OrderRequest(reference, reference, Amount(minor, currency), 300, "Chai"))
-    event_id, body = credited_event(provider_id(hub, order.id), Amount(minor, currency), now=at)
-    answer = send_razorpay(hub.url, body, event_id=event_id)
-    assert answer.status_code == 200 and answer.json()["outcome"] == "applied", answer.text
-    with hub.hub.db.transaction() as conn:
-        conn.execute(update(t.orders).where(t.orders.c.id == order.id).values(created_at=at))
 
 
 #: (reference, minor units, currency, moment): the chains' sales around their local midnights.
@@ -170,3 +157,59 @@ def test_a_range_across_both_clock_changes_sums_every_payment_once(chains: Chain
     lines = chains.reports(BERLIN, local(BERLIN, AUTUMN, 12, 0)).days(date(2026, 1, 1), date(2026, 12, 31))
     eur = [line.captured for line in lines if line.currency == "EUR"]
     assert (len(eur), sum(eur)) == (6, sum(minor for _, minor, currency, _ in SALES if currency == "EUR"))
+
+
+# --- the pages of a hub set to Asia/Kolkata ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def kolkata(sqlite_url: str) -> Iterator[RunningHub]:
+    """A hub whose chain is in Asia/Kolkata: a sale paid now, and one rung up and paid at 23:30 IST on 14 June."""
+    with RunningHub(sqlite_url, timezone="Asia/Kolkata") as hub:
+        add_users(hub)
+        terminal = hub.terminal("T1")
+        sale(hub, terminal, "T1-now", 1250)
+        paid_at(hub, terminal, "T1-june", 2330, "INR", local(KOLKATA, JUNE_14, 23, 30))
+        yield hub
+
+
+def _page(hub: RunningHub, path: str) -> str:
+    answer = logged_in(hub.url).get(f"{hub.url}{path}", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_the_hourly_chart_is_labelled_with_the_zone(kolkata: RunningHub) -> None:
+    assert "<title>Takings by hour, INR (Asia/Kolkata)</title>" in _page(kolkata, "/dashboard/today")
+
+
+def test_the_live_feed_gives_times_on_the_zones_clock(kolkata: RunningHub) -> None:
+    items = logged_in(kolkata.url).get(f"{kolkata.url}/dashboard/feed.json?after=0", timeout=10).json()["items"]
+    assert {i["reference"]: i["time"] for i in items}["T1-june"] == "23:30:00"
+
+
+def test_the_money_page_gives_order_times_on_the_zones_clock(kolkata: RunningHub) -> None:
+    page = _page(kolkata, "/dashboard/money?from=2026-06-14&to=2026-06-14")
+    assert "<td>2026-06-14 23:30:00 IST</td><td>T1</td><td>T1-june</td>" in page
+
+
+def test_the_csv_keeps_created_at_utc_and_adds_the_local_time_and_its_zone(kolkata: RunningHub) -> None:
+    answer = logged_in(kolkata.url).get(f"{kolkata.url}/dashboard/money.csv?from=2026-06-14&to=2026-06-14", timeout=10)
+    (row,) = list(csv.DictReader(io.StringIO(answer.text)))
+    assert (row["reference"], row["created_at_utc"], row["created_at_local"], row["timezone"]) == (
+        "T1-june",
+        "2026-06-14 18:00:00",
+        "2026-06-14 23:30:00+05:30",
+        "Asia/Kolkata",
+    )
+
+
+def test_a_hub_without_a_zone_keeps_utc_days_and_says_so(sqlite_url: str) -> None:
+    with RunningHub(sqlite_url) as hub:
+        add_users(hub)
+        sale(hub, hub.terminal("T1"), "T1-now", 1250)
+        answer = logged_in(hub.url).get(f"{hub.url}/dashboard/money.csv", timeout=10)
+    (row,) = list(csv.DictReader(io.StringIO(answer.text)))
+    utc = datetime.strptime(row["created_at_utc"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert (row["created_at_local"], row["timezone"]) == (utc.isoformat(sep=" "), "UTC")
+    assert abs(utc.timestamp() - time.time()) < 60
