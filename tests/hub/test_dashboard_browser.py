@@ -8,9 +8,13 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium import webdriver
@@ -25,11 +29,12 @@ from sqlalchemy import update
 
 from hub.dashboard import tables
 from hub.dashboard.auth import LoginLimits
-from tests.hub.dashboard import OWNER, PASSWORD, STAFF, add_users, heartbeat, sale, signed_terminal
+from tests.hub.dashboard import OWNER, PASSWORD, STAFF, add_users, heartbeat, paid_at, sale, signed_terminal
 from tests.hub.running import RunningHub
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP_WITH_HTML = '<img src=x id="pwned-shop">Dosa & Co'
+KOLKATA = ZoneInfo("Asia/Kolkata")
 PAYER_WITH_HTML = '<b id="pwned-payer">vpa</b>@okbank'
 
 
@@ -119,11 +124,17 @@ def any_page(request: pytest.FixtureRequest, chromium: tuple[WebDriver, Path], t
     yield from _page(chromium, tmp_path, url)
 
 
-def _page(chromium: tuple[WebDriver, Path], tmp_path: Path, url: str) -> Iterator[Browser]:
+@pytest.fixture
+def kolkata_page(chromium: tuple[WebDriver, Path], tmp_path: Path) -> Iterator[Browser]:
+    """The same day of sales at a hub whose chain is in Asia/Kolkata (``timezone`` setting)."""
+    yield from _page(chromium, tmp_path, f"sqlite:///{tmp_path / 'hub.db'}", timezone="Asia/Kolkata")
+
+
+def _page(chromium: tuple[WebDriver, Path], tmp_path: Path, url: str, **settings: Any) -> Iterator[Browser]:
     driver, downloads = chromium
     shots = ROOT / "docs" / "screenshots" / "hub" if os.environ.get("QR_HUB_SCREENSHOTS") else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
-    with RunningHub(url) as hub:
+    with RunningHub(url, **settings) as hub:
         add_users(hub)
         _a_day_of_sales(hub)
         try:
@@ -175,6 +186,17 @@ def test_a_sale_paid_by_a_signed_webhook_appears_in_the_live_feed_without_reload
     row = page.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#feed tbody tr") if "S-live" in r.text])
     assert "₹42.00" in row[0].text and "live@okbank" in row[0].text
     assert page.driver.execute_script("return window.notReloaded === true;")
+
+
+def test_a_chain_in_kolkata_reads_its_hours_and_live_sales_on_its_own_clock(kolkata_page: Browser) -> None:
+    page = kolkata_page
+    page.login()
+    captions = [e.text for e in page.driver.find_elements(By.TAG_NAME, "figcaption")]
+    assert "By hour (Asia/Kolkata)" in captions
+    at = float(int(time.time()) - 3 * 3600)
+    paid_at(page.hub, page.hub.terminal("T1", "Chai Point"), "S-late", 4200, "INR", at)
+    row = page.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "#feed tbody tr") if "S-late" in r.text])
+    assert row[0].find_elements(By.TAG_NAME, "td")[0].text == datetime.fromtimestamp(at, KOLKATA).strftime("%H:%M:%S")
 
 
 def test_html_in_a_payers_vpa_and_a_shops_name_is_shown_as_text(page: Browser) -> None:
