@@ -5,8 +5,8 @@ Days and hours are the chain's own: local days of the hub's time zone (``qr-hub 
 midnight to the next midnight by the zone's rules (23 or 25 hours on a day the clocks change). The contract with
 terminals and its settlement stay in UTC days. Every query is bounded: by a day or a date range of at most
 :data:`MAX_RANGE_DAYS` (local bounds as POSIX seconds, on the indexed ``created_at`` / ``at`` columns) and by a row
-limit. Whether money matches
-its sale is decided by ``terminal.core.matching`` — the terminal's own rule, used as a library.
+limit. Whether money matches its sale is decided by ``terminal.core.matching`` — the terminal's own rule, used as a
+library.
 """
 
 from __future__ import annotations
