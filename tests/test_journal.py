@@ -3,12 +3,15 @@
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from terminal.core.i18n import Text
 from terminal.core.money import Amount
-from terminal.core.sale import Sale, SaleStatus
+from terminal.core.sale import Failure, FailureKind, Sale, SaleStatus
+from terminal.i18n import words_for
 from terminal.store.journal import CACHE_KIB, Journal, JournalError
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -79,11 +82,36 @@ def test_a_refused_commit_undoes_the_step_and_the_next_step_reaches_the_disk(jou
 
 def test_each_transition_updates_the_sale_and_appends_an_event(journal):
     journal.record_sale(SALE, None, "sale started", AT)
-    from dataclasses import replace
-
     journal.record_sale(replace(SALE, status=SaleStatus.CANCELLED), "creating", "cancelled", AT)
     assert journal.sale(SALE.id)["status"] == "cancelled"
     assert [e["to_status"] for e in journal.events(SALE.id)] == ["creating", "cancelled"]
+
+
+REFUSED = Failure(
+    FailureKind.QR_REFUSED,
+    Text(
+        "QR refused: {reason}",
+        reason=Text(
+            "the order is for {order}, the sale for {sale}", order=Amount(100, "INR"), sale=Amount(1250, "INR")
+        ),
+    ),
+)
+
+
+def test_why_a_sale_failed_is_read_back_in_the_shops_language_and_kept_in_english_for_the_tools(journal):
+    journal.record_sale(replace(SALE, status=SaleStatus.FAILED, failure=REFUSED), None, "QR refused", AT)
+    [(read, _)] = journal.recent_sales(1)
+    hindi = words_for("hi")
+    assert hindi.show(read.failure.message) == hindi.show(REFUSED.message) != str(REFUSED.message)
+    assert journal.sale(SALE.id)["failure"] == "QR refused: the order is for ₹1.00, the sale for ₹12.50"
+
+
+def test_a_failure_whose_words_are_damaged_or_were_never_kept_reads_back_in_english(journal):
+    journal.record_sale(replace(SALE, status=SaleStatus.FAILED, failure=REFUSED), None, "QR refused", AT)
+    for kept in ("{not json", None):  # damaged; or written by a version before m014
+        journal.conn.execute("UPDATE sales SET failure_words = ?", (kept,))
+        [(read, _)] = journal.recent_sales(1)
+        assert words_for("hi").show(read.failure.message) == str(REFUSED.message)
 
 
 def test_reopening_keeps_everything_and_the_sequence_continues(tmp_path):

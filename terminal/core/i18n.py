@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from terminal.core.money import Amount, format_money, format_typed, locale_for
+from terminal.core.money import Amount, MoneyError, format_money, format_typed, locale_for
 
 
 def N_(message: str) -> str:
@@ -59,6 +59,50 @@ def _rebuild(msgid: str, params: tuple[tuple[str, object], ...]) -> Text:
 
 def _english(value: object) -> object:
     return value.format() if isinstance(value, Amount) else value
+
+
+def text_data(text: Text) -> dict[str, object]:
+    """``text`` as JSON-ready data — its msgid and its values, an :class:`Amount` as minor units and currency, a
+    nested Text as data of its own — for a store to keep it translatable (:func:`text_from_data` rebuilds it)."""
+    return {"msgid": text.msgid, "params": {name: _value_data(value) for name, value in text.params}}
+
+
+def _value_data(value: object) -> object:
+    if isinstance(value, Text):
+        return {"text": text_data(value)}
+    if isinstance(value, Amount):
+        return {"amount": [value.minor, value.currency]}
+    return value if isinstance(value, int | str) else str(value)  # anything else by its English words
+
+
+def text_from_data(data: object) -> Text | None:
+    """The :class:`Text` that :func:`text_data` wrote; None for anything else (a damaged or foreign value: the
+    caller then shows the English words it kept beside it)."""
+    if not isinstance(data, dict) or not isinstance(msgid := data.get("msgid"), str):
+        return None
+    written = data.get("params", {})
+    if not isinstance(written, dict):
+        return None
+    params: dict[str, object] = {}
+    for name, value in written.items():
+        if isinstance(value, dict):
+            if "text" in value:
+                value = text_from_data(value["text"])
+            elif isinstance(amount := value.get("amount"), list) and len(amount) == 2:
+                try:
+                    value = Amount(*amount)
+                except (MoneyError, TypeError):
+                    value = None
+            else:
+                value = None
+            if value is None:
+                return None
+        params[name] = value
+    try:
+        msgid.format(**params)  # every field filled (a Text without values is not formatted: it would show "{x}")
+        return Text(msgid, **params)
+    except (KeyError, IndexError, ValueError):
+        return None
 
 
 def _unchanged(message: str) -> str:

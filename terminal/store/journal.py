@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from terminal.core.i18n import Text, text_data, text_from_data
 from terminal.core.money import Amount
 from terminal.core.orders import Order, OrderStatus, Payee, Payment, QrCode
 from terminal.core.pin import PinLock
@@ -788,6 +789,7 @@ _SALE_COLUMNS = (
     "provider_ref",
     "failure_kind",
     "failure",
+    "failure_words",
     "order_open",
     "payee_name",
     "receipt_url",
@@ -954,6 +956,9 @@ def _sale_row(sale: Sale, when: str) -> dict[str, Any]:
         "provider_ref": payment.provider_ref if payment else None,
         "failure_kind": str(failure.kind) if failure else None,
         "failure": failure.message if failure else None,
+        "failure_words": json.dumps(text_data(failure.message))
+        if failure and isinstance(failure.message, Text)
+        else None,
         "order_open": int(sale.order_open),
         "payee_name": order.payee.name if order else None,
         "receipt_url": order.receipt_url if order else None,
@@ -1023,7 +1028,7 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
             expires_at=datetime.fromisoformat(row["expires_at"]),
             receipt_url=row["receipt_url"],
         )
-    failure = Failure(FailureKind(row["failure_kind"]), row["failure"] or "") if row["failure_kind"] else None
+    failure = Failure(FailureKind(row["failure_kind"]), _failure_message(row)) if row["failure_kind"] else None
     return Sale(
         id=row["id"],
         seq=row["seq"],
@@ -1039,6 +1044,15 @@ def _sale_from_row(row: dict[str, Any]) -> Sale:
         till_ref=row.get("till_ref"),
         unreadable_payment=row.get("unreadable_payment"),
     )
+
+
+def _failure_message(row: dict[str, Any]) -> str:
+    """Why the sale failed: the words to translate when the journal kept them (a damaged value: the English)."""
+    try:
+        words = text_from_data(json.loads(row["failure_words"])) if row.get("failure_words") else None
+    except ValueError:
+        words = None
+    return words or row["failure"] or ""
 
 
 def _refund_from_row(row: dict[str, Any]) -> Refund:

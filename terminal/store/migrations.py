@@ -256,6 +256,13 @@ def m013_period_totals(db: Database) -> None:
 
 
 #: Every migration this version knows, in the order they apply.
+def m014_failure_words(db: Database) -> None:
+    """sales.failure_words: why a sale failed as words to translate (a sentence's msgid and values, JSON; see
+    terminal.core.i18n.text_data), so a sale read back — after a restart, in the recent-sales menu — says it in
+    the shop's language. sales.failure keeps the English sentence for the tools and support."""
+    db.table("sales").add_column("failure_words", str)
+
+
 NAMES: tuple[str, ...] = tuple(sorted(name for name in globals() if re.fullmatch(r"m\d{3}_\w+", name)))
 
 

@@ -5,6 +5,7 @@ English sentence byte for byte (``Text`` is that sentence)."""
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 from dataclasses import replace
 
@@ -20,7 +21,7 @@ from terminal.core.events import (
     SaleRecord,
     Tick,
 )
-from terminal.core.i18n import PLAIN, Text
+from terminal.core.i18n import PLAIN, Text, text_data, text_from_data
 from terminal.core.keys import Key
 from terminal.core.machine import initial, step
 from terminal.core.money import Amount
@@ -70,6 +71,42 @@ def test_a_sentence_kept_in_the_state_is_the_english_sentence_for_logs_the_journ
     assert PLAIN.show(text) == text and PLAIN.show("a backend's own words") == "a backend's own words"
     with pytest.raises(AttributeError):
         text.msgid = "changed"  # type: ignore[misc]
+
+
+REFUSED = Text(
+    "QR refused: {reason}",
+    reason=Text("the order is for {order}, the sale for {sale}", order=Amount(100, "INR"), sale=Amount(1250, "INR")),
+)
+
+
+def test_a_sentence_kept_as_data_comes_back_whole_nested_sentences_and_amounts_included():
+    rebuilt = text_from_data(json.loads(json.dumps(text_data(REFUSED))))
+    assert isinstance(rebuilt, Text) and rebuilt.msgid == REFUSED.msgid and rebuilt == REFUSED
+    [(_, reason)] = rebuilt.params
+    assert isinstance(reason, Text) and dict(reason.params) == {
+        "order": Amount(100, "INR"),
+        "sale": Amount(1250, "INR"),
+    }
+    hindi = words_for("hi")
+    assert hindi.show(rebuilt) == hindi.show(REFUSED) != str(REFUSED)
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        None,
+        "QR refused",
+        {"msgid": 5},
+        {"msgid": "QR refused: {reason}", "params": []},
+        {"msgid": "QR refused: {reason}", "params": {}},  # a field no value fills
+        {"msgid": "QR refused: {reason}", "params": {"reason": {"amount": [-1, "INR"]}}},
+        {"msgid": "QR refused: {reason}", "params": {"reason": {"amount": [100, "XXX"]}}},
+        {"msgid": "QR refused: {reason}", "params": {"reason": {"text": {"msgid": 7}}}},
+        {"msgid": "QR refused: {reason}", "params": {"reason": {"something": 1}}},
+    ],
+)
+def test_data_that_is_no_kept_sentence_is_none_never_an_error(damaged):
+    assert text_from_data(damaged) is None
 
 
 @pytest.mark.parametrize(
