@@ -219,13 +219,14 @@ def test_the_sales_a_restart_picks_up_are_those_a_scan_of_every_sale_finds(journ
     assert [s.id for s in journal.unfinished_sales()] == [i for (i,) in scan] and len(scan) > 20
 
 
-def in_the_file_alone(journal_path, folder):
-    """The sales in the journal's file without its WAL, as (reference, status): what checkpoints copied there."""
+def in_the_file_alone(journal_path, folder, sql="SELECT reference, status FROM sales ORDER BY seq"):
+    """What ``sql`` reads in the journal's file without its WAL (by default the sales, as (reference, status)):
+    what checkpoints copied there."""
     alone = folder / f"alone-{time.monotonic_ns()}.db"
     shutil.copyfile(journal_path, alone)
     with contextlib.closing(sqlite3.connect(alone)) as db:
         try:
-            return db.execute("SELECT reference, status FROM sales ORDER BY seq").fetchall()
+            return db.execute(sql).fetchall()
         except sqlite3.OperationalError:  # the journal's tables themselves are still only in the WAL
             return []
 
@@ -262,3 +263,20 @@ def test_the_terminal_does_not_checkpoint_while_the_next_amount_is_typed(tmp_pat
         terminal.press("1")
         time.sleep(0.3)
     assert in_the_file_alone(terminal.journal.path, tmp_path) == []
+
+
+def test_a_starting_terminal_leaves_its_start_to_the_first_pause_after_a_sale(tmp_path, sandbox):
+    terminal = make_terminal(tmp_path, sandbox.url)
+    seen: list[list[tuple[str, str]]] = []
+    ticks = time.monotonic() + 2.5  # ready screen, warm-up, two ticks and more with no key
+
+    def looked(app) -> bool:
+        if time.monotonic() < ticks:
+            return False
+        # before run's end closes (and so checkpoints) the journal
+        seen.append(in_the_file_alone(terminal.journal.path, tmp_path, "SELECT kind FROM events WHERE kind = 'start'"))
+        return True
+
+    terminal.app.run(until=looked)
+    assert seen == [[]]  # the start is journaled, in the WAL only: no checkpoint on the first ticks
+    assert [e["kind"] for e in terminal.journal.events()] == ["start"]

@@ -106,8 +106,6 @@ class Journal:
         self.storage_low = False
         self._in_step = False
         self._db: Database | None = None
-        #: Transactions committed through this connection: what the app compares to know that the WAL grew.
-        self.commits = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock(self.path, lock_fd)
@@ -523,6 +521,12 @@ class Journal:
         with self._writing(), self.transaction():
             self.conn.execute("UPDATE z_reports SET totals = ? WHERE number = ?", (totals, number))
 
+    @property
+    def changes(self) -> int:
+        """Rows written through this connection since it opened (SQLite's ``total_changes``): what the app
+        compares to know that the WAL grew. A step that wrote nothing (most ticks) changes nothing here."""
+        return int(self.conn.total_changes)
+
     def checkpoint(self) -> tuple[int, int]:
         """Copy the WAL's committed pages into the journal's file, waiting for no one (SQLite's PASSIVE
         checkpoint): (pages in the WAL, pages copied). The report worker does this between sales; otherwise SQLite
@@ -755,7 +759,6 @@ class Journal:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-            self.commits += 1
             return
         self.conn.execute("SAVEPOINT journal_step")
         try:
