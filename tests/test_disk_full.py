@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -104,3 +105,21 @@ def test_with_no_room_at_all_the_payment_waits_to_be_journaled_and_the_till_neve
     assert terminal.screen.name == "paid"
     assert [e["to_status"] for e in terminal.journal.events()] == ["creating", "awaiting_payment", "paid"]
     terminal.app.till.stop()
+
+
+def test_a_checkpoint_that_meets_a_full_disk_loses_nothing_and_leaves_the_reserve_to_the_loop(small_disk):
+    from terminal.store.journal import Journal, JournalError
+
+    from .test_report_worker import generate
+
+    journal = Journal(small_disk.mount / "journal.db", reserve=256 * 1024)
+    generate(journal, 10)  # in the WAL: the journal's file must grow to take them
+    worker = journal.another()  # the report worker's connection
+    small_disk.fill()
+    with pytest.raises((sqlite3.Error, JournalError)):
+        worker.checkpoint()
+    assert (small_disk.mount / "journal.db.reserve").exists() and not journal.storage_low  # kept for a payment
+    small_disk.free()
+    assert worker.checkpoint()[1] > 0 and len(journal.sales()) == 10
+    worker.conn.close()
+    journal.close()

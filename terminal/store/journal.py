@@ -532,9 +532,10 @@ class Journal:
         checkpoint): (pages in the WAL, pages copied). The report worker does this between sales; otherwise SQLite
         does it itself inside the commit that takes the WAL to 1000 pages (about every 28th sale), and on an SD
         card that commit — the one before a sale's QR is shown — would take a checkpoint's writes and fsync with
-        it. Once every page is copied, the next commit starts the WAL from its beginning again."""
-        with self._writing():
-            _busy, pages, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        it. Once every page is copied, the next commit starts the WAL from its beginning again. A failure (a full
+        disk) raises sqlite3.Error and loses nothing: it leaves the disk reserve to the loop's writes (the reserve
+        is released only by the journal that keeps it), and SQLite checkpoints later itself."""
+        _busy, pages, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(pages), int(copied)
 
     def another(self) -> Journal:
