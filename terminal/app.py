@@ -345,7 +345,7 @@ class App:
         self.check_journal()
         self.warm_up()
         # The start's own writes are checkpointed at the first pause after a sale, not at the first tick: that
-        # would open the report worker's connection and write beside the first sale (bench: key→QR p95 +2 ms).
+        # would open the report worker's connection and write the journal's file beside the first sale.
         self._checkpointed = self.journal.changes
         if self.heartbeat is not None:
             self.heartbeat.start()
