@@ -8,7 +8,6 @@ holds the order when it is flipped, and a payload the guard refuses is never on 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -21,9 +20,9 @@ from terminal.devices.display import Display
 from terminal.devices.painter import PAID_GREEN
 
 from .qr import decode
-from .servers import Reply, ScriptedServer
 from .terminal_app import make_terminal
 from .test_display import OTHERS, PAYLOAD, QR_SCREEN
+from .test_guard_end_to_end import backend_answering
 
 READY = OTHERS[0]
 PAID = next(m for m in OTHERS if m.name == "paid")
@@ -135,17 +134,7 @@ def test_the_qr_flipped_is_the_one_painted_ahead_and_the_order_was_journaled_bef
 
 def test_a_payload_the_guard_refuses_is_never_on_a_frame(tmp_path):
     payload = "upi://pay?pa=demo-shop@sandbox&am=12.50&cu=INR&tr=T1-000001&PA=evil@ybl"  # read two ways
-    order = {
-        "id": "ord_1",
-        "status": "pending",
-        "reference": "T1-000001",
-        "amount": {"value": 1250, "currency": "INR"},
-        "qr": {"scheme": "upi", "payload": payload},
-        "payee": {"name": "Demo Shop", "id": "demo-shop@sandbox"},
-        "expires_at": "2099-01-01T00:00:00Z",
-    }
-    cancelled = {**order, "status": "cancelled"}
-    with ScriptedServer(Reply(201, json.dumps(order).encode()), Reply(200, json.dumps(cancelled).encode())) as server:
+    with backend_answering("upi", payload) as server:
         terminal = make_terminal(tmp_path, server.url, payee_id="demo-shop@sandbox")
         terminal.press("12.5E")
         terminal.until_screen("error")

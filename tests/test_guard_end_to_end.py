@@ -73,9 +73,9 @@ ATTACKS = {
 }
 
 
-@pytest.mark.parametrize("attack", list(ATTACKS))
-def test_a_backend_serving_a_payload_read_two_ways_gets_it_refused(tmp_path, attack):
-    scheme, payload = ATTACKS[attack]
+def backend_answering(scheme: str, payload: str) -> ScriptedServer:
+    """A contract backend that creates T1-000001's order (₹12.50 to the demo shop) with ``payload`` as its QR,
+    then answers the terminal's cancel."""
     order = {
         "id": "ord_1",
         "status": "pending",
@@ -86,7 +86,13 @@ def test_a_backend_serving_a_payload_read_two_ways_gets_it_refused(tmp_path, att
         "expires_at": "2099-01-01T00:00:00Z",
     }
     cancelled = {**order, "status": "cancelled"}
-    with ScriptedServer(Reply(201, json.dumps(order).encode()), Reply(200, json.dumps(cancelled).encode())) as server:
+    return ScriptedServer(Reply(201, json.dumps(order).encode()), Reply(200, json.dumps(cancelled).encode()))
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_a_backend_serving_a_payload_read_two_ways_gets_it_refused(tmp_path, attack):
+    scheme, payload = ATTACKS[attack]
+    with backend_answering(scheme, payload) as server:
         terminal = make_terminal(tmp_path, server.url, payee_id="demo-shop@sandbox")
         terminal.press("12.5E")
         error = terminal.until_screen("error")
